@@ -1,0 +1,4 @@
+"""`python -m generator` runs the CLI."""
+from .cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""Model in, compiled plan out: which rule groups go in which file, and which tests load which files.
+
+Pure: no I/O. The renderer turns the plan into file contents; the writer puts them on disk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import conventions as c
+from . import meta, sli
+from .rules import Group, Scenario
+from .signals import SIGNALS
+from .spec.model import Service
+
+GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    path: str                 # relative to the output folder
+    source: str               # the spec it came from (or "all specs")
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class TestFile:
+    path: str
+    source: str
+    rule_files: tuple[str, ...]     # relative to the output folder
+    scenarios: tuple[Scenario, ...]
+    service: Service | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    services: tuple[Service, ...]
+    rule_files: tuple[RuleFile, ...]
+    test_files: tuple[TestFile, ...]
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        return tuple(g for f in self.rule_files for g in f.groups)
+
+
+def active_signals(service: Service) -> list[str]:
+    """Names of the signals that generate rules for `service`, in registry order."""
+    return [name for name, sig in SIGNALS.items() if sig.active(service, service.signals[name])]
+
+
+def compile_service(service: Service) -> tuple[list[RuleFile], list[TestFile]]:
+    """The rule and test files of one service."""
+    source = service.location.file
+    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),))]
+    tests = []
+    for name in active_signals(service):
+        signal = SIGNALS[name]
+        out = signal.build(service, service.signals[name])
+        path = c.rules_path(service.name, name)
+        rules.append(RuleFile(path, source, out.groups))
+        if out.scenarios:
+            needed = ([c.rules_path(service.name, sli.GROUP_KEY)] if signal.requires_sli else []) + \
+                     [c.rules_path(service.name, r) for r in out.requires] + [path]
+            tests.append(TestFile(c.test_path(service.name, name), source, tuple(needed), out.scenarios, service))
+    return rules, tests
+
+
+def compile_all(services: list[Service]) -> Plan:
+    """The whole plan for every service, plus the global on-call health rules."""
+    rule_files: list[RuleFile] = []
+    test_files: list[TestFile] = []
+    for service in services:
+        r, t = compile_service(service)
+        rule_files += r
+        test_files += t
+    health = meta.build()
+    path = c.rules_path(GLOBAL, meta.GROUP_KEY)
+    rule_files.append(RuleFile(path, "all specs", health.groups))
+    test_files.append(TestFile(c.test_path(GLOBAL, meta.GROUP_KEY), "all specs", (path,), health.scenarios, None))
+    return Plan(tuple(services), tuple(rule_files), tuple(test_files))

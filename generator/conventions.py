@@ -1,0 +1,90 @@
+"""Every generated name, label and path in one place.
+
+Recorded series follow `level:metric:operations` (the Prometheus naming practice): the level names the
+labels a series keeps, the metric what it measures, the operations how it was computed.
+"""
+from __future__ import annotations
+
+import re
+
+from .spec.units import format_duration
+
+ALERT_PREFIX = "AI"
+GENERATOR = "oncallgen"
+
+# Labels every normalised series and every alert carries.
+SERVICE = "service"
+TEAM = "team"
+PROVIDER = "provider"
+MODEL = "model"
+SIGNAL = "signal"
+SEVERITY = "severity"
+REMEDIATION = "remediation"
+ESCALATION = "escalation"
+
+SEVERITIES = ("critical", "warning", "info")
+PAGE, TICKET, INFO = SEVERITIES
+
+# Levels: which labels a recorded series keeps besides `service` and `team`.
+LEVEL_LABELS = {
+    "service": (),
+    "service_provider": (PROVIDER,),
+    "service_model": (MODEL,),
+    "service_provider_model": (PROVIDER, MODEL),
+    "service_le": ("le",),
+    "service_model_le": (MODEL, "le"),
+    "service_suite_model": ("suite", MODEL),
+    "service_model_token": (MODEL, "token_type"),
+    "service_alertname": ("alertname",),
+    "team": (),
+}
+
+
+def by_labels(level: str) -> tuple[str, ...]:
+    """The `by (...)` clause for a level: service and team first, then the level's own labels."""
+    if level == "team":
+        return (TEAM,)
+    return (SERVICE, TEAM) + LEVEL_LABELS[level]
+
+
+def record(level: str, metric: str, operation: str) -> str:
+    """A recorded series name, e.g. `record("service", "ai_requests", "rate5m")`."""
+    assert level in LEVEL_LABELS, level
+    return f"{level}:{metric}:{operation}"
+
+
+def window(seconds: float) -> str:
+    """A window as it appears in operation names and range selectors: 300 -> `5m`."""
+    return format_duration(seconds)
+
+
+def alert_name(*words: str) -> str:
+    """CamelCase alert name with the common prefix: `alert_name("ProviderDown")` -> `AIProviderDown`."""
+    return ALERT_PREFIX + "".join(words)
+
+
+def slug(alertname: str) -> str:
+    """The stable runbook slug of an alert type: `AIProviderDown` -> `ai-provider-down`."""
+    words = re.findall(r"[A-Z][0-9]+|[A-Z]+(?=[A-Z][a-z]|[A-Z][0-9]|$)|[A-Z]?[a-z]+|[0-9]+", alertname)
+    return "-".join(w.lower() for w in words)
+
+
+def selector(**labels: str) -> str:
+    """`{service="x"}` with labels in a fixed order."""
+    inner = ", ".join(f'{k}="{escape(v)}"' for k, v in labels.items())
+    return "{" + inner + "}"
+
+
+def escape(value: str) -> str:
+    """Escape a label value for a PromQL double-quoted string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def rules_path(service: str, group: str) -> str:
+    """Where a service's rule group lands inside the output folder."""
+    return f"rules/{service}/{group}.rules.yml"
+
+
+def test_path(service: str, group: str) -> str:
+    """Where the promtool unit tests of a service's rule group land."""
+    return f"tests/{service}/{group}.test.yml"

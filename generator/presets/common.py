@@ -1,0 +1,84 @@
+"""Options every preset shares: which series belong to the service, eval results, probes, rollouts."""
+from __future__ import annotations
+
+from ..promql import Matcher, PromQLError, Selector, parse_matchers
+from ..spec.errors import FieldError
+from .source import EvalSource
+
+SCHEMA = {
+    "selector": {
+        "type": "string",
+        "description": "Label matchers that pick this service's series out of the source metrics, "
+                       "e.g. `{job=\"support-assistant\"}`. Default: `{job=\"<metadata.name>\"}`.",
+    },
+    "eval": {
+        "type": "object",
+        "default": {},
+        "description": "Where eval-suite results live. Default: the oncallgen eval convention "
+                       "(`ai_eval_cases{service, suite, model, result}` and "
+                       "`ai_eval_last_run_timestamp_seconds{service, suite, model}`).",
+        "additionalProperties": False,
+        "properties": {
+            "cases": {"type": "string", "description": "Gauge selector: cases in the latest run by suite, model and result.",
+                      "default": "ai_eval_cases"},
+            "last_run": {"type": "string", "description": "Gauge selector: unix time of the latest run by suite and model.",
+                         "default": "ai_eval_last_run_timestamp_seconds"},
+            "suite_label": {"type": "string", "description": "Label naming the suite.", "default": "suite"},
+            "model_label": {"type": "string", "description": "Label naming the model.", "default": "model"},
+            "result_label": {"type": "string", "description": "Label holding the case result.", "default": "result"},
+            "pass_value": {"type": "string", "description": "Result value of a passed case.", "default": "pass"},
+            "fail_value": {"type": "string", "description": "Result value of a failed case.", "default": "fail"},
+        },
+    },
+    "probe": {
+        "type": "string",
+        "description": "Selector of blackbox_exporter's `probe_success` for provider probes, e.g. "
+                       "`probe_success{job=\"blackbox-llm\"}`; each provider names its `probe_target` (the `instance`). "
+                       "Default: no probes.",
+    },
+    "deployment": {
+        "type": "string",
+        "description": "Selector of a gauge that changes on every rollout, e.g. "
+                       "`kube_deployment_status_observed_generation{namespace=\"ai\", deployment=\"chat\"}`; "
+                       "a change starts cache warming. Default: none.",
+    },
+}
+
+
+def service_matchers(service: str, metrics: dict) -> tuple[Matcher, ...]:
+    """The matchers that select this service's series (default `job="<service>"`)."""
+    text = metrics.get("selector")
+    if text is None:
+        return (Matcher("job", "=", service),)
+    try:
+        return parse_matchers(text)
+    except PromQLError as exc:
+        raise FieldError(("spec", "metrics", "selector"), str(exc)) from None
+
+
+def optional_selector(metrics: dict, key: str) -> Selector | None:
+    """A selector option parsed at load time, or None when the spec leaves it out."""
+    text = metrics.get(key)
+    if text is None:
+        return None
+    try:
+        return Selector.parse(text)
+    except PromQLError as exc:
+        raise FieldError(("spec", "metrics", key), str(exc)) from None
+
+
+def eval_source(service: str, metrics: dict) -> EvalSource:
+    """The eval-results mapping; the convention's series carry a `service` label."""
+    cfg = metrics["eval"]
+    own = Matcher("service", "=", service)
+    sels = {}
+    for key in ("cases", "last_run"):
+        try:
+            sel = Selector.parse(cfg[key])
+        except PromQLError as exc:
+            raise FieldError(("spec", "metrics", "eval", key), str(exc)) from None
+        if not any(m.name == "service" for m in sel.matchers):
+            sel = sel.with_matchers(own)
+        sels[key] = sel
+    return EvalSource(sels["cases"], sels["last_run"], cfg["suite_label"], cfg["model_label"],
+                      cfg["result_label"], cfg["pass_value"], cfg["fail_value"])

@@ -1,0 +1,150 @@
+"""PromQL at load time: parse users' selectors and expressions, and build label sets that match them.
+
+We parse with `promql-parser` (a port of the Prometheus parser) so a broken custom selector is reported at
+its spec line rather than later, and less precisely, by promtool.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+import promql_parser
+
+from .conventions import escape
+
+
+class PromQLError(ValueError):
+    """An expression or selector that does not parse, or is not of the kind needed."""
+
+
+def check_expression(text: str) -> None:
+    """Raise PromQLError when `text` is not valid PromQL."""
+    try:
+        promql_parser.parse(text)
+    except ValueError as exc:
+        raise PromQLError(f"invalid PromQL: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str      # one of = != =~ !~
+    value: str
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        actual = labels.get(self.name, "")
+        if self.op == "=":
+            return actual == self.value
+        if self.op == "!=":
+            return actual != self.value
+        hit = re.fullmatch(self.value, actual) is not None  # Prometheus regexes are fully anchored
+        return hit if self.op == "=~" else not hit
+
+    def __str__(self) -> str:
+        return f'{self.name}{self.op}"{escape(self.value)}"'
+
+
+_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A metric name and label matchers: `metric{a="b", c!=""}`."""
+
+    metric: str
+    matchers: tuple[Matcher, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> "Selector":
+        """Parse a vector selector; raise PromQLError for anything else."""
+        if not isinstance(text, str):
+            raise PromQLError(f"expected a PromQL selector, got {text!r}")
+        try:
+            node = promql_parser.parse(text)
+        except ValueError as exc:
+            raise PromQLError(f"invalid PromQL selector: {exc}") from None
+        if not isinstance(node, promql_parser.VectorSelector) or node.offset is not None or node.at is not None:
+            raise PromQLError(f'expected a selector like metric{{label="value"}}, got "{text}"')
+        if node.matchers.or_matchers:
+            raise PromQLError(f'"or" inside a selector is not supported, got "{text}"')
+        matchers = []
+        for m in node.matchers.matchers:
+            if m.name == "__name__":
+                continue
+            op = _OPS[str(m.op).split(".")[-1]]
+            matchers.append(Matcher(m.name, op, m.value))
+        if not node.name:
+            raise PromQLError(f'expected a selector that names its metric, got "{text}"')
+        return cls(node.name, tuple(matchers))
+
+    def with_matchers(self, *extra: Matcher) -> "Selector":
+        return Selector(self.metric, self.matchers + tuple(extra))
+
+    def renamed(self, metric: str) -> "Selector":
+        return Selector(metric, self.matchers)
+
+    def matches(self, metric: str, labels: dict[str, str]) -> bool:
+        return metric == self.metric and all(m.matches(labels) for m in self.matchers)
+
+    def __str__(self) -> str:
+        if not self.matchers:
+            return self.metric
+        return self.metric + "{" + ", ".join(str(m) for m in self.matchers) + "}"
+
+
+def parse_matchers(text: str) -> tuple[Matcher, ...]:
+    """`{job="x", env!="dev"}` -> matchers; the braces are optional."""
+    body = text.strip()
+    if not body.startswith("{"):
+        body = "{" + body + "}"
+    return Selector.parse("__oncallgen__" + body).matchers
+
+
+def _candidates(matchers: list[Matcher]) -> list[str]:
+    values: list[str] = []
+    for m in matchers:
+        if m.op in ("=", "!="):
+            values.append(m.value)
+        else:
+            values.extend(part for part in m.value.split("|") if re.fullmatch(r"[A-Za-z0-9_.:\-]*", part))
+            values.extend(_regex_examples(m.value))
+    values.extend(["", "500", "429", "error", "oncallgen"])
+    seen: dict[str, None] = {}
+    for v in values:
+        seen.setdefault(v, None)
+    return list(seen)
+
+
+def _regex_examples(regex: str) -> list[str]:
+    # Digits for `5..`-style status classes and a word for `.*Error.*`-style class names.
+    simple = regex.replace(".*", "").replace(".+", "x").replace(".", "0")
+    return [simple] if re.fullmatch(r"[A-Za-z0-9_:\-]*", simple) else []
+
+
+def example_labels(metric: str, base: dict[str, str], must: list[Selector], must_not: list[Selector]) -> dict[str, str] | None:
+    """Labels for a series of `metric` that every selector in `must` matches and none in `must_not` does.
+
+    `base` labels are fixed (provider, model, le). Returns None when no such label set is found.
+    """
+    labels = dict(base)
+    for sel in must:
+        for m in sel.matchers:
+            if m.op == "=" and m.name not in base:
+                labels[m.name] = m.value
+    free = sorted({m.name for sel in must + must_not for m in sel.matchers if m.name not in labels and m.name not in base})
+    by_name = {name: _candidates([m for sel in must + must_not for m in sel.matchers if m.name == name]) for name in free}
+    for combo in itertools.product(*(by_name[n] for n in free)):
+        trial = dict(labels)
+        trial.update({n: v for n, v in zip(free, combo) if v != ""})
+        if all(s.matches(metric, trial) for s in must) and not any(s.matches(metric, trial) for s in must_not):
+            return trial
+    if all(s.matches(metric, labels) for s in must) and not any(s.matches(metric, labels) for s in must_not):
+        return labels
+    return None
+
+
+def series_text(metric: str, labels: dict[str, str]) -> str:
+    """promtool's series notation with labels in sorted order."""
+    inner = ", ".join(f'{k}="{escape(v)}"' for k, v in sorted(labels.items()) if v != "")
+    return metric + "{" + inner + "}"

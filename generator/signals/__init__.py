@@ -1,0 +1,25 @@
+"""The signals, in the order their rules are emitted. Adding a signal: one module, one line here."""
+from __future__ import annotations
+
+from . import (cache_warming, cost_anomaly, error_spike, eval_regression, failover, latency, model_routing,
+               provider_down, rate_limit, slo, usage_pattern)
+from .base import Signal
+
+SIGNALS: dict[str, Signal] = {
+    s.name: s
+    for s in (
+        provider_down.SIGNAL,
+        latency.SIGNAL,
+        error_spike.SIGNAL,
+        eval_regression.SIGNAL,
+        cost_anomaly.SIGNAL,
+        failover.SIGNAL,
+        rate_limit.SIGNAL,
+        cache_warming.SIGNAL,
+        model_routing.SIGNAL,
+        usage_pattern.SIGNAL,
+        slo.SIGNAL,
+    )
+}
+
+__all__ = ["SIGNALS", "Signal"]

@@ -1,0 +1,76 @@
+"""The small interface every signal implements, and the alert conventions they share.
+
+A signal is one module exposing `SIGNAL`, an instance of a `Signal` subclass:
+- `schema`: the JSON Schema properties of `spec.signals.<name>` (each with description and default);
+- `auto(service)`: whether it is on when the spec does not say;
+- `check(service, cfg)`: cross-field checks, raising FieldError with a path inside the signal's settings;
+- `warnings(service, cfg)`: advice that does not stop generation;
+- `build(service, cfg)`: its rule groups and promtool scenarios (pure: no I/O).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .. import conventions as c
+from ..rules import Alert, Expected, Output
+from ..spec.model import Service
+from ..templating import render
+
+Config = Mapping[str, Any]
+
+
+class Signal:
+    """Base class: override what the signal needs."""
+
+    name: str = ""
+    description: str = ""
+    auto_when: str = "on"
+    schema: dict = {}
+    requires_sli: bool = True
+
+    def auto(self, service: Service) -> bool:
+        """Whether the signal is on when `enabled` is not given."""
+        return True
+
+    def active(self, service: Service, cfg: Config) -> bool:
+        value = cfg.get("enabled")
+        return self.auto(service) if value is None else bool(value)
+
+    def check(self, service: Service, cfg: Config) -> None:
+        """Raise FieldError for settings that cannot work; the default accepts everything."""
+
+    def warnings(self, service: Service, cfg: Config) -> list[tuple[tuple, str]]:
+        """(path inside the signal's settings, message) pairs worth telling the user."""
+        return []
+
+    def build(self, service: Service, cfg: Config) -> Output:
+        raise NotImplementedError
+
+
+def runbook_url(service: Service, alertname: str) -> str:
+    """Where the runbook of `alertname` for `service` lives."""
+    path = f"{service.name}/{c.slug(alertname)}.md"
+    base = service.runbooks.base_url.rstrip("/")
+    return f"{base}/{path}" if base else f"runbooks/{path}"
+
+
+def make_alert(service: Service, signal: str, name: str, expr: str, for_seconds: float, severity: str,
+               summary: str, description: str, remediation: str | None = None,
+               extra: Mapping[str, str] | None = None) -> Alert:
+    """An alert with the labels and annotations every alert carries."""
+    assert summary.endswith("."), summary
+    labels = {c.SERVICE: service.name, c.TEAM: service.team, c.SIGNAL: signal, c.SEVERITY: severity}
+    if remediation:
+        labels[c.REMEDIATION] = remediation
+    labels.update(extra or {})
+    annotations = {"summary": summary, "description": description, "runbook_url": runbook_url(service, name)}
+    if service.runbooks.dashboard_url:
+        annotations["dashboard_url"] = service.runbooks.dashboard_url
+    return Alert(name, expr, for_seconds, tuple(sorted(labels.items())), tuple(sorted(annotations.items())))
+
+
+def expect(alert: Alert, value: float | None = None, **labels: str) -> Expected:
+    """The alert instance promtool should see, given the expression's value and its own labels."""
+    full = {**labels, **alert.label_map}
+    annotations = {k: render(v, full, value) for k, v in alert.annotations}
+    return Expected(dict(sorted(full.items())), dict(sorted(annotations.items())))

@@ -1,0 +1,88 @@
+"""Cache warming, automated: after a rollout, or after a provider outage ends, caches are cold.
+
+The alert tells the cache-warming automation to run; it never pages.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..sli import own
+from ..spec.errors import FieldError
+from ..spec.schema import unit
+from ..synth import gauge_series
+from .base import Config, Signal, expect, make_alert
+from .provider_down import NAME as PROVIDER_DOWN, OUTAGE, SIGNAL as PROVIDER_DOWN_SIGNAL
+
+NAME = "cache_warming"
+ALERT = c.alert_name("CacheWarmingNeeded")
+ACTION = "cache_warming"
+
+
+class CacheWarming(Signal):
+    name = NAME
+    description = "Tell automation to warm caches after a rollout or after a provider outage ends."
+    auto_when = "on"
+    schema = {
+        "after_outage": unit("duration", "Warm caches when a provider outage ended within this window.", "15m"),
+        "after_rollout": unit("duration", "Warm caches when the rollout gauge changed within this window.", "10m"),
+    }
+
+    def check(self, service, cfg):
+        if not _outages_watched(service) and service.source.deployment is None:
+            raise FieldError(("enabled",), "cache warming needs the provider_down signal or spec.metrics.deployment")
+
+    def build(self, service, cfg: Config) -> Output:
+        alerts = []
+        scenarios = []
+        requires: tuple[str, ...] = ()
+        if _outages_watched(service):
+            requires = (PROVIDER_DOWN,)
+            w = c.window(cfg["after_outage"])
+            recovered = make_alert(
+                service, NAME, ALERT, f"max_over_time({own(OUTAGE, service)}[{w}]) unless {own(OUTAGE, service)}", 0,
+                c.INFO, remediation=ACTION, extra={"reason": "provider_recovered"},
+                summary="Caches need warming.",
+                description=f"{{{{ $labels.provider }}}} recovered from an outage within the last {w}; warm the caches of "
+                            "{{ $labels.service }}.",
+            )
+            alerts.append(recovered)
+            scenarios += self._after_outage(service, cfg, recovered)
+        if service.source.deployment is not None:
+            w = c.window(cfg["after_rollout"])
+            rolled = make_alert(
+                service, NAME, ALERT, f"max(changes({service.source.deployment}[{w}])) > 0", 0,
+                c.INFO, remediation=ACTION, extra={"reason": "rollout"},
+                summary="Caches need warming.",
+                description=f"{{{{ $labels.service }}}} rolled out within the last {w}; warm its caches.",
+            )
+            alerts.append(rolled)
+            scenarios += self._after_rollout(service, cfg, rolled)
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(alerts))
+        return Output(groups=(group,), scenarios=tuple(scenarios), requires=requires)
+
+    def _after_outage(self, service, cfg, alert):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        end = 40
+        return [Scenario(
+            f"{ALERT} fires after an outage of {p.name} ends, and not while it lasts or long after",
+            streams=(Stream(p.name, model, (Phase(30, ok=100), Phase(10, errors=100, provider_errors=100),
+                                            Phase(int(cfg["after_outage"] // 60) + 20, ok=100))),),
+            checks=(Check(25, ALERT), Check(38, ALERT), Check(end + 5, ALERT, (expect(alert, 1, provider=p.name),)),
+                    Check(end + int(cfg["after_outage"] // 60) + 10, ALERT)),
+        )]
+
+    def _after_rollout(self, service, cfg, alert):
+        w = int(cfg["after_rollout"] // 60)
+        return [Scenario(
+            f"{ALERT} fires after a rollout and stops {w}m later",
+            series=(gauge_series(service.source.deployment, [(30, 1), (w + 20, 2)]),),
+            checks=(Check(25, ALERT), Check(32, ALERT, (expect(alert, 1),)), Check(30 + w + 5, ALERT)),
+        )]
+
+
+def _outages_watched(service) -> bool:
+    return PROVIDER_DOWN_SIGNAL.active(service, service.signals[PROVIDER_DOWN])
+
+
+SIGNAL = CacheWarming()

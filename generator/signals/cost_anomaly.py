@@ -1,0 +1,130 @@
+"""Cost anomaly: spending at several times the normal rate and beyond the forecast pages; above the
+forecast alone opens a ticket; within the forecast nothing happens, whatever the baseline says.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from ..sli import has_cost, own
+from ..spec.errors import FieldError
+from ..spec.schema import number, unit
+from ..spec.units import format_number
+from .base import Config, Signal, expect, make_alert
+
+NAME = "cost_anomaly"
+ALERT = c.alert_name("CostAnomaly")
+FORECAST = c.alert_name("CostAboveForecast")
+RATE = "service:ai_spend_usd:rate5m"
+
+
+class CostAnomaly(Signal):
+    name = NAME
+    description = "Page when spend runs at several times its normal rate (and beyond the forecast)."
+    auto_when = "on when spend is measurable (a spend counter, or token counts and spec.pricing)"
+    schema = {
+        "factor": unit("factor", "Page when spend exceeds this multiple of its normal rate.", "5x"),
+        "baseline": unit("duration", "The normal rate: the recorded 1h spend rate averaged over this window.", "1d"),
+        "forecast_daily_usd": number("Expected spend per day in USD. Spend projected above it opens a ticket; "
+                                     "spend within it never pages. Default: no forecast."),
+        "min_usd_per_hour": number("Never page below this spend per hour.", 1),
+        "for": unit("duration", "How long the anomaly must last before paging.", "15m"),
+        "forecast_for": unit("duration", "How long the projection must exceed the forecast before a ticket.", "1h"),
+    }
+
+    def auto(self, service):
+        return has_cost(service)
+
+    def check(self, service, cfg):
+        src = service.source
+        if src.spend is None and src.tokens is None:
+            raise FieldError(("enabled",), "cost needs a spend counter (spec.metrics) or token counts and spec.pricing")
+        if src.spend is None:
+            priced = {p.model for p in service.prices}
+            missing = [m for m in service.models if m not in priced]
+            if missing or not service.prices:
+                raise FieldError(("enabled",), "cost from token counts needs spec.pricing for every model; missing: "
+                                               + (", ".join(missing) or "all"))
+        if cfg["factor"] <= 1:
+            raise FieldError(("factor",), f"expected a factor above 1x, got {format_number(cfg['factor'])}x")
+
+    def build(self, service, cfg: Config) -> Output:
+        w = c.window(cfg["baseline"])
+        baseline = f"service:ai_spend_usd:rate1h_avg{w}"
+        factor = cfg["factor"]
+        forecast = cfg.get("forecast_daily_usd")
+        expr = (f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(baseline, service)}"
+                f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}")
+        if forecast is not None:
+            expr += f" and 86400 * {own(RATE, service)} > {format_number(forecast)}"
+        anomaly = make_alert(
+            service, NAME, ALERT, expr, cfg["for"], c.PAGE,
+            summary="Spend is far above its normal rate.",
+            description=(f"{{{{ $labels.service }}}} spends {{{{ $value | humanize }}}} USD per hour, more than "
+                         f"{format_number(factor)}x its {w} average" + (" and beyond the forecast." if forecast else ".")
+                         + " A bug, abuse or a misconfiguration?"),
+        )
+        rules: list = [Recording(baseline, f"avg_over_time({own('service:ai_spend_usd:rate1h', service)}[{w}])"), anomaly]
+        ticket = None
+        if forecast is not None:
+            ticket = make_alert(
+                service, NAME, FORECAST, f"86400 * {own('service:ai_spend_usd:rate1h', service)} > {format_number(forecast)}",
+                cfg["forecast_for"], c.TICKET,
+                summary="Spend is running above its forecast.",
+                description=(f"{{{{ $labels.service }}}} is on course to spend {{{{ $value | humanize }}}} USD a day, "
+                             f"above its forecast of {format_number(forecast)} USD."),
+            )
+            rules.append(ticket)
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, anomaly, ticket)))
+
+    def _phase(self, service, model, minutes, usd_per_hour):
+        per_min = usd_per_hour / 60
+        if service.source.spend is not None:
+            return Phase(minutes, ok=100, spend_usd=per_min)
+        price = next(p for p in service.prices if p.model == model)
+        return Phase(minutes, ok=100, input_tokens=per_min / (price.input_per_million / 1e6))
+
+    def _scenarios(self, service, cfg, anomaly, ticket):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        forecast = cfg.get("forecast_daily_usd")
+        factor = cfg["factor"]
+        normal = forecast / 24 / 8 if forecast else max(cfg["min_usd_per_hour"] * 4, 10.0)
+        normal = max(normal, cfg["min_usd_per_hour"] * 4 / factor)
+        spike = normal * factor * 2
+        fires_at = 120 + 5 + int(cfg["for"] // 60) + 3
+        stream = Stream(p.name, model, (self._phase(service, model, 120, normal),
+                                        self._phase(service, model, fires_at - 120 + 5, spike)))
+        yield Scenario(
+            f"{ALERT} fires when spend jumps from {normal:.4g} to {spike:.4g} USD per hour",
+            streams=(stream,),
+            checks=(Check(110, ALERT), Check(fires_at, ALERT, (expect(anomaly, spike),))),
+        )
+        if forecast:
+            within = normal * (factor + 1)
+            yield Scenario(
+                f"{ALERT} stays silent at {factor + 1:g}x a quiet baseline while spend stays within the forecast",
+                streams=(Stream(p.name, model, (self._phase(service, model, 120, normal),
+                                                self._phase(service, model, fires_at - 120 + 5, within))),),
+                checks=(Check(fires_at, ALERT), Check(fires_at, FORECAST)),
+            )
+            busy = forecast / 24 * 0.6
+            over = busy * 2.5
+            at = 120 + 60 + int(cfg["forecast_for"] // 60) + 3
+            yield Scenario(
+                f"{FORECAST} opens a ticket when spend runs at {over * 24 / forecast:.2g}x the forecast; "
+                f"{ALERT} stays silent below {factor:g}x",
+                streams=(Stream(p.name, model, (self._phase(service, model, 120, busy),
+                                                self._phase(service, model, at - 120 + 5, over))),),
+                checks=(Check(110, FORECAST), Check(at, ALERT), Check(at, FORECAST, (expect(ticket, over * 24),))),
+            )
+        else:
+            yield Scenario(
+                f"{ALERT} stays silent when spend doubles",
+                streams=(Stream(p.name, model, (self._phase(service, model, 120, normal),
+                                                self._phase(service, model, fires_at - 120 + 5, normal * 2))),),
+                checks=(Check(fires_at, ALERT),),
+            )
+
+
+SIGNAL = CostAnomaly()

@@ -1,0 +1,108 @@
+"""Error-rate spike: the error ratio several times its own baseline and above a floor; sooner if growing.
+
+Baselines come from the recorded 1h ratio (an average over days, or the same hour last week), so no rule
+reads more than an hour of raw series. A single failed request never pages: the floor and the minimum
+traffic guard see to it.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from ..sli import own
+from ..spec.errors import FieldError
+from ..spec.schema import number, unit
+from ..spec.units import format_number
+from ..synth import window_sum
+from .base import Config, Signal, expect, make_alert
+
+NAME = "error_spike"
+ALERT = c.alert_name("ErrorRateSpike")
+GROWING = c.alert_name("ErrorRateSpikeGrowing")
+RATIO = "service:ai_errors:ratio_rate5m"
+
+
+class ErrorSpike(Signal):
+    name = NAME
+    description = "Page when the error ratio is several times its baseline and above a floor; sooner while it grows."
+    auto_when = "on"
+    schema = {
+        "factor": unit("factor", "Page when the error ratio exceeds this multiple of its baseline.", "3x"),
+        "baseline": unit("duration", "Average the recorded 1h error ratio over this window.", "1d"),
+        "baseline_mode": {"enum": ["average", "last_week"], "default": "average",
+                          "description": "average: over `baseline`; last_week: the same hour one week earlier."},
+        "min_error_ratio": unit("ratio", "Never page below this error ratio.", "2%"),
+        "min_request_rate": number("Calls per second needed before the ratio counts.", 0.2),
+        "for": unit("duration", "How long a steady spike must last before paging.", "10m"),
+        "growing_for": unit("duration", "How long a growing spike must last before paging.", "3m"),
+    }
+
+    def check(self, service, cfg):
+        if cfg["factor"] <= 1:
+            raise FieldError(("factor",), f"expected a factor above 1x, got {format_number(cfg['factor'])}x")
+        if cfg["growing_for"] > cfg["for"]:
+            raise FieldError(("growing_for",), "expected at most `for`: a growing spike should page sooner")
+
+    def baseline(self, service, cfg) -> tuple[str, str]:
+        if cfg["baseline_mode"] == "last_week":
+            return "service:ai_errors:ratio_rate1h_offset1w", f"{own('service:ai_errors:ratio_rate1h', service)} offset 1w"
+        w = c.window(cfg["baseline"])
+        return (f"service:ai_errors:ratio_rate1h_avg{w}",
+                f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
+
+    def build(self, service, cfg: Config) -> Output:
+        name, expr = self.baseline(service, cfg)
+        spike = (f"{own(RATIO, service)} > {format_number(cfg['factor'])} * {own(name, service)}"
+                 f" and {own(RATIO, service)} > {format_number(cfg['min_error_ratio'])}"
+                 f" and {own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}")
+        description = ("{{ $labels.service }} fails {{ $value | humanizePercentage }} of calls, more than "
+                       f"{format_number(cfg['factor'])}x its baseline.")
+        steady = make_alert(service, NAME, ALERT, spike, cfg["for"], c.PAGE,
+                            summary="The error ratio is far above its baseline.", description=description)
+        growing = make_alert(service, NAME, GROWING, f"{spike} and {own(RATIO, service)} > 1.2 * ({own(RATIO, service)} offset 5m)",
+                             cfg["growing_for"], c.PAGE,
+                             summary="The error ratio is far above its baseline and still growing.",
+                             description=description + " It grew by more than 20% in the last 5 minutes.")
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (Recording(name, expr), steady, growing))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, steady, growing)))
+
+    def _scenarios(self, service, cfg, steady, growing):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        per_min = max(1000.0, cfg["min_request_rate"] * 60 * 20)
+        base_err = per_min * cfg["min_error_ratio"] / 4
+        spike_err = min(per_min * 0.5, max(per_min * cfg["min_error_ratio"] * 5, base_err * cfg["factor"] * 4))
+        normal = Phase(120, ok=per_min - base_err, errors=base_err)
+        fires_at = 120 + 5 + int(cfg["for"] // 60) + 2
+        spike = Phase(fires_at - 120 + 5, ok=per_min - spike_err, errors=spike_err, provider_errors=spike_err)
+        yield Scenario(
+            f"{ALERT} fires when errors jump from {base_err / per_min:.1%} to {spike_err / per_min:.1%} of calls",
+            streams=(Stream(p.name, model, (normal, spike)),),
+            checks=(Check(110, ALERT), Check(fires_at, ALERT, (expect(steady, spike_err / per_min),)),
+                    Check(fires_at, GROWING)),
+        )
+        # A ramp: errors climb every two minutes, so the growing alert pages before the steady one.
+        ramp = [Phase(2, ok=per_min - e, errors=e) for e in
+                (spike_err * k / 8 for k in range(2, 10))]
+        stream = Stream(p.name, model, (normal, *ramp))
+        at = 120 + 10
+        ratio = window_sum(stream, "errors", at, 5) / (window_sum(stream, "ok", at, 5) + window_sum(stream, "errors", at, 5))
+        yield Scenario(
+            f"{GROWING} pages sooner while the error ratio keeps growing",
+            streams=(stream,),
+            checks=(Check(at, GROWING, (expect(growing, ratio),)), Check(at, ALERT)),
+        )
+        yield Scenario(
+            f"{ALERT} stays silent on one failed request among {per_min:g} a minute, and when a new model appears",
+            streams=(Stream(p.name, model, (Phase(120, ok=per_min), Phase(1, ok=per_min - 1, errors=1),
+                                            Phase(30, ok=per_min))),
+                     Stream(p.name, "new-model", (Phase(120), Phase(31, ok=per_min / 10)))),
+            checks=(Check(122, ALERT), Check(122, GROWING), Check(140, ALERT), Check(140, GROWING)),
+        )
+        yield Scenario(
+            f"{ALERT} stays silent when a low-traffic service fails a few calls",
+            streams=(Stream(p.name, model, (Phase(120, ok=2), Phase(15, ok=1, errors=1))),),
+            checks=(Check(130, ALERT), Check(130, GROWING)),
+        )
+
+
+SIGNAL = ErrorSpike()

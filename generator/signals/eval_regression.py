@@ -1,0 +1,130 @@
+"""Mass eval failure: the production eval suite's pass ratio drops far below its baseline or under a floor.
+
+Stale results page too: an eval pipeline that stopped reporting hides every regression behind it.
+Eval results have no standard metric; the oncallgen convention is two gauges, per suite and model:
+`ai_eval_cases{service, suite, model, result="pass"|"fail"}` (cases of the latest run) and
+`ai_eval_last_run_timestamp_seconds{service, suite, model}`. `spec.metrics.eval` maps other names.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..promql import Matcher
+from ..rules import Check, EvalRun, Group, Output, Recording, Scenario
+from ..spec.errors import FieldError
+from ..spec.schema import number, unit
+from ..spec.units import format_duration, format_number
+from .base import Config, Signal, expect, make_alert
+
+NAME = "eval_regression"
+ALERT = c.alert_name("EvalRegression")
+STALE = c.alert_name("EvalResultsStale")
+RATIO = "service_suite_model:ai_eval_pass:ratio"
+CASES = "service_suite_model:ai_eval_cases:count"
+AGE = "service_suite_model:ai_eval_last_run:age_seconds"
+
+
+class EvalRegression(Signal):
+    name = NAME
+    description = "Page when the production eval suite regresses, or stops reporting."
+    auto_when = "on when `suite` is set"
+    requires_sli = False
+    schema = {
+        "suite": {"type": "string", "description": "The production eval suite to watch (its `suite` label)."},
+        "max_drop": unit("points", "Page when the pass ratio falls this far below its baseline.", "10pp"),
+        "floor": unit("ratio", "Page when the pass ratio falls below this, whatever the baseline.", "80%"),
+        "baseline": unit("duration", "Average the recorded pass ratio over this window.", "1d"),
+        "min_cases": number("Cases a run needs before its ratio counts.", 20),
+        "stale_after": unit("duration", "Page when the latest run is older than this.", "6h"),
+        "for": unit("duration", "How long a regression must last before paging.", "5m"),
+    }
+
+    def auto(self, service):
+        return bool(service.signals[NAME].get("suite"))
+
+    def check(self, service, cfg):
+        if not cfg.get("suite"):
+            raise FieldError(("suite",), "the eval_regression signal needs the name of the production suite")
+        if cfg["floor"] >= 1:
+            raise FieldError(("floor",), "expected a floor below 100%")
+
+    def build(self, service, cfg: Config) -> Output:
+        ev = service.source.eval
+        labels = ((c.SERVICE, service.name), (c.TEAM, service.team))
+        suite = Matcher(ev.suite_label, "=", cfg["suite"])
+        cases = ev.cases.with_matchers(suite)
+
+        def by_suite_model(expr: str) -> str:
+            for target, label in (("suite", ev.suite_label), ("model", ev.model_label)):
+                if label != target:
+                    expr = f'label_replace({expr}, "{target}", "$1", "{label}", "(.+)")'
+            return f"sum by (suite, model) ({expr})"
+
+        passed = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=", ev.pass_value))))
+        counted = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=~", f"{ev.pass_value}|{ev.fail_value}"))))
+        last_run = str(ev.last_run.with_matchers(suite))
+        for target, label in (("suite", ev.suite_label), ("model", ev.model_label)):
+            if label != target:
+                last_run = f'label_replace({last_run}, "{target}", "$1", "{label}", "(.+)")'
+        w = c.window(cfg["baseline"])
+        own = c.selector(service=service.name)
+        rules = [
+            Recording(CASES, counted, labels),
+            Recording(RATIO, f"{passed} / {counted}", labels),
+            Recording(f"{RATIO}_avg{w}", f"avg_over_time({RATIO}{own}[{w}])"),
+            Recording(AGE, f"time() - max by (suite, model) ({last_run})", labels),
+        ]
+        regression = make_alert(
+            service, NAME, ALERT,
+            f"({RATIO}{own} < {RATIO}_avg{w}{own} - {format_number(cfg['max_drop'])} or {RATIO}{own} < "
+            f"{format_number(cfg['floor'])}) and {CASES}{own} >= {format_number(cfg['min_cases'])}",
+            cfg["for"], c.PAGE,
+            summary="The production eval suite regressed.",
+            description=("Eval suite {{ $labels.suite }} passes only {{ $value | humanizePercentage }} of cases on "
+                         f"{{{{ $labels.model }}}}: more than {format_number(cfg['max_drop'] * 100)} points below its "
+                         f"{w} baseline, or under the {format_number(cfg['floor'] * 100)}% floor."),
+        )
+        stale = make_alert(
+            service, NAME, STALE, f"{AGE}{own} > {format_number(cfg['stale_after'])}", 0, c.PAGE,
+            summary="Eval results stopped arriving.",
+            description=("The latest run of eval suite {{ $labels.suite }} on {{ $labels.model }} is "
+                         f"{{{{ $value | humanizeDuration }}}} old (limit {format_duration(cfg['stale_after'])}): "
+                         "regressions would go unseen."),
+        )
+        rules += [regression, stale]
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, regression, stale)))
+
+    def _scenarios(self, service, cfg, regression, stale):
+        suite = cfg["suite"]
+        model = service.models[0] if service.models else "default"
+        total = max(100, int(cfg["min_cases"]) * 2)
+        good = round(total * min(0.98, cfg["floor"] + 0.15))
+        fires_at = 120 + int(cfg["for"] // 60) + 3
+        bad = round(total * cfg["floor"] * 0.75)
+        yield Scenario(
+            f"{ALERT} fires when {suite} drops from {good}/{total} to {bad}/{total} passed",
+            eval_series=(EvalRun(suite, model, ((120, good, total - good, True), (30, bad, total - bad, True))),),
+            checks=(Check(110, ALERT), Check(fires_at, ALERT, (expect(regression, bad / total, suite=suite, model=model),))),
+        )
+        yield Scenario(
+            f"{ALERT} stays silent when one more case fails",
+            eval_series=(EvalRun(suite, model, ((120, good, total - good, True), (30, good - 1, total - good + 1, True))),),
+            checks=(Check(fires_at, ALERT), Check(140, ALERT)),
+        )
+        stop = 60
+        stale_min = int(cfg["stale_after"] // 60)
+        late = stop + stale_min + 5
+        yield Scenario(
+            f"{STALE} fires when runs stop arriving for longer than {format_duration(cfg['stale_after'])}",
+            eval_series=(EvalRun(suite, model, ((stop, good, total - good, True), (late - stop, good, total - good, False))),),
+            checks=(Check(stop + stale_min - 5, STALE),
+                    Check(late, STALE, (expect(stale, (late - stop) * 60, suite=suite, model=model),))),
+        )
+        yield Scenario(
+            f"{STALE} stays silent while runs keep arriving",
+            eval_series=(EvalRun(suite, model, ((late, good, total - good, True),)),),
+            checks=(Check(late, STALE),),
+        )
+
+
+SIGNAL = EvalRegression()

@@ -1,0 +1,113 @@
+"""p95 latency against its SLO: a page at 3x the objective, a ticket above it, nothing within it."""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..sli import own
+from ..spec.errors import FieldError
+from ..spec.schema import number, unit
+from ..spec.units import format_number
+from ..synth import quantile_estimate
+from .base import Config, Signal, expect, make_alert
+
+NAME = "latency"
+PAGE_ALERT = c.alert_name("LatencyP95High")
+TICKET_ALERT = c.alert_name("LatencyP95AboveSLO")
+P95 = "service:ai_request_duration_seconds:p95_rate5m"
+
+
+class Latency(Signal):
+    name = NAME
+    description = "Page when p95 latency is far above its SLO; open a ticket when it is above it for long."
+    auto_when = "on when spec.slo.latency_p95 is set and the metrics have a latency histogram"
+    schema = {
+        "page_at": unit("factor", "Page when p95 exceeds this multiple of the SLO.", "3x"),
+        "ticket_at": unit("factor", "Open a ticket when p95 exceeds this multiple of the SLO.", "1x"),
+        "page_for": unit("duration", "How long p95 must stay above the page threshold.", "10m"),
+        "ticket_for": unit("duration", "How long p95 must stay above the ticket threshold.", "30m"),
+        "min_request_rate": number("Calls per second needed before p95 counts.", 0.05),
+    }
+
+    def auto(self, service):
+        return service.slo.latency_p95 is not None and service.source.latency is not None
+
+    def check(self, service, cfg):
+        if service.slo.latency_p95 is None:
+            raise FieldError(("enabled",), "the latency signal needs spec.slo.latency_p95")
+        if service.source.latency is None:
+            raise FieldError(("enabled",), "the latency signal needs a latency histogram in spec.metrics")
+        if cfg["ticket_at"] >= cfg["page_at"]:
+            raise FieldError(("ticket_at",), f"expected a factor below page_at ({format_number(cfg['page_at'])}x)")
+
+    def warnings(self, service, cfg):
+        bounds = service.source.latency.boundaries if service.source.latency else ()
+        out = []
+        for key in ("page_at", "ticket_at"):
+            threshold = cfg[key] * service.slo.latency_p95
+            if bounds and not any(abs(threshold - b) < 1e-9 for b in bounds):
+                below = max((b for b in bounds if b < threshold), default=0)
+                above = min((b for b in bounds if b > threshold), default=float("inf"))
+                out.append(((key,), f"{format_number(threshold)}s falls between histogram buckets "
+                                    f"{format_number(below)}s and {format_number(above)}s: histogram_quantile "
+                                    "interpolates, so the alert may fire early or late"))
+        return out
+
+    def build(self, service, cfg: Config) -> Output:
+        slo = service.slo.latency_p95
+        traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
+        alerts = {}
+        for key, name, severity, for_key, summary in (
+            ("page_at", PAGE_ALERT, c.PAGE, "page_for", "p95 latency is far above its SLO."),
+            ("ticket_at", TICKET_ALERT, c.TICKET, "ticket_for", "p95 latency is above its SLO."),
+        ):
+            threshold = cfg[key] * slo
+            alerts[name] = make_alert(
+                service, NAME, name, f"{own(P95, service)} > {format_number(threshold)} and {traffic}",
+                cfg[for_key], severity, summary=summary,
+                description=(f"p95 latency of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}}, "
+                             f"above {format_number(threshold)}s ({format_number(cfg[key])}x the "
+                             f"{format_number(slo)}s SLO)."),
+            )
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(alerts.values()))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alerts)))
+
+    def _scenarios(self, service, cfg, alerts):
+        slo = service.slo.latency_p95
+        bounds = service.source.latency.boundaries
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        page, ticket = alerts[PAGE_ALERT], alerts[TICKET_ALERT]
+
+        def estimate(latency):
+            return quantile_estimate(bounds, latency)
+
+        # The slowest call latency whose estimated p95 clears the page threshold: a bucket's upper bound.
+        slow = next((b for b in bounds if estimate(b) > cfg["page_at"] * slo * 1.01), None)
+        mild = 1.5 * slo
+        warm = Phase(30, ok=600, latency=slo / 2)
+        page_at = 30 + 5 + int(cfg["page_for"] // 60) + 2
+        if slow is not None:
+            yield Scenario(
+                f"{PAGE_ALERT} fires when p95 reaches {format_number(estimate(slow))}s",
+                streams=(Stream(p.name, model, (warm, Phase(page_at - 30 + 5, ok=600, latency=slow))),),
+                checks=(Check(25, PAGE_ALERT), Check(page_at, PAGE_ALERT, (expect(page, estimate(slow)),))),
+            )
+        mild_est = estimate(mild)
+        ticket_at = 30 + 5 + int(cfg["ticket_for"] // 60) + 2
+        checks = [Check(ticket_at, PAGE_ALERT)]
+        if mild_est > cfg["ticket_at"] * slo:
+            checks.append(Check(ticket_at, TICKET_ALERT, (expect(ticket, mild_est),)))
+        yield Scenario(
+            f"{PAGE_ALERT} stays silent at p95 of 1.5x the SLO ({format_number(mild_est)}s); {TICKET_ALERT} opens a ticket",
+            streams=(Stream(p.name, model, (warm, Phase(ticket_at - 30 + 5, ok=600, latency=mild))),),
+            checks=tuple(checks),
+        )
+        yield Scenario(
+            f"{PAGE_ALERT} and {TICKET_ALERT} stay silent within the SLO, even when a new model appears",
+            streams=(Stream(p.name, model, (Phase(60, ok=600, latency=slo / 2),)),
+                     Stream(p.name, "new-model", (Phase(30), Phase(30, ok=60, latency=slo / 2)))),
+            checks=(Check(59, PAGE_ALERT), Check(59, TICKET_ALERT)),
+        )
+
+
+SIGNAL = Latency()

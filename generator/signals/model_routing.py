@@ -1,0 +1,66 @@
+"""Model routing, automated: one model degrades while the rest are healthy; automation routes its
+traffic to a fallback and the team gets a ticket. No page: the quality SLO is kept by the fallback.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..sli import own
+from ..spec.schema import number, unit
+from ..spec.units import format_number
+from .base import Config, Signal, expect, make_alert
+
+NAME = "model_routing"
+ALERT = c.alert_name("ModelDegraded")
+ACTION = "model_routing"
+
+
+class ModelRouting(Signal):
+    name = NAME
+    description = "Route a degraded model's traffic to its fallback and open a ticket for the team."
+    auto_when = "on"
+    schema = {
+        "error_ratio_above": unit("ratio", "A model is degraded when its error ratio exceeds this.", "20%"),
+        "latency_factor": unit("factor", "...or when its p95 exceeds this multiple of the latency SLO.", "3x"),
+        "min_request_rate": number("Calls per second a model needs before it counts.", 0.05),
+        "for": unit("duration", "How long before the model counts as degraded.", "5m"),
+    }
+
+    def build(self, service, cfg: Config) -> Output:
+        expr = (f"{own('service_model:ai_errors:ratio_rate5m', service)} > {format_number(cfg['error_ratio_above'])}")
+        if service.slo.latency_p95 is not None and service.source.latency is not None:
+            expr = (f"({expr} or {own('service_model:ai_request_duration_seconds:p95_rate5m', service)}"
+                    f" > {format_number(cfg['latency_factor'] * service.slo.latency_p95)})")
+        expr += f" and {own('service_model:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
+        alert = make_alert(
+            service, NAME, ALERT, expr, cfg["for"], c.TICKET, remediation=ACTION,
+            summary="One model is degraded; its traffic goes to the fallback.",
+            description=("{{ $labels.model }} is degraded for {{ $labels.service }} (error ratio above "
+                         f"{format_number(cfg['error_ratio_above'] * 100)}% or p95 far above the SLO); "
+                         "automation routes it to the fallback model."),
+        )
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (alert,))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alert)))
+
+    def _scenarios(self, service, cfg, alert):
+        p = service.providers[0]
+        models = list(service.models) or ["default"]
+        good = models[0]
+        bad_model = models[1] if len(models) > 1 else "other-model"
+        bad_provider = next((q.name for q in service.providers if bad_model in q.models), p.name)
+        bad = 100 * min(0.6, cfg["error_ratio_above"] * 2.5)
+        at = 30 + 5 + int(cfg["for"] // 60) + 2
+        yield Scenario(
+            f"{ALERT} fires for {bad_model} alone when it fails {bad:g}% of calls",
+            streams=(Stream(p.name, good, (Phase(at + 5, ok=100),)),
+                     Stream(bad_provider, bad_model, (Phase(30, ok=100), Phase(at - 30 + 5, ok=100 - bad, errors=bad)))),
+            checks=(Check(25, ALERT), Check(at, ALERT, (expect(alert, bad / 100, model=bad_model),))),
+        )
+        yield Scenario(
+            f"{ALERT} stays silent on one failed request among thousands",
+            streams=(Stream(p.name, good, (Phase(30, ok=1000), Phase(1, ok=999, errors=1), Phase(20, ok=1000))),),
+            checks=(Check(31, ALERT), Check(40, ALERT)),
+        )
+
+
+SIGNAL = ModelRouting()

@@ -1,0 +1,108 @@
+"""Provider API down: the provider answers almost nothing, or its synthetic probe fails. Pages fast.
+
+Failover should already be under way (see `failover`); the page is for human awareness and customer
+communication, which automation cannot do.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..promql import Matcher
+from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from ..sli import own, rate_by, static_labels, zero_filled
+from ..spec.schema import number, unit
+from ..spec.units import format_number
+from ..synth import probe_series
+from .base import Config, Signal, expect, make_alert
+
+NAME = "provider_down"
+ALERT = c.alert_name("ProviderDown")
+OUTAGE = "service_provider:ai_provider_outage:active"
+
+
+class ProviderDown(Signal):
+    name = NAME
+    description = "Page when a provider stops answering: its success ratio collapses or its probe fails."
+    auto_when = "on"
+    schema = {
+        "success_ratio_below": unit("ratio", "Page when the provider's success ratio falls below this.", "50%"),
+        "min_request_rate": number("Calls per second the provider must get before its ratio counts.", 0.05),
+        "window": unit("duration", "Rate window of the success ratio.", "2m"),
+        "for": unit("duration", "How long the outage must last before paging.", "1m"),
+    }
+
+    def condition(self, service, cfg) -> str:
+        w = c.window(cfg["window"])
+        cond = (f"{own(f'service_provider:ai_requests:success_ratio_rate{w}', service)} < {format_number(cfg['success_ratio_below'])}"
+                f" and {own(f'service_provider:ai_requests:rate{w}', service)} > {format_number(cfg['min_request_rate'])}")
+        if any(p.probe_target for p in service.providers):
+            cond = f"({cond}) or ({own('service_provider:ai_probe:success', service)} == 0)"
+        return cond
+
+    def build(self, service, cfg: Config) -> Output:
+        w = c.window(cfg["window"])
+        src = service.source
+        labels = static_labels(service)
+        by = (c.PROVIDER,)
+        requests = f"service_provider:ai_requests:rate{w}"
+        rules: list = [
+            Recording(requests, rate_by(src.requests, cfg["window"], by, service), labels),
+            Recording(f"service_provider:ai_errors:rate{w}",
+                      zero_filled(rate_by(src.errors, cfg["window"], by, service), own(requests, service), by), labels),
+            Recording(f"service_provider:ai_requests:success_ratio_rate{w}",
+                      f"1 - {own(f'service_provider:ai_errors:rate{w}', service)} / {own(requests, service)}"),
+        ]
+        for p in service.providers:
+            if p.probe_target:
+                sel = src.probe.with_matchers(Matcher("instance", "=", p.probe_target))
+                rules.append(Recording("service_provider:ai_probe:success", f"min({sel})",
+                                       labels + ((c.PROVIDER, p.name),)))
+        cond = self.condition(service, cfg)
+        rules.append(Recording(OUTAGE, f"({cond}) * 0 + 1"))
+        alert = make_alert(
+            service, NAME, ALERT, cond, cfg["for"], c.PAGE,
+            summary="A model provider is down for this service.",
+            description=("{{ $labels.provider }} answers only {{ $value | humanizePercentage }} of calls from "
+                         "{{ $labels.service }} (or its probe fails). Failover should already be routing around it."),
+        )
+        rules.append(alert)
+        return Output(groups=(Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules)),),
+                      scenarios=tuple(self._scenarios(service, cfg, alert)))
+
+    def _scenarios(self, service, cfg, alert):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        per_min = max(100.0, cfg["min_request_rate"] * 60 * 10)
+        ok_ratio = cfg["success_ratio_below"] / 5
+        ok = round(per_min * ok_ratio)
+        down = Phase(20, ok=ok, errors=per_min - ok, provider_errors=per_min - ok, latency=1)
+        healthy = Phase(30, ok=per_min, latency=1)
+        at = 30 + int(cfg["window"] // 60) + int(cfg["for"] // 60) + 3
+        yield Scenario(
+            f"{ALERT} fires when {p.name} answers {ok:g} of {per_min:g} calls a minute",
+            streams=(Stream(p.name, model, (healthy, down)),),
+            checks=(Check(25, ALERT), Check(at, ALERT, (expect(alert, ok / per_min, provider=p.name),))),
+        )
+        yield Scenario(
+            f"{ALERT} stays silent on one failed request among {per_min * 10:g} a minute",
+            streams=(Stream(p.name, model, (Phase(30, ok=per_min * 10), Phase(1, ok=per_min * 10 - 1, errors=1),
+                                            Phase(20, ok=per_min * 10))),),
+            checks=(Check(31, ALERT), Check(33, ALERT), Check(40, ALERT)),
+        )
+        yield Scenario(
+            f"{ALERT} stays silent when a low-traffic service fails its only call",
+            streams=(Stream(p.name, model, (Phase(30, ok=1), Phase(2, errors=1, provider_errors=1), Phase(20, ok=1))),),
+            checks=(Check(31, ALERT), Check(32, ALERT), Check(35, ALERT)),
+        )
+        probed = next((q for q in service.providers if q.probe_target), None)
+        if probed:
+            m = probed.models[0] if probed.models else "default"
+            yield Scenario(
+                f"{ALERT} fires when the synthetic probe of {probed.name} fails, even without traffic",
+                streams=(Stream(probed.name, m, (Phase(60),)),),
+                series=(probe_series(service, probed.name, [(30, 1), (30, 0)]),),
+                checks=(Check(29, ALERT), Check(30 + int(cfg["for"] // 60) + 2, ALERT,
+                                                 (expect(alert, 0, provider=probed.name),))),
+            )
+
+
+SIGNAL = ProviderDown()

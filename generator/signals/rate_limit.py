@@ -1,0 +1,88 @@
+"""Rate limiting, automated first: a traffic spike or sustained 429s engage the rate limiter (which keeps
+spend and provider throttling in check); a human is paged only if it stays engaged.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..sli import own
+from ..spec.errors import FieldError
+from ..spec.schema import number, unit
+from ..spec.units import format_duration, format_number
+from .base import Config, Signal, expect, make_alert
+
+NAME = "rate_limit"
+SIGNAL_ALERT = c.alert_name("RateLimitEngaged")
+PAGE_ALERT = c.alert_name("RateLimitSustained")
+ACTION = "rate_limit"
+
+
+class RateLimit(Signal):
+    name = NAME
+    description = "Tell automation to rate limit on traffic spikes or 429s; page if it stays engaged."
+    auto_when = "on"
+    schema = {
+        "rate_limited_ratio_above": unit("ratio", "Engage when this share of calls is rate limited (429).", "5%"),
+        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its daily average.", "3x"),
+        "min_request_rate": number("Calls per second needed before either condition counts.", 0.2),
+        "for": unit("duration", "How long before the rate-limit signal fires.", "2m"),
+        "page_after": unit("duration", "Page when rate limiting stays engaged this long.", "30m"),
+    }
+
+    def check(self, service, cfg):
+        if cfg["page_after"] <= cfg["for"]:
+            raise FieldError(("page_after",), "expected longer than `for`: automation acts first")
+        if cfg["traffic_factor"] <= 1:
+            raise FieldError(("traffic_factor",), "expected a factor above 1x")
+
+    def build(self, service, cfg: Config) -> Output:
+        traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
+        cond = (f"({own('service:ai_rate_limited:ratio_rate5m', service)} > {format_number(cfg['rate_limited_ratio_above'])}"
+                f" or {own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
+                f" * {own('service:ai_requests:rate1h_avg1d', service)}) and {traffic}")
+        signal = make_alert(
+            service, NAME, SIGNAL_ALERT, cond, cfg["for"], c.INFO, remediation=ACTION,
+            summary="Rate limiting engaged.",
+            description=("{{ $labels.service }} sees rate-limited calls above "
+                         f"{format_number(cfg['rate_limited_ratio_above'] * 100)}% or traffic above "
+                         f"{format_number(cfg['traffic_factor'])}x its daily average; automation throttles clients."),
+        )
+        page = make_alert(
+            service, NAME, PAGE_ALERT, cond, cfg["page_after"], c.PAGE,
+            summary="Rate limiting has stayed engaged.",
+            description=(f"Rate limiting of {{{{ $labels.service }}}} has been engaged for "
+                         f"{format_duration(cfg['page_after'])}: the spike is not passing."),
+        )
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (signal, page))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
+
+    def _scenarios(self, service, cfg, signal, page):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        per_min = max(600.0, cfg["min_request_rate"] * 60 * 10)
+        limited = per_min * min(0.5, cfg["rate_limited_ratio_above"] * 3)
+        fast = 120 + 5 + int(cfg["for"] // 60) + 1
+        late = 120 + 5 + int(cfg["page_after"] // 60) + 2
+        stream = Stream(p.name, model, (Phase(120, ok=per_min),
+                                        Phase(late - 120 + 5, ok=per_min - limited, errors=limited, rate_limited=limited)))
+        yield Scenario(
+            f"{SIGNAL_ALERT} fires on sustained 429s and {PAGE_ALERT} pages only after {format_duration(cfg['page_after'])}",
+            streams=(stream,),
+            checks=(Check(110, SIGNAL_ALERT), Check(fast, SIGNAL_ALERT, (expect(signal),)), Check(fast, PAGE_ALERT),
+                    Check(late, PAGE_ALERT, (expect(page),))),
+        )
+        spike = Stream(p.name, model, (Phase(120, ok=per_min), Phase(20, ok=per_min * cfg["traffic_factor"] * 2)))
+        yield Scenario(
+            f"{SIGNAL_ALERT} fires on a traffic spike of {cfg['traffic_factor'] * 2:g}x",
+            streams=(spike,),
+            checks=(Check(fast + 5, SIGNAL_ALERT, (expect(signal),)),),
+        )
+        yield Scenario(
+            f"{SIGNAL_ALERT} stays silent on a single 429 among {per_min:g} calls a minute",
+            streams=(Stream(p.name, model, (Phase(120, ok=per_min), Phase(1, ok=per_min - 1, errors=1, rate_limited=1),
+                                            Phase(10, ok=per_min))),),
+            checks=(Check(121, SIGNAL_ALERT), Check(125, SIGNAL_ALERT)),
+        )
+
+
+SIGNAL = RateLimit()

@@ -1,0 +1,70 @@
+"""SLO accounting (recorded, not alerted): availability and error budget over the SLO window, with the
+part burned by provider failures kept apart so the team can claim credit against the provider's SLA.
+
+Long windows read recorded hourly rates (`sum_over_time` of `rate1h` series), never raw counters, and
+the group runs every 5 minutes: the figures move slowly and 30 days of samples are not free.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
+from ..sli import own
+from ..spec.units import format_number
+from .base import Config, Signal
+
+NAME = "slo"
+
+
+class SLOAccounting(Signal):
+    name = NAME
+    description = "Record availability, error budget and the provider's share of it over the SLO window."
+    auto_when = "on"
+    schema = {}
+
+    def build(self, service, cfg: Config) -> Output:
+        w = c.window(service.slo.window)
+        objective = format_number(service.slo.availability)
+
+        def total(metric: str, level: str = "service") -> str:
+            return f"sum_over_time({own(f'{level}:{metric}:rate1h', service)}[{w}])"
+
+        labels = ((c.SERVICE, service.name), (c.TEAM, service.team))
+        rules = (
+            Recording(f"service:ai_slo_objective:ratio", f"vector({objective})", labels),
+            Recording(f"service:ai_availability:ratio_{w}", f"1 - {total('ai_errors')} / {total('ai_requests')}"),
+            Recording(f"service:ai_provider_errors:rate1h",
+                      f"sum by (service, team) ({own('service_provider_model:ai_provider_errors:rate1h', service)})"),
+            Recording(f"service:ai_provider_errors:ratio_{w}", f"{total('ai_provider_errors')} / {total('ai_requests')}"),
+            Recording(f"service:ai_error_budget:remaining_{w}",
+                      f"1 - (1 - {own(f'service:ai_availability:ratio_{w}', service)}) / (1 - {objective})"),
+            Recording(f"service:ai_error_budget:burned_by_provider_{w}",
+                      f"{own(f'service:ai_provider_errors:ratio_{w}', service)} / (1 - {objective})"),
+        )
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, rules, interval=300)
+        return Output(groups=(group,), scenarios=(self._scenario(service, w),))
+
+    def _scenario(self, service, w):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        # 2% of calls fail, half of them on the provider: availability 98%, provider share 1%.
+        stream = Stream(p.name, model, (Phase(180, ok=980, errors=20, provider_errors=10),))
+        objective = service.slo.availability
+        lab = (("service", service.name), ("team", service.team))
+
+        def sample(name, value):
+            # Rounded on both sides: promtool 2.42 compares sample values exactly.
+            return ExprCheck(175, f"round({own(name, service)} * 10000) / 10000",
+                             ((tuple(sorted(lab)), round(value * 10000) / 10000),))
+
+        return Scenario(
+            "SLO accounting: 2% failed calls, half of them the provider's",
+            streams=(stream,),
+            exprs=(sample(f"service:ai_availability:ratio_{w}", 0.98),
+                   sample(f"service:ai_provider_errors:ratio_{w}", 0.01),
+                   sample(f"service:ai_error_budget:remaining_{w}", 1 - 0.02 / (1 - objective)),
+                   sample(f"service:ai_error_budget:burned_by_provider_{w}", 0.01 / (1 - objective))),
+            evaluation_interval=300,
+        )
+
+
+SIGNAL = SLOAccounting()

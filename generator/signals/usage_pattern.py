@@ -1,0 +1,62 @@
+"""New usage patterns: information to track, never a page. A model never seen in the past day, or
+traffic far outside its usual shape, is reported at severity info.
+"""
+from __future__ import annotations
+
+from .. import conventions as c
+from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..sli import own
+from ..spec.schema import unit
+from ..spec.units import format_number
+from .base import Config, Signal, expect, make_alert
+
+NAME = "usage_pattern"
+NEW_MODEL = c.alert_name("UsageNewModel")
+TRAFFIC = c.alert_name("UsageTrafficUnusual")
+
+
+class UsagePattern(Signal):
+    name = NAME
+    description = "Report new models and unusual traffic at severity info, for tracking."
+    auto_when = "on"
+    schema = {
+        "lookback": unit("duration", "A model is new when it had no traffic in this window (ending 1h ago).", "1d"),
+        "traffic_factor": unit("factor", "Traffic is unusual when the 1h rate is this far above or below its daily average.", "3x"),
+        "for": unit("duration", "How long a pattern must hold before it is reported.", "10m"),
+    }
+
+    def build(self, service, cfg: Config) -> Output:
+        w = c.window(cfg["lookback"])
+        rate = own("service_model:ai_requests:rate5m", service)
+        new_model = make_alert(
+            service, NAME, NEW_MODEL,
+            f"{rate} > 0 unless on (service, model) (max_over_time({rate}[{w}] offset 1h) > 0)", cfg["for"], c.INFO,
+            summary="A new model is serving traffic.",
+            description=("{{ $labels.service }} started calling {{ $labels.model }} ({{ $value | humanize }} calls/s), "
+                         f"unseen in the {w} before."),
+        )
+        hourly, daily = own("service:ai_requests:rate1h", service), own("service:ai_requests:rate1h_avg1d", service)
+        f = format_number(cfg["traffic_factor"])
+        traffic = make_alert(
+            service, NAME, TRAFFIC, f"{hourly} > {f} * {daily} or {hourly} < {daily} / {f}", cfg["for"], c.INFO,
+            summary="Traffic is far outside its usual shape.",
+            description=("{{ $labels.service }} gets {{ $value | humanize }} calls/s over the last hour, "
+                         f"more than {f}x away from its daily average."),
+        )
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (new_model, traffic))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, new_model, traffic)))
+
+    def _scenarios(self, service, cfg, new_model, traffic):
+        p = service.providers[0]
+        model = p.models[0] if p.models else "default"
+        at = 120 + int(cfg["for"] // 60) + 8
+        yield Scenario(
+            f"{NEW_MODEL} reports a model that starts serving; known models and steady traffic stay silent",
+            streams=(Stream(p.name, model, (Phase(at + 5, ok=600),)),
+                     Stream(p.name, "brand-new-model", (Phase(120), Phase(at - 120 + 5, ok=60)))),
+            checks=(Check(110, NEW_MODEL), Check(at, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),)),
+                    Check(at, TRAFFIC)),
+        )
+
+
+SIGNAL = UsagePattern()

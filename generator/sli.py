@@ -1,0 +1,136 @@
+"""The SLI group: a service's raw metrics normalised into `service_*:ai_*:*` recorded series.
+
+Every signal reads these, never the raw metrics, so signals are preset-agnostic and the expensive
+expressions (rates over raw counters, bucket rates) are evaluated once.
+"""
+from __future__ import annotations
+
+from . import conventions as c
+from .presets.source import Counter
+from .rules import Group, Recording
+from .spec.model import Service
+from .spec.units import format_number
+
+GROUP_KEY = "sli"
+WINDOWS = (300, 3600)  # 5m for alerting, 1h for baselines and SLO accounting
+
+
+def normalise(expr: str, counter: Counter, service: Service, want_provider: bool) -> str:
+    """Wrap `expr` in label_replace calls that copy the source's provider and model labels to ours."""
+    if want_provider:
+        # Later entries win: apply the fallbacks first, the preferred label last.
+        for label in reversed(counter.provider_labels):
+            if label != c.PROVIDER:
+                expr = f'label_replace({expr}, "{c.PROVIDER}", "$1", "{label}", "(.+)")'
+        for p in service.providers:
+            if p.label_value != p.name:
+                expr = f'label_replace({expr}, "{c.PROVIDER}", "{p.name}", "{c.PROVIDER}", "{_regex_escape(p.label_value)}")'
+    if counter.model_label and counter.model_label != c.MODEL:
+        expr = f'label_replace({expr}, "{c.MODEL}", "$1", "{counter.model_label}", "(.+)")'
+    return expr
+
+
+def _regex_escape(value: str) -> str:
+    special = set(".^$*+?()[]{}|\\")
+    return "".join("\\\\" + ch if ch in special else ch for ch in value)
+
+
+def rate_by(counter: Counter, seconds: float, by: tuple[str, ...], service: Service) -> str:
+    """`sum by (<by>) (rate(<counter>[window]))` with provider/model labels normalised."""
+    inner = normalise(f"rate({counter.selector}[{c.window(seconds)}])", counter, service, c.PROVIDER in by)
+    return f"sum by ({', '.join(by)}) ({inner})"
+
+
+def own(name: str, service: Service, **labels: str) -> str:
+    """A recorded series of this service: `name{service="x", ...}`."""
+    return name + c.selector(service=service.name, **labels)
+
+
+def zero_filled(expr: str, like: str, by: tuple[str, ...]) -> str:
+    """`expr`, or 0 for every series of `like` where `expr` has none (a counter never incremented is absent)."""
+    return f"{expr} or (sum by ({', '.join(by)}) ({like}) * 0)"
+
+
+def static_labels(service: Service) -> tuple[tuple[str, str], ...]:
+    return ((c.SERVICE, service.name), (c.TEAM, service.team))
+
+
+def latency_level_name() -> str:
+    return "ai_request_duration_seconds"
+
+
+def build(service: Service) -> Group:
+    """The SLI recording rules of one service."""
+    src = service.source
+    labels = static_labels(service)
+    rules: list[Recording] = []
+    spm = ("provider", "model")
+
+    def rec(level: str, metric: str, op: str, expr: str, static: bool = True) -> str:
+        name = c.record(level, metric, op)
+        rules.append(Recording(name, expr, labels if static else ()))
+        return name
+
+    for seconds in WINDOWS:
+        w = c.window(seconds)
+        req = rec("service_provider_model", "ai_requests", f"rate{w}", rate_by(src.requests, seconds, spm, service))
+        like = own(req, service)
+        rec("service_provider_model", "ai_errors", f"rate{w}",
+            zero_filled(rate_by(src.errors, seconds, spm, service), like, spm))
+    rec("service_provider_model", "ai_rate_limited", "rate5m",
+        zero_filled(rate_by(src.rate_limited, 300, spm, service), own("service_provider_model:ai_requests:rate5m", service), spm))
+    rec("service_provider_model", "ai_provider_errors", "rate1h",
+        zero_filled(rate_by(src.provider_errors, 3600, spm, service), own("service_provider_model:ai_requests:rate1h", service), spm))
+
+    for level in ("service", "service_provider", "service_model"):
+        by = ", ".join(c.by_labels(level))
+        for w in ("5m", "1h") if level == "service" else ("5m",):
+            for metric in ("ai_requests", "ai_errors"):
+                rec(level, metric, f"rate{w}",
+                    f"sum by ({by}) ({own(c.record('service_provider_model', metric, f'rate{w}'), service)})", static=False)
+            rec(level, "ai_errors", f"ratio_rate{w}",
+                f"{own(c.record(level, 'ai_errors', f'rate{w}'), service)} / {own(c.record(level, 'ai_requests', f'rate{w}'), service)}",
+                static=False)
+    rec("service", "ai_rate_limited", "ratio_rate5m",
+        f"sum by (service, team) ({own('service_provider_model:ai_rate_limited:rate5m', service)}) / "
+        f"{own('service:ai_requests:rate5m', service)}", static=False)
+    rec("service", "ai_requests", "rate1h_avg1d", f"avg_over_time({own('service:ai_requests:rate1h', service)}[1d])",
+        static=False)
+
+    if src.latency is not None:
+        metric = latency_level_name()
+        rec("service_model_le", f"{metric}_bucket", "rate5m", rate_by(src.latency.buckets, 300, ("model", "le"), service))
+        rec("service_le", f"{metric}_bucket", "rate5m",
+            f"sum by (service, team, le) ({own(f'service_model_le:{metric}_bucket:rate5m', service)})", static=False)
+        for level, le_level in (("service", "service_le"), ("service_model", "service_model_le")):
+            rec(level, metric, "p95_rate5m",
+                f"histogram_quantile(0.95, {own(f'{le_level}:{metric}_bucket:rate5m', service)})", static=False)
+
+    if src.spend is not None:
+        rec("service_model", "ai_spend_usd", "rate5m", rate_by(src.spend, 300, ("model",), service))
+    elif src.tokens is not None and service.prices:
+        tok = src.tokens
+        inner = normalise(f"rate({tok.counter.selector}[5m])", tok.counter, service, False)
+        if tok.type_label != "token_type":
+            inner = f'label_replace({inner}, "token_type", "$1", "{tok.type_label}", "(.+)")'
+        tokens = rec("service_model_token", "ai_tokens", "rate5m", f"sum by (model, token_type) ({inner})")
+        for price in service.prices:
+            for token_type, usd in ((tok.input_value, price.input_per_million), (tok.output_value, price.output_per_million)):
+                rules.append(Recording("service_model_token:ai_token_price_usd:per_token",
+                                       f"vector({format_number(usd / 1e6)})",
+                                       labels + ((c.MODEL, price.model), ("token_type", token_type))))
+        rec("service_model", "ai_spend_usd", "rate5m",
+            f"sum by (service, team, model) ({own(tokens, service)} * on (service, team, model, token_type) "
+            f"{own('service_model_token:ai_token_price_usd:per_token', service)})", static=False)
+    if src.has_cost and (src.spend is not None or service.prices):
+        rec("service", "ai_spend_usd", "rate5m", f"sum by (service, team) ({own('service_model:ai_spend_usd:rate5m', service)})",
+            static=False)
+        rec("service", "ai_spend_usd", "rate1h", f"avg_over_time({own('service:ai_spend_usd:rate5m', service)}[1h])",
+            static=False)
+    return Group(f"oncallgen-{service.name}-sli", GROUP_KEY, tuple(rules))
+
+
+def has_cost(service: Service) -> bool:
+    """Whether the SLI group records spend for this service."""
+    src = service.source
+    return src.spend is not None or (src.tokens is not None and bool(service.prices))

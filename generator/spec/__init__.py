@@ -1,0 +1,1 @@
+"""Spec loading, schema, validation and the frozen model. Entry point: `build.load_services`."""

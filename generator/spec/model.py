@@ -1,0 +1,86 @@
+"""The frozen model the compiler reads: services, providers, SLOs, prices and signal settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..presets.source import MetricSource
+from .errors import Location
+
+
+def freeze(value: Any) -> Any:
+    """Deep read-only copy of plain data: dicts become mappings, lists tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    role: str                      # primary | secondary | other
+    label_value: str               # the provider's value in the source metrics
+    models: tuple[str, ...]
+    probe_target: str | None
+    status_page: str | None
+    sla: float | None
+
+
+@dataclass(frozen=True)
+class Price:
+    model: str
+    input_per_million: float
+    output_per_million: float
+
+
+@dataclass(frozen=True)
+class SLO:
+    latency_p95: float | None      # seconds
+    availability: float
+    window: float                  # seconds
+
+
+@dataclass(frozen=True)
+class Runbooks:
+    base_url: str
+    dashboard_url: str | None
+    prometheus_url: str
+
+
+@dataclass(frozen=True)
+class Service:
+    """One AI service, as every signal sees it."""
+
+    name: str
+    team: str
+    description: str
+    location: Location
+    providers: tuple[Provider, ...]
+    slo: SLO
+    source: MetricSource
+    prices: tuple[Price, ...]
+    signals: Mapping[str, Mapping[str, Any]]
+    runbooks: Runbooks
+    # Positions of fields, so signal checks can point at the line they complain about.
+    positions: Mapping[tuple, tuple[int, int]]
+
+    def provider(self, role: str) -> Provider | None:
+        return next((p for p in self.providers if p.role == role), None)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for p in self.providers:
+            for m in p.models:
+                seen.setdefault(m, None)
+        return tuple(seen)
+
+    def locate(self, path: tuple) -> Location:
+        path = tuple(path)
+        while path and path not in self.positions:
+            path = path[:-1]
+        line, col = self.positions.get(path, (self.location.line, self.location.column))
+        return Location(self.location.file, line, col)

@@ -1,0 +1,176 @@
+"""The JSON Schema (draft 2020-12) of oncallgen specs: the single source of truth for their shape.
+
+It is assembled from this file's skeleton, each preset's options and each signal's fragment, so adding
+a signal or preset extends the schema without touching this file. Defaults live here too: the model
+builder fills them in from the schema, never from a second copy.
+"""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+from .units import DURATION_PATTERN, FACTOR_PATTERN, PERCENT_PATTERN, POINTS_PATTERN
+
+API_VERSION = "oncallgen/v1"
+
+UNIT_DEFS = {
+    "duration": {"type": "string", "pattern": DURATION_PATTERN, "x-unit": "duration",
+                 "description": 'A Prometheus duration such as "30s", "5m", "1h30m".'},
+    "factor": {"oneOf": [{"type": "string", "pattern": FACTOR_PATTERN}, {"type": "number", "exclusiveMinimum": 0}],
+               "x-unit": "factor", "description": 'A multiplier such as "3x".'},
+    "ratio": {"oneOf": [{"type": "string", "pattern": PERCENT_PATTERN}, {"type": "number", "minimum": 0, "maximum": 1}],
+              "x-unit": "ratio", "description": 'A percentage such as "99.5%" (or a ratio between 0 and 1).'},
+    "points": {"type": "string", "pattern": POINTS_PATTERN, "x-unit": "points",
+               "description": 'Percentage points such as "10pp".'},
+}
+
+
+def unit(kind: str, description: str, default: object = None) -> dict:
+    """A schema property of one of the unit kinds, with its description and default."""
+    prop: dict = {"$ref": f"#/$defs/{kind}", "description": description}
+    if default is not None:
+        prop["default"] = default
+    return prop
+
+
+def number(description: str, default: float | None = None, minimum: float = 0) -> dict:
+    """A plain non-negative number property."""
+    prop: dict = {"type": "number", "minimum": minimum, "description": description}
+    if default is not None:
+        prop["default"] = default
+    return prop
+
+
+def enabled(auto_when: str) -> dict:
+    """The `enabled` switch every signal has; left out, the signal decides from the rest of the spec."""
+    return {"type": "boolean", "description": f"Generate this signal's rules. Default: {auto_when}."}
+
+
+_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+
+
+def _service_schema(presets: dict, signals: dict) -> dict:
+    metrics_props = {
+        "preset": {"enum": sorted(presets), "default": "otel-genai",
+                   "description": "Where the metrics come from: " + ", ".join(sorted(presets)) + "."},
+    }
+    from ..presets import COMMON_SCHEMA
+    metrics_props.update(copy.deepcopy(COMMON_SCHEMA))
+    for name in sorted(presets):
+        for key, prop in presets[name].SCHEMA.items():
+            prop = copy.deepcopy(prop)
+            prop["description"] = f"[{name}] " + prop["description"]
+            metrics_props[key] = prop
+    signal_props = {}
+    for name, signal in signals.items():
+        props = {"enabled": enabled(signal.auto_when)}
+        props.update(copy.deepcopy(signal.schema))
+        signal_props[name] = {"type": "object", "additionalProperties": False, "default": {},
+                              "description": signal.description, "properties": props}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": API_VERSION, "description": f'Always "{API_VERSION}".'},
+            "kind": {"const": "AIService", "description": "An AI service: its providers, SLOs and signals."},
+            "metadata": {
+                "type": "object", "additionalProperties": False, "required": ["name", "team"],
+                "description": "Who the service is and who owns it.",
+                "properties": {
+                    "name": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase name like \"support-assistant\"",
+                             "description": "Service name, unique across all specs; the `service` label of every series."},
+                    "team": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase name like \"ml-platform\"",
+                             "description": "Owning team; the `team` label, and the key of its on-call routing."},
+                    "description": {"type": "string", "description": "What the service does, for runbooks."},
+                },
+            },
+            "spec": {
+                "type": "object", "additionalProperties": False, "required": ["providers"],
+                "description": "What to watch and how.",
+                "properties": {
+                    "metrics": {"type": "object", "additionalProperties": False, "default": {},
+                                "description": "Where this service's metrics come from.",
+                                "properties": metrics_props},
+                    "providers": {
+                        "type": "array", "minItems": 1,
+                        "description": "Model providers the service calls.",
+                        "items": {
+                            "type": "object", "additionalProperties": False, "required": ["name"],
+                            "properties": {
+                                "name": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase provider name like \"anthropic\"",
+                                         "description": "Provider name; the `provider` label."},
+                                "role": {"enum": ["primary", "secondary", "other"], "default": "other",
+                                         "description": "primary: fail over away from it; secondary: fail over to it."},
+                                "label_value": {"type": "string", "description": "The provider's value in the source "
+                                                "metrics' provider label, when it differs from `name` (e.g. \"gcp.gemini\")."},
+                                "models": {"type": "array", "items": {"type": "string"}, "default": [],
+                                           "description": "Models served by this provider, for runbooks and tests."},
+                                "probe_target": {"type": "string", "description": "The `instance` of this provider's "
+                                                 "synthetic probe (needs `spec.metrics.probe`)."},
+                                "status_page": {"type": "string", "description": "The provider's status page URL."},
+                                "sla": unit("ratio", "The provider's availability SLA, for credit claims."),
+                            },
+                        },
+                    },
+                    "slo": {
+                        "type": "object", "additionalProperties": False, "default": {},
+                        "description": "Service level objectives.",
+                        "properties": {
+                            "latency_p95": unit("duration", "p95 latency objective of one model call."),
+                            "availability": unit("ratio", "Share of calls that must succeed.", "99.5%"),
+                            "window": unit("duration", "SLO accounting window.", "30d"),
+                        },
+                    },
+                    "pricing": {
+                        "type": "object", "default": {},
+                        "description": "USD per million tokens per model, used when the metrics have no spend counter.",
+                        "additionalProperties": {
+                            "type": "object", "additionalProperties": False, "required": ["input", "output"],
+                            "properties": {"input": number("USD per million input tokens."),
+                                           "output": number("USD per million output tokens.")},
+                        },
+                    },
+                    "signals": {"type": "object", "additionalProperties": False, "default": {},
+                                "description": "Per-signal settings; every field has a default.",
+                                "properties": signal_props},
+                    "runbooks": {
+                        "type": "object", "additionalProperties": False, "default": {},
+                        "description": "Where runbooks and dashboards live.",
+                        "properties": {
+                            "base_url": {"type": "string", "default": "",
+                                         "description": "Runbook base URL; `runbook_url` = base_url/<service>/<slug>.md. "
+                                                        "Empty: a path relative to the output folder."},
+                            "dashboard_url": {"type": "string", "description": "Dashboard of this service."},
+                            "prometheus_url": {"type": "string", "default": "http://prometheus:9090",
+                                               "description": "External Prometheus URL for graph links."},
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+@lru_cache(maxsize=1)
+def _cached() -> dict:
+    from ..presets import PRESETS
+    from ..signals import SIGNALS
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "oncallgen/v1/spec.schema.json",
+        "title": "oncallgen spec",
+        "description": "A declarative spec of an AI workload's on-call signals.",
+        "$defs": copy.deepcopy(UNIT_DEFS),
+        **_service_schema(PRESETS, SIGNALS),
+    }
+
+
+def spec_schema() -> dict:
+    """The full schema, as a fresh copy callers may keep."""
+    return copy.deepcopy(_cached())
+
+
+def shared_schema() -> dict:
+    """The schema without copying, for validation inside the package; never mutate it."""
+    return _cached()

@@ -1,0 +1,88 @@
+"""Parsing of the spec's human units: durations, factors, percentages, percentage points.
+
+Each parser returns a number or raises ValueError with the text users see after "expected".
+The same regular expressions are exported to the JSON Schema so editors flag bad values too.
+"""
+from __future__ import annotations
+
+import re
+
+DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
+FACTOR_PATTERN = r"^[0-9]+(\.[0-9]+)?x$"
+PERCENT_PATTERN = r"^[0-9]+(\.[0-9]+)?%$"
+POINTS_PATTERN = r"^[0-9]+(\.[0-9]+)?pp$"
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
+
+
+class UnitError(ValueError):
+    """A value that does not read as the unit it should be."""
+
+    def __init__(self, expected: str, got: object):
+        super().__init__(f'expected {expected}, got {_show(got)}')
+
+
+def _show(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def duration(value: object) -> float:
+    """`"5m"` -> 300.0 and `"800ms"` -> 0.8 (seconds), in Prometheus duration syntax."""
+    if not isinstance(value, str) or not re.fullmatch(DURATION_PATTERN, value):
+        raise UnitError('a duration like "5m" or "1h30m"', value)
+    ms = sum(int(n) * round(_DURATION_UNITS[u] * 1000) for n, u in _DURATION_PART.findall(value))
+    return ms / 1000
+
+
+def factor(value: object) -> float:
+    """`"3x"` or `3` -> 3.0."""
+    if isinstance(value, bool):
+        raise UnitError('a factor like "3x"', value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and re.fullmatch(FACTOR_PATTERN, value):
+        return float(value[:-1])
+    raise UnitError('a factor like "3x"', value)
+
+
+def ratio(value: object) -> float:
+    """`"99.5%"` -> 0.995; a bare number between 0 and 1 is taken as a ratio."""
+    if isinstance(value, bool):
+        raise UnitError('a percentage like "99.5%"', value)
+    if isinstance(value, (int, float)) and 0 <= value <= 1:
+        return float(value)
+    if isinstance(value, str) and re.fullmatch(PERCENT_PATTERN, value):
+        return float(value[:-1]) / 100
+    raise UnitError('a percentage like "99.5%"', value)
+
+
+def points(value: object) -> float:
+    """`"10pp"` (percentage points) -> 0.10."""
+    if isinstance(value, str) and re.fullmatch(POINTS_PATTERN, value):
+        return float(value[:-2]) / 100
+    raise UnitError('percentage points like "10pp"', value)
+
+
+def format_duration(seconds: float) -> str:
+    """300 -> "5m", 0.8 -> "800ms"; the Prometheus form, largest units first."""
+    ms = round(seconds * 1000)
+    if ms == 0:
+        return "0s"
+    out = ""
+    for unit in ("w", "d", "h", "m", "s", "ms"):
+        size = round(_DURATION_UNITS[unit] * 1000)
+        if ms >= size:
+            out += f"{ms // size}{unit}"
+            ms %= size
+    return out
+
+
+def format_number(value: float) -> str:
+    """A number as PromQL and YAML should show it: no trailing `.0`, no float noise."""
+    text = repr(float(value))
+    if text.endswith(".0"):
+        text = text[:-2]
+    if "e" in text or len(text) > 12:
+        text = f"{value:.10g}"
+    return text

@@ -1,0 +1,199 @@
+"""Turn scenario traffic into the raw input series a preset's metrics would show, for promtool tests.
+
+Works from the source's selectors alone: for each kind of call (ok, provider error, rate limited, other
+error) it finds label values that the right selectors match and the others do not, so a custom preset is
+tested exactly like a built-in one.
+"""
+from __future__ import annotations
+
+from .presets.source import Counter, MetricSource
+from .promql import Selector, example_labels, series_text
+from .rules import EvalRun, Phase, Series, Stream
+from .spec.model import Service
+from .spec.units import format_number
+
+_KINDS = ("ok", "provider_error", "rate_limited", "other_error")
+
+
+class SynthError(ValueError):
+    """The source's selectors admit no series for some kind of call."""
+
+
+def _per_minute(phase: Phase, kind: str) -> float:
+    if kind == "ok":
+        return phase.ok
+    if kind == "provider_error":
+        return phase.provider_errors
+    if kind == "rate_limited":
+        return phase.rate_limited
+    return phase.errors - phase.provider_errors - phase.rate_limited
+
+
+def counter_values(increments: list[tuple[int, float]]) -> str:
+    """Cumulative counter from (minutes, per-minute increment) phases, in expanding notation."""
+    parts = []
+    total = 0.0
+    first = True
+    for minutes, step in increments:
+        if first:
+            parts.append(f"0+{format_number(step)}x{minutes}")
+            total = step * minutes
+            first = False
+        elif minutes > 0:
+            start = total + step
+            parts.append(f"{format_number(start)}+{format_number(step)}x{minutes - 1}")
+            total += step * minutes
+    return " ".join(parts)
+
+
+def gauge_values(phases: list[tuple[int, float]]) -> str:
+    """A gauge holding each value for its minutes (the first phase also covers minute 0)."""
+    parts = []
+    for i, (minutes, value) in enumerate(phases):
+        count = minutes if i == 0 else minutes - 1
+        parts.append(f"{format_number(value)}x{count}" if count > 0 else format_number(value))
+    return " ".join(parts)
+
+
+def _provider_value(service: Service, provider: str) -> str:
+    for p in service.providers:
+        if p.name == provider:
+            return p.label_value
+    return provider
+
+
+def _base(counter: Counter, service: Service, stream: Stream) -> dict[str, str]:
+    labels = {}
+    if counter.provider_labels:
+        labels[counter.provider_labels[0]] = _provider_value(service, stream.provider)
+    if counter.model_label:
+        labels[counter.model_label] = stream.model
+    return labels
+
+
+def _kinds_counted(src: MetricSource) -> list[tuple[Counter, set[str]]]:
+    return [
+        (src.requests, set(_KINDS)),
+        (src.errors, {"provider_error", "rate_limited", "other_error"}),
+        (src.rate_limited, {"rate_limited"}),
+        (src.provider_errors, {"provider_error"}),
+    ]
+
+
+def call_series(service: Service, stream: Stream) -> list[Series]:
+    """Counters of calls (requests, errors, rate limited, provider errors) for one stream."""
+    src = service.source
+    counted = _kinds_counted(src)
+    metrics = sorted({ctr.selector.metric for ctr, _ in counted})
+    out: list[Series] = []
+    for metric in metrics:
+        on_metric = [(ctr, kinds) for ctr, kinds in counted if ctr.selector.metric == metric]
+        for kind in _KINDS:
+            steps = [(ph.minutes, _per_minute(ph, kind)) for ph in stream.phases]
+            if not any(v for _, v in steps):
+                continue
+            must = [ctr.selector for ctr, kinds in on_metric if kind in kinds]
+            if not must:
+                continue
+            must_not = [ctr.selector for ctr, kinds in on_metric if kind not in kinds]
+            labels = example_labels(metric, _base(on_metric[0][0], service, stream), must, must_not)
+            if labels is None:
+                raise SynthError(f"no {metric} series can stand for a {kind.replace('_', ' ')} call")
+            out.append(Series(series_text(metric, labels), counter_values(steps)))
+    out.extend(_latency_series(service, stream))
+    out.extend(_cost_series(service, stream))
+    return out
+
+
+def _latency_series(service: Service, stream: Stream) -> list[Series]:
+    hist = service.source.latency
+    if hist is None:
+        return []
+    base = _base(hist.buckets, service, stream)
+    labels = example_labels(hist.buckets.selector.metric, base, [hist.buckets.selector], [])
+    out = []
+    for bound in list(hist.boundaries) + [float("inf")]:
+        le = "+Inf" if bound == float("inf") else format_number(bound)
+        steps = [(ph.minutes, (ph.ok + ph.errors) if ph.latency <= bound else 0.0) for ph in stream.phases]
+        out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
+    return out
+
+
+def _cost_series(service: Service, stream: Stream) -> list[Series]:
+    src = service.source
+    out = []
+    if src.spend is not None:
+        steps = [(ph.minutes, ph.spend_usd) for ph in stream.phases]
+        if any(v for _, v in steps):
+            labels = example_labels(src.spend.selector.metric, _base(src.spend, service, stream), [src.spend.selector], [])
+            out.append(Series(series_text(src.spend.selector.metric, labels), counter_values(steps)))
+    elif src.tokens is not None:
+        tok = src.tokens
+        for value, field in ((tok.input_value, "input_tokens"), (tok.output_value, "output_tokens")):
+            steps = [(ph.minutes, getattr(ph, field)) for ph in stream.phases]
+            if any(v for _, v in steps):
+                base = {**_base(tok.counter, service, stream), tok.type_label: value}
+                labels = example_labels(tok.counter.selector.metric, base, [tok.counter.selector], [])
+                out.append(Series(series_text(tok.counter.selector.metric, labels), counter_values(steps)))
+    return out
+
+
+def eval_series(service: Service, run: EvalRun) -> list[Series]:
+    """Eval-convention gauges for one suite and model."""
+    ev = service.source.eval
+    base = {ev.suite_label: run.suite, ev.model_label: run.model}
+    out = []
+    for result, idx in ((ev.pass_value, 1), (ev.fail_value, 2)):
+        labels = example_labels(ev.cases.metric, {**base, ev.result_label: result}, [ev.cases], [])
+        out.append(Series(series_text(ev.cases.metric, labels), gauge_values([(p[0], p[idx]) for p in run.phases])))
+    # The last-run timestamp follows the clock while runs keep arriving and freezes when they stop.
+    parts, end, last = [], 0, 0.0
+    for i, (minutes, _, _, fresh) in enumerate(run.phases):
+        start = 0 if i == 0 else end + 1
+        end += minutes
+        count = end - start  # "a+bxN" spells N+1 samples
+        if fresh:
+            parts.append(f"{format_number(start * 60)}+60x{count}")
+            last = end * 60
+        else:
+            parts.append(f"{format_number(last)}x{count}")
+    labels = example_labels(ev.last_run.metric, base, [ev.last_run], [])
+    out.append(Series(series_text(ev.last_run.metric, labels), " ".join(parts)))
+    return out
+
+
+def probe_series(service: Service, provider: str, phases: list[tuple[int, float]]) -> Series:
+    """blackbox_exporter's probe_success for a provider's probe target."""
+    probe = service.source.probe
+    target = next(p.probe_target for p in service.providers if p.name == provider)
+    labels = example_labels(probe.metric, {"instance": target}, [probe], [])
+    return Series(series_text(probe.metric, labels), gauge_values(phases))
+
+
+def gauge_series(selector: Selector, phases: list[tuple[int, float]]) -> Series:
+    """A gauge matching `selector`, e.g. the rollout generation."""
+    labels = example_labels(selector.metric, {}, [selector], [])
+    return Series(series_text(selector.metric, labels), gauge_values(phases))
+
+
+def window_sum(stream: Stream, field: str, minute: int, minutes: int) -> float:
+    """Calls of `field` in the `minutes` before `minute` (per-minute counts are spent on arrival)."""
+    total, start = 0.0, 0
+    for ph in stream.phases:
+        for m in range(ph.minutes):
+            t = start + m + 1  # the increment of minute m arrives at sample t
+            if minute - minutes < t <= minute:
+                total += getattr(ph, field)
+        start += ph.minutes
+    return total
+
+
+def quantile_estimate(boundaries: tuple[float, ...], latency: float, q: float = 0.95) -> float:
+    """What histogram_quantile returns when every call took `latency` seconds."""
+    lower = 0.0
+    for bound in boundaries:
+        if latency <= bound:
+            return lower + (bound - lower) * q
+        lower = bound
+    return boundaries[-1]  # the +Inf bucket: Prometheus returns the highest finite bound
+

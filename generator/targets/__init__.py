@@ -1,0 +1,1 @@
+"""Output targets: where rendered files go."""
