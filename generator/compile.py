@@ -29,6 +29,7 @@ class TestFile:
     rule_files: tuple[str, ...]     # relative to the output folder
     scenarios: tuple[Scenario, ...]
     service: Service | None
+    group_order: tuple[str, ...]    # promtool otherwise evaluates groups in map order: SLIs must go first
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,19 @@ def compile_service(service: Service) -> tuple[list[RuleFile], list[TestFile]]:
     source = service.location.file
     rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),))]
     tests = []
+    by_path = {}
     for name in active_signals(service):
         signal = SIGNALS[name]
         out = signal.build(service, service.signals[name])
         path = c.rules_path(service.name, name)
         rules.append(RuleFile(path, source, out.groups))
+        by_path[path] = out.groups
+        by_path[rules[0].path] = rules[0].groups
         if out.scenarios:
             needed = ([c.rules_path(service.name, sli.GROUP_KEY)] if signal.requires_sli else []) + \
                      [c.rules_path(service.name, r) for r in out.requires] + [path]
-            tests.append(TestFile(c.test_path(service.name, name), source, tuple(needed), out.scenarios, service))
+            order = tuple(g.name for p in needed for g in by_path[p])
+            tests.append(TestFile(c.test_path(service.name, name), source, tuple(needed), out.scenarios, service, order))
     return rules, tests
 
 
@@ -75,5 +80,6 @@ def compile_all(services: list[Service]) -> Plan:
     health = meta.build()
     path = c.rules_path(GLOBAL, meta.GROUP_KEY)
     rule_files.append(RuleFile(path, "all specs", health.groups))
-    test_files.append(TestFile(c.test_path(GLOBAL, meta.GROUP_KEY), "all specs", (path,), health.scenarios, None))
+    test_files.append(TestFile(c.test_path(GLOBAL, meta.GROUP_KEY), "all specs", (path,), health.scenarios, None,
+                               tuple(g.name for g in health.groups)))
     return Plan(tuple(services), tuple(rule_files), tuple(test_files))

@@ -37,8 +37,9 @@ def build() -> Output:
     scenario = Scenario(
         "On-call health counts two pages of one alert in a day; the Watchdog always fires",
         series=(Series(firing, "_x10 1x10 _x10 1x10 _x20"),),
-        exprs=(ExprCheck(60, "team:ai_pages:count1d", (((("team", "ml"),), 2.0),)),
-               ExprCheck(15, "team:ai_pages_firing:count", (((("team", "ml"),), 1.0),))),
+        exprs=(ExprCheck(60, "team:ai_pages:count1d", (((("__name__", "team:ai_pages:count1d"), ("team", "ml")), 2.0),)),
+               ExprCheck(15, "team:ai_pages_firing:count",
+                         (((("__name__", "team:ai_pages_firing:count"), ("team", "ml")), 1.0),))),
         checks=(Check(5, WATCHDOG, (Expected(wd.label_map, wd.annotation_map),)),),
     )
     return Output(groups=(group,), scenarios=(scenario,))

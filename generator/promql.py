@@ -107,8 +107,8 @@ def _candidates(matchers: list[Matcher]) -> list[str]:
         if m.op in ("=", "!="):
             values.append(m.value)
         else:
-            values.extend(part for part in m.value.split("|") if re.fullmatch(r"[A-Za-z0-9_.:\-]*", part))
-            values.extend(_regex_examples(m.value))
+            for part in m.value.split("|"):
+                values.extend(_regex_examples(part))
     values.extend(["", "500", "429", "error", "oncallgen"])
     seen: dict[str, None] = {}
     for v in values:

@@ -78,7 +78,7 @@ def _minutes(m: float) -> str:
 def _scenario(s: Scenario, service) -> dict:
     series = list(s.series)
     for stream in s.streams:
-        series += synth.call_series(service, stream)
+        series += synth.call_series(service, stream, s.latency)
     for run in s.eval_series:
         series += synth.eval_series(service, run)
     test: dict = {"name": s.name, "interval": "1m",
@@ -107,6 +107,7 @@ def render_test_file(f: TestFile) -> str:
     data = {
         "rule_files": [posixpath.relpath(p, here) for p in f.rule_files],
         "evaluation_interval": format_duration(intervals.pop()),
+        "group_eval_order": list(f.group_order),
         "tests": [_scenario(s, f.service) for s in f.scenarios],
     }
     return header(f.source, "promtool unit tests") + dump(data)

@@ -135,6 +135,7 @@ class Scenario:
     eval_series: tuple["EvalRun", ...] = ()
     exprs: tuple[ExprCheck, ...] = ()
     evaluation_interval: float = 60
+    latency: bool = False        # feed latency histograms too (only latency checks need them)
 
 
 @dataclass(frozen=True)

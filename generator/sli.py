@@ -15,7 +15,7 @@ GROUP_KEY = "sli"
 WINDOWS = (300, 3600)  # 5m for alerting, 1h for baselines and SLO accounting
 
 
-def normalise(expr: str, counter: Counter, service: Service, want_provider: bool) -> str:
+def normalise(expr: str, counter: Counter, service: Service, want_provider: bool, want_model: bool = True) -> str:
     """Wrap `expr` in label_replace calls that copy the source's provider and model labels to ours."""
     if want_provider:
         # Later entries win: apply the fallbacks first, the preferred label last.
@@ -25,7 +25,7 @@ def normalise(expr: str, counter: Counter, service: Service, want_provider: bool
         for p in service.providers:
             if p.label_value != p.name:
                 expr = f'label_replace({expr}, "{c.PROVIDER}", "{p.name}", "{c.PROVIDER}", "{_regex_escape(p.label_value)}")'
-    if counter.model_label and counter.model_label != c.MODEL:
+    if want_model and counter.model_label and counter.model_label != c.MODEL:
         expr = f'label_replace({expr}, "{c.MODEL}", "$1", "{counter.model_label}", "(.+)")'
     return expr
 
@@ -37,7 +37,7 @@ def _regex_escape(value: str) -> str:
 
 def rate_by(counter: Counter, seconds: float, by: tuple[str, ...], service: Service) -> str:
     """`sum by (<by>) (rate(<counter>[window]))` with provider/model labels normalised."""
-    inner = normalise(f"rate({counter.selector}[{c.window(seconds)}])", counter, service, c.PROVIDER in by)
+    inner = normalise(f"rate({counter.selector}[{c.window(seconds)}])", counter, service, c.PROVIDER in by, c.MODEL in by)
     return f"sum by ({', '.join(by)}) ({inner})"
 
 

@@ -80,7 +80,7 @@ def _kinds_counted(src: MetricSource) -> list[tuple[Counter, set[str]]]:
     ]
 
 
-def call_series(service: Service, stream: Stream) -> list[Series]:
+def call_series(service: Service, stream: Stream, latency: bool = False) -> list[Series]:
     """Counters of calls (requests, errors, rate limited, provider errors) for one stream."""
     src = service.source
     counted = _kinds_counted(src)
@@ -100,7 +100,8 @@ def call_series(service: Service, stream: Stream) -> list[Series]:
             if labels is None:
                 raise SynthError(f"no {metric} series can stand for a {kind.replace('_', ' ')} call")
             out.append(Series(series_text(metric, labels), counter_values(steps)))
-    out.extend(_latency_series(service, stream))
+    if latency:
+        out.extend(_latency_series(service, stream))
     out.extend(_cost_series(service, stream))
     return out
 

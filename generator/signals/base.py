@@ -70,7 +70,13 @@ def make_alert(service: Service, signal: str, name: str, expr: str, for_seconds:
 
 
 def expect(alert: Alert, value: float | None = None, **labels: str) -> Expected:
-    """The alert instance promtool should see, given the expression's value and its own labels."""
-    full = {**labels, **alert.label_map}
-    annotations = {k: render(v, full, value) for k, v in alert.annotations}
+    """The alert instance promtool should see, given the expression's value and its extra labels.
+
+    Annotations see only the labels of the expression's result (as in Prometheus, before the rule's own
+    labels are added): the recorded series' service and team, plus `labels`.
+    """
+    own = alert.label_map
+    series = {c.SERVICE: own[c.SERVICE], c.TEAM: own[c.TEAM], **labels}
+    full = {**labels, **own}
+    annotations = {k: render(v, series, value) for k, v in alert.annotations}
     return Expected(dict(sorted(full.items())), dict(sorted(annotations.items())))

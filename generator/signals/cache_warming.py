@@ -53,7 +53,7 @@ class CacheWarming(Signal):
                 service, NAME, ALERT, f"max(changes({service.source.deployment}[{w}])) > 0", 0,
                 c.INFO, remediation=ACTION, extra={"reason": "rollout"},
                 summary="Caches need warming.",
-                description=f"{{{{ $labels.service }}}} rolled out within the last {w}; warm its caches.",
+                description=f"{service.name} rolled out within the last {w}; warm its caches.",
             )
             alerts.append(rolled)
             scenarios += self._after_rollout(service, cfg, rolled)

@@ -90,7 +90,7 @@ class Latency(Signal):
             yield Scenario(
                 f"{PAGE_ALERT} fires when p95 reaches {format_number(estimate(slow))}s",
                 streams=(Stream(p.name, model, (warm, Phase(page_at - 30 + 5, ok=600, latency=slow))),),
-                checks=(Check(25, PAGE_ALERT), Check(page_at, PAGE_ALERT, (expect(page, estimate(slow)),))),
+                checks=(Check(25, PAGE_ALERT), Check(page_at, PAGE_ALERT, (expect(page, estimate(slow)),))), latency=True,
             )
         mild_est = estimate(mild)
         ticket_at = 30 + 5 + int(cfg["ticket_for"] // 60) + 2
@@ -100,13 +100,13 @@ class Latency(Signal):
         yield Scenario(
             f"{PAGE_ALERT} stays silent at p95 of 1.5x the SLO ({format_number(mild_est)}s); {TICKET_ALERT} opens a ticket",
             streams=(Stream(p.name, model, (warm, Phase(ticket_at - 30 + 5, ok=600, latency=mild))),),
-            checks=tuple(checks),
+            checks=tuple(checks), latency=True,
         )
         yield Scenario(
             f"{PAGE_ALERT} and {TICKET_ALERT} stay silent within the SLO, even when a new model appears",
             streams=(Stream(p.name, model, (Phase(60, ok=600, latency=slo / 2),)),
                      Stream(p.name, "new-model", (Phase(30), Phase(30, ok=60, latency=slo / 2)))),
-            checks=(Check(59, PAGE_ALERT), Check(59, TICKET_ALERT)),
+            checks=(Check(59, PAGE_ALERT), Check(59, TICKET_ALERT)), latency=True,
         )
 
 

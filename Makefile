@@ -1,0 +1,48 @@
+# oncallgen: `make generate` and `make test` set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SPECS  ?= specs
+OUTPUT ?= output
+
+.PHONY: all generate test check bench golden tools clean
+
+all: generate
+
+# A virtualenv with the package (editable) and its test dependencies; redone when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# promtool and amtool from Debian's prometheus and prometheus-alertmanager packages.
+tools:
+	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing promtool and amtool (Debian packages prometheus, prometheus-alertmanager)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    prometheus prometheus-alertmanager >/dev/null; \
+	else \
+	  echo "promtool/amtool not found: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
+	fi
+
+generate: $(STAMP)
+	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT)
+
+test: $(STAMP) tools
+	$(BIN)/python -m pytest -q
+
+# The staleness gate: fails when output/ is not what the specs compile to.
+check: $(STAMP)
+	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) --check
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+# Regenerate the golden files after an intended change in output; review the diff before committing.
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
