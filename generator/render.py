@@ -13,6 +13,7 @@ import yaml
 from . import synth
 from .compile import Plan, RuleFile, TestFile
 from .rules import Alert, Group, Recording, Scenario
+from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
 
 try:
@@ -108,8 +109,12 @@ def render_test_file(f: TestFile) -> str:
         "rule_files": [posixpath.relpath(p, here) for p in f.rule_files],
         "evaluation_interval": format_duration(intervals.pop()),
         "group_eval_order": list(f.group_order),
-        "tests": [_scenario(s, f.service) for s in f.scenarios],
     }
+    try:
+        data["tests"] = [_scenario(s, f.service) for s in f.scenarios]
+    except synth.SynthError as exc:
+        # The source's selectors contradict each other (say, errors no request selector matches).
+        raise SpecError(f.service.location, "spec.metrics", f"cannot build test series: {exc}") from None
     return header(f.source, "promtool unit tests") + dump(data)
 
 

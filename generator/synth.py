@@ -72,11 +72,14 @@ def _base(counter: Counter, service: Service, stream: Stream) -> dict[str, str]:
 
 
 def _kinds_counted(src: MetricSource) -> list[tuple[Counter, set[str]]]:
+    errors = {"provider_error", "rate_limited", "other_error"}
+    # A source may count every failure against the provider (custom preset default): same selector, same kinds.
+    provider = errors if src.provider_errors.selector == src.errors.selector else {"provider_error"}
     return [
         (src.requests, set(_KINDS)),
-        (src.errors, {"provider_error", "rate_limited", "other_error"}),
+        (src.errors, errors),
         (src.rate_limited, {"rate_limited"}),
-        (src.provider_errors, {"provider_error"}),
+        (src.provider_errors, provider),
     ]
 
 
@@ -88,9 +91,10 @@ def call_series(service: Service, stream: Stream, latency: bool = False) -> list
     out: list[Series] = []
     for metric in metrics:
         on_metric = [(ctr, kinds) for ctr, kinds in counted if ctr.selector.metric == metric]
+        merged: dict[str, list[float]] = {}  # kinds no selector tells apart share one series
         for kind in _KINDS:
-            steps = [(ph.minutes, _per_minute(ph, kind)) for ph in stream.phases]
-            if not any(v for _, v in steps):
+            steps = [_per_minute(ph, kind) for ph in stream.phases]
+            if not any(steps):
                 continue
             must = [ctr.selector for ctr, kinds in on_metric if kind in kinds]
             if not must:
@@ -99,7 +103,10 @@ def call_series(service: Service, stream: Stream, latency: bool = False) -> list
             labels = example_labels(metric, _base(on_metric[0][0], service, stream), must, must_not)
             if labels is None:
                 raise SynthError(f"no {metric} series can stand for a {kind.replace('_', ' ')} call")
-            out.append(Series(series_text(metric, labels), counter_values(steps)))
+            key = series_text(metric, labels)
+            merged[key] = [a + b for a, b in zip(merged.get(key, [0.0] * len(steps)), steps)]
+        for key, steps in merged.items():
+            out.append(Series(key, counter_values([(ph.minutes, v) for ph, v in zip(stream.phases, steps)])))
     if latency:
         out.extend(_latency_series(service, stream))
     out.extend(_cost_series(service, stream))

@@ -68,40 +68,54 @@ class ErrorSpike(Signal):
     def _scenarios(self, service, cfg, steady, growing):
         p = service.providers[0]
         model = p.models[0] if p.models else "default"
+        # "Same hour last week" needs a week of history; evaluating every 5 minutes keeps that test quick.
+        week = cfg["baseline_mode"] == "last_week"
+        step = 5 if week else 1
+        t0 = 7 * 24 * 60 + 120 if week else 120
+
+        def at(minute: int) -> int:
+            return -(-minute // step) * step
+
         per_min = max(1000.0, cfg["min_request_rate"] * 60 * 20)
         base_err = per_min * cfg["min_error_ratio"] / 4
         spike_err = min(per_min * 0.5, max(per_min * cfg["min_error_ratio"] * 5, base_err * cfg["factor"] * 4))
-        normal = Phase(120, ok=per_min - base_err, errors=base_err)
-        fires_at = 120 + 5 + int(cfg["for"] // 60) + 2
-        spike = Phase(fires_at - 120 + 5, ok=per_min - spike_err, errors=spike_err, provider_errors=spike_err)
+        normal = Phase(t0, ok=per_min - base_err, errors=base_err)
+        fires_at = at(t0 + 5 + int(cfg["for"] // 60) + 2)
+        spike = Phase(fires_at - t0 + 5, ok=per_min - spike_err, errors=spike_err, provider_errors=spike_err)
+        interval = step * 60
         yield Scenario(
             f"{ALERT} fires when errors jump from {base_err / per_min:.1%} to {spike_err / per_min:.1%} of calls",
             streams=(Stream(p.name, model, (normal, spike)),),
-            checks=(Check(110, ALERT), Check(fires_at, ALERT, (expect(steady, spike_err / per_min),)),
+            checks=(Check(at(t0 - 10), ALERT), Check(fires_at, ALERT, (expect(steady, spike_err / per_min),)),
                     Check(fires_at, GROWING)),
+            evaluation_interval=interval,
         )
         # A ramp: errors climb every two minutes, so the growing alert pages before the steady one.
         ramp = [Phase(2, ok=per_min - e, errors=e) for e in
                 (spike_err * k / 8 for k in range(2, 10))]
         stream = Stream(p.name, model, (normal, *ramp))
-        at = 120 + 10
-        ratio = window_sum(stream, "errors", at, 5) / (window_sum(stream, "ok", at, 5) + window_sum(stream, "errors", at, 5))
+        when = at(t0 + 10)
+        ratio = window_sum(stream, "errors", when, 5) / (window_sum(stream, "ok", when, 5) + window_sum(stream, "errors", when, 5))
         yield Scenario(
             f"{GROWING} pages sooner while the error ratio keeps growing",
             streams=(stream,),
-            checks=(Check(at, GROWING, (expect(growing, ratio),)), Check(at, ALERT)),
+            checks=(Check(when, GROWING, (expect(growing, ratio),)), Check(when, ALERT)),
+            evaluation_interval=interval,
         )
         yield Scenario(
             f"{ALERT} stays silent on one failed request among {per_min:g} a minute, and when a new model appears",
-            streams=(Stream(p.name, model, (Phase(120, ok=per_min), Phase(1, ok=per_min - 1, errors=1),
+            streams=(Stream(p.name, model, (Phase(t0, ok=per_min), Phase(1, ok=per_min - 1, errors=1),
                                             Phase(30, ok=per_min))),
-                     Stream(p.name, "new-model", (Phase(120), Phase(31, ok=per_min / 10)))),
-            checks=(Check(122, ALERT), Check(122, GROWING), Check(140, ALERT), Check(140, GROWING)),
+                     Stream(p.name, "new-model", (Phase(t0), Phase(31, ok=per_min / 10)))),
+            checks=(Check(at(t0 + 2), ALERT), Check(at(t0 + 2), GROWING), Check(at(t0 + 20), ALERT),
+                    Check(at(t0 + 20), GROWING)),
+            evaluation_interval=interval,
         )
         yield Scenario(
             f"{ALERT} stays silent when a low-traffic service fails a few calls",
-            streams=(Stream(p.name, model, (Phase(120, ok=2), Phase(15, ok=1, errors=1))),),
-            checks=(Check(130, ALERT), Check(130, GROWING)),
+            streams=(Stream(p.name, model, (Phase(t0, ok=2), Phase(15, ok=1, errors=1))),),
+            checks=(Check(at(t0 + 10), ALERT), Check(at(t0 + 10), GROWING)),
+            evaluation_interval=interval,
         )
 
 

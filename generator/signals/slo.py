@@ -49,6 +49,8 @@ class SLOAccounting(Signal):
         # 2% of calls fail, half of them on the provider: availability 98%, provider share 1%.
         stream = Stream(p.name, model, (Phase(180, ok=980, errors=20, provider_errors=10),))
         objective = service.slo.availability
+        # Where every failure counts against the provider, the provider's share is all of them.
+        share = 0.02 if service.source.provider_errors.selector == service.source.errors.selector else 0.01
         lab = (("service", service.name), ("team", service.team))
 
         def sample(name, value):
@@ -60,9 +62,9 @@ class SLOAccounting(Signal):
             "SLO accounting: 2% failed calls, half of them the provider's",
             streams=(stream,),
             exprs=(sample(f"service:ai_availability:ratio_{w}", 0.98),
-                   sample(f"service:ai_provider_errors:ratio_{w}", 0.01),
+                   sample(f"service:ai_provider_errors:ratio_{w}", share),
                    sample(f"service:ai_error_budget:remaining_{w}", 1 - 0.02 / (1 - objective)),
-                   sample(f"service:ai_error_budget:burned_by_provider_{w}", 0.01 / (1 - objective))),
+                   sample(f"service:ai_error_budget:burned_by_provider_{w}", share / (1 - objective))),
             evaluation_interval=300,
         )
 

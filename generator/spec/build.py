@@ -73,6 +73,8 @@ def _check_service(service: Service) -> None:
             fail(("spec", "providers", roles.index(role, roles.index(role) + 1), "role"), f"only one provider can be {role}")
     if "secondary" in roles and "primary" not in roles:
         fail(("spec", "providers", roles.index("secondary"), "role"), "a secondary provider needs a primary provider")
+    if service.slo.window <= 0:
+        fail(("spec", "slo", "window"), "expected a window longer than 0s")
     if service.slo.availability >= 1:
         fail(("spec", "slo", "availability"), "expected an objective below 100% (a 100% objective leaves no error budget)")
     for i, p in enumerate(service.providers):

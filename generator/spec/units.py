@@ -24,7 +24,18 @@ class UnitError(ValueError):
 
 
 def _show(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    """The value as the spec wrote it (YAML words, not Python reprs like `True` or `None`)."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
 
 
 def duration(value: object) -> float:
@@ -52,7 +63,7 @@ def ratio(value: object) -> float:
         raise UnitError('a percentage like "99.5%"', value)
     if isinstance(value, (int, float)) and 0 <= value <= 1:
         return float(value)
-    if isinstance(value, str) and re.fullmatch(PERCENT_PATTERN, value):
+    if isinstance(value, str) and re.fullmatch(PERCENT_PATTERN, value) and float(value[:-1]) <= 100:
         return float(value[:-1]) / 100
     raise UnitError('a percentage like "99.5%"', value)
 

@@ -49,7 +49,7 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
     v = error.validator
     if v == "required":
         missing = re.match(r"'([^']*)'", error.message)
-        return path, f'missing required field "{missing.group(1) if missing else error.message}"'
+        return path + ((missing.group(1),) if missing else ()), f'missing required field "{missing.group(1) if missing else error.message}"'
     if v == "additionalProperties":
         allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
@@ -67,7 +67,11 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
         expected = schema.get("x-expected", f"a value matching {error.validator_value}")
         return path, f"expected {expected}, got {_show(error.instance)}"
     if v == "oneOf" and unit:
-        return path, f"expected {schema.get('description', 'a valid value')}, got {_show(error.instance)}"
+        # The value parses as the unit but breaks a bound of its branch (e.g. a factor of 0): report that bound.
+        for sub in error.context or ():
+            if sub.validator != "type":
+                return _message(sub, root)
+        return path, f"expected a valid value, got {_show(error.instance)}"
     if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most",
                  "exclusiveMaximum": "less than"}
