@@ -57,6 +57,13 @@ class UsagePattern(Signal):
             checks=(Check(110, NEW_MODEL), Check(at, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),)),
                     Check(at, TRAFFIC)),
         )
+        busy = 600 * cfg["traffic_factor"] * 4
+        late = 240 + 60 + int(cfg["for"] // 60) + 3
+        yield Scenario(
+            f"{TRAFFIC} reports traffic at {cfg['traffic_factor'] * 4:g}x its usual rate for an hour",
+            streams=(Stream(p.name, model, (Phase(240, ok=600), Phase(late - 240 + 5, ok=busy))),),
+            checks=(Check(230, TRAFFIC), Check(late, TRAFFIC, (expect(traffic, busy / 60),))),
+        )
 
 
 SIGNAL = UsagePattern()

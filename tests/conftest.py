@@ -1,0 +1,31 @@
+"""Shared fixtures: the example specs compiled once per session, written to a temp folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import Result, build
+from generator.targets.files import write_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def compiled() -> Result:
+    """The repository's example specs, compiled (paths in headers relative to the repo root)."""
+    import os
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return build([Path("specs")])
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture(scope="session")
+def out_dir(compiled: Result, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The compiled example output on disk."""
+    out = tmp_path_factory.mktemp("generated") / "output"
+    write_tree(out, compiled.files)
+    return out
