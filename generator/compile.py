@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import conventions as c
-from . import meta, sli
+from . import escalation, meta, sli
 from .rules import Group, Scenario
 from .signals import SIGNALS
-from .spec.model import Service
+from .spec.model import Service, Specs, Team
 
 GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
 
@@ -34,9 +34,13 @@ class TestFile:
 
 @dataclass(frozen=True)
 class Plan:
-    services: tuple[Service, ...]
+    specs: Specs
     rule_files: tuple[RuleFile, ...]
     test_files: tuple[TestFile, ...]
+
+    @property
+    def services(self) -> tuple[Service, ...]:
+        return self.specs.services
 
     @property
     def groups(self) -> tuple[Group, ...]:
@@ -48,8 +52,8 @@ def active_signals(service: Service) -> list[str]:
     return [name for name, sig in SIGNALS.items() if sig.active(service, service.signals[name])]
 
 
-def compile_service(service: Service) -> tuple[list[RuleFile], list[TestFile]]:
-    """The rule and test files of one service."""
+def compile_service(service: Service, team: Team | None = None) -> tuple[list[RuleFile], list[TestFile]]:
+    """The rule and test files of one service; pages get a secondary tier when its team escalates in Prometheus."""
     source = service.location.file
     rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),))]
     tests = []
@@ -57,6 +61,8 @@ def compile_service(service: Service) -> tuple[list[RuleFile], list[TestFile]]:
     for name in active_signals(service):
         signal = SIGNALS[name]
         out = signal.build(service, service.signals[name])
+        if team is not None and team.escalation.tiers:
+            out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         path = c.rules_path(service.name, name)
         rules.append(RuleFile(path, source, out.groups))
         by_path[path] = out.groups
@@ -69,12 +75,12 @@ def compile_service(service: Service) -> tuple[list[RuleFile], list[TestFile]]:
     return rules, tests
 
 
-def compile_all(services: list[Service]) -> Plan:
+def compile_all(specs: Specs) -> Plan:
     """The whole plan for every service, plus the global on-call health rules."""
     rule_files: list[RuleFile] = []
     test_files: list[TestFile] = []
-    for service in services:
-        r, t = compile_service(service)
+    for service in specs.services:
+        r, t = compile_service(service, specs.team_of(service))
         rule_files += r
         test_files += t
     health = meta.build()
@@ -82,4 +88,4 @@ def compile_all(services: list[Service]) -> Plan:
     rule_files.append(RuleFile(path, "all specs", health.groups))
     test_files.append(TestFile(c.test_path(GLOBAL, meta.GROUP_KEY), "all specs", (path,), health.scenarios, None,
                                tuple(g.name for g in health.groups)))
-    return Plan(tuple(services), tuple(rule_files), tuple(test_files))
+    return Plan(specs, tuple(rule_files), tuple(test_files))

@@ -8,7 +8,7 @@ from .compile import Plan, active_signals, compile_all
 from .render import render
 from .rules import Alert, Recording
 from .signals import SIGNALS
-from .spec.build import load_services
+from .spec.build import load_specs
 from .spec.loader import format_path
 from .spec.model import Service
 
@@ -41,8 +41,9 @@ def warnings_for(service: Service) -> list[str]:
 
 def build(paths: list[Path]) -> Result:
     """Compile the specs under `paths`; raises SpecError on bad input."""
-    services = load_services(paths)
-    plan = compile_all(services)
+    specs = load_specs(paths)
+    services = specs.services
+    plan = compile_all(specs)
     files = render(plan)
     warnings = tuple(w for s in services for w in warnings_for(s))
     return Result(tuple(services), plan, files, warnings)

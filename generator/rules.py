@@ -113,6 +113,7 @@ class Check:
     minute: int
     alertname: str
     alerts: tuple[Expected, ...] = ()
+    lasts: bool = True   # the condition still holds long after `minute` (so escalation can be checked later)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ class Signal:
     auto_when: str = "on"
     schema: dict = {}
     requires_sli: bool = True
+    remediation: str | None = None   # the automation action its alerts ask for, if any
 
     def auto(self, service: Service) -> bool:
         """Whether the signal is on when `enabled` is not given."""

@@ -20,6 +20,7 @@ ACTION = "cache_warming"
 
 class CacheWarming(Signal):
     name = NAME
+    remediation = ACTION
     description = "Tell automation to warm caches after a rollout or after a provider outage ends."
     auto_when = "on"
     schema = {

@@ -99,7 +99,7 @@ class ErrorSpike(Signal):
         yield Scenario(
             f"{GROWING} pages sooner while the error ratio keeps growing",
             streams=(stream,),
-            checks=(Check(when, GROWING, (expect(growing, ratio),)), Check(when, ALERT)),
+            checks=(Check(when, GROWING, (expect(growing, ratio),), lasts=False), Check(when, ALERT)),
             evaluation_interval=interval,
         )
         yield Scenario(

@@ -20,6 +20,7 @@ ACTION = "failover"
 
 class Failover(Signal):
     name = NAME
+    remediation = ACTION
     description = "Tell automation to fail over from the primary provider; page if errors persist anyway."
     auto_when = "on when the spec has a primary and a secondary provider"
     schema = {

@@ -17,6 +17,7 @@ ACTION = "model_routing"
 
 class ModelRouting(Signal):
     name = NAME
+    remediation = ACTION
     description = "Route a degraded model's traffic to its fallback and open a ticket for the team."
     auto_when = "on"
     schema = {

@@ -19,6 +19,7 @@ ACTION = "rate_limit"
 
 class RateLimit(Signal):
     name = NAME
+    remediation = ACTION
     description = "Tell automation to rate limit on traffic spikes or 429s; page if it stays engaged."
     auto_when = "on"
     schema = {

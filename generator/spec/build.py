@@ -10,8 +10,10 @@ from types import MappingProxyType
 from ..presets import PRESETS
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
-from .model import SLO, Price, Provider, Runbooks, Service, freeze
-from .schema import shared_schema
+from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, Escalation, Price, Provider, Receiver, Routing,
+                    Runbooks, Service, Specs, Team, Timers, freeze)
+from .oncall_schema import INLINE_SECRETS
+from .schema import KINDS, kind_schema
 from .validate import check_schema, normalize
 
 
@@ -21,8 +23,33 @@ def _field_error(doc: Document, exc: FieldError) -> SpecError:
     return SpecError(doc.locate(exc.path), format_path(exc.path), exc.message)
 
 
+def _kind_of(doc: Document) -> str:
+    if not isinstance(doc.data, dict):
+        raise SpecError(doc.locate(()), "", "expected a mapping with apiVersion, kind, metadata and spec")
+    kind = doc.data.get("kind")
+    if kind not in KINDS:
+        options = ", ".join(f'"{k}"' for k in KINDS)
+        shown = f'"{kind}"' if isinstance(kind, str) else ("nothing" if kind is None else str(kind))
+        raise SpecError(doc.locate(("kind",)), "kind", f"expected one of {options}, got {shown}")
+    return kind
+
+
+def _reject_inline_secrets(doc: Document, node: object, path: tuple = ()) -> None:
+    """Secrets only by file reference: an inline key, token or password is an error wherever it appears."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in INLINE_SECRETS:
+                raise SpecError(doc.locate(path + (key,)), format_path(path + (key,)),
+                                f"inline secrets are not allowed: use {INLINE_SECRETS[key]}, a file the "
+                                "Alertmanager pod mounts")
+            _reject_inline_secrets(doc, value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _reject_inline_secrets(doc, value, path + (i,))
+
+
 def _build(doc: Document) -> Service:
-    schema = shared_schema()
+    schema = kind_schema("AIService")
     check_schema(doc, schema)
     try:
         data = normalize(doc.data, schema, schema)
@@ -90,18 +117,126 @@ def _check_service(service: Service) -> None:
             fail(("spec", "signals", name) + exc.path, exc.message)
 
 
-def load_services(paths: list[Path]) -> list[Service]:
-    """Every service in the spec files under `paths`, validated; sorted by name."""
+def _timers(cfg: dict) -> Timers:
+    return Timers(cfg["group_wait"], cfg["group_interval"], cfg["repeat_interval"])
+
+
+def _receivers(cfg: dict) -> tuple[Receiver, ...]:
+    return tuple(Receiver(name, freeze(integrations)) for name, integrations in sorted(cfg.items()))
+
+
+def _build_team(doc: Document) -> Team:
+    schema = kind_schema("OnCallTeam")
+    _reject_inline_secrets(doc, doc.data)
+    check_schema(doc, schema)
+    data = normalize(doc.data, schema, schema)
+    spec, routes = data["spec"], data["spec"]["routes"]
+    esc = spec["escalation"]
+    bh = spec.get("business_hours")
+    team = Team(
+        name=data["metadata"]["name"],
+        location=doc.locate(("metadata", "name")),
+        receivers=_receivers(spec["receivers"]),
+        primary=routes["primary"], secondary=routes.get("secondary"), ticket=routes["ticket"],
+        info=routes.get("info") or routes["ticket"],
+        remediation=freeze(routes["remediation"]),
+        escalation=Escalation(esc["mode"], esc["secondary_after"], esc["senior_after"], esc["incident_after"],
+                              esc.get("senior_contact"), esc.get("executive_contact"), esc.get("incident_channel")),
+        business_hours=BusinessHours(bh["location"], tuple(bh["weekdays"]), bh["start"], bh["end"]) if bh else None,
+        page_timers=_timers(spec["page_timers"]), ticket_timers=_timers(spec["ticket_timers"]),
+        info_timers=_timers(spec["info_timers"]), remediation_timers=_timers(spec["remediation_timers"]),
+    )
+    names = {r.name for r in team.receivers}
+    roles = [("primary", team.primary), ("secondary", team.secondary), ("ticket", team.ticket),
+             ("info", routes.get("info"))] + [(("remediation", a), r) for a, r in team.remediation.items()]
+    for role, receiver in roles:
+        path = ("spec", "routes") + (role if isinstance(role, tuple) else (role,))
+        if receiver is not None and receiver not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise SpecError(doc.locate(path), format_path(path),
+                            f'unknown receiver "{receiver}" (receivers of this team: {known})')
+    if team.escalation.tiers and team.secondary is None:
+        raise SpecError(doc.locate(("spec", "routes")), "spec.routes.secondary",
+                        "a secondary receiver is needed unless spec.escalation.mode is paging_tool")
+    if team.escalation.secondary_after <= 0 and team.escalation.tiers:
+        raise SpecError(doc.locate(("spec", "escalation", "secondary_after")), "spec.escalation.secondary_after",
+                        "expected a delay above 0s: the secondary is paged after the primary")
+    return team
+
+
+def _build_routing(doc: Document) -> Routing:
+    schema = kind_schema("AlertRouting")
+    _reject_inline_secrets(doc, doc.data)
+    check_schema(doc, schema)
+    data = normalize(doc.data, schema, schema)
+    spec = data["spec"]
+    routing = Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
+                      spec["fallback"], spec["heartbeat"], spec["resolve_timeout"])
+    names = {r.name for r in routing.receivers}
+    for role in ("fallback", "heartbeat"):
+        if spec[role] not in names:
+            raise SpecError(doc.locate(("spec", role)), f"spec.{role}",
+                            f'unknown receiver "{spec[role]}" (receivers: {", ".join(sorted(names)) or "none"})')
+    return routing
+
+
+def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routing | None) -> None:
+    """Every service's team has on-call routing, and every remediation it uses has an endpoint."""
+    from ..signals import SIGNALS
+
+    if not teams and routing is None:
+        return  # rules only: no Alertmanager configuration is generated
+    if routing is None:
+        first = min(teams.values(), key=lambda t: (t.location.file, t.location.line))
+        raise SpecError(first.location, "", "routing needs one AlertRouting spec (the root and heartbeat receivers)")
+    for service in services:
+        team = teams.get(service.team)
+        if team is None:
+            raise SpecError(service.locate(("metadata", "team")), "metadata.team",
+                            f'no OnCallTeam spec for team "{service.team}"')
+        for name, signal in SIGNALS.items():
+            action = getattr(signal, "remediation", None)
+            if action and signal.active(service, service.signals[name]) and action not in team.remediation:
+                raise SpecError(service.locate(("spec", "signals", name)), f"spec.signals.{name}",
+                                f'remediation "{action}" has no endpoint: add spec.routes.remediation.{action} to '
+                                f'OnCallTeam "{team.name}" ({team.location}), or set enabled: false')
+
+
+def load_specs(paths: list[Path]) -> Specs:
+    """Every spec under `paths`, validated: services sorted by name, teams by name, the routing root."""
     services: dict[str, Service] = {}
+    teams: dict[str, Team] = {}
+    routing: Routing | None = None
     for path in discover(paths):
         for doc in load_file(path):
-            service = _build(doc)
-            if service.name in services:
-                first = services[service.name].location
-                raise SpecError(service.location, "metadata.name",
-                                f'service "{service.name}" is already defined at {first}')
-            _check_service(service)
-            services[service.name] = service
+            kind = _kind_of(doc)
+            if kind == "AIService":
+                service = _build(doc)
+                if service.name in services:
+                    first = services[service.name].location
+                    raise SpecError(service.location, "metadata.name",
+                                    f'service "{service.name}" is already defined at {first}')
+                _check_service(service)
+                services[service.name] = service
+            elif kind == "OnCallTeam":
+                team = _build_team(doc)
+                if team.name in teams:
+                    raise SpecError(team.location, "metadata.name",
+                                    f'team "{team.name}" is already defined at {teams[team.name].location}')
+                teams[team.name] = team
+            else:
+                new = _build_routing(doc)
+                if routing is not None:
+                    raise SpecError(new.location, "metadata.name", f"only one AlertRouting spec is allowed; "
+                                                                   f"another is at {routing.location}")
+                routing = new
     if not services:
-        raise SpecError(Location(", ".join(str(p) for p in paths) or "."), "", "no specs found")
-    return [services[n] for n in sorted(services)]
+        raise SpecError(Location(", ".join(str(p) for p in paths) or "."), "", "no AIService specs found")
+    ordered = [services[n] for n in sorted(services)]
+    _check_teams(ordered, teams, routing)
+    return Specs(tuple(ordered), MappingProxyType(dict(sorted(teams.items()))), routing)
+
+
+def load_services(paths: list[Path]) -> list[Service]:
+    """Only the services of the specs under `paths`."""
+    return list(load_specs(paths).services)

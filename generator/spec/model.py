@@ -84,3 +84,89 @@ class Service:
             path = path[:-1]
         line, col = self.positions.get(path, (self.location.line, self.location.column))
         return Location(self.location.file, line, col)
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A named receiver and its integrations (type -> settings), secrets named by file only."""
+
+    name: str
+    integrations: Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Timers:
+    group_wait: float
+    group_interval: float
+    repeat_interval: float
+
+
+@dataclass(frozen=True)
+class Escalation:
+    mode: str                      # prometheus | paging_tool
+    secondary_after: float
+    senior_after: float
+    incident_after: float
+    senior_contact: str | None
+    executive_contact: str | None
+    incident_channel: str | None
+
+    @property
+    def tiers(self) -> bool:
+        """Whether pages get a secondary tier in Prometheus."""
+        return self.mode == "prometheus"
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    location: str
+    weekdays: tuple[str, ...]
+    start: str
+    end: str
+
+
+REMEDIATION_ACTIONS = ("failover", "rate_limit", "cache_warming", "model_routing")
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team's on-call: which receiver plays each role, and how pages escalate."""
+
+    name: str
+    location: Location
+    receivers: tuple[Receiver, ...]
+    primary: str
+    secondary: str | None
+    ticket: str
+    info: str
+    remediation: Mapping[str, str]
+    escalation: Escalation
+    business_hours: BusinessHours | None
+    page_timers: Timers
+    ticket_timers: Timers
+    info_timers: Timers
+    remediation_timers: Timers
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The root of the routing tree, shared by all teams."""
+
+    name: str
+    location: Location
+    receivers: tuple[Receiver, ...]
+    fallback: str
+    heartbeat: str
+    resolve_timeout: float
+
+
+@dataclass(frozen=True)
+class Specs:
+    """Everything the spec files say."""
+
+    services: tuple[Service, ...]
+    teams: Mapping[str, Team]
+    routing: Routing | None
+
+    def team_of(self, service: Service) -> Team | None:
+        return self.teams.get(service.team)

@@ -152,25 +152,41 @@ def _service_schema(presets: dict, signals: dict) -> dict:
     }
 
 
-@lru_cache(maxsize=1)
-def _cached() -> dict:
+KINDS = ("AIService", "OnCallTeam", "AlertRouting")
+
+
+@lru_cache(maxsize=None)
+def _kind(kind: str) -> dict:
     from ..presets import PRESETS
     from ..signals import SIGNALS
+    from .oncall_schema import ALERT_ROUTING, ONCALL_TEAM
+    body = {"AIService": lambda: _service_schema(PRESETS, SIGNALS),
+            "OnCallTeam": lambda: copy.deepcopy(ONCALL_TEAM),
+            "AlertRouting": lambda: copy.deepcopy(ALERT_ROUTING)}[kind]()
+    return {"$defs": copy.deepcopy(UNIT_DEFS), **body}
+
+
+def kind_schema(kind: str) -> dict:
+    """The schema of one kind of document, shared (never mutate it)."""
+    return _kind(kind)
+
+
+def spec_schema() -> dict:
+    """The full schema of any spec document, for editors: dispatches on `kind`."""
+    defs = copy.deepcopy(UNIT_DEFS)
+    for kind in KINDS:
+        body = copy.deepcopy(_kind(kind))
+        body.pop("$defs")
+        defs[kind] = body
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "oncallgen/v1/spec.schema.json",
         "title": "oncallgen spec",
-        "description": "A declarative spec of an AI workload's on-call signals.",
-        "$defs": copy.deepcopy(UNIT_DEFS),
-        **_service_schema(PRESETS, SIGNALS),
+        "description": "A declarative spec of an AI workload's on-call signals, or of a team's on-call routing.",
+        "type": "object",
+        "required": ["apiVersion", "kind"],
+        "properties": {"kind": {"enum": list(KINDS), "description": "What this document describes."}},
+        "allOf": [{"if": {"properties": {"kind": {"const": k}}, "required": ["kind"]}, "then": {"$ref": f"#/$defs/{k}"}}
+                  for k in KINDS],
+        "$defs": defs,
     }
-
-
-def spec_schema() -> dict:
-    """The full schema, as a fresh copy callers may keep."""
-    return copy.deepcopy(_cached())
-
-
-def shared_schema() -> dict:
-    """The schema without copying, for validation inside the package; never mutate it."""
-    return _cached()

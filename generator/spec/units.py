@@ -40,6 +40,8 @@ def _show(value: object) -> str:
 
 def duration(value: object) -> float:
     """`"5m"` -> 300.0 and `"800ms"` -> 0.8 (seconds), in Prometheus duration syntax."""
+    if isinstance(value, str) and value.startswith("-") and re.fullmatch(DURATION_PATTERN, value[1:]):
+        raise UnitError("a duration of zero or more (delays cannot be negative)", value)
     if not isinstance(value, str) or not re.fullmatch(DURATION_PATTERN, value):
         raise UnitError('a duration like "5m" or "1h30m"', value)
     ms = sum(int(n) * round(_DURATION_UNITS[u] * 1000) for n, u in _DURATION_PART.findall(value))

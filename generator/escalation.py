@@ -1,0 +1,95 @@
+"""Escalation tiers, built in Prometheus so they survive Alertmanager reloads.
+
+Alertmanager has no acknowledgement, and a long `group_wait` restarts on every configuration reload. A
+rule's `for` state does not (and is restored after a Prometheus restart), so each page gets a second
+rule: same alertname and labels plus `escalation="secondary"`, with `for` extended by the team's delay.
+Silencing the alert without the tier label ("ack" = silence) silences both tiers.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import conventions as c
+from .rules import Alert, Check, EvalRun, Expected, Output, Stream
+from .signals.base import runbook_url
+from .spec.model import Service
+from .spec.units import format_duration
+
+SECONDARY = "secondary"
+
+
+def tier_slug(alertname: str) -> str:
+    """Runbook slug of an alert's secondary tier."""
+    return c.slug(alertname) + "-secondary"
+
+
+def _suffix(delay: float) -> str:
+    return f" Escalated to the secondary on-call: the page has been firing for {format_duration(delay)} more."
+
+
+def secondary_tier(service: Service, alert: Alert, delay: float) -> Alert:
+    """The secondary-tier copy of a paging alert."""
+    labels = dict(alert.labels)
+    labels[c.ESCALATION] = SECONDARY
+    ann = dict(alert.annotations)
+    ann["description"] = ann["description"] + _suffix(delay)
+    ann["runbook_url"] = runbook_url(service, alert.alert).replace(f"{c.slug(alert.alert)}.md",
+                                                                   f"{tier_slug(alert.alert)}.md")
+    return Alert(alert.alert, alert.expr, alert.for_seconds + delay, tuple(sorted(labels.items())),
+                 tuple(sorted(ann.items())))
+
+
+def _extend_stream(stream: Stream, minutes: int) -> Stream:
+    last = stream.phases[-1]
+    return replace(stream, phases=stream.phases[:-1] + (replace(last, minutes=last.minutes + minutes),))
+
+
+def _extend_eval(run: EvalRun, minutes: int) -> EvalRun:
+    m, p, f, fresh = run.phases[-1]
+    return replace(run, phases=run.phases[:-1] + ((m + minutes, p, f, fresh),))
+
+
+def _tier_expected(exp: Expected, delay: float, tier: Alert) -> Expected:
+    labels = dict(exp.labels)
+    labels[c.ESCALATION] = SECONDARY
+    ann = dict(exp.annotations)
+    ann["description"] = ann["description"] + _suffix(delay)
+    ann["runbook_url"] = tier.annotation_map["runbook_url"]
+    return Expected(dict(sorted(labels.items())), dict(sorted(ann.items())))
+
+
+def add_tiers(service: Service, out: Output, delay: float) -> Output:
+    """`out` with a secondary tier after every page, and scenarios that prove when it fires.
+
+    Each check that sees a page firing now also says the secondary tier is silent at that moment; a new
+    check `delay` later sees both tiers. Scenario traffic is extended so the condition still holds then.
+    """
+    tiers: dict[str, Alert] = {}
+    groups = []
+    for group in out.groups:
+        rules = []
+        for rule in group.rules:
+            rules.append(rule)
+            if isinstance(rule, Alert) and rule.severity == c.PAGE:
+                tiers[rule.alert] = secondary_tier(service, rule, delay)
+                rules.append(tiers[rule.alert])
+        groups.append(replace(group, rules=tuple(rules)))
+    if not tiers:
+        return out
+    step = int(delay // 60)
+    scenarios = []
+    for s in out.scenarios:
+        extra = [Check(ch.minute + step, ch.alertname,
+                       ch.alerts + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in ch.alerts))
+                 for ch in s.checks if ch.alerts and ch.lasts and ch.alertname in tiers]
+        if not extra:
+            scenarios.append(s)
+            continue
+        grow = step + 5
+        scenarios.append(replace(
+            s, checks=s.checks + tuple(extra),
+            streams=tuple(_extend_stream(st, grow) for st in s.streams),
+            eval_series=tuple(_extend_eval(r, grow) for r in s.eval_series),
+        ))
+    return replace(out, groups=tuple(groups), scenarios=tuple(scenarios))
+

@@ -1,0 +1,219 @@
+"""Compile-time benchmark: synthesise N AIService specs and time the whole pipeline on them.
+
+Run from the repository root: `python -m tests.bench` (or `make bench`). Options:
+`--sizes 10,100,1000` (the service counts), `--profile N` (cProfile one in-process run of N services and print
+the hotspots instead of the table), `--keep DIR` (leave the synthesised specs and output under DIR).
+
+Each size runs in a fresh interpreter, so its peak RSS is its own. The child times
+`generator.pipeline.build` (load -> validate -> compile -> render) and `generator.targets.files.write_tree`
+separately; wall time is their sum (interpreter start-up and imports excluded, reported apart).
+This is a benchmark, not a test: it asserts nothing about timings.
+
+The specs are the shapes of the repository's three example specs (one per preset) with a new name per
+service, spread over ~N/10 teams, one file per service under `specs/<team>/`. Documents are made by one
+function per kind: a future per-team kind (an `OnCallTeam` for Alertmanager routing, say) is a function
+taking the team and its services, added to `TEAM_KINDS`; it is written to `specs/<team>/_team.yaml`.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SIZES = (10, 100, 1000)
+
+# preset -> the example spec whose shape it copies
+TEMPLATES = {
+    "otel-genai": "support-assistant.yaml",
+    "litellm": "search-answers.yaml",
+    "custom": "contract-review.yaml",
+}
+
+Doc = dict[str, Any]
+
+
+# --- spec synthesis: one function per document kind ------------------------------------------------------------
+
+def load_templates() -> dict[str, Doc]:
+    """The AIService document of each template spec, by preset."""
+    out = {}
+    for preset, file in TEMPLATES.items():
+        docs = [d for d in yaml.safe_load_all((REPO / "specs" / file).read_text(encoding="utf-8"))
+                if d and d.get("kind") == "AIService"]
+        assert docs, f"specs/{file} has no AIService document"
+        out[preset] = docs[0]
+    return out
+
+
+def _rename(value: Any, old: str, new: str) -> Any:
+    """`value` with every occurrence of the service name `old` in its strings replaced (selectors name it)."""
+    if isinstance(value, dict):
+        return {k: _rename(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename(v, old, new) for v in value]
+    if isinstance(value, str):
+        return value.replace(old, new)
+    return value
+
+
+def ai_service(template: Doc, name: str, team: str) -> Doc:
+    """An AIService named `name`, owned by `team`, shaped like `template`."""
+    old = template["metadata"]["name"]
+    doc = _rename(copy.deepcopy(template), old, name)
+    doc["metadata"]["name"] = name
+    doc["metadata"]["team"] = team
+    return doc
+
+
+# Per-team document kinds: f(team, [service names]) -> document. Empty until the schema knows such a kind,
+# e.g. `def on_call_team(team, services): return {"apiVersion": ..., "kind": "OnCallTeam", ...}`.
+TEAM_KINDS: list[Callable[[str, list[str]], Doc]] = []
+
+
+def team_name(i: int) -> str:
+    return f"team-{i:03d}"  # matches ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$
+
+
+def synthesise(n: int, root: Path, templates: dict[str, Doc]) -> int:
+    """Write `n` services (presets rotated, over max(1, n // 10) teams) under `root`; returns the file count."""
+    presets = list(TEMPLATES)
+    teams: dict[str, list[str]] = {}
+    files = 0
+    for i in range(n):
+        preset = presets[i % len(presets)]
+        team = team_name(i % max(1, n // 10))
+        name = f"{preset.replace('-', '')}-svc-{i:04d}"
+        doc = ai_service(templates[preset], name, team)
+        path = root / team / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        teams.setdefault(team, []).append(name)
+        files += 1
+    if TEAM_KINDS:
+        for team, services in teams.items():
+            docs = [kind(team, services) for kind in TEAM_KINDS]
+            (root / team / "_team.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+            files += 1
+    return files
+
+
+# --- measurement ---------------------------------------------------------------------------------------------
+
+def _maxrss_mib(ru_maxrss: int) -> float:
+    return ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else ru_maxrss / 1024  # bytes on macOS, KiB elsewhere
+
+
+def child(workdir: Path) -> None:
+    """Inside the fresh interpreter: compile `workdir/specs` into `workdir/output`, print one JSON line."""
+    t0 = time.perf_counter()
+    from generator.pipeline import build
+    from generator.targets.files import write_tree
+    imported = time.perf_counter()
+    os.chdir(workdir)  # header paths read specs/<team>/<file>.yaml, as in a real repository
+    start = time.perf_counter()
+    result = build([Path("specs")])
+    built = time.perf_counter()
+    write_tree(Path("output"), result.files)
+    written = time.perf_counter()
+    print(json.dumps({
+        "services": len(result.services),
+        "alerts": result.alert_count,
+        "recording": result.recording_count,
+        "files": len(result.files),
+        "bytes": sum(len(t.encode("utf-8")) for t in result.files.values()),
+        "warnings": len(result.warnings),
+        "import_s": imported - t0,
+        "build_s": built - start,
+        "write_s": written - built,
+        "rss_mib": _maxrss_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+    }))
+
+
+def measure(n: int, base: Path, templates: dict[str, Doc]) -> dict:
+    work = base / f"n{n}"
+    spec_files = synthesise(n, work / "specs", templates)
+    proc = subprocess.run([sys.executable, "-m", "tests.bench", "--child", str(work)], cwd=REPO,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"N={n}: the compile failed:\n{proc.stderr}")
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    row["spec_files"] = spec_files
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| services | spec files | rules emitted (alerts + recording) | files generated | "
+            "wall time (s) | of which write (s) | peak RSS (MiB) |")
+    lines = [head, "|---:|---:|---|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['services']} | {r['spec_files']} | {r['alerts'] + r['recording']} "
+                     f"({r['alerts']} + {r['recording']}) | {r['files']} | {r['build_s'] + r['write_s']:.2f} | "
+                     f"{r['write_s']:.2f} | {r['rss_mib']:.1f} |")
+    return "\n".join(lines)
+
+
+def profile(n: int, base: Path, templates: dict[str, Doc], top: int = 30) -> None:
+    """cProfile one in-process compile of `n` services; print the hotspots by cumulative and own time."""
+    import cProfile
+    import pstats
+
+    from generator.pipeline import build
+    work = base / f"profile-n{n}"
+    synthesise(n, work / "specs", templates)
+    os.chdir(work)
+    prof = cProfile.Profile()
+    prof.enable()
+    build([Path("specs")])
+    prof.disable()
+    os.chdir(REPO)
+    stats = pstats.Stats(prof, stream=sys.stdout).strip_dirs()
+    print(f"## cProfile of build() on {n} services, by cumulative time")
+    stats.sort_stats("cumulative").print_stats(top)
+    print(f"## by own time")
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="service counts, comma-separated")
+    ap.add_argument("--profile", type=int, metavar="N", help="cProfile an in-process run of N services instead")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="synthesise into DIR and keep it")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(args.child)
+        return
+    templates = load_templates()
+    with tempfile.TemporaryDirectory(prefix="oncallgen-bench-") as tmp:
+        base = args.keep.resolve() if args.keep else Path(tmp)
+        if args.profile:
+            profile(args.profile, base, templates)
+            return
+        print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}, "
+              f"{platform.machine()}, {os.cpu_count()} CPUs, LibYAML {'yes' if yaml.__with_libyaml__ else 'no'}")
+        print("wall time = generator.pipeline.build (load -> validate -> compile -> render) + "
+              "generator.targets.files.write_tree, in a fresh interpreter per size (start-up and imports excluded); "
+              "peak RSS is that interpreter's ru_maxrss.\n")
+        rows = []
+        for n in (int(s) for s in args.sizes.split(",")):
+            rows.append(measure(n, base, templates))
+        print(table(rows))
+        imports = ", ".join(f"{r['import_s']:.2f}" for r in rows)
+        warnings = ", ".join(str(r["warnings"]) for r in rows)
+        print(f"\nimports per run (s): {imports}; spec warnings per run: {warnings}")
+
+
+if __name__ == "__main__":
+    main()
