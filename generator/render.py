@@ -23,7 +23,8 @@ except ImportError:  # pragma: no cover
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # repeated lists are written out in full: reviewers read files, not anchors
 
 
 def _str(dumper: yaml.Dumper, value: str) -> yaml.Node:
@@ -118,8 +119,27 @@ def render_test_file(f: TestFile) -> str:
     return header(f.source, "promtool unit tests") + dump(data)
 
 
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ROUTE_TESTS = "alertmanager/routes.test.yml"
+
+
+def render_alertmanager(plan: Plan) -> dict[str, str]:
+    """alertmanager.yml and its routing cases (labels -> exact ordered receivers, for amtool)."""
+    from .alertmanager.config import build, route_cases
+
+    if plan.specs.routing is None:
+        return {}
+    config = header("all specs", "Alertmanager 0.25 configuration") + dump(build(plan.specs))
+    cases = [{"name": rc.name, "labels": dict(sorted(rc.labels.items())), "receivers": list(rc.receivers)}
+             for rc in route_cases(plan)]
+    tests = (header("all specs", "routing cases checked with `amtool config routes test --verify.receivers`")
+             + dump({"config": "alertmanager.yml", "cases": cases}))
+    return {ALERTMANAGER_CONFIG: config, ROUTE_TESTS: tests}
+
+
 def render(plan: Plan) -> dict[str, str]:
     """Every generated file: relative path -> content."""
     files = {f.path: render_rule_file(f) for f in plan.rule_files}
     files.update({f.path: render_test_file(f) for f in plan.test_files})
+    files.update(render_alertmanager(plan))
     return dict(sorted(files.items()))

@@ -1,7 +1,7 @@
 """Compile-time benchmark: synthesise N AIService specs and time the whole pipeline on them.
 
 Run from the repository root: `python -m tests.bench` (or `make bench`). Options:
-`--sizes 10,100,1000` (the service counts), `--profile N` (cProfile one in-process run of N services and print
+`--sizes 10,100,1000` (the service counts), `--oncall` (add on-call routing specs), `--profile N` (cProfile one in-process run of N services and print
 the hotspots instead of the table), `--keep DIR` (leave the synthesised specs and output under DIR).
 
 Each size runs in a fresh interpreter, so its peak RSS is its own. The child times
@@ -11,8 +11,9 @@ This is a benchmark, not a test: it asserts nothing about timings.
 
 The specs are the shapes of the repository's three example specs (one per preset) with a new name per
 service, spread over ~N/10 teams, one file per service under `specs/<team>/`. Documents are made by one
-function per kind: a future per-team kind (an `OnCallTeam` for Alertmanager routing, say) is a function
-taking the team and its services, added to `TEAM_KINDS`; it is written to `specs/<team>/_team.yaml`.
+function per kind: a per-team kind is a function of the team and its services in `TEAM_KINDS` (written to
+`specs/<team>/_team.yaml`), a once-per-set kind a function in `GLOBAL_KINDS` (`specs/_global.yaml`).
+`--oncall` adds an `OnCallTeam` per team and one `AlertRouting`, for Alertmanager routing.
 """
 from __future__ import annotations
 
@@ -77,9 +78,44 @@ def ai_service(template: Doc, name: str, team: str) -> Doc:
     return doc
 
 
-# Per-team document kinds: f(team, [service names]) -> document. Empty until the schema knows such a kind,
-# e.g. `def on_call_team(team, services): return {"apiVersion": ..., "kind": "OnCallTeam", ...}`.
+def on_call_team(team: str, services: list[str]) -> Doc:
+    """The team's OnCallTeam: PagerDuty primary and secondary, Slack tickets, a remediation webhook."""
+    secret = f"/etc/alertmanager/secrets/{team}"
+    return {
+        "apiVersion": "oncallgen/v1", "kind": "OnCallTeam", "metadata": {"name": team},
+        "spec": {
+            "receivers": {
+                "pd-primary": {"pagerduty": {"routing_key_file": f"{secret}-pd-primary"}},
+                "pd-secondary": {"pagerduty": {"routing_key_file": f"{secret}-pd-secondary"}},
+                "slack": {"slack": {"api_url_file": f"{secret}-slack", "channel": f"#{team}-ops"}},
+                "remediator": {"webhook": {"url": "http://ai-remediator.ml-platform.svc:8080/v1/alerts"}},
+            },
+            "routes": {"primary": "pd-primary", "secondary": "pd-secondary", "ticket": "slack",
+                       "remediation": {a: "remediator" for a in ("failover", "rate_limit", "cache_warming",
+                                                                 "model_routing")}},
+            "escalation": {"secondary_after": "30m"},
+        },
+    }
+
+
+def alert_routing() -> Doc:
+    """The one AlertRouting every routed spec set needs: the fallback and heartbeat receivers."""
+    return {
+        "apiVersion": "oncallgen/v1", "kind": "AlertRouting", "metadata": {"name": "platform"},
+        "spec": {
+            "receivers": {
+                "catchall": {"slack": {"api_url_file": "/etc/alertmanager/secrets/sre-slack", "channel": "#sre"}},
+                "deadmans-switch": {"webhook": {"url": "https://hc-ping.example.com/oncallgen", "send_resolved": False}},
+            },
+            "fallback": "catchall", "heartbeat": "deadmans-switch",
+        },
+    }
+
+
+# Per-team document kinds, f(team, [service names]) -> document, written to specs/<team>/_team.yaml, and the
+# documents the whole set needs once, written to specs/_global.yaml. Off unless `--oncall` (see main()).
 TEAM_KINDS: list[Callable[[str, list[str]], Doc]] = []
+GLOBAL_KINDS: list[Callable[[], Doc]] = []
 
 
 def team_name(i: int) -> str:
@@ -106,6 +142,10 @@ def synthesise(n: int, root: Path, templates: dict[str, Doc]) -> int:
             docs = [kind(team, services) for kind in TEAM_KINDS]
             (root / team / "_team.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
             files += 1
+    if GLOBAL_KINDS:
+        (root / "_global.yaml").write_text(yaml.safe_dump_all([kind() for kind in GLOBAL_KINDS], sort_keys=False),
+                                           encoding="utf-8")
+        files += 1
     return files
 
 
@@ -189,12 +229,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="service counts, comma-separated")
     ap.add_argument("--profile", type=int, metavar="N", help="cProfile an in-process run of N services instead")
+    ap.add_argument("--oncall", action="store_true",
+                    help="also write an OnCallTeam per team and one AlertRouting (Alertmanager routing)")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="synthesise into DIR and keep it")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(args.child)
         return
+    if args.oncall:
+        TEAM_KINDS.append(on_call_team)
+        GLOBAL_KINDS.append(alert_routing)
     templates = load_templates()
     with tempfile.TemporaryDirectory(prefix="oncallgen-bench-") as tmp:
         base = args.keep.resolve() if args.keep else Path(tmp)

@@ -79,8 +79,9 @@ def test_golden(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
         write_tree(root / "expected", result.files)
     actual = {path: text.encode("utf-8") for path, text in result.files.items()}
     problems = compare(_read_tree(root / "expected"), actual)
-    assert not problems, (f"golden case {case!r}: the output differs from tests/golden/{case}/expected/ "
-                          f"(if the change is intended, run `make golden` and review the diff)\n{problems}")
+    if problems:
+        pytest.fail(f"golden case {case!r}: the output differs from tests/golden/{case}/expected/ "
+                    f"(if the change is intended, run `make golden` and review the diff)\n{problems}", pytrace=False)
 
 
 def test_compare_reports_missing_extra_and_changed_files() -> None:

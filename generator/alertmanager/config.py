@@ -1,0 +1,170 @@
+"""The routing tree, receivers, time intervals and inhibitions, from the teams and the routing root.
+
+Order inside a team's route matters and is the point of the design:
+1. remediation routes first, with `continue: true`: automation sees the alert, then routing goes on;
+2. the secondary tier (escalation="secondary") before the primary, so a tier goes to one receiver only;
+3. pages, tickets (only in business hours when the team says so), information.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import conventions as c
+from ..escalation import SECONDARY
+from ..meta import WATCHDOG
+from ..spec.model import REMEDIATION_ACTIONS, Routing, Specs, Team, Timers
+from ..spec.units import format_duration
+from .receivers import full_name, render as render_receiver
+
+PAGE_GROUP_BY = ["alertname", c.SERVICE, c.PROVIDER]
+TICKET_GROUP_BY = ["alertname", c.SERVICE, c.SIGNAL]
+REMEDIATION_GROUP_BY = ["alertname", c.SERVICE, c.PROVIDER, c.MODEL]
+
+
+def _m(name: str, value: str, op: str = "=") -> str:
+    """A matcher string with a double-quoted value, the only form Alertmanager 0.25 documents for `matchers`."""
+    return f'{name}{op}"{value}"'
+
+
+def _timers(t: Timers) -> dict:
+    return {"group_wait": format_duration(t.group_wait), "group_interval": format_duration(t.group_interval),
+            "repeat_interval": format_duration(t.repeat_interval)}
+
+
+def business_hours_name(team: Team) -> str:
+    return f"{team.name}/business-hours"
+
+
+def team_route(team: Team) -> dict:
+    """The subtree of one team."""
+    name = lambda r: full_name(team.name, r)  # noqa: E731
+    routes = []
+    for action in REMEDIATION_ACTIONS:
+        if action in team.remediation:
+            routes.append({"receiver": name(team.remediation[action]), "matchers": [_m(c.REMEDIATION, action)],
+                           "continue": True, "group_by": REMEDIATION_GROUP_BY, **_timers(team.remediation_timers)})
+    if team.escalation.tiers:
+        routes.append({"receiver": name(team.secondary), "matchers": [_m(c.SEVERITY, c.PAGE), _m(c.ESCALATION, SECONDARY)],
+                       "group_by": PAGE_GROUP_BY, **_timers(team.page_timers)})
+    routes.append({"receiver": name(team.primary), "matchers": [_m(c.SEVERITY, c.PAGE)],
+                   "group_by": PAGE_GROUP_BY, **_timers(team.page_timers)})
+    ticket = {"receiver": name(team.ticket), "matchers": [_m(c.SEVERITY, c.TICKET)],
+              "group_by": TICKET_GROUP_BY, **_timers(team.ticket_timers)}
+    if team.business_hours:
+        ticket["active_time_intervals"] = [business_hours_name(team)]
+    routes.append(ticket)
+    routes.append({"receiver": name(team.info), "matchers": [_m(c.SEVERITY, c.INFO)],
+                   "group_by": TICKET_GROUP_BY, **_timers(team.info_timers)})
+    # Anything of the team that matches no child (say, a hand-written rule without severity) is a ticket.
+    return {"receiver": name(team.ticket), "matchers": [_m(c.TEAM, team.name)], "group_by": TICKET_GROUP_BY,
+            **_timers(team.ticket_timers), "routes": routes}
+
+
+def inhibit_rules() -> list[dict]:
+    """Inhibitions from declared dependencies. None has an empty `equal` and none can mute a remediation alert."""
+    return [
+        {   # A provider outage explains the latency, error and failover pages of the services that call it.
+            # Those pages are service-level (no provider label), so they match on service; the outage alert
+            # itself carries the provider.
+            "source_matchers": [_m("alertname", c.alert_name("ProviderDown"))],
+            "target_matchers": [_m(c.SEVERITY, c.PAGE), _m(c.SIGNAL, "latency|error_spike|failover", "=~"),
+                                _m(c.REMEDIATION, "")],
+            "equal": [c.TEAM, c.SERVICE],
+        },
+        {   # A page makes the ticket for the same signal of the same service redundant.
+            "source_matchers": [_m(c.SEVERITY, c.PAGE)],
+            "target_matchers": [_m(c.SEVERITY, c.TICKET), _m(c.REMEDIATION, "")],
+            "equal": [c.TEAM, c.SERVICE, c.SIGNAL],
+        },
+        {   # A growing spike is already paging sooner; the steady-spike page of the same tier adds nothing.
+            "source_matchers": [_m("alertname", c.alert_name("ErrorRateSpikeGrowing"))],
+            "target_matchers": [_m("alertname", c.alert_name("ErrorRateSpike"))],
+            "equal": [c.TEAM, c.SERVICE, c.ESCALATION],
+        },
+    ]
+
+
+def build(specs: Specs) -> dict:
+    """The whole Alertmanager configuration; `specs.routing` must be set."""
+    root: Routing = specs.routing
+    receivers = [render_receiver(root.name, r) for r in root.receivers]
+    for team in specs.teams.values():
+        receivers += [render_receiver(team.name, r) for r in team.receivers]
+    routes = [{"receiver": full_name(root.name, root.heartbeat), "matchers": [_m("alertname", WATCHDOG)],
+               "group_wait": "0s", "group_interval": "1m", "repeat_interval": "1m"}]
+    routes += [team_route(t) for t in specs.teams.values()]
+    config: dict = {
+        "global": {"resolve_timeout": format_duration(root.resolve_timeout)},
+        "route": {"receiver": full_name(root.name, root.fallback), "group_by": ["alertname", c.SERVICE],
+                  "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h", "routes": routes},
+        "inhibit_rules": inhibit_rules(),
+        "receivers": receivers,
+    }
+    intervals = [{"name": business_hours_name(t), "time_intervals": [{
+        "weekdays": list(t.business_hours.weekdays),
+        "times": [{"start_time": t.business_hours.start, "end_time": t.business_hours.end}],
+        "location": t.business_hours.location}]} for t in specs.teams.values() if t.business_hours]
+    if intervals:
+        config["time_intervals"] = intervals
+    return config
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    """An alert's labels and the exact ordered receivers it must reach."""
+
+    name: str
+    labels: dict
+    receivers: tuple[str, ...]
+
+
+def expected_receivers(team: Team, labels: dict) -> tuple[str, ...]:
+    """Where the spec says an alert with `labels` goes, read from the team's roles (not from the tree)."""
+    out = []
+    action = labels.get(c.REMEDIATION)
+    if action:
+        out.append(full_name(team.name, team.remediation[action]))
+    severity = labels.get(c.SEVERITY)
+    if severity == c.PAGE:
+        tier = labels.get(c.ESCALATION) == SECONDARY
+        out.append(full_name(team.name, team.secondary if tier else team.primary))
+    elif severity == c.INFO:
+        out.append(full_name(team.name, team.info))
+    else:
+        out.append(full_name(team.name, team.ticket))
+    return tuple(out)
+
+
+def route_cases(plan) -> list[RouteCase]:
+    """One routing case per generated alert and tier, plus the Watchdog, a foreign alert and an odd one."""
+    from ..rules import Alert
+
+    specs: Specs = plan.specs
+    root = specs.routing
+    cases: list[RouteCase] = []
+    seen: set[tuple] = set()
+    by_service = {s.name: s for s in specs.services}
+    for group in plan.groups:
+        for rule in group.rules:
+            if not isinstance(rule, Alert) or rule.alert == WATCHDOG:
+                continue
+            labels = {"alertname": rule.alert, **rule.label_map}
+            key = tuple(sorted(labels.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            team = specs.teams[by_service[labels[c.SERVICE]].team]
+            tier = " (secondary tier)" if labels.get(c.ESCALATION) == SECONDARY else ""
+            extra = f" [{labels['reason']}]" if "reason" in labels else ""
+            cases.append(RouteCase(f"{labels[c.SERVICE]}: {rule.alert}{tier}{extra}", labels,
+                                   expected_receivers(team, labels)))
+    cases.append(RouteCase("the Watchdog reaches the heartbeat receiver", {"alertname": WATCHDOG, c.TEAM: c.GENERATOR,
+                           c.SEVERITY: c.INFO, c.SIGNAL: "watchdog"}, (full_name(root.name, root.heartbeat),)))
+    cases.append(RouteCase("an alert of no known team reaches the fallback receiver",
+                           {"alertname": "SomethingElse", c.TEAM: "unknown-team", c.SEVERITY: c.PAGE},
+                           (full_name(root.name, root.fallback),)))
+    for team in specs.teams.values():
+        cases.append(RouteCase(f"{team.name}: an alert without severity is a ticket",
+                               {"alertname": "HandWritten", c.TEAM: team.name},
+                               (full_name(team.name, team.ticket),)))
+    return cases
