@@ -67,8 +67,12 @@ def optional_selector(metrics: dict, key: str) -> Selector | None:
         raise FieldError(("spec", "metrics", key), str(exc)) from None
 
 
+CONVENTION = {"cases": "ai_eval_cases", "last_run": "ai_eval_last_run_timestamp_seconds"}
+
+
 def eval_source(service: str, metrics: dict) -> EvalSource:
-    """The eval-results mapping; the convention's series carry a `service` label."""
+    """The eval-results mapping. The convention's series carry a `service` label; a custom mapping is taken
+    as written (its selectors must pick this service's results themselves)."""
     cfg = metrics["eval"]
     own = Matcher("service", "=", service)
     sels = {}
@@ -77,7 +81,7 @@ def eval_source(service: str, metrics: dict) -> EvalSource:
             sel = Selector.parse(cfg[key])
         except PromQLError as exc:
             raise FieldError(("spec", "metrics", "eval", key), str(exc)) from None
-        if not any(m.name == "service" for m in sel.matchers):
+        if sel.metric == CONVENTION[key] and not any(m.name == "service" for m in sel.matchers):
             sel = sel.with_matchers(own)
         sels[key] = sel
     return EvalSource(sels["cases"], sels["last_run"], cfg["suite_label"], cfg["model_label"],

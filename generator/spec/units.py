@@ -85,6 +85,8 @@ def format_duration(seconds: float) -> str:
     out = ""
     for unit in ("w", "d", "h", "m", "s", "ms"):
         size = round(_DURATION_UNITS[unit] * 1000)
+        if unit == "w" and ms % size:
+            continue  # "30d" reads better than "4w2d"
         if ms >= size:
             out += f"{ms // size}{unit}"
             ms %= size
