@@ -40,9 +40,9 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
-# Regenerate the golden files after an intended change in output; review the diff before committing.
+# Regenerate the golden files and the README spec reference after an intended change; review the diff.
 golden: $(STAMP)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -13,6 +13,7 @@ import click
 
 from .pipeline import Result, build
 from .spec.errors import SpecError
+from .spec import reference
 from .spec.schema import spec_schema
 from .targets.files import differences, write_tree
 
@@ -75,6 +76,10 @@ def validate(specs: tuple[str, ...]) -> None:
 
 
 @main.command()
-def schema() -> None:
+@click.option("--markdown", is_flag=True, help="Print the field reference as Markdown tables instead.")
+def schema(markdown: bool) -> None:
     """Print the JSON Schema of specs (for editors and yaml-language-server)."""
+    if markdown:
+        click.echo(reference.markdown(), nl=False)
+        return
     click.echo(json.dumps(spec_schema(), indent=2, sort_keys=False))

@@ -1,0 +1,51 @@
+"""The spec reference as Markdown, generated from the schema so the README cannot drift from it."""
+from __future__ import annotations
+
+import json
+
+from .schema import KINDS, kind_schema
+
+
+def _type(prop: dict) -> str:
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    if "enum" in prop:
+        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    t = prop.get("type", "")
+    if t == "array" and isinstance(prop.get("items"), dict):
+        return f"list of {prop['items'].get('type', 'item')}"
+    return t
+
+
+def _rows(prop: dict, path: str, out: list[str]) -> None:
+    default = prop.get("default")
+    shown = "" if default is None or default == {} else f"`{json.dumps(default)}`"
+    desc = prop.get("description", "").replace("|", "\\|").replace("\n", " ")
+    if path:
+        out.append(f"| `{path}` | {_type(prop)} | {shown} | {desc} |")
+    for key, sub in prop.get("properties", {}).items():
+        _rows(sub, f"{path}.{key}" if path else key, out)
+    extra = prop.get("additionalProperties")
+    if isinstance(extra, dict):
+        _rows(extra, f"{path}.<name>", out)
+    items = prop.get("items")
+    if isinstance(items, dict) and items.get("properties"):
+        for key, sub in items["properties"].items():
+            _rows(sub, f"{path}[].{key}", out)
+
+
+def markdown() -> str:
+    """One table per kind: field path, type, default, description."""
+    parts = []
+    for kind in KINDS:
+        rows: list[str] = []
+        schema = dict(kind_schema(kind))
+        schema.pop("$defs", None)
+        _rows(schema, "", rows)
+        parts.append(f"#### `kind: {kind}`\n\n| field | type | default | description |\n|---|---|---|---|\n"
+                     + "\n".join(rows) + "\n")
+    units = ("Units: `duration` is a Prometheus duration (`30s`, `5m`, `1h30m`, `1d`); `factor` is `3x` (or a number); "
+             "`ratio` is a percentage (`99.5%`, or a number between 0 and 1); `points` is percentage points (`10pp`).\n")
+    return units + "\n" + "\n".join(parts)
