@@ -4,6 +4,8 @@ from __future__ import annotations
 from . import conventions as c
 from .rules import Check, ExprCheck, Group, Output, Recording, Scenario, Series
 from .rules import Alert, Expected
+from .runbooks.content import RunbookContent, Step
+from .spec.model import Routing
 
 GROUP_KEY = "oncall_health"
 WATCHDOG = c.alert_name("Watchdog")
@@ -43,3 +45,40 @@ def build() -> Output:
         checks=(Check(5, WATCHDOG, (Expected(wd.label_map, wd.annotation_map),)),),
     )
     return Output(groups=(group,), scenarios=(scenario,))
+
+
+def runbook(routing: Routing | None) -> RunbookContent:
+    """The Watchdog's runbook: the page comes from the dead-man's switch, so the steps walk to the break."""
+    heartbeat = f"`{routing.name}/{routing.heartbeat}`" if routing else "the heartbeat receiver"
+    labels = " ".join(f"{k}={v}" for k, v in [("alertname", WATCHDOG)] + sorted(_watchdog().label_map.items()))
+    return RunbookContent(
+        meaning=(f"{WATCHDOG} always fires (`vector(1)`). Alertmanager sends it every minute to {heartbeat}, a "
+                 "dead-man's switch. If you were paged about it, the switch stopped hearing the heartbeat: somewhere "
+                 "between Prometheus and the switch, alerting is broken."),
+        impact="While it is broken no alert reaches anyone: treat it as every page of every team being down.",
+        steps=(
+            Step("Is Prometheus evaluating the rules? The Watchdog should be firing.",
+                 f'ALERTS{{alertname="{WATCHDOG}", alertstate="firing"}}',
+                 branches=(("no result", "Prometheus is down or stopped loading rules: open its /rules and /targets "
+                                         "pages → step:rules"),
+                           ("it is firing", "Prometheus is fine; the break is further on → step:alertmanager"))),
+            Step("Does Alertmanager have it?", command=f"amtool alert query alertname={WATCHDOG}", key="alertmanager",
+                 branches=(("it is missing", "Prometheus cannot reach Alertmanager: check `alerting.alertmanagers` in "
+                                             "prometheus.yml, and that the Alertmanager pods run"),
+                           ("it is there", "Alertmanager cannot reach the switch → step:route"))),
+            Step(f"Does it route to {heartbeat}? From the generated output folder:", key="route",
+                 command=(f"amtool config routes test --config.file="
+                          f"{'alertmanager/alertmanager.yml' if routing else '<your alertmanager.yml>'} {labels}"),
+                 branches=(("it prints the heartbeat receiver", "the route is right: Alertmanager's logs say why the "
+                                                                "notification fails (`Notify for alerts failed`); fix "
+                                                                "the endpoint, the network or the credentials"),
+                           ("it prints another receiver", "the running configuration is not the generated one: "
+                                                          "deploy alertmanager/alertmanager.yml again"))),
+            Step("Do the rule files load? From the generated output folder:", command="promtool check rules rules/*/*.rules.yml",
+                 key="rules",
+                 branches=(("errors", "fix the spec (or the generator), run `make generate`, deploy the rules"),
+                           ("every file says SUCCESS", "Prometheus did not pick them up: check `rule_files` in "
+                                                       "prometheus.yml, then reload it"))),
+        ),
+        mitigation=("Until alerting works again, someone watches the dashboards of every paging service by hand.",),
+    )

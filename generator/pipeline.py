@@ -1,4 +1,4 @@
-"""The pipeline, top to bottom: load -> validate -> model -> compile -> render. Writing is the CLI's."""
+"""The pipeline, top to bottom: load -> validate -> model -> compile -> render -> check runbooks. Writing: the CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +7,7 @@ from pathlib import Path
 from .compile import Plan, active_signals, compile_all
 from .render import render
 from .rules import Alert, Recording
+from .runbooks import check_runbooks
 from .signals import SIGNALS
 from .spec.build import load_specs
 from .spec.loader import format_path
@@ -45,5 +46,6 @@ def build(paths: list[Path]) -> Result:
     services = specs.services
     plan = compile_all(specs)
     files = render(plan)
+    check_runbooks(plan, files)
     warnings = tuple(w for s in services for w in warnings_for(s))
     return Result(tuple(services), plan, files, warnings)

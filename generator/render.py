@@ -13,6 +13,7 @@ import yaml
 from . import synth
 from .compile import Plan, RuleFile, TestFile
 from .rules import Alert, Group, Recording, Scenario
+from .runbooks import render_runbooks
 from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
 
@@ -142,4 +143,5 @@ def render(plan: Plan) -> dict[str, str]:
     files = {f.path: render_rule_file(f) for f in plan.rule_files}
     files.update({f.path: render_test_file(f) for f in plan.test_files})
     files.update(render_alertmanager(plan))
+    files.update(render_runbooks(plan))
     return dict(sorted(files.items()))

@@ -5,7 +5,8 @@ A signal is one module exposing `SIGNAL`, an instance of a `Signal` subclass:
 - `auto(service)`: whether it is on when the spec does not say;
 - `check(service, cfg)`: cross-field checks, raising FieldError with a path inside the signal's settings;
 - `warnings(service, cfg)`: advice that does not stop generation;
-- `build(service, cfg)`: its rule groups and promtool scenarios (pure: no I/O).
+- `build(service, cfg)`: its rule groups and promtool scenarios (pure: no I/O);
+- `runbook(service, cfg, alert)`: what the runbook of one of its alerts says (pure: no I/O).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, Mapping
 
 from .. import conventions as c
 from ..rules import Alert, Expected, Output
+from ..runbooks.content import RunbookContent
 from ..spec.model import Service
 from ..templating import render
 
@@ -46,6 +48,10 @@ class Signal:
 
     def build(self, service: Service, cfg: Config) -> Output:
         raise NotImplementedError
+
+    def runbook(self, service: Service, cfg: Config, alert: Alert) -> RunbookContent | None:
+        """The signal's part of the runbook of `alert` (one of its own); None: it has none, which is an error."""
+        return None
 
 
 def runbook_url(service: Service, alertname: str) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from ..runbooks.content import Query, RunbookContent, Step
+from ..runbooks.links import alert_ref, kubectl, times
 from ..sli import has_cost, own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
-from ..spec.units import format_number
+from ..spec.units import format_duration, format_number
 from .base import Config, Signal, expect, make_alert
 
 NAME = "cost_anomaly"
@@ -76,6 +78,56 @@ class CostAnomaly(Signal):
             rules.append(ticket)
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, anomaly, ticket)))
+
+    def runbook(self, service, cfg, alert):
+        k = kubectl(service)
+        w = c.window(cfg["baseline"])
+        forecast = cfg.get("forecast_daily_usd")
+        source = ("a spend counter in the metrics" if service.source.spend is not None else
+                  "token counts priced with spec.pricing (stale prices give wrong figures)")
+        if alert.alert == FORECAST:
+            meaning = (f"At the rate of the last hour, `{service.name}` would spend more than {format_number(forecast)} "
+                       f"USD a day, its forecast, and has for {format_duration(cfg['forecast_for'])}.")
+            impact = ("The budget overruns if this lasts. Not urgent: a ticket, handled in working hours; it pages as "
+                      + alert_ref(service, NAME, ALERT) + f" at {times(cfg['factor'])} the usual rate.")
+        else:
+            meaning = (f"`{service.name}` spends more than {times(cfg['factor'])} its usual rate (the hourly rate "
+                       f"averaged over {w}) and more than {format_number(cfg['min_usd_per_hour'])} USD an hour"
+                       + (f", beyond its forecast of {format_number(forecast)} USD a day" if forecast else "")
+                       + f", for {format_duration(cfg['for'])}.")
+            impact = ("Money, fast. The usual causes: a retry loop or runaway agent, abuse of a public endpoint, or a "
+                      "rollout that switched to a pricier model or longer prompts.")
+        steps = (
+            Step("Which model spends? USD per hour per model.", f"3600 * {own('service_model:ai_spend_usd:rate5m', service)}",
+                 branches=(("one model spends far more than usual", "→ step:per_call"),
+                           ("every model spends more", "more calls overall → step:traffic"))),
+            Step("Did each call get dearer? USD per call per model.",
+                 f"{own('service_model:ai_spend_usd:rate5m', service)} / {own('service_model:ai_requests:rate5m', service)}",
+                 key="per_call",
+                 branches=(("USD per call jumped", "longer prompts or outputs, retries, or a pricier model → step:rollout"),
+                           ("USD per call is flat", "more calls → step:traffic"))),
+            Step("Did traffic jump? Calls per second against the daily average (1 = usual).",
+                 f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}",
+                 key="traffic",
+                 branches=(("far above 1", "a client loops or abuses the service: find it in the logs (`"
+                            + k.logs("client|user|tenant|api.key", since="30m") + "`) and block it; "
+                            + alert_ref(service, "rate_limit", "AIRateLimitEngaged") + " caps the rest"),
+                           ("around 1", "→ step:rollout"))),
+            Step("Did a rollout change models, prompts or retries?", command=k.history(), key="rollout",
+                 branches=(("a rollout lines up with the jump", f"roll back: `{k.undo()}`"),
+                           ("no rollout", "check the provider's price list and our spec.pricing: did a price change?"))),
+        )
+        return RunbookContent(
+            meaning=meaning + f" Spend comes from {source}.",
+            impact=impact,
+            steps=steps,
+            mitigation=("Cap the damage before the root cause: lower the rate limit, or route the expensive model to a "
+                        "cheaper one.",
+                        "Provider billing dashboards lag by hours; the recorded spend here is the fast figure."),
+            queries=(Query("USD per hour, whole service", f"3600 * {own(RATE, service)}"),
+                     Query(f"Usual USD per hour ({w} average)", f"3600 * {own(f'service:ai_spend_usd:rate1h_avg{w}', service)}"),
+                     Query("Projected USD per day", f"86400 * {own('service:ai_spend_usd:rate1h', service)}")),
+        )
 
     def _phase(self, service, model, minutes, usd_per_hour):
         per_min = usd_per_hour / 60

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..runbooks.content import Query, RunbookContent, Step
+from ..runbooks.links import alert_ref, is_on, kubectl, status_pages, times
 from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
-from ..spec.units import format_number
+from ..spec.units import format_duration, format_number
 from ..synth import quantile_estimate
 from .base import Config, Signal, expect, make_alert
 
@@ -70,6 +72,57 @@ class Latency(Signal):
             )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(alerts.values()))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alerts)))
+
+    def runbook(self, service, cfg, alert):
+        slo = service.slo.latency_p95
+        page = alert.alert == PAGE_ALERT
+        factor, lasting = (cfg["page_at"], cfg["page_for"]) if page else (cfg["ticket_at"], cfg["ticket_for"])
+        threshold = f"{format_number(factor * slo)}s"
+        k = kubectl(service)
+        if is_on(service, "model_routing"):
+            routing = service.signals["model_routing"]
+            slow_model = (f"model routing moves a model whose p95 exceeds "
+                          f"{format_number(routing['latency_factor'] * slo)}s to its fallback (see "
+                          + alert_ref(service, "model_routing", "AIModelDegraded") + "); if it has not, move it by hand")
+        else:
+            slow_model = "switch that model to a faster fallback in the service's configuration"
+        steps = (
+            Step("Which model is slow? p95 of one call per model, over 5m.",
+                 own("service_model:ai_request_duration_seconds:p95_rate5m", service), key="which",
+                 branches=((f"one model is above {threshold}", "that model or its provider is slow → step:provider"),
+                           ("every model is slow", "the cause is ours, or upstream of every provider → step:load"))),
+            Step(f"Is its provider degraded? Its error ratio, and its status page ({status_pages(service)}).",
+                 own("service_provider:ai_errors:ratio_rate5m", service), key="provider",
+                 branches=(("the status page reports degraded performance, or errors rise with the latency",
+                            f"the provider is slow: {slow_model}"),
+                           ("the provider looks healthy", "→ step:load"))),
+            Step("Did traffic jump? Calls per second against the daily average (1 = usual).",
+                 f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}",
+                 key="load",
+                 branches=(("above 2", "calls queue at our side or the provider's: check provider quotas and "
+                                       + alert_ref(service, "rate_limit", "AIRateLimitEngaged")),
+                           ("around 1", "→ step:rollout"))),
+            Step("Did a rollout change prompts, context size, streaming or retries?", command=k.history(), key="rollout",
+                 branches=(("a rollout lines up with the slowdown", f"roll back: `{k.undo()}`, then watch step:which"),
+                           ("no rollout", f"send the provider the p95 graph per model; keep watching until p95 is "
+                                          f"below {threshold}"))),
+        )
+        what = "far above" if page else "above"
+        return RunbookContent(
+            meaning=(f"p95 latency of one model call of `{service.name}` has been {what} its SLO for "
+                     f"{format_duration(lasting)}: above {threshold}, {times(factor)} the {format_number(slo)}s "
+                     f"objective (while the service gets more than {format_number(cfg['min_request_rate'])} calls/s)."),
+            impact=(f"One call in twenty takes longer than {threshold}. Users wait, and clients or proxies with "
+                    "shorter timeouts turn the wait into errors." if page else
+                    f"The latency objective ({format_number(slo)}s p95) is being missed. Not urgent: a ticket, "
+                    "handled in working hours; it pages as " + alert_ref(service, NAME, PAGE_ALERT)
+                    + f" at {times(cfg['page_at'])} the objective."),
+            steps=steps,
+            mitigation=("A slow model with a fast fallback: route to the fallback first, investigate after.",
+                        "Lowering the maximum output tokens shortens the slowest calls, at the cost of shorter answers."),
+            queries=(Query("p95 latency of the service", own(P95, service)),
+                     Query("Calls per second per model", own("service_model:ai_requests:rate5m", service))),
+        )
 
     def _scenarios(self, service, cfg, alerts):
         slo = service.slo.latency_p95

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..runbooks.content import Query, Remediation, RunbookContent, Step
+from ..runbooks.links import kubectl, percent, silence, status_pages
 from ..sli import own
 from ..spec.schema import number, unit
-from ..spec.units import format_number
+from ..spec.units import format_duration, format_number
 from .base import Config, Signal, expect, make_alert
 
 NAME = "model_routing"
@@ -42,6 +44,45 @@ class ModelRouting(Signal):
         )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (alert,))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alert)))
+
+    def runbook(self, service, cfg, alert):
+        k = kubectl(service)
+        thr = percent(cfg["error_ratio_above"])
+        latency = service.slo.latency_p95 is not None and service.source.latency is not None
+        slow = f"{format_number(cfg['latency_factor'] * service.slo.latency_p95)}s" if latency else ""
+        moved = Step("Has the degraded model's traffic moved to its fallback? Calls per second per model.",
+                     own("service_model:ai_requests:rate5m", service), key="moved",
+                     branches=(("the degraded model falls towards 0 and another rises", "routing worked"),
+                               ("nothing moved", "the automation did not act: route by hand in the service's "
+                                                 f"configuration, then `{k.restart()}`")))
+        return RunbookContent(
+            meaning=(f"A model of `{service.name}` fails more than {thr} of its calls"
+                     + (f" or its p95 latency exceeds {slow}" if latency else "")
+                     + f" (while it gets more than {format_number(cfg['min_request_rate'])} calls/s), for "
+                     f"{format_duration(cfg['for'])}. Automation routes its traffic to a fallback model; a ticket, not "
+                     "a page."),
+            impact="Users get answers from the fallback model: the SLO holds, but style, quality and price may differ.",
+            steps=(
+                Step("Which model, and why? Error ratio per model.", own("service_model:ai_errors:ratio_rate5m", service),
+                     branches=((f"one model is above {thr}", f"check its provider's status page ({status_pages(service)}) "
+                                                            "and whether the provider changed the model → step:moved"),
+                               ) + ((("its errors are normal", f"it is slow instead (p95 above {slow}: the query "
+                                                               "below) → step:moved"),) if latency else ())),
+                moved,
+            ),
+            remediation=Remediation(
+                did=(f"Alertmanager sent this alert to the remediation receiver, which routes the degraded model's "
+                     f"traffic of `{service.name}` to its fallback."),
+                verify=moved,
+                rollback=(f"Routing back happens when the alert resolves (the model's error ratio below {thr}"
+                          + (f" and p95 below {slow}" if latency else "") + ").",
+                          "To keep the fallback (say, the model is being replaced): "
+                          f"`{silence(ALERT, service.name, '24h', 'keep fallback: <your name>')}`."),
+                pages=None,
+            ),
+            queries=((Query("p95 latency per model", own("service_model:ai_request_duration_seconds:p95_rate5m", service)),)
+                     if latency else ()),
+        )
 
     def _scenarios(self, service, cfg, alert):
         p = service.providers[0]

@@ -8,9 +8,11 @@ from __future__ import annotations
 from .. import conventions as c
 from ..promql import Matcher
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from ..runbooks.content import Query, RunbookContent, Step
+from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
 from ..sli import own, rate_by, static_labels, zero_filled
 from ..spec.schema import number, unit
-from ..spec.units import format_number
+from ..spec.units import format_duration, format_number
 from ..synth import probe_series
 from .base import Config, Signal, expect, make_alert
 
@@ -67,6 +69,76 @@ class ProviderDown(Signal):
         rules.append(alert)
         return Output(groups=(Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules)),),
                       scenarios=tuple(self._scenarios(service, cfg, alert)))
+
+    def runbook(self, service, cfg, alert):
+        w = c.window(cfg["window"])
+        below = percent(cfg["success_ratio_below"])
+        k = kubectl(service)
+        probed = [p.name for p in service.providers if p.probe_target]
+        secondary = service.provider("secondary")
+        ratio = own(f"service_provider:ai_requests:success_ratio_rate{w}", service)
+        traffic = own(f"service_provider:ai_requests:rate{w}", service)
+        steps = [Step(
+            f"Which provider fails, and how badly: the success ratio of each provider over {w}.", ratio,
+            branches=((f"one provider is below {below}", "that provider is down → step:status"),
+                      (f"every provider is below {below}",
+                       "the fault is on our side (egress, DNS, API keys, proxy) → step:logs"),
+                      (f"every provider is back above {below}", "it recovered; confirm traffic is back → step:traffic")),
+            key="which",
+        )]
+        if probed:
+            steps.append(Step(
+                f"Is it only the synthetic probe ({', '.join(probed)})? 1 = the probe succeeds, 0 = it fails.",
+                own("service_provider:ai_probe:success", service), key="probe",
+                branches=(("the probe is 0 but step:which shows calls succeeding",
+                           "the probe is broken, not the provider: check the blackbox exporter and its target"),
+                          ("the probe is 0 and calls fail too", "the provider is down → step:status")),
+            ))
+        steps.append(Step(
+            f"Has the provider acknowledged it? Status pages: {status_pages(service)}.", key="status",
+            branches=(("an incident is posted", "it is the provider's: post the customer note below → step:traffic"),
+                      ("nothing is posted after 10 minutes", "open a ticket with the provider's support, with the "
+                       "error samples of step:logs → step:traffic")),
+        ))
+        if is_on(service, "failover"):
+            moved = ((f"traffic moves to {secondary.name}",
+                      "failover works: customers see errors only until it completes; "
+                      + alert_ref(service, "failover", "AIProviderFailoverIneffective") + " pages if errors persist"),
+                     ("traffic stays on the failing provider",
+                      "failover did not act: follow " + alert_ref(service, "failover", "AIProviderFailover")))
+        else:
+            moved = (("the failing provider still gets traffic",
+                      "no automated failover here (it needs a primary and a secondary provider): route to another "
+                      f"provider in the service's configuration, then `{k.restart()}`"),
+                     ("traffic is back on it and calls succeed", "resolved: post the resolved customer note"))
+        steps.append(Step("Where does traffic go now? Calls per second per provider.", traffic, key="traffic",
+                          branches=moved))
+        steps.append(Step(
+            "What do our calls to the provider return? Errors in the service's logs.",
+            command=k.logs("401|403|429|5[0-9][0-9]|timeout|refused|tls|dns"), key="logs",
+            branches=(("401 or 403", f"our API key expired or was revoked: rotate the secret, then `{k.restart()}`"),
+                      ("timeouts, refused connections, DNS or TLS errors",
+                       "the network path is broken (egress gateway, NAT, proxy, DNS): page the platform on-call"),
+                      ("5xx from the provider", "the provider is failing → step:status")),
+        ))
+        return RunbookContent(
+            meaning=(f"A provider of `{service.name}` answers less than {below} of calls over {w} (while it gets more "
+                     f"than {format_number(cfg['min_request_rate'])} calls/s)"
+                     + (", or its synthetic probe fails" if probed else "")
+                     + f", and has done so for {format_duration(cfg['for'])}."),
+            impact=("Every call routed to that provider fails. With automated failover users see errors until traffic "
+                    "moves; without it, until the provider recovers. Automation cannot tell customers: you can."),
+            steps=tuple(steps),
+            mitigation=("Post the status page note below within 15 minutes of the page, even though the provider "
+                        "caused it: customers feel the impact either way.",
+                        "Do not restart the service to \"fix\" a provider outage: it drops in-flight requests and warms "
+                        "nothing."),
+            queries=(Query("Error ratio by provider and model",
+                           f"{own('service_provider_model:ai_errors:rate5m', service)} / "
+                           f"{own('service_provider_model:ai_requests:rate5m', service)}"),
+                     Query("Calls per second per provider", traffic)),
+            provider_outage=True,
+        )
 
     def _scenarios(self, service, cfg, alert):
         p = service.providers[0]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..runbooks.content import Query, RunbookContent, Step
+from ..runbooks.links import alert_ref, kubectl, times
 from ..sli import own
 from ..spec.schema import unit
-from ..spec.units import format_number
+from ..spec.units import format_duration, format_number
 from .base import Config, Signal, expect, make_alert
 
 NAME = "usage_pattern"
@@ -45,6 +47,44 @@ class UsagePattern(Signal):
         )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (new_model, traffic))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, new_model, traffic)))
+
+    def runbook(self, service, cfg, alert):
+        k = kubectl(service)
+        f = times(cfg["traffic_factor"])
+        if alert.alert == NEW_MODEL:
+            return RunbookContent(
+                meaning=(f"`{service.name}` has called a model for {format_duration(cfg['for'])} that had no traffic in "
+                         f"the {c.window(cfg['lookback'])} before (ending an hour ago). Information, never a page."),
+                impact=("None directly. A model outside spec.providers has no price, no failover plan and no eval "
+                        "coverage."),
+                steps=(
+                    Step("Which model, through which provider, and how much traffic? Calls per second.",
+                         f"sum by ({c.PROVIDER}, {c.MODEL}) ({own('service_provider_model:ai_requests:rate5m', service)})",
+                         branches=(("it was planned (a launch or migration)",
+                                    "add it to spec.providers[].models, spec.pricing and the eval suite, then "
+                                    "`make generate`"),
+                                   ("nobody planned it", "a configuration change or a client choosing models freely "
+                                                         "→ step:rollout"))),
+                    Step("Did a rollout change the model configuration?", command=k.history(), key="rollout",
+                         branches=(("yes", "confirm with its author; roll back if it was a mistake"),
+                                   ("no", "a client picks the model: restrict models at the gateway"))),
+                ),
+            )
+        ratio = f"{own('service:ai_requests:rate1h', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
+        return RunbookContent(
+            meaning=(f"The call rate of `{service.name}` over the last hour is more than {f} away from its daily average "
+                     f"(above or below), for {format_duration(cfg['for'])}. Information, never a page."),
+            impact="Above: cost and rate limits follow. Below: clients may be failing before they reach us.",
+            steps=(Step("Up or down? The last hour against the daily average (1 = usual).", ratio,
+                        branches=((f"above {format_number(cfg['traffic_factor'])}",
+                                   "a launch, a campaign or a retry loop: watch "
+                                   + alert_ref(service, "cost_anomaly", "AICostAnomaly") + " and "
+                                   + alert_ref(service, "rate_limit", "AIRateLimitEngaged")),
+                                  (f"below 1/{format_number(cfg['traffic_factor'])}",
+                                   "clients may fail upstream (frontend, auth, gateway): check their dashboards; a "
+                                   "holiday explains it too"))),),
+            queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
+        )
 
     def _scenarios(self, service, cfg, new_model, traffic):
         p = service.providers[0]

@@ -4,14 +4,16 @@
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
 from ..presets import PRESETS
+from ..promql import PromQLError, check_expression
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
-from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, Escalation, Price, Provider, Receiver, Routing,
-                    Runbooks, Service, Specs, Team, Timers, freeze)
+from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Escalation, Kubernetes, NoteStep, Price,
+                    Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers, freeze)
 from .oncall_schema import INLINE_SECRETS
 from .schema import KINDS, kind_schema
 from .validate import check_schema, normalize
@@ -77,9 +79,41 @@ def _build(doc: Document) -> Service:
         source=source,
         prices=prices,
         signals=freeze(spec["signals"]),
-        runbooks=Runbooks(rb["base_url"], rb.get("dashboard_url"), rb["prometheus_url"]),
+        runbooks=_runbooks(doc, rb, name, meta["team"]),
         positions=MappingProxyType(dict(doc.positions)),
     )
+
+
+def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:
+    """spec.runbooks: kubectl targets defaulted from the names, notes' queries parsed, changelog dates checked."""
+    kube = rb["kubernetes"]
+    notes = {}
+    for alert, entry in sorted(rb["notes"].items()):
+        steps = []
+        for i, step in enumerate(entry["steps"]):
+            if isinstance(step, str):
+                step = {"check": step}
+            if step.get("query") is not None:
+                try:
+                    check_expression(step["query"])
+                except PromQLError as exc:
+                    path = ("spec", "runbooks", "notes", alert, "steps", i, "query")
+                    raise SpecError(doc.locate(path), format_path(path), str(exc)) from None
+            steps.append(NoteStep(step["check"], step.get("query"), step.get("command")))
+        notes[alert] = RunbookNotes(tuple(steps), entry["notes"], entry["replace"])
+    changelog = []
+    for i, entry in enumerate(rb["changelog"]):
+        try:
+            date.fromisoformat(entry["date"])
+        except ValueError:
+            path = ("spec", "runbooks", "changelog", i, "date")
+            raise SpecError(doc.locate(path), format_path(path), f'expected a real day, got "{entry["date"]}"') from None
+        changelog.append(ChangelogEntry(entry["date"], entry["change"], entry.get("postmortem")))
+    # Newest first: the last incident is the one a responder most wants to know about.
+    changelog.sort(key=lambda e: e.date, reverse=True)
+    return Runbooks(rb["base_url"], rb.get("dashboard_url"), rb["prometheus_url"],
+                    Kubernetes(kube.get("namespace") or team, kube.get("deployment") or service),
+                    MappingProxyType(notes), tuple(changelog))
 
 
 def _check_service(service: Service) -> None:

@@ -44,10 +44,48 @@ class SLO:
 
 
 @dataclass(frozen=True)
+class Kubernetes:
+    """Where the service runs, for the kubectl lines of its runbooks."""
+
+    namespace: str
+    deployment: str
+
+
+@dataclass(frozen=True)
+class NoteStep:
+    """A step a service adds to a runbook's decision tree."""
+
+    check: str
+    query: str | None = None
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class RunbookNotes:
+    """What a service adds to the runbook of one alert: more steps (or all of them), and free notes."""
+
+    steps: tuple[NoteStep, ...]
+    notes: str
+    replace: bool                  # the steps replace the built-in decision tree instead of following it
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    """What an incident changed in the runbooks of a service."""
+
+    date: str                      # YYYY-MM-DD
+    change: str
+    postmortem: str | None
+
+
+@dataclass(frozen=True)
 class Runbooks:
     base_url: str
     dashboard_url: str | None
     prometheus_url: str
+    kubernetes: Kubernetes
+    notes: Mapping[str, RunbookNotes]      # by alert name
+    changelog: tuple[ChangelogEntry, ...]
 
 
 @dataclass(frozen=True)

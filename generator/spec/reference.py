@@ -15,7 +15,8 @@ def _type(prop: dict) -> str:
         return f"`{prop['const']}`"
     t = prop.get("type", "")
     if t == "array" and isinstance(prop.get("items"), dict):
-        return f"list of {prop['items'].get('type', 'item')}"
+        item = prop["items"].get("type") or [o.get("type", "item") for o in prop["items"].get("oneOf", prop["items"].get("anyOf", []))]
+        return "list of " + (" or ".join(item) if isinstance(item, list) else item)
     return t
 
 

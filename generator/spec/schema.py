@@ -48,6 +48,62 @@ def enabled(auto_when: str) -> dict:
 
 _NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
+_KUBERNETES = {
+    "type": "object", "additionalProperties": False, "default": {},
+    "description": "Where the service runs, for the kubectl commands in its runbooks.",
+    "properties": {
+        "namespace": {"type": "string", "pattern": _NAME, "x-expected": "a Kubernetes namespace like \"support\"",
+                      "description": "Namespace of the deployment. Default: the team name."},
+        "deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+                       "x-expected": "a Kubernetes deployment name like \"support-assistant\"",
+                       "description": "Deployment that serves the service. Default: the service name."},
+    },
+}
+
+_NOTE_STEP = {
+    # A bare string is a step with nothing to run; a mapping can carry the query or command the step needs.
+    "type": ["string", "object"], "additionalProperties": False, "required": ["check"],
+    "x-expected": "a step: a string, or a mapping with check, query and command",
+    "description": "A step: what to check and what to do, as a string or as {check, query, command}.",
+    "properties": {
+        "check": {"type": "string", "description": "What to check, and what to do depending on what you see."},
+        "query": {"type": "string", "description": "PromQL to run; rendered as a Prometheus graph link."},
+        "command": {"type": "string", "description": "A shell command to run (kubectl, amtool, curl)."},
+    },
+}
+
+_NOTES = {
+    "type": "object", "default": {},
+    "description": "Additions to the runbook of an alert of this service, by alert name (e.g. AIProviderDown). "
+                   "Relative links are relative to the runbook page (runbooks/<service>/).",
+    "propertyNames": {"pattern": r"^[A-Z][A-Za-z0-9]*$"},
+    "additionalProperties": {
+        "type": "object", "additionalProperties": False,
+        "description": "What this service adds to the runbook of the alert named by the key.",
+        "properties": {
+            "steps": {"type": "array", "items": _NOTE_STEP, "default": [],
+                      "description": "Steps appended to the alert's decision tree."},
+            "replace": {"type": "boolean", "default": False,
+                        "description": "Replace the built-in decision tree with `steps` instead of appending to it."},
+            "notes": {"type": "string", "default": "", "description": "Free text shown on the alert's runbook."},
+        },
+    },
+}
+
+_CHANGELOG = {
+    "type": "array", "default": [],
+    "description": "What each incident changed in this service's specs and runbooks: the runbook's changelog.",
+    "items": {
+        "type": "object", "additionalProperties": False, "required": ["date", "change"],
+        "properties": {
+            "date": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                     "x-expected": "a quoted date like \"2025-03-14\"", "description": "Day of the change, YYYY-MM-DD."},
+            "postmortem": {"type": "string", "description": "Link to (or ID of) the postmortem that led to it."},
+            "change": {"type": "string", "description": "What changed, in one line."},
+        },
+    },
+}
+
 
 def _service_schema(presets: dict, signals: dict) -> dict:
     metrics_props = {
@@ -144,6 +200,9 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                             "dashboard_url": {"type": "string", "description": "Dashboard of this service."},
                             "prometheus_url": {"type": "string", "default": "http://prometheus:9090",
                                                "description": "External Prometheus URL for graph links."},
+                            "kubernetes": _KUBERNETES,
+                            "notes": _NOTES,
+                            "changelog": _CHANGELOG,
                         },
                     },
                 },

@@ -62,7 +62,9 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
     if v == "const":
         return path, f'expected "{error.validator_value}", got {_show(error.instance)}'
     if v == "type":
-        return path, f"expected {_TYPE_NAMES.get(error.validator_value, error.validator_value)}, got {_show(error.instance)}"
+        # A YAML value of another type (an unquoted date, say) reads best against the example of the right one.
+        expected = schema.get("x-expected") or _TYPE_NAMES.get(error.validator_value, error.validator_value)
+        return path, f"expected {expected}, got {_show(error.instance)}"
     if v == "pattern":
         expected = schema.get("x-expected", f"a value matching {error.validator_value}")
         return path, f"expected {expected}, got {_show(error.instance)}"

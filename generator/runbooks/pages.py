@@ -1,0 +1,453 @@
+"""Which runbook pages exist and what is on them, rendered with the jinja2 templates in `templates/`.
+
+One page per alert type: every alert whose `runbook_url` names the same file shares the page (a page
+and its secondary tier are two types, with two pages). The signal that owns the alert writes the
+meaning, impact and decision tree; this module adds what every page has: thresholds from the spec,
+receivers and escalation from the team, dashboards, kubectl lines, notes and the changelog.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jinja2
+
+from .. import conventions as c
+from .. import meta
+from ..alertmanager.config import expected_receivers
+from ..alertmanager.receivers import full_name
+from ..compile import Plan
+from ..escalation import SECONDARY, tier_slug
+from ..rules import Alert
+from ..signals import SIGNALS
+from ..spec.model import Service, Specs, Team
+from ..spec.units import format_duration, format_number
+from .content import Query, RunbookContent, Step
+from .links import (RUNBOOKS, dashboard_url, graph_url, is_on, kubectl, percent, runbook_file, sibling, silence,
+                    times)
+
+INDEX = f"{RUNBOOKS}/README.md"
+STEP_REF = re.compile(r"step:([a-z_]+)")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One runbook file and the alert rules that link to it."""
+
+    path: str                       # relative to the output folder
+    service: Service | None         # None: the global Watchdog
+    alerts: tuple[Alert, ...]
+    rule_file: str
+    content: RunbookContent | None  # None: the owning signal wrote no runbook (an error the checks report)
+
+    @property
+    def alertname(self) -> str:
+        return self.alerts[0].alert
+
+    @property
+    def severity(self) -> str:
+        return self.alerts[0].severity
+
+    @property
+    def signal(self) -> str:
+        return self.alerts[0].signal
+
+    @property
+    def tier(self) -> bool:
+        return self.alerts[0].label_map.get(c.ESCALATION) == SECONDARY
+
+
+def alert_file(alert: Alert, services: dict[str, Service]) -> str | None:
+    """The runbook file inside the output folder that `alert` links to (None: a link elsewhere)."""
+    service = services.get(alert.label_map.get(c.SERVICE, ""))
+    return runbook_file(alert.annotation_map["runbook_url"], service.runbooks.base_url if service else "")
+
+
+def collect(plan: Plan) -> tuple[Page, ...]:
+    """Every page the alerts of `plan` link to, in rule order (services in name order, signals in registry order)."""
+    services = {s.name: s for s in plan.services}
+    found: dict[str, list[Alert]] = {}
+    sources: dict[str, str] = {}
+    for rule_file in plan.rule_files:
+        for group in rule_file.groups:
+            for alert in group.alerts:
+                path = alert_file(alert, services)
+                if path is not None:  # a runbook_url outside the output folder: the checks report it
+                    found.setdefault(path, []).append(alert)
+                    sources.setdefault(path, rule_file.path)
+    pages = []
+    for path, alerts in found.items():
+        service = services.get(alerts[0].label_map.get(c.SERVICE, ""))
+        content = None
+        if alerts[0].alert == meta.WATCHDOG:
+            content = meta.runbook(plan.specs.routing)
+        elif service is not None and alerts[0].signal in SIGNALS:
+            signal = SIGNALS[alerts[0].signal]
+            content = signal.runbook(service, service.signals[signal.name], alerts[0])
+        pages.append(Page(path, service, tuple(alerts), sources[path], content))
+    return tuple(pages)
+
+
+def decision_tree(page: Page) -> tuple[Step, ...]:
+    """The page's steps: a secondary tier's own first step, the signal's steps (or the spec's), the spec's additions."""
+    if page.content is None:
+        return ()
+    notes = page.service.runbooks.notes.get(page.alertname) if page.service else None
+    steps = () if notes and notes.replace else page.content.steps
+    if notes:
+        steps += tuple(Step(n.check, n.query, n.command) for n in notes.steps)
+    if page.tier and steps:
+        steps = (_tier_step(page),) + steps
+    return steps
+
+
+def _tier_step(page: Page) -> Step:
+    service = page.service.name
+    return Step(
+        "Is the page still firing, and is anyone on it? The alert's tiers, firing now.",
+        f'ALERTS{{alertname="{page.alertname}", {c.SERVICE}="{c.escape(service)}", alertstate="firing"}}',
+        branches=(("the primary on-call has acknowledged it", "join them and take the part they hand you"),
+                  ("nobody has answered", "you own it now: say so where the team talks, then continue with step 2"),
+                  ("it has resolved", "nothing to do; check the primary was not left alone with a follow-up")),
+    )
+
+
+# ---- view models: plain values the templates print ----
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """Inline code that survives backticks inside."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _numbers(steps: tuple[Step, ...]) -> dict[str, int]:
+    return {s.key: i for i, s in enumerate(steps, start=1) if s.key}
+
+
+def _steps_view(steps: tuple[Step, ...], prometheus_url: str, first_added: int, start: int = 1,
+                numbers: dict[str, int] | None = None) -> list[dict]:
+    """Steps as the templates print them, `step:<key>` references turned into step numbers."""
+    numbers = _numbers(steps) if numbers is None else numbers
+
+    def resolve(text: str) -> str:
+        def one(m: re.Match) -> str:
+            # A key the tree lacks can only come from a spec that replaced the built-in steps.
+            return f"step {numbers[m.group(1)]}" if m.group(1) in numbers else "the decision tree above"
+        return STEP_REF.sub(one, text)
+
+    out = []
+    for i, step in enumerate(steps, start=start):
+        branches = []
+        for condition, action in step.branches:
+            condition, action = resolve(condition), resolve(action)
+            branches.append(f"**If** {condition} {action}" if action.startswith("→") else f"**If** {condition}: {action}")
+        out.append({"number": i, "check": step.check, "query": step.query,
+                    "link": graph_url(prometheus_url, step.query) if step.query else None,
+                    "command": step.command, "branches": branches, "added": i >= first_added})
+    return out
+
+
+def _setting(prop: dict, value: object) -> str:
+    """A signal setting as the spec writes it: 5m, 50%, 3x, 10pp."""
+    kind = prop.get("$ref", "").rsplit("/", 1)[-1]
+    if value is None:
+        return "not set"
+    if kind == "duration":
+        return format_duration(value)
+    if kind == "ratio":
+        return percent(value)
+    if kind == "factor":
+        return times(value)
+    if kind == "points":
+        return format_number(value * 100) + "pp"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    return str(value)
+
+
+def _thresholds(service: Service, signal: str) -> list[dict]:
+    schema = SIGNALS[signal].schema
+    cfg = service.signals[signal]
+    rows = [{"field": f"spec.signals.{signal}.{key}", "value": _setting(prop, cfg.get(key)),
+             "meaning": _md_cell(prop.get("description", ""))}
+            for key, prop in schema.items()]
+    if signal in ("latency", "model_routing") and service.slo.latency_p95 is not None:
+        rows.append({"field": "spec.slo.latency_p95", "value": f"{format_number(service.slo.latency_p95)}s",
+                     "meaning": "p95 latency objective of one model call."})
+    return rows
+
+
+def _receivers(team: Team | None, alerts: tuple[Alert, ...]) -> list[str]:
+    if team is None:
+        return []
+    seen: dict[str, None] = {}
+    for alert in alerts:
+        for r in expected_receivers(team, {"alertname": alert.alert, **alert.label_map}):
+            seen.setdefault(r, None)
+    return list(seen)
+
+
+def _contact(value: str | None, field: str, team: Team) -> str:
+    return value if value else f"nobody is on record (set `spec.escalation.{field}` in `{team.location.file}`)"
+
+
+def _escalation(page: Page, team: Team | None, receivers: list[str]) -> list[str]:
+    """The escalation path of a page, or where a ticket or information goes, one line each."""
+    service = page.service
+    if team is None:
+        return [f"No OnCallTeam spec names team `{service.team}`, so oncallgen writes no Alertmanager routing for it: "
+                f"this alert goes wherever your own Alertmanager sends `team=\"{service.team}\"`, and escalates by "
+                "your team's usual policy. Add an OnCallTeam spec to have the path written here."]
+    if page.severity != c.PAGE:
+        kind = "a ticket" if page.severity == c.TICKET else "information"
+        when = (f" in business hours ({team.business_hours.location}, {team.business_hours.start} to "
+                f"{team.business_hours.end})" if page.severity == c.TICKET and team.business_hours else "")
+        return [f"Not a page: {kind} for {', '.join(_code(r) for r in receivers)}{when}. Nobody is woken; "
+                "handle it in working hours."]
+    esc = team.escalation
+    primary, secondary = full_name(team.name, team.primary), full_name(team.name, team.secondary or "")
+    first = page.alerts[0]
+    lines = []
+    timed: list[tuple[float, str]] = []
+    if page.tier:
+        lines.append(f"**Now**: you are the secondary on-call. `{secondary}` is paged because the page to "
+                     f"`{primary}` kept firing for {format_duration(esc.secondary_after)} "
+                     f"({sibling(page.alertname, 'primary runbook')}).")
+    else:
+        lines.append(f"**Now**: `{primary}` is paged once the condition has held for "
+                     f"{format_duration(first.for_seconds)}.")
+        if esc.tiers:
+            timed.append((esc.secondary_after,
+                          f"the secondary tier pages `{secondary}` automatically "
+                          f"([secondary runbook]({tier_slug(page.alertname)}.md))."))
+        else:
+            timed.append((-1, f"**Unanswered**: the paging tool's escalation policy behind `{primary}` pages the next "
+                              "responder (escalation mode `paging_tool`: no secondary tier in Prometheus)."))
+    if esc.tiers:
+        lines.append("**Acknowledge** by silencing the alert without the `escalation` label, which silences both "
+                     f"tiers: `{silence(page.alertname, service.name, '1h', '<your name>: investigating')}`. "
+                     "An acknowledgement in the paging tool does not stop the secondary tier.")
+    timed.append((esc.senior_after, f"wake the senior engineer: {_contact(esc.senior_contact, 'senior_contact', team)}."))
+    where = (f"in {_code(esc.incident_channel)}" if esc.incident_channel else
+             f"(no channel is on record: set `spec.escalation.incident_channel` in `{team.location.file}`)")
+    timed.append((esc.incident_after, f"declare an incident {where}, sooner if customers are affected and no fix "
+                                      "is in sight."))
+    for delay, text in sorted(timed, key=lambda t: t[0]):
+        lines.append(text if delay < 0 else f"**+{format_duration(delay)}** after the page, still firing: {text}")
+    lines.append("**Executive**: once an incident is declared and customers are affected, page the executive "
+                 f"contact: {_contact(esc.executive_contact, 'executive_contact', team)}.")
+    return lines
+
+
+def _remediation(plan: Plan, page: Page, team: Team | None) -> dict | None:
+    content = page.content
+    if content.remediation is None:
+        return None
+    action = page.alerts[0].label_map.get(c.REMEDIATION)
+    r = content.remediation
+    receiver = endpoint = None
+    if team is not None and action in team.remediation:
+        receiver = full_name(team.name, team.remediation[action])
+        spec = next((x for x in team.receivers if x.name == team.remediation[action]), None)
+        endpoint = spec.integrations.get("webhook", {}).get("url") if spec else None
+    if r.pages:
+        page_alert = next(a for g in plan.groups for a in g.alerts if a.alert == r.pages
+                          and a.label_map.get(c.SERVICE) == page.service.name
+                          and a.label_map.get(c.ESCALATION) != SECONDARY)
+        pages = (f"It pages as {sibling(r.pages)} when the problem outlasts the automation: after "
+                 f"{format_duration(page_alert.for_seconds)} of the same condition.")
+    else:
+        pages = "It never pages: automation handles it, and the team sees it as " + page.severity + " only."
+    return {"did": r.did, "action": action, "receiver": receiver, "endpoint": endpoint, "rollback": list(r.rollback),
+            "pages": pages,
+            "verify": _steps_view((r.verify,), page.service.runbooks.prometheus_url, 2,
+                                  numbers=_numbers(decision_tree(page)))[0]}
+
+
+def _provider(service: Service) -> dict:
+    w = c.window(service.slo.window)
+    own = c.selector(service=service.name)
+    providers = [{"name": p.name, "role": p.role, "models": ", ".join(p.models) or "-",
+                  "status": p.status_page or "none in the spec", "sla": percent(p.sla) if p.sla is not None else
+                  "none in the spec"} for p in service.providers]
+    queries = []
+    if is_on(service, "slo"):
+        queries = [Query(f"Error budget left over {w} (1 = untouched, below 0 = SLO missed)",
+                         f"service:ai_error_budget:remaining_{w}{own}"),
+                   Query(f"Share of the {w} error budget burned by provider failures",
+                         f"service:ai_error_budget:burned_by_provider_{w}{own}")]
+    availability = (f"1 - sum by ({c.PROVIDER}) (sum_over_time(service_provider_model:ai_provider_errors:rate1h{own}[{w}]))"
+                    f" / sum by ({c.PROVIDER}) (sum_over_time(service_provider_model:ai_requests:rate1h{own}[{w}]))")
+    secondary = service.provider("secondary")
+    return {
+        "providers": providers,
+        "objective": percent(service.slo.availability), "window": w, "slo_on": is_on(service, "slo"),
+        "queries": [_query_view(q, service) for q in queries],
+        "availability": _query_view(Query(f"Availability of each provider as we saw it over {w}", availability), service),
+        "with_sla": [{"name": p.name, "sla": percent(p.sla)} for p in service.providers if p.sla is not None],
+        "backup": secondary.name if secondary else None,
+    }
+
+
+def _query_view(q: Query, service: Service) -> dict:
+    return {"title": q.title, "expr": q.expr, "link": graph_url(service.runbooks.prometheus_url, q.expr)}
+
+
+def _dashboards(service: Service) -> list[dict]:
+    base = service.runbooks.dashboard_url
+    if not base:
+        return []
+    out = [{"title": "All providers and models", "url": dashboard_url(base, service.name)}]
+    for p in service.providers:
+        for m in p.models:
+            out.append({"title": f"{p.name} / {m}", "url": dashboard_url(base, service.name, p.name, m)})
+    return out
+
+
+def _kubectl(service: Service) -> list[str]:
+    k = kubectl(service)
+    return [k.status(), k.history(), k.logs("error|exception|timeout"), k.undo(), k.restart()]
+
+
+def _changelog(service: Service) -> list[dict]:
+    rows = []
+    for e in service.runbooks.changelog:
+        postmortem = e.postmortem or "-"
+        if e.postmortem and re.match(r"https?://", e.postmortem):
+            postmortem = f"[postmortem]({e.postmortem})"
+        rows.append({"date": _day(e.date), "change": _md_cell(e.change), "postmortem": _md_cell(postmortem)})
+    return rows
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(iso: str) -> str:
+    # "14 Mar 2025" reads unambiguously everywhere, and is not mistaken for a generation timestamp.
+    year, month, day = iso.split("-")
+    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+
+
+def _header(source: str, what: str) -> str:
+    # One line: it is a heading in Markdown, so it says everything at once.
+    return f"# Generated by oncallgen from {source}: {what}. Do not edit: change the spec and run `make generate`."
+
+
+def _relative(page: Page, target: str) -> str:
+    return posixpath.relpath(target, posixpath.dirname(page.path))
+
+
+def _test_file(plan: Plan, rule_file: str) -> str | None:
+    return next((t.path for t in plan.test_files if t.rule_files and t.rule_files[-1] == rule_file), None)
+
+
+def _alert_page(plan: Plan, page: Page) -> str:
+    service = page.service
+    team = plan.specs.team_of(service)
+    content = page.content
+    receivers = _receivers(team, page.alerts)
+    notes = service.runbooks.notes.get(page.alertname)
+    steps = decision_tree(page)
+    added = len(steps) - len(notes.steps) + 1 if notes else len(steps) + 1
+    prom = service.runbooks.prometheus_url
+    test_file = _test_file(plan, page.rule_file)
+    extra = ("reason", c.REMEDIATION)
+    rules = [{"expr": a.expr, "link": graph_url(prom, a.expr), "for": format_duration(a.for_seconds),
+              "labels": ", ".join(f'{k}="{a.label_map[k]}"' for k in extra if k in a.label_map)} for a in page.alerts]
+    context = {
+        "header": _header(service.location.file, f"runbook of {page.alertname}" + (" (secondary tier)" if page.tier else "")),
+        "alertname": page.alertname, "service": service, "tier": page.tier,
+        "severity": page.severity, "kind": {c.PAGE: "Page", c.TICKET: "Ticket", c.INFO: "Information"}[page.severity],
+        "signal": page.signal, "receivers": receivers,
+        "summary": page.alerts[0].annotation_map["summary"],
+        "primary_page": f"{c.slug(page.alertname)}.md",
+        "content": content, "rules": rules,
+        "thresholds": _thresholds(service, page.signal),
+        "steps": _steps_view(steps, prom, added),
+        "escalation": _escalation(page, team, receivers),
+        "remediation": _remediation(plan, page, team),
+        "provider": _provider(service) if content.provider_outage else None,
+        "queries": [_query_view(q, service) for q in content.queries],
+        "dashboards": _dashboards(service), "kubectl": _kubectl(service),
+        "kube": service.runbooks.kubernetes,
+        "notes": notes.notes if notes else "",
+        "changelog": _changelog(service),
+        "links": {"rules": _relative(page, page.rule_file),
+                  "tests": _relative(page, test_file) if test_file else None,
+                  "index": _relative(page, INDEX)},
+        "source": service.location.file,
+    }
+    return _template("alert.md.j2").render(context)
+
+
+def _watchdog_page(plan: Plan, page: Page) -> str:
+    routing = plan.specs.routing
+    urls = sorted({s.runbooks.prometheus_url for s in plan.services})
+    steps = _steps_view(decision_tree(page), urls[0], len(page.content.steps) + 1)
+    context = {
+        "header": _header("all specs", f"runbook of {page.alertname}"), "alertname": page.alertname,
+        "content": page.content, "steps": steps, "other_prometheus": urls[1:],
+        "rule": {"expr": page.alerts[0].expr, "file": _relative(page, page.rule_file)},
+        "heartbeat": full_name(routing.name, routing.heartbeat) if routing else None,
+        "fallback": full_name(routing.name, routing.fallback) if routing else None,
+        "index": _relative(page, INDEX),
+    }
+    return _template("watchdog.md.j2").render(context)
+
+
+def _index(plan: Plan, pages: tuple[Page, ...]) -> str:
+    specs: Specs = plan.specs
+    sections: dict[str, dict] = {}
+    for page in pages:
+        service = page.service
+        key = service.name if service else ""
+        if key not in sections:
+            team = specs.team_of(service) if service else None
+            sections[key] = {"service": service, "team": team, "rows": []}
+        if service is None:
+            routing = specs.routing
+            receivers = [full_name(routing.name, routing.heartbeat)] if routing else []
+        else:
+            receivers = _receivers(specs.team_of(service), page.alerts)
+        sections[key]["rows"].append({
+            "alertname": page.alertname + (" (secondary tier)" if page.tier else ""), "severity": page.severity,
+            "signal": page.signal, "receivers": receivers,
+            "link": posixpath.relpath(page.path, posixpath.dirname(INDEX)),
+        })
+    ordered = [sections[k] for k in sorted(sections, key=lambda k: (k == "", k))]
+    return _template("index.md.j2").render({"header": _header("all specs", "index of the runbooks"),
+                                            "sections": ordered})
+
+
+@lru_cache(maxsize=None)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("generator.runbooks", "templates"),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True, autoescape=False)
+    env.filters["code"] = _code
+    env.filters["cell"] = _md_cell
+    return env
+
+
+def _template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)
+
+
+def render_all(plan: Plan) -> dict[str, str]:
+    """Every runbook page (pages whose signal wrote no content are left out) and the index."""
+    pages = collect(plan)
+    files = {}
+    for page in pages:
+        if page.content is None:
+            continue
+        files[page.path] = _watchdog_page(plan, page) if page.service is None else _alert_page(plan, page)
+    files[INDEX] = _index(plan, pages)
+    return files
