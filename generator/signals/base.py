@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from .. import conventions as c
 from ..rules import Alert, Expected, Output
 from ..runbooks.content import RunbookContent
-from ..spec.model import Service
+from ..spec.model import Provider, Service
 from ..templating import render
 
 Config = Mapping[str, Any]
@@ -52,6 +52,12 @@ class Signal:
     def runbook(self, service: Service, cfg: Config, alert: Alert) -> RunbookContent | None:
         """The signal's part of the runbook of `alert` (one of its own); None: it has none, which is an error."""
         return None
+
+
+def first_model(service: Service) -> tuple[Provider, str]:
+    """The first provider and its first model: whom scenario traffic goes to by default."""
+    p = service.providers[0]
+    return p, (p.models[0] if p.models else "default")
 
 
 def runbook_url(service: Service, alertname: str) -> str:

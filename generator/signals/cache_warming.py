@@ -12,7 +12,7 @@ from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import unit
 from ..synth import gauge_series
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 from .provider_down import NAME as PROVIDER_DOWN, OUTAGE, SIGNAL as PROVIDER_DOWN_SIGNAL
 
 NAME = "cache_warming"
@@ -106,8 +106,7 @@ class CacheWarming(Signal):
         )
 
     def _after_outage(self, service, cfg, alert):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         end = 40
         return [Scenario(
             f"{ALERT} fires after an outage of {p.name} ends, and not while it lasts or long after",

@@ -11,7 +11,7 @@ from ..sli import has_cost, own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "cost_anomaly"
 ALERT = c.alert_name("CostAnomaly")
@@ -137,8 +137,7 @@ class CostAnomaly(Signal):
         return Phase(minutes, ok=100, input_tokens=per_min / (price.input_per_million / 1e6))
 
     def _scenarios(self, service, cfg, anomaly, ticket):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         forecast = cfg.get("forecast_daily_usd")
         factor = cfg["factor"]
         normal = forecast / 24 / 8 if forecast else max(cfg["min_usd_per_hour"] * 4, 10.0)

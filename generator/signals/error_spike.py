@@ -15,7 +15,7 @@ from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import window_sum
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "error_spike"
 ALERT = c.alert_name("ErrorRateSpike")
@@ -123,8 +123,7 @@ class ErrorSpike(Signal):
         )
 
     def _scenarios(self, service, cfg, steady, growing):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         # "Same hour last week" needs a week of history; evaluating every 5 minutes keeps that test quick.
         week = cfg["baseline_mode"] == "last_week"
         step = 5 if week else 1

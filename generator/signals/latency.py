@@ -10,7 +10,7 @@ from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import quantile_estimate
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "latency"
 PAGE_ALERT = c.alert_name("LatencyP95High")
@@ -127,8 +127,7 @@ class Latency(Signal):
     def _scenarios(self, service, cfg, alerts):
         slo = service.slo.latency_p95
         bounds = service.source.latency.boundaries
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         page, ticket = alerts[PAGE_ALERT], alerts[TICKET_ALERT]
 
         def estimate(latency):

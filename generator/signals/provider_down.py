@@ -14,7 +14,7 @@ from ..sli import own, rate_by, static_labels, zero_filled
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import probe_series
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "provider_down"
 ALERT = c.alert_name("ProviderDown")
@@ -141,8 +141,7 @@ class ProviderDown(Signal):
         )
 
     def _scenarios(self, service, cfg, alert):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         per_min = max(100.0, cfg["min_request_rate"] * 60 * 10)
         ok_ratio = cfg["success_ratio_below"] / 5
         ok = round(per_min * ok_ratio)

@@ -11,7 +11,7 @@ from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "rate_limit"
 SIGNAL_ALERT = c.alert_name("RateLimitEngaged")
@@ -114,8 +114,7 @@ class RateLimit(Signal):
         )
 
     def _scenarios(self, service, cfg, signal, page):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         per_min = max(600.0, cfg["min_request_rate"] * 60 * 10)
         limited = per_min * min(0.5, cfg["rate_limited_ratio_above"] * 3)
         fast = 120 + 5 + int(cfg["for"] // 60) + 1

@@ -10,7 +10,7 @@ from .. import conventions as c
 from ..rules import ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..sli import own
 from ..spec.units import format_number
-from .base import Config, Signal
+from .base import Config, Signal, first_model
 
 NAME = "slo"
 
@@ -44,8 +44,7 @@ class SLOAccounting(Signal):
         return Output(groups=(group,), scenarios=(self._scenario(service, w),))
 
     def _scenario(self, service, w):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         # 2% of calls fail, half of them on the provider: availability 98%, provider share 1%.
         stream = Stream(p.name, model, (Phase(180, ok=980, errors=20, provider_errors=10),))
         objective = service.slo.availability

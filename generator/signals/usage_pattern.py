@@ -10,7 +10,7 @@ from ..runbooks.links import alert_ref, kubectl, times
 from ..sli import own
 from ..spec.schema import unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "usage_pattern"
 NEW_MODEL = c.alert_name("UsageNewModel")
@@ -87,8 +87,7 @@ class UsagePattern(Signal):
         )
 
     def _scenarios(self, service, cfg, new_model, traffic):
-        p = service.providers[0]
-        model = p.models[0] if p.models else "default"
+        p, model = first_model(service)
         at = 120 + int(cfg["for"] // 60) + 8
         yield Scenario(
             f"{NEW_MODEL} reports a model that starts serving; known models and steady traffic stay silent",
