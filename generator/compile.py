@@ -5,10 +5,11 @@ Pure: no I/O. The renderer turns the plan into file contents; the writer puts th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import conventions as c
 from . import escalation, meta, sli
-from .rules import Group, Scenario
+from .rules import Alert, Group, Scenario
 from .signals import SIGNALS
 from .spec.model import Service, Specs, Team
 
@@ -42,9 +43,23 @@ class Plan:
     def services(self) -> tuple[Service, ...]:
         return self.specs.services
 
-    @property
+    @cached_property
     def groups(self) -> tuple[Group, ...]:
         return tuple(g for f in self.rule_files for g in f.groups)
+
+    @cached_property
+    def alerts_by_service(self) -> dict[str, tuple[Alert, ...]]:
+        """Every alert rule of each service, in rule order (lookups per page must not rescan the plan)."""
+        out: dict[str, list[Alert]] = {}
+        for group in self.groups:
+            for alert in group.alerts:
+                out.setdefault(alert.label_map.get(c.SERVICE, ""), []).append(alert)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def test_file_of(self) -> dict[str, str]:
+        """The unit-test file of each signal rule file (the last rule file a test loads is its own)."""
+        return {t.rule_files[-1]: t.path for t in self.test_files if t.rule_files}
 
 
 def active_signals(service: Service) -> list[str]:

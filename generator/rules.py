@@ -5,6 +5,8 @@ Signals build these; renderers turn them into YAML. Nothing here does I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import Mapping
 
 from . import conventions as c
@@ -29,13 +31,13 @@ class Alert:
     labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
 
-    @property
-    def label_map(self) -> dict[str, str]:
-        return dict(self.labels)
+    @cached_property
+    def label_map(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self.labels))
 
-    @property
-    def annotation_map(self) -> dict[str, str]:
-        return dict(self.annotations)
+    @cached_property
+    def annotation_map(self) -> Mapping[str, str]:
+        return MappingProxyType(dict(self.annotations))
 
     @property
     def severity(self) -> str:

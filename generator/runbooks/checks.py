@@ -31,12 +31,7 @@ def _fail(service: Service | None, path: tuple, message: str) -> SpecError:
 
 
 def _service_alerts(plan: Plan, service: Service) -> list[str]:
-    names: dict[str, None] = {}
-    for group in plan.groups:
-        for alert in group.alerts:
-            if alert.label_map.get(c.SERVICE) == service.name:
-                names.setdefault(alert.alert, None)
-    return list(names)
+    return list(dict.fromkeys(a.alert for a in plan.alerts_by_service.get(service.name, ())))
 
 
 def check_notes(plan: Plan) -> None:

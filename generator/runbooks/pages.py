@@ -259,8 +259,7 @@ def _remediation(plan: Plan, page: Page, team: Team | None) -> dict | None:
         spec = next((x for x in team.receivers if x.name == team.remediation[action]), None)
         endpoint = spec.integrations.get("webhook", {}).get("url") if spec else None
     if r.pages:
-        page_alert = next(a for g in plan.groups for a in g.alerts if a.alert == r.pages
-                          and a.label_map.get(c.SERVICE) == page.service.name
+        page_alert = next(a for a in plan.alerts_by_service[page.service.name] if a.alert == r.pages
                           and a.label_map.get(c.ESCALATION) != SECONDARY)
         pages = (f"It pages as {sibling(r.pages)} when the problem outlasts the automation: after "
                  f"{format_duration(page_alert.for_seconds)} of the same condition.")
@@ -346,7 +345,7 @@ def _relative(page: Page, target: str) -> str:
 
 
 def _test_file(plan: Plan, rule_file: str) -> str | None:
-    return next((t.path for t in plan.test_files if t.rule_files and t.rule_files[-1] == rule_file), None)
+    return plan.test_file_of.get(rule_file)
 
 
 def _alert_page(plan: Plan, page: Page) -> str:
