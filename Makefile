@@ -38,7 +38,7 @@ check: $(STAMP)
 	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) --check
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench --oncall
 
 # Regenerate the golden files and the README spec reference after an intended change; review the diff.
 golden: $(STAMP)

@@ -64,6 +64,11 @@ def test_provider_down_mutes_dependent_pages_of_its_service_only(rules, target, 
     assert muted(rules, DOWN, target) is expected
 
 
+def test_a_standby_secondary_going_down_mutes_nothing(rules) -> None:
+    standby = dict(DOWN, provider="openai")  # support-assistant's secondary
+    assert not muted(rules, standby, alert("AILatencyP95High", "critical", "latency"))
+
+
 def test_a_page_mutes_the_ticket_of_the_same_signal_and_service(rules) -> None:
     page = alert("AILatencyP95High", "critical", "latency")
     assert muted(rules, page, alert("AILatencyP95AboveSLO", "warning", "latency"))

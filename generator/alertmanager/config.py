@@ -60,17 +60,27 @@ def team_route(team: Team) -> dict:
             **_timers(team.ticket_timers), "routes": routes}
 
 
-def inhibit_rules() -> list[dict]:
+def _carries_traffic(service) -> list[str]:
+    """Providers whose outage explains the service's pages: all but a standby secondary."""
+    return [p.name for p in service.providers if p.role != "secondary"] or [p.name for p in service.providers]
+
+
+def inhibit_rules(specs: Specs) -> list[dict]:
     """Inhibitions from declared dependencies. None has an empty `equal` and none can mute a remediation alert."""
-    return [
-        {   # A provider outage explains the latency, error and failover pages of the services that call it.
-            # Those pages are service-level (no provider label), so they match on service; the outage alert
-            # itself carries the provider.
-            "source_matchers": [_m("alertname", c.alert_name("ProviderDown"))],
-            "target_matchers": [_m(c.SEVERITY, c.PAGE), _m(c.SIGNAL, "latency|error_spike|failover", "=~"),
-                                _m(c.REMEDIATION, "")],
+    rules = []
+    for service in specs.services:
+        # An outage of a provider the service depends on explains its latency, error and failover pages. Those
+        # pages are service-level (no provider label), so the dependency is in the matchers; a standby
+        # secondary going down explains nothing and mutes nothing.
+        providers = "|".join(_carries_traffic(service))
+        rules.append({
+            "source_matchers": [_m("alertname", c.alert_name("ProviderDown")), _m(c.SERVICE, service.name),
+                                _m(c.PROVIDER, providers, "=~")],
+            "target_matchers": [_m(c.SERVICE, service.name), _m(c.SEVERITY, c.PAGE),
+                                _m(c.SIGNAL, "latency|error_spike|failover", "=~"), _m(c.REMEDIATION, "")],
             "equal": [c.TEAM, c.SERVICE],
-        },
+        })
+    return rules + [
         {   # A page makes the ticket for the same signal of the same service redundant.
             "source_matchers": [_m(c.SEVERITY, c.PAGE)],
             "target_matchers": [_m(c.SEVERITY, c.TICKET), _m(c.REMEDIATION, "")],
@@ -97,7 +107,7 @@ def build(specs: Specs) -> dict:
         "global": {"resolve_timeout": format_duration(root.resolve_timeout)},
         "route": {"receiver": full_name(root.name, root.fallback), "group_by": ["alertname", c.SERVICE],
                   "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h", "routes": routes},
-        "inhibit_rules": inhibit_rules(),
+        "inhibit_rules": inhibit_rules(specs),
         "receivers": receivers,
     }
     intervals = [{"name": business_hours_name(t), "time_intervals": [{
