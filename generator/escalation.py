@@ -79,9 +79,13 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
     step = int(delay // 60)
     scenarios = []
     for s in out.scenarios:
-        extra = [Check(ch.minute + step, ch.alertname,
-                       ch.alerts + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in ch.alerts))
-                 for ch in s.checks if ch.alerts and ch.lasts and ch.alertname in tiers]
+        extra = []
+        for ch in s.checks:
+            if not (ch.alerts and ch.lasts and ch.alertname in tiers):
+                continue
+            now = ch.later(step) if ch.later else ch.alerts
+            extra.append(Check(ch.minute + step, ch.alertname,
+                               now + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in now)))
         if not extra:
             scenarios.append(s)
             continue

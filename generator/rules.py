@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from . import conventions as c
 
@@ -116,6 +116,8 @@ class Check:
     alertname: str
     alerts: tuple[Expected, ...] = ()
     lasts: bool = True   # the condition still holds long after `minute` (so escalation can be checked later)
+    # When the alerts' values move with time (an age, say): the alerts `n` minutes after `minute`.
+    later: Callable[[int], tuple[Expected, ...]] | None = None
 
 
 @dataclass(frozen=True)
