@@ -15,7 +15,7 @@ from .pipeline import Result, build
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.schema import spec_schema
-from .targets.files import differences, write_tree
+from .targets.files import differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
 EXIT_STALE = 3
@@ -58,6 +58,10 @@ def generate(specs: tuple[str, ...], output: str, check: bool) -> None:
             sys.exit(EXIT_STALE)
         click.echo(f"{output}/ is up to date ({len(result.files)} files)")
         return
+    unsafe = unsafe_output(out, _paths(specs))
+    if unsafe:
+        click.echo(f"error: {unsafe}", err=True)
+        sys.exit(EXIT_INVALID)
     try:
         write_tree(out, result.files)
     except OSError as exc:

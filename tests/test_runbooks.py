@@ -313,9 +313,9 @@ def test_a_paging_alert_whose_decision_tree_is_empty(workdir: Path) -> None:
 
 def test_an_information_alert_may_have_no_decision_tree(workdir: Path) -> None:
     write_files(workdir, {"specs/demo.yaml": _with_notes("      AIUsageNewModel:\n        replace: true\n")})
-    result = invoke("generate", "specs", "-o", "out")
+    result = invoke("generate", "specs", "-o", "fresh")  # out/ holds hand-written files generate will not replace
     assert result.exit_code == 0, result.output
-    assert "### Step" not in (workdir / "out/runbooks/demo/ai-usage-new-model.md").read_text()
+    assert "### Step" not in (workdir / "fresh/runbooks/demo/ai-usage-new-model.md").read_text()
 
 
 def test_a_relative_link_to_a_missing_file(workdir: Path) -> None:
@@ -331,7 +331,7 @@ def test_relative_links_in_notes_that_resolve_are_fine(workdir: Path) -> None:
     notes = ("      AIErrorRateSpike:\n        steps:\n"
              "          - \"See [the rate limit page](ai-rate-limit-engaged.md) and [the rules](../../rules/demo/sli.rules.yml).\"\n")
     write_files(workdir, {"specs/demo.yaml": _with_notes(notes)})
-    result = invoke("generate", "specs", "-o", "out")
+    result = invoke("generate", "specs", "-o", "fresh")
     assert result.exit_code == 0, result.output
 
 

@@ -198,6 +198,9 @@ def assert_failed_cleanly(result, exit_code: int = 1) -> str:
                                                 id="two-files")])
 def test_valid_specs_generate(workdir: Path, files: dict[str, str]) -> None:
     write_files(workdir, files)
+    # Only what oncallgen generated may be replaced: take the hand-written files away first.
+    for rel in ("README.keep", "nested/deep/blob.bin"):
+        (workdir / "out" / rel).unlink()
     result = invoke("generate", "specs", "-o", "out")
     assert result.exit_code == 0, (result.output, result.exception)
     assert result.exception is None
@@ -247,6 +250,25 @@ def test_validate_accepts_the_valid_spec(workdir: Path) -> None:
     assert snapshot(workdir / "out") == before, "validate writes nothing"
 
 
+def test_generate_refuses_to_replace_a_folder_with_hand_written_files(workdir: Path) -> None:
+    write_files(workdir, one(BASE))
+    before = snapshot(workdir / "out")
+    line = assert_failed_cleanly(invoke("generate", "specs", "-o", "out"))
+    assert "holds README.keep, which oncallgen did not generate" in line
+    assert snapshot(workdir / "out") == before
+
+
+@pytest.mark.parametrize("target", ["specs", ".", "specs/sub"])
+def test_generate_refuses_an_output_folder_overlapping_the_specs(workdir: Path, target: str) -> None:
+    write_files(workdir, one(BASE))
+    spec_before = (workdir / "specs" / "demo.yaml").read_bytes() if (workdir / "specs" / "demo.yaml").exists() else None
+    line = assert_failed_cleanly(invoke("generate", "specs", "-o", target))
+    assert "overlaps the specs" in line
+    assert sorted(p.name for p in (workdir / "specs").iterdir())
+    if spec_before is not None:
+        assert (workdir / "specs" / "demo.yaml").read_bytes() == spec_before
+
+
 def test_missing_spec_path_is_an_input_error(workdir: Path) -> None:
     before = snapshot(workdir / "out")
     line = assert_failed_cleanly(invoke("generate", "nowhere", "-o", "out"))
@@ -274,6 +296,6 @@ def test_usage_errors_exit_2(workdir: Path, args: tuple[str, ...]) -> None:
 def test_custom_preset_with_default_provider_errors(workdir: Path) -> None:
     text = edit(custom("'llm_requests_total'"), "    provider_errors: 'llm_errors_total{reason=\"provider\"}'\n", "")
     write_files(workdir, one(text))
-    result = invoke("generate", "specs", "-o", "out")
+    result = invoke("generate", "specs", "-o", "fresh")
     assert result.exception is None, repr(result.exception)
     assert result.exit_code == 0
