@@ -42,7 +42,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("specs", nargs=-1, type=click.Path())
+@click.argument("specs", nargs=-1, type=click.Path(exists=True))
 @click.option("-o", "--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder to write; replaced as a whole, and only when every spec is valid.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if the output folder is not up to date.")
@@ -72,7 +72,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool) -> None:
 
 
 @main.command()
-@click.argument("specs", nargs=-1, type=click.Path())
+@click.argument("specs", nargs=-1, type=click.Path(exists=True))
 def validate(specs: tuple[str, ...]) -> None:
     """Check SPECS without writing anything."""
     result = _run(specs)

@@ -27,8 +27,8 @@ def build() -> Output:
     # The group runs every minute, so a page "starts" at the first evaluation it is firing.
     rules = (
         Recording(started, f"count by (team, service, alertname) ({PAGES} unless {PAGES} offset 1m)"),
-        Recording("team:ai_pages:count1d", f"sum by (team) (count_over_time({started}[1d]))"),
-        Recording("team:ai_pages:count1w", f"sum by (team) (count_over_time({started}[1w]))"),
+        Recording("team:ai_pages:count1d", f"sum by (team) (sum_over_time({started}[1d]))"),
+        Recording("team:ai_pages:count1w", f"sum by (team) (sum_over_time({started}[1w]))"),
         Recording("team:ai_pages_firing:count", f"count by (team) ({PAGES})"),
         _watchdog(),
     )

@@ -96,21 +96,22 @@ SECRET_VALUES = ["s3cr3t-routing-key-value", "xoxb-inline-slack-token", "hunter2
 
 
 def _team(receivers: str, routes: str = "", escalation: str = "") -> str:
-    return textwrap.dedent(f"""\
-        apiVersion: oncallgen/v1
-        kind: OnCallTeam
-        metadata:
-          name: ml-platform
-        spec:
-          receivers:
-        {textwrap.indent(receivers, '    ')}
-          routes:
-            primary: pd
-            secondary: pd
-            ticket: pd
-        {textwrap.indent(routes, '    ')}
-        {textwrap.indent(escalation, '  ')}
-        """)
+    """An OnCallTeam spec; `receivers` and `routes` are YAML lines, `escalation` other spec-level keys."""
+    return (
+        "apiVersion: oncallgen/v1\n"
+        "kind: OnCallTeam\n"
+        "metadata:\n"
+        "  name: ml-platform\n"
+        "spec:\n"
+        "  receivers:\n"
+        + textwrap.indent(receivers, "    ") + "\n"
+        "  routes:\n"
+        "    primary: pd\n"
+        "    secondary: pd\n"
+        "    ticket: pd\n"
+        + (textwrap.indent(routes, "    ") + "\n" if routes else "\n")
+        + (textwrap.indent(escalation, "  ") + "\n" if escalation else "\n")
+    )
 
 
 ROUTING = """\
@@ -160,6 +161,23 @@ def run(tmp_path: Path, team: str, service: str = SERVICE):
      "spec.escalation.secondary_after", "cannot be negative"),
     (_team("pd: {slack: {api_url: https://hooks.example/xoxb-inline-slack-token, channel: '#x'}}"), 7,
      "spec.receivers.pd.slack.api_url", "use api_url_file"),
+    (_team("pd: {pagerduty: {routing_key_file: /s}}",
+           escalation="business_hours: {location: Europe/Berlinn}"), 13, "spec.business_hours.location",
+     'unknown time zone "Europe/Berlinn"'),
+    (_team("pd: {pagerduty: {routing_key_file: /s}}",
+           escalation="business_hours: {location: Europe/Berlin, weekdays: ['mon:fri']}"), 13,
+     "spec.business_hours.weekdays[0]", 'expected a weekday or range like "monday:friday", got "mon:fri"'),
+    (_team("pd: {pagerduty: {routing_key_file: /s}}",
+           escalation="business_hours: {location: Europe/Berlin, start: '18:00', end: '08:00'}"), 13,
+     "spec.business_hours.end", "expected an end after the start"),
+    (_team("pd: {pagerduty: {routing_key_file: /s}}",
+           escalation="page_timers: {group_interval: 5m, repeat_interval: 10s}"), 13,
+     "spec.page_timers.repeat_interval", "expected at least group_interval"),
+    (_team("pd: {pagerduty: {routing_key_file: /s}}\nhook: {webhook: {url: 'https://hooks.example/x?token=abc'}}"), 8,
+     "spec.receivers.hook.webhook.url", "without credentials or a query string"),
+    (_team("pd: {pagerduty: {routing_key_file: /s}}\nhook: {webhook: {url: 'http://fix.example/', send_resolved: false}}",
+           routes="remediation: {failover: hook}"), 8,
+     "spec.receivers.hook.webhook.send_resolved", "must get resolved notifications"),
 ])
 def test_oncall_spec_errors(tmp_path: Path, team: str, line: int, field: str, message: str) -> None:
     result, out = run(tmp_path, team)

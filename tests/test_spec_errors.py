@@ -269,10 +269,12 @@ def test_generate_refuses_an_output_folder_overlapping_the_specs(workdir: Path, 
         assert (workdir / "specs" / "demo.yaml").read_bytes() == spec_before
 
 
-def test_missing_spec_path_is_an_input_error(workdir: Path) -> None:
+def test_missing_spec_path_is_a_usage_error(workdir: Path) -> None:
     before = snapshot(workdir / "out")
-    line = assert_failed_cleanly(invoke("generate", "nowhere", "-o", "out"))
-    assert line == "error: nowhere: no such file or directory"
+    result = invoke("generate", "nowhere", "-o", "out")
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert "Path 'nowhere' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
     assert snapshot(workdir / "out") == before
 
 

@@ -108,7 +108,9 @@ def _tier_step(page: Page) -> Step:
     return Step(
         "Is the page still firing, and is anyone on it? The alert's tiers, firing now.",
         f'ALERTS{{alertname="{page.alertname}", {c.SERVICE}="{c.escape(service)}", alertstate="firing"}}',
-        branches=(("the primary on-call has acknowledged it", "join them and take the part they hand you"),
+        branches=(("the primary on-call is on it (acknowledged in the paging tool, which does not stop this tier; a "
+                   "silence would have)", "join them, take the part they hand you, and have the alert silenced so "
+                   "neither tier pages again"),
                   ("nobody has answered", "you own it now: say so where the team talks, then continue with step 2"),
                   ("it has resolved", "nothing to do; check the primary was not left alone with a follow-up")),
     )

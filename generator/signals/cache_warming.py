@@ -11,6 +11,7 @@ from ..runbooks.links import alert_ref, kubectl, silence
 from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import unit
+from ..spec.units import format_number
 from ..synth import gauge_series
 from .base import Config, Signal, expect, first_model, make_alert
 from .provider_down import NAME as PROVIDER_DOWN, OUTAGE, SIGNAL as PROVIDER_DOWN_SIGNAL
@@ -41,8 +42,16 @@ class CacheWarming(Signal):
         if _outages_watched(service):
             requires = (PROVIDER_DOWN,)
             w = c.window(cfg["after_outage"])
+            down = service.signals[PROVIDER_DOWN]
+            # Recovered means serving again (or its probe passing), not merely drained by failover.
+            rate = own(f"service_provider:ai_requests:rate{c.window(down['window'])}", service)
+            serving = f"{rate} > {format_number(down['min_request_rate'])}"
+            if any(p.probe_target for p in service.providers):
+                serving += f" or {own('service_provider:ai_probe:success', service)} == 1"
             recovered = make_alert(
-                service, NAME, ALERT, f"max_over_time({own(OUTAGE, service)}[{w}]) unless {own(OUTAGE, service)}", 0,
+                service, NAME, ALERT,
+                f"(max_over_time({own(OUTAGE, service)}[{w}]) unless {own(OUTAGE, service)})"
+                f" and on (service, team, provider) ({serving})", 0,
                 c.INFO, remediation=ACTION, extra={"reason": "provider_recovered"},
                 summary="Caches need warming.",
                 description=f"{{{{ $labels.provider }}}} recovered from an outage within the last {w}; warm the caches of "
@@ -114,6 +123,11 @@ class CacheWarming(Signal):
                                             Phase(int(cfg["after_outage"] // 60) + 20, ok=100))),),
             checks=(Check(25, ALERT), Check(38, ALERT), Check(end + 5, ALERT, (expect(alert, 1, provider=p.name),)),
                     Check(end + int(cfg["after_outage"] // 60) + 10, ALERT)),
+        ), Scenario(
+            f"{ALERT} stays silent when {p.name} is only drained (failover took its traffic), not recovered",
+            streams=(Stream(p.name, model, (Phase(30, ok=100), Phase(10, errors=100, provider_errors=100),
+                                            Phase(int(cfg["after_outage"] // 60) + 20))),),
+            checks=(Check(end + 5, ALERT), Check(end + 10, ALERT)),
         )]
 
     def _after_rollout(self, service, cfg, alert):

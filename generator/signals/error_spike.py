@@ -46,7 +46,11 @@ class ErrorSpike(Signal):
 
     def baseline(self, service, cfg) -> tuple[str, str]:
         if cfg["baseline_mode"] == "last_week":
-            return "service:ai_errors:ratio_rate1h_offset1w", f"{own('service:ai_errors:ratio_rate1h', service)} offset 1w"
+            # Without last week's data (a new service, a retention gap, an hour with no traffic: NaN) fall back to
+            # the day's average, so the spike still pages.
+            hourly = own('service:ai_errors:ratio_rate1h', service)
+            return ("service:ai_errors:ratio_rate1h_offset1w",
+                    f"({hourly} offset 1w >= 0) or avg_over_time({hourly}[1d])")
         w = c.window(cfg["baseline"])
         return (f"service:ai_errors:ratio_rate1h_avg{w}",
                 f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
@@ -146,6 +150,15 @@ class ErrorSpike(Signal):
                     Check(fires_at, GROWING)),
             evaluation_interval=interval,
         )
+        if week:
+            short = at(120 + 5 + int(cfg["for"] // 60) + 2)
+            yield Scenario(
+                f"{ALERT} still fires without last week's data: the baseline falls back to the day's average",
+                streams=(Stream(p.name, model, (Phase(120, ok=per_min - base_err, errors=base_err),
+                                                Phase(short - 120 + 5, ok=per_min - spike_err, errors=spike_err))),),
+                checks=(Check(short, ALERT, (expect(steady, spike_err / per_min),)),),
+                evaluation_interval=interval,
+            )
         # A ramp: errors climb every two minutes, so the growing alert pages before the steady one.
         ramp = [Phase(2, ok=per_min - e, errors=e) for e in
                 (spike_err * k / 8 for k in range(2, 10))]

@@ -5,7 +5,7 @@ when the service still fails after the remediation window.
 from __future__ import annotations
 
 from .. import conventions as c
-from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, percent, silence
 from ..sli import own
@@ -18,6 +18,7 @@ NAME = "failover"
 SIGNAL_ALERT = c.alert_name("ProviderFailover")
 PAGE_ALERT = c.alert_name("ProviderFailoverIneffective")
 ACTION = "failover"
+NEEDED = "service_provider:ai_failover_needed:active"
 
 
 class Failover(Signal):
@@ -30,6 +31,9 @@ class Failover(Signal):
         "min_request_rate": number("Calls per second the primary needs before its ratio counts.", 0.05),
         "for": unit("duration", "How long before the failover signal fires.", "1m"),
         "remediation_window": unit("duration", "How long automation gets before a human is paged.", "10m"),
+        "hold": unit("duration", "How long failover stays engaged once the primary's traffic has drained (no "
+                                 "traffic, no error ratio); then it resolves and automation may try the primary again.",
+                     "15m"),
     }
 
     def auto(self, service):
@@ -45,11 +49,19 @@ class Failover(Signal):
         cond = (f"{own('service_provider:ai_errors:ratio_rate5m', service, provider=primary.name)} > {thr}"
                 f" and {own('service_provider:ai_requests:rate5m', service, provider=primary.name)}"
                 f" > {format_number(cfg['min_request_rate'])}")
+        needed = own(NEEDED, service)
+        traffic = (f"{own('service_provider:ai_requests:rate5m', service, provider=primary.name)}"
+                   f" > {format_number(cfg['min_request_rate'])}")
+        # Once failover drains the primary, its ratio has no traffic to stand on: without the hold the alert
+        # would resolve, automation would route back, and failover would flap.
         signal = make_alert(
-            service, NAME, SIGNAL_ALERT, cond, cfg["for"], c.INFO, remediation=ACTION,
+            service, NAME, SIGNAL_ALERT,
+            f"{needed} or (max_over_time({needed}[{c.window(cfg['hold'])}]) unless on (service, team, provider) ({traffic}))",
+            cfg["for"], c.INFO, remediation=ACTION,
             summary="Failing over from the primary provider.",
-            description=(f"{{{{ $labels.provider }}}} fails {{{{ $value | humanizePercentage }}}} of calls from "
-                         f"{{{{ $labels.service }}}}; automation routes traffic to {secondary.name}."),
+            description=(f"{{{{ $labels.provider }}}} fails more than {format_number(cfg['error_ratio_above'] * 100)}% "
+                         f"of calls from {{{{ $labels.service }}}} (or did until its traffic drained, within "
+                         f"{format_duration(cfg['hold'])}); automation routes traffic to {secondary.name}."),
         )
         page = make_alert(
             service, NAME, PAGE_ALERT,
@@ -60,7 +72,7 @@ class Failover(Signal):
                          f"{format_duration(cfg['remediation_window'])} after failover from {primary.name} to "
                          f"{secondary.name} began."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (signal, page))
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (Recording(NEEDED, f"({cond}) * 0 + 1"), signal, page))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
 
     def runbook(self, service, cfg, alert):
@@ -99,8 +111,10 @@ class Failover(Signal):
                     did=(f"Alertmanager sent this alert to the remediation receiver, which routes the traffic of "
                          f"`{service.name}` from {primary.name} to {secondary.name}."),
                     verify=moved,
-                    rollback=(f"Routing back is the automation's job when the alert resolves ({primary.name}'s error "
-                              f"ratio below {thr}): check with the query below that {primary.name} is healthy first.",
+                    rollback=(f"Routing back is the automation's job when the alert resolves: {primary.name}'s error "
+                              f"ratio is below {thr} with traffic, or {format_duration(cfg['hold'])} passed since its "
+                              "traffic drained (automation then tries it again, and fails over again if it still fails). "
+                              f"Check with the query below that {primary.name} is healthy first.",
                               f"To hold traffic on {secondary.name}, or stop failover flapping: "
                               f"`{silence(SIGNAL_ALERT, service.name, '2h', 'hold failover: <your name>')}`. "
                               "A silence stops new notifications; it does not undo a failover already made."),
@@ -156,13 +170,18 @@ class Failover(Signal):
                     Check(fast, PAGE_ALERT),
                     Check(persist, PAGE_ALERT, (expect(page, bad / (2 * per_min)),))),
         )
-        moved = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad),
-                                          Phase(persist - 33 + 5)))
-        takes_over = Stream(secondary.name, sm, (Phase(33, ok=per_min), Phase(persist - 33 + 5, ok=2 * per_min)))
+        hold = int(cfg["hold"] // 60)
+        held, released = 33 + 5 + hold // 2, 33 + 5 + hold + 5
+        tail = max(persist, released) - 33 + 5
+        moved = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad), Phase(tail)))
+        takes_over = Stream(secondary.name, sm, (Phase(33, ok=per_min), Phase(tail, ok=2 * per_min)))
         yield Scenario(
-            f"{PAGE_ALERT} stays silent when failover moves the traffic to {secondary.name}",
+            f"{PAGE_ALERT} stays silent when failover moves the traffic to {secondary.name}; {SIGNAL_ALERT} holds "
+            f"the failover while {primary.name} is drained, then lets automation try it again",
             streams=(moved, takes_over),
-            checks=(Check(persist, PAGE_ALERT),),
+            checks=(Check(persist, PAGE_ALERT),
+                    Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),)),
+                    Check(released, SIGNAL_ALERT)),
         )
         yield Scenario(
             f"{SIGNAL_ALERT} stays silent on one failed request among thousands",

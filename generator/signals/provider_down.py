@@ -64,7 +64,9 @@ class ProviderDown(Signal):
             service, NAME, ALERT, cond, cfg["for"], c.PAGE,
             summary="A model provider is down for this service.",
             description=("{{ $labels.provider }} answers only {{ $value | humanizePercentage }} of calls from "
-                         "{{ $labels.service }} (or its probe fails). Failover should already be routing around it."),
+                         "{{ $labels.service }}"
+                         + (" (0% also when its synthetic probe fails)" if any(p.probe_target for p in service.providers)
+                            else "") + ". Failover should already be routing around it."),
         )
         rules.append(alert)
         return Output(groups=(Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules)),),

@@ -23,7 +23,7 @@ class UsagePattern(Signal):
     auto_when = "on"
     schema = {
         "lookback": unit("duration", "A model is new when it had no traffic in this window (ending 1h ago).", "1d"),
-        "traffic_factor": unit("factor", "Traffic is unusual when the 1h rate is this far above or below its daily average.", "3x"),
+        "traffic_factor": unit("factor", "Traffic is unusual when the 1h rate is this far above its daily average (below it is just night).", "3x"),
         "for": unit("duration", "How long a pattern must hold before it is reported.", "10m"),
     }
 
@@ -40,10 +40,10 @@ class UsagePattern(Signal):
         hourly, daily = own("service:ai_requests:rate1h", service), own("service:ai_requests:rate1h_avg1d", service)
         f = format_number(cfg["traffic_factor"])
         traffic = make_alert(
-            service, NAME, TRAFFIC, f"{hourly} > {f} * {daily} or {hourly} < {daily} / {f}", cfg["for"], c.INFO,
+            service, NAME, TRAFFIC, f"{hourly} > {f} * {daily}", cfg["for"], c.INFO,
             summary="Traffic is far outside its usual shape.",
             description=("{{ $labels.service }} gets {{ $value | humanize }} calls/s over the last hour, "
-                         f"more than {f}x away from its daily average."),
+                         f"more than {f}x its daily average."),
         )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (new_model, traffic))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, new_model, traffic)))
@@ -72,17 +72,18 @@ class UsagePattern(Signal):
             )
         ratio = f"{own('service:ai_requests:rate1h', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
         return RunbookContent(
-            meaning=(f"The call rate of `{service.name}` over the last hour is more than {f} away from its daily average "
-                     f"(above or below), for {format_duration(cfg['for'])}. Information, never a page."),
-            impact="Above: cost and rate limits follow. Below: clients may be failing before they reach us.",
-            steps=(Step("Up or down? The last hour against the daily average (1 = usual).", ratio,
-                        branches=((f"above {format_number(cfg['traffic_factor'])}",
-                                   "a launch, a campaign or a retry loop: watch "
-                                   + alert_ref(service, "cost_anomaly", "AICostAnomaly") + " and "
+            meaning=(f"The call rate of `{service.name}` over the last hour is more than {f} its daily average, for "
+                     f"{format_duration(cfg['for'])}. Information, never a page. (Traffic below the average is not "
+                     "reported: it happens every night.)"),
+            impact="Cost and rate limits follow the traffic; the provider may start throttling.",
+            steps=(Step("How far above usual? The last hour against the daily average (1 = usual).", ratio,
+                        branches=((f"above {format_number(cfg['traffic_factor'])} and one client dominates",
+                                   "a retry loop or abuse: find the client in the gateway logs and watch "
                                    + alert_ref(service, "rate_limit", "AIRateLimitEngaged")),
-                                  (f"below 1/{format_number(cfg['traffic_factor'])}",
-                                   "clients may fail upstream (frontend, auth, gateway): check their dashboards; a "
-                                   "holiday explains it too"))),),
+                                  (f"above {format_number(cfg['traffic_factor'])} across clients",
+                                   "a launch or a campaign: watch "
+                                   + alert_ref(service, "cost_anomaly", "AICostAnomaly")
+                                   + " and tell the team so the forecast is raised"))),),
             queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
         )
 

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 from datetime import date
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from types import MappingProxyType
 
 from ..presets import PRESETS
@@ -189,6 +191,7 @@ def _build_team(doc: Document) -> Team:
             known = ", ".join(sorted(names)) or "none"
             raise SpecError(doc.locate(path), format_path(path),
                             f'unknown receiver "{receiver}" (receivers of this team: {known})')
+    _check_team_details(doc, team)
     if team.escalation.tiers and team.secondary is None:
         raise SpecError(doc.locate(("spec", "routes")), "spec.routes.secondary",
                         "a secondary receiver is needed unless spec.escalation.mode is paging_tool")
@@ -196,6 +199,43 @@ def _build_team(doc: Document) -> Team:
         raise SpecError(doc.locate(("spec", "escalation", "secondary_after")), "spec.escalation.secondary_after",
                         "expected a delay above 0s: the secondary is paged after the primary")
     return team
+
+
+_WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+
+
+def _check_team_details(doc: Document, team: Team) -> None:
+    """What Alertmanager itself would reject, or what would quietly break remediation."""
+    def fail(path: tuple, message: str) -> None:
+        raise SpecError(doc.locate(path), format_path(path), message)
+
+    bh = team.business_hours
+    if bh is not None:
+        try:
+            ZoneInfo(bh.location)
+        except (ZoneInfoNotFoundError, ValueError):
+            fail(("spec", "business_hours", "location"), f'unknown time zone "{bh.location}" (expected an IANA name '
+                                                         'like "Europe/Berlin")')
+        for i, day in enumerate(bh.weekdays):
+            if not re.fullmatch(rf"{_WEEKDAY}(:{_WEEKDAY})?", day):
+                fail(("spec", "business_hours", "weekdays", i), f'expected a weekday or range like "monday:friday", '
+                                                                f'got "{day}"')
+        if bh.start >= bh.end:
+            fail(("spec", "business_hours", "end"), f'expected an end after the start ({bh.start}), got "{bh.end}"')
+    for kind in ("page_timers", "ticket_timers", "info_timers", "remediation_timers"):
+        timers = getattr(team, kind)
+        if timers.repeat_interval < timers.group_interval:
+            fail(("spec", kind, "repeat_interval"), "expected at least group_interval: Alertmanager repeats only at "
+                                                    "group_interval ticks")
+    receivers = {r.name: r for r in team.receivers}
+    for action, name in team.remediation.items():
+        hook = receivers[name].integrations.get("webhook") if name in receivers else None
+        if hook is None:
+            fail(("spec", "routes", "remediation", action), f'receiver "{name}" needs a webhook: automation listens there')
+        elif not hook["send_resolved"]:
+            fail(("spec", "receivers", name, "webhook", "send_resolved"),
+                 "a remediation webhook must get resolved notifications too (send_resolved: true), or automation "
+                 "never undoes what it did")
 
 
 def _build_routing(doc: Document) -> Routing:

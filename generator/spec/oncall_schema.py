@@ -42,9 +42,10 @@ INTEGRATIONS = {
     "webhook": {
         "type": "object", "additionalProperties": False, "required": ["url"],
         "description": "A generic webhook (remediation automation listens here). The URL must hold no secret.",
-        "properties": {"url": {"type": "string", "pattern": r"^https?://[^@\s]+$",
-                               "x-expected": "an http(s) URL without credentials",
-                               "description": "Endpoint; credentials in the URL are rejected."},
+        "properties": {"url": {"type": "string", "pattern": r"^https?://[^@\s?#]+$",
+                               "x-expected": "an http(s) URL without credentials or a query string (no secrets)",
+                               "description": "Endpoint; credentials or a query string (where tokens hide) are "
+                                              "rejected."},
                        "send_resolved": _SEND_RESOLVED,
                        "max_alerts": {"type": "integer", "minimum": 0, "default": 0,
                                       "description": "Most alerts per message; 0 sends all."}},
