@@ -92,9 +92,28 @@ class EvalRegression(Signal):
                          f"{{{{ $value | humanizeDuration }}}} old (limit {format_duration(cfg['stale_after'])}): "
                          "regressions would go unseen."),
         )
-        rules += [regression, stale]
+        # A dead exporter or pushgateway takes the series with it: their absence is as stale as an old run.
+        gone_sel = ev.last_run.with_matchers(suite)
+        gone = make_alert(
+            service, NAME, STALE, f"absent({gone_sel})", cfg["stale_after"], c.PAGE,
+            extra={"reason": "results_missing"},
+            summary="Eval results stopped arriving.",
+            description=(f"No results of eval suite {cfg['suite']} for {service.name} at all for "
+                         f"{format_duration(cfg['stale_after'])}: the exporter or pushgateway may be gone, and "
+                         "regressions would go unseen."),
+        )
+        # absent() returns the selector's equality matchers as labels.
+        gone_labels = {m.name: m.value for m in gone_sel.matchers if m.op == "="}
+        rules += [regression, stale, gone]
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
-        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, regression, stale)))
+        scenarios = tuple(self._scenarios(service, cfg, regression, stale))
+        stale_min = int(cfg["stale_after"] // 60)
+        vanished = Scenario(
+            f"{STALE} fires when the suite's results vanish altogether for {format_duration(cfg['stale_after'])}",
+            checks=(Check(stale_min - 5, STALE),
+                    Check(stale_min + 5, STALE, (expect(gone, None, **gone_labels),))),
+        )
+        return Output(groups=(group,), scenarios=scenarios + (vanished,))
 
     def runbook(self, service, cfg, alert):
         k = kubectl(service)
