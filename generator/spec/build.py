@@ -281,8 +281,8 @@ def load_specs(paths: list[Path]) -> Specs:
     services: dict[str, Service] = {}
     teams: dict[str, Team] = {}
     routing: Routing | None = None
-    for path in discover(paths):
-        for doc in load_file(path):
+    for path, root in discover(paths):
+        for doc in load_file(path, root):
             kind = _kind_of(doc)
             if kind == "AIService":
                 service = _build(doc)

@@ -92,17 +92,29 @@ def _mark(doc: Document, node: yaml.Node) -> Location:
 _SCALARS = yaml.SafeLoader("")
 
 
-def display_path(path: Path) -> str:
-    """The path as users should read it: relative to the working directory when inside it."""
+def display_path(path: Path, root: Path | None = None) -> str:
+    """The path as users (and generated headers) should read it.
+
+    Relative to the working directory when inside it; otherwise relative to the folder holding the spec
+    argument it was found under (`specs/chat.yaml`), so output does not depend on where it is run from.
+    """
     try:
-        return os.path.relpath(path)  # stable for a given checkout, whatever the absolute prefix
+        rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
+        rel = str(path)
+    if rel.startswith("..") and root is not None:
+        base = root.resolve().parent if root.is_dir() else root.resolve().parent.parent
+        rel = os.path.relpath(path.resolve(), base)
+    return rel.replace(os.sep, "/")
 
 
-def load_file(path: Path) -> list[Document]:
-    """Every YAML document in `path`, with positions. Raises SpecError on unreadable or malformed YAML."""
-    name = display_path(path).replace(os.sep, "/")
+def load_file(path: Path, root: Path | None = None) -> list[Document]:
+    """Every YAML document in `path`, with positions. Raises SpecError on unreadable or malformed YAML.
+
+    `root` is the spec argument `path` was found under; it names the file when it lies outside the working
+    directory.
+    """
+    name = display_path(path, root)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -126,16 +138,19 @@ def load_file(path: Path) -> list[Document]:
     return docs
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Spec files named by `paths` (files, or folders searched recursively), sorted for determinism."""
-    found: set[Path] = set()
+def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """Spec files named by `paths` (files, or folders searched recursively), each with the argument it came
+    from, sorted for determinism."""
+    found: dict[Path, Path] = {}
     for p in paths:
         if p.is_dir():
             for ext in ("*.yaml", "*.yml"):
-                found.update(f for f in p.rglob(ext) if f.is_file())
+                for f in p.rglob(ext):
+                    if f.is_file():
+                        found.setdefault(f, p)
         elif p.is_file():
-            found.add(p)
+            found.setdefault(p, p)
         else:
             raise SpecError(Location(display_path(p)), "", "no such file or directory")
     # Sort by the posix form of the path so the order is the same on every machine and locale.
-    return sorted(found, key=lambda f: f.as_posix())
+    return sorted(found.items(), key=lambda item: item[0].as_posix())
