@@ -99,10 +99,8 @@ def test_alert_conventions(compiled) -> None:
             labels, ann = rule.label_map, rule.annotation_map
             assert re.fullmatch(r"AI([A-Z][a-z0-9]*|[A-Z][0-9]+|SLO)+", rule.alert), rule.alert
             assert labels["severity"] in ALLOWED_SEVERITIES
-            for key in ("team", "signal"):
+            for key in ("service", "team", "signal"):
                 assert labels.get(key), (rule.alert, key)
-            if labels["signal"] != "watchdog":
-                assert labels.get("service"), rule.alert
             assert ann["summary"].endswith(".") and "{{" not in ann["summary"], rule.alert
             assert ann["description"] and ann["runbook_url"], rule.alert
 
