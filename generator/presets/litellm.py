@@ -51,4 +51,6 @@ def source(service: str, metrics: dict) -> MetricSource:
         eval=eval_source(service, metrics),
         probe=optional_selector(metrics, "probe"),
         deployment=optional_selector(metrics, "deployment"),
+        fallbacks_ok=Selector("litellm_deployment_successful_fallbacks_total", base),
+        fallbacks_failed=Selector("litellm_deployment_failed_fallbacks_total", base),
     )

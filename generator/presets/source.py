@@ -72,6 +72,9 @@ class MetricSource:
     eval: EvalSource
     probe: Selector | None             # blackbox_exporter probe_success, one instance per provider
     deployment: Selector | None        # a gauge that changes on every rollout
+    # Fallbacks the source itself made (LiteLLM routes to a fallback model on its own): diagnostics for failover.
+    fallbacks_ok: Selector | None = None
+    fallbacks_failed: Selector | None = None
 
     @property
     def has_cost(self) -> bool:

@@ -121,7 +121,7 @@ class Failover(Signal):
                     pages=PAGE_ALERT,
                 ),
                 queries=(Query(f"Error ratio of {primary.name}", own("service_provider:ai_errors:ratio_rate5m", service,
-                                                                    provider=primary.name)),),
+                                                                    provider=primary.name)),) + _fallback_queries(service),
                 provider_outage=True,
             )
         return RunbookContent(
@@ -188,6 +188,17 @@ class Failover(Signal):
             streams=(Stream(primary.name, pm, (Phase(30, ok=1000), Phase(1, ok=999, errors=1), Phase(10, ok=1000))),),
             checks=(Check(31, SIGNAL_ALERT), Check(33, SIGNAL_ALERT)),
         )
+
+
+def _fallback_queries(service) -> tuple[Query, ...]:
+    """Where the metrics source makes fallbacks itself (LiteLLM), how many worked and how many failed."""
+    src = service.source
+    if src.fallbacks_ok is None or src.fallbacks_failed is None:
+        return ()
+    by = "sum by (requested_model, fallback_model)"
+    return (Query("Fallbacks the proxy made that succeeded, per second", f"{by} (rate({src.fallbacks_ok}[5m]))"),
+            Query("Fallbacks the proxy made that failed, per second (any is bad news)",
+                  f"{by} (rate({src.fallbacks_failed}[5m]))"))
 
 
 SIGNAL = Failover()

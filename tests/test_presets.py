@@ -1,0 +1,104 @@
+"""Metric presets: the selectors each one produces, and how the SLI group normalises their labels."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.presets import PRESETS
+from generator.promql import Selector
+from generator.sli import build as sli_group
+from generator.spec.build import load_specs
+from generator.synth import call_series
+from generator.rules import Phase, Stream
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def services():
+    import os
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return {s.name: s for s in load_specs([Path("specs")]).services}
+    finally:
+        os.chdir(old)
+
+
+def exprs(service) -> dict[str, str]:
+    return {r.record: r.expr for r in sli_group(service).rules if r.record.endswith(("rate5m", "p95_rate5m"))}
+
+
+def test_otel_genai_counts_calls_and_failures_from_the_duration_histogram(services) -> None:
+    src = services["support-assistant"].source
+    assert str(src.requests.selector) == 'gen_ai_client_operation_duration_seconds_count{job="support-assistant"}'
+    assert 'error_type!=""' in str(src.errors.selector)
+    assert src.latency.buckets.selector.metric == "gen_ai_client_operation_duration_seconds_bucket"
+    assert src.latency.boundaries[0] == 0.01 and src.latency.boundaries[-1] == 81.92
+    assert src.tokens.counter.selector.metric == "gen_ai_client_token_usage_sum"
+
+
+def test_otel_genai_prefers_the_new_provider_label_and_accepts_the_old_one(services) -> None:
+    expr = exprs(services["support-assistant"])["service_provider_model:ai_requests:rate5m"]
+    # label_replace runs inside out: the older gen_ai_system first, the newer name last, so it wins when both are set.
+    assert expr.index('"gen_ai_system"') < expr.index('"gen_ai_provider_name"')
+
+
+def test_otel_genai_rate_limit_matcher_is_a_preset_default_the_spec_can_change(services, tmp_path) -> None:
+    assert 'error_type=~"429|.*[Rr]ate[Ll]imit.*"' in str(services["support-assistant"].source.rate_limited.selector)
+    spec = (ROOT / "specs" / "support-assistant.yaml").read_text().replace(
+        "    preset: otel-genai\n", "    preset: otel-genai\n    rate_limit_error_types: 'TooManyRequests'\n")
+    (tmp_path / "s.yaml").write_text(spec)
+    (service,) = load_specs([tmp_path / "s.yaml"]).services
+    assert 'error_type=~"TooManyRequests"' in str(service.source.rate_limited.selector)
+
+
+def test_litellm_reads_request_and_failure_counters_never_deployment_state(services) -> None:
+    service = services["search-answers"]
+    src = service.source
+    assert src.requests.selector.metric == "litellm_deployment_total_requests_total"
+    assert src.errors.selector.metric == "litellm_deployment_failure_responses_total"
+    assert 'exception_status=~"429"' in str(src.rate_limited.selector)
+    assert src.spend.selector.metric == "litellm_spend_metric_total"
+    assert src.fallbacks_failed.metric == "litellm_deployment_failed_fallbacks_total"
+    assert all("litellm_deployment_state" not in r.expr for r in sli_group(service).rules)
+
+
+def test_a_provider_label_value_is_mapped_to_the_spec_name(services) -> None:
+    # search-answers calls Gemini through vertex_ai: its series say api_provider="vertex_ai".
+    expr = exprs(services["search-answers"])["service_provider_model:ai_requests:rate5m"]
+    assert 'label_replace(' in expr and '"provider", "gemini", "provider", "vertex_ai"' in expr
+
+
+def test_custom_selectors_are_parsed_and_scoped_to_the_service(services) -> None:
+    src = services["contract-review"].source
+    assert src.requests.selector == Selector.parse('llm_calls_total{app="contract-review", env="prod"}')
+    assert src.requests.provider_labels == ("vendor",) and src.requests.model_label == "model_id"
+    assert src.latency.boundaries == (0.5, 1, 2, 5, 10, 20, 30, 60)
+
+
+def test_every_preset_is_registered_with_a_schema_and_a_source() -> None:
+    assert set(PRESETS) == {"otel-genai", "litellm", "custom"}
+    for module in PRESETS.values():
+        assert isinstance(module.SCHEMA, dict) and callable(module.source)
+
+
+@pytest.mark.parametrize("name", ["support-assistant", "search-answers", "contract-review"])
+def test_synthesised_series_tell_ok_failed_and_rate_limited_calls_apart(services, name) -> None:
+    """Test input for any preset: each kind of call lands in series only the right selectors match."""
+    service = services[name]
+    src = service.source
+    p = service.providers[0]
+    stream = Stream(p.name, p.models[0], (Phase(10, ok=90, errors=10, rate_limited=4, provider_errors=3),))
+    series = call_series(service, stream)
+    totals = {"requests": 0.0, "errors": 0.0, "rate_limited": 0.0}
+    for s in series:
+        metric, labels = s.series.split("{", 1)
+        pairs = dict(kv.split("=", 1) for kv in labels.rstrip("}").split(", "))
+        pairs = {k: v.strip('"') for k, v in pairs.items()}
+        last = float(s.values.split("+")[1].split("x")[0])  # the per-minute increment
+        for key in totals:
+            if getattr(src, key).selector.matches(metric, pairs):
+                totals[key] += last
+    assert totals == {"requests": 100.0, "errors": 10.0, "rate_limited": 4.0}
