@@ -159,16 +159,23 @@ class ErrorSpike(Signal):
                 checks=(Check(short, ALERT, (expect(steady, spike_err / per_min),)),),
                 evaluation_interval=interval,
             )
-        # A ramp: errors climb every two minutes, so the growing alert pages before the steady one.
-        ramp = [Phase(2, ok=per_min - e, errors=e) for e in
-                (spike_err * k / 8 for k in range(2, 10))]
+        # A ramp: errors grow 5% a minute (28% every 5 minutes) for an hour, so the growing alert pages before the
+        # steady one and is still growing when its secondary tier comes due.
+        start = per_min * cfg["min_error_ratio"] / 2
+        ramp = [Phase(1, ok=per_min - e, errors=e) for e in (min(start * 1.05 ** k, per_min / 2) for k in range(60))]
         stream = Stream(p.name, model, (normal, *ramp))
-        when = at(t0 + 10)
-        ratio = window_sum(stream, "errors", when, 5) / (window_sum(stream, "ok", when, 5) + window_sum(stream, "errors", when, 5))
+
+        def ratio_at(minute: int) -> float:
+            errors = window_sum(stream, "errors", minute, 5)
+            return errors / (window_sum(stream, "ok", minute, 5) + errors)
+
+        when = at(t0 + 22)
         yield Scenario(
             f"{GROWING} pages sooner while the error ratio keeps growing",
             streams=(stream,),
-            checks=(Check(when, GROWING, (expect(growing, ratio),), lasts=False), Check(when, ALERT)),
+            checks=(Check(when, GROWING, (expect(growing, ratio_at(when)),),
+                          later=lambda n: (expect(growing, ratio_at(when + n)),)),
+                    Check(when, ALERT)),
             evaluation_interval=interval,
         )
         yield Scenario(
