@@ -12,6 +12,7 @@ from .spec.model import Service
 from .spec.units import format_number
 
 GROUP_KEY = "sli"
+LATENCY = "ai_request_duration_seconds"  # the metric part of every latency series we record
 WINDOWS = (300, 3600)  # 5m for alerting, 1h for baselines and SLO accounting
 
 
@@ -55,10 +56,6 @@ def static_labels(service: Service) -> tuple[tuple[str, str], ...]:
     return ((c.SERVICE, service.name), (c.TEAM, service.team))
 
 
-def latency_level_name() -> str:
-    return "ai_request_duration_seconds"
-
-
 def build(service: Service) -> Group:
     """The SLI recording rules of one service."""
     src = service.source
@@ -98,7 +95,7 @@ def build(service: Service) -> Group:
         static=False)
 
     if src.latency is not None:
-        metric = latency_level_name()
+        metric = LATENCY
         rec("service_model_le", f"{metric}_bucket", "rate5m", rate_by(src.latency.buckets, 300, ("model", "le"), service))
         rec("service_le", f"{metric}_bucket", "rate5m",
             f"sum by (service, team, le) ({own(f'service_model_le:{metric}_bucket:rate5m', service)})", static=False)
