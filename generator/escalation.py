@@ -33,8 +33,7 @@ def secondary_tier(service: Service, alert: Alert, delay: float) -> Alert:
     labels[c.ESCALATION] = SECONDARY
     ann = dict(alert.annotations)
     ann["description"] = ann["description"] + _suffix(delay)
-    ann["runbook_url"] = runbook_url(service, alert.alert).replace(f"{c.slug(alert.alert)}.md",
-                                                                   f"{tier_slug(alert.alert)}.md")
+    ann["runbook_url"] = runbook_url(service, alert.alert, tier_slug(alert.alert))
     return Alert(alert.alert, alert.expr, alert.for_seconds + delay, tuple(sorted(labels.items())),
                  tuple(sorted(ann.items())))
 

@@ -119,7 +119,7 @@ def build(service: Service) -> Group:
         rec("service_model", "ai_spend_usd", "rate5m",
             f"sum by (service, team, model) ({own(tokens, service)} * on (service, team, model, token_type) "
             f"{own('service_model_token:ai_token_price_usd:per_token', service)})", static=False)
-    if src.has_cost and (src.spend is not None or service.prices):
+    if has_cost(service):
         rec("service", "ai_spend_usd", "rate5m", f"sum by (service, team) ({own('service_model:ai_spend_usd:rate5m', service)})",
             static=False)
         rec("service", "ai_spend_usd", "rate1h", f"avg_over_time({own('service:ai_spend_usd:rate5m', service)}[1h])",

@@ -185,13 +185,13 @@ def gauge_series(selector: Selector, phases: list[tuple[int, float]]) -> Series:
 
 
 def window_sum(stream: Stream, field: str, minute: int, minutes: int) -> float:
-    """Calls of `field` in the `minutes` before `minute` (per-minute counts are spent on arrival)."""
+    """Calls of `field` in the `minutes` before `minute` (a phase's per-minute increments arrive at its samples)."""
     total, start = 0.0, 0
     for ph in stream.phases:
-        for m in range(ph.minutes):
-            t = start + m + 1  # the increment of minute m arrives at sample t
-            if minute - minutes < t <= minute:
-                total += getattr(ph, field)
+        # The phase's increments arrive at samples start+1 .. start+ph.minutes; count those inside the window.
+        overlap = min(start + ph.minutes, minute) - max(start, minute - minutes)
+        if overlap > 0:
+            total += overlap * getattr(ph, field)
         start += ph.minutes
     return total
 

@@ -76,6 +76,3 @@ class MetricSource:
     fallbacks_ok: Selector | None = None
     fallbacks_failed: Selector | None = None
 
-    @property
-    def has_cost(self) -> bool:
-        return self.spend is not None or self.tokens is not None

@@ -60,9 +60,9 @@ def first_model(service: Service) -> tuple[Provider, str]:
     return p, (p.models[0] if p.models else "default")
 
 
-def runbook_url(service: Service, alertname: str) -> str:
-    """Where the runbook of `alertname` for `service` lives."""
-    path = f"{service.name}/{c.slug(alertname)}.md"
+def runbook_url(service: Service, alertname: str, slug: str | None = None) -> str:
+    """Where the runbook of `alertname` (or of the page named by `slug`) for `service` lives."""
+    path = f"{service.name}/{slug or c.slug(alertname)}.md"
     base = service.runbooks.base_url.rstrip("/")
     return f"{base}/{path}" if base else f"runbooks/{path}"
 
