@@ -80,9 +80,18 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+RULES_DIR = "rules"
+RULES_GLOB = f"{RULES_DIR}/*.rules.yml"  # the one `rule_files` entry that loads every generated rule file
+
+
 def rules_path(service: str, group: str) -> str:
-    """Where a service's rule group lands inside the output folder."""
-    return f"rules/{service}/{group}.rules.yml"
+    """Where a service's rule group lands inside the output folder.
+
+    Flat, because Prometheus' `rule_files` (and Thanos' `--rule-file`) accept a wildcard only in the last path
+    element: one stable entry, `rules/*.rules.yml`, loads every service, present and future. Names have no dots,
+    so `<service>.<group>` is unambiguous.
+    """
+    return f"{RULES_DIR}/{service}.{group}.rules.yml"
 
 
 def test_path(service: str, group: str) -> str:

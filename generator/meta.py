@@ -74,7 +74,7 @@ def runbook(routing: Routing | None) -> RunbookContent:
                                                                 "the endpoint, the network or the credentials"),
                            ("it prints another receiver", "the running configuration is not the generated one: "
                                                           "deploy alertmanager/alertmanager.yml again"))),
-            Step("Do the rule files load? From the generated output folder:", command="promtool check rules rules/*/*.rules.yml",
+            Step("Do the rule files load? From the generated output folder:", command=f"promtool check rules {c.RULES_GLOB}",
                  key="rules",
                  branches=(("errors", "fix the spec (or the generator), run `make generate`, deploy the rules"),
                            ("every file says SUCCESS", "Prometheus did not pick them up: check `rule_files` in "

@@ -45,7 +45,7 @@ def _local(url: str, service: str | None, compiled: Result) -> str:
 def _rule_alerts() -> list[tuple[str, dict]]:
     """(rule file, rule) for every alerting rule in output/rules."""
     out = []
-    for f in sorted(OUTPUT.glob("rules/**/*.rules.yml")):
+    for f in sorted(OUTPUT.glob("rules/*.rules.yml")):
         for group in yaml.safe_load(f.read_text())["groups"]:
             out += [(f.relative_to(OUTPUT).as_posix(), r) for r in group["rules"] if "alert" in r]
     return out
@@ -329,7 +329,7 @@ def test_a_relative_link_to_a_missing_file(workdir: Path) -> None:
 
 def test_relative_links_in_notes_that_resolve_are_fine(workdir: Path) -> None:
     notes = ("      AIErrorRateSpike:\n        steps:\n"
-             "          - \"See [the rate limit page](ai-rate-limit-engaged.md) and [the rules](../../rules/demo/sli.rules.yml).\"\n")
+             "          - \"See [the rate limit page](ai-rate-limit-engaged.md) and [the rules](../../rules/demo.sli.rules.yml).\"\n")
     write_files(workdir, {"specs/demo.yaml": _with_notes(notes)})
     result = invoke("generate", "specs", "-o", "fresh")
     assert result.exit_code == 0, result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from types import MappingProxyType
 
+from .. import conventions as c
 from ..presets import PRESETS
 from ..promql import PromQLError, check_expression
 from .errors import FieldError, Location, SpecError
@@ -286,6 +287,9 @@ def load_specs(paths: list[Path]) -> Specs:
             kind = _kind_of(doc)
             if kind == "AIService":
                 service = _build(doc)
+                if service.name == c.GENERATOR:
+                    raise SpecError(service.location, "metadata.name",
+                                    f'"{c.GENERATOR}" is reserved: its rule files hold the rules of no service')
                 if service.name in services:
                     first = services[service.name].location
                     raise SpecError(service.location, "metadata.name",
