@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SPECS  ?= specs
 OUTPUT ?= output
 
-.PHONY: all generate test check bench golden tools clean
+.PHONY: all generate test check e2e bench golden tools clean
 
 all: generate
 
@@ -16,15 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool and amtool from Debian's prometheus and prometheus-alertmanager packages.
+# prometheus, promtool, prometheus-alertmanager and amtool from Debian's prometheus and prometheus-alertmanager packages.
 tools:
-	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1; then exit 0; fi; \
+	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 && \
+	    command -v prometheus >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing promtool and amtool (Debian packages prometheus, prometheus-alertmanager)"; \
+	  echo "installing prometheus, promtool, alertmanager and amtool (Debian packages prometheus, prometheus-alertmanager)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    prometheus prometheus-alertmanager >/dev/null; \
 	else \
-	  echo "promtool/amtool not found: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
+	  echo "prometheus/promtool/alertmanager/amtool not found: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
 	fi
 
 generate: $(STAMP)
@@ -36,6 +37,10 @@ test: $(STAMP) tools
 # The staleness gate: fails when output/ is not what the specs compile to.
 check: $(STAMP)
 	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) --check
+
+# The whole chain in real Prometheus and Alertmanager (Debian's), on loopback: about 8 minutes, bounded at 10.
+e2e: $(STAMP) tools
+	$(BIN)/python -m pytest -q -s -m e2e tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
