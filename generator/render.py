@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from . import synth
+from . import conventions as c
+from . import prometheus_setup, synth
 from .compile import Plan, RuleFile, TestFile
 from .rules import Alert, Group, Recording, Scenario
 from .runbooks import render_runbooks
@@ -138,9 +139,27 @@ def render_alertmanager(plan: Plan) -> dict[str, str]:
     return {ALERTMANAGER_CONFIG: config, ROUTE_TESTS: tests}
 
 
+PROMETHEUS_FLAGS = "prometheus/flags.txt"
+PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
+
+
+def render_prometheus(plan: Plan) -> dict[str, str]:
+    """The flags Prometheus should run with for these rules, and the `rule_files` entry that loads them all."""
+    alerts = [a for g in plan.groups for a in g.alerts]
+    lines = [header("all specs", "Prometheus command-line flags the generated rules need, one per line").rstrip("\n")]
+    for flag in prometheus_setup.flags(alerts):
+        lines += [f"# {flag.why}.", str(flag)]
+    rules = posixpath.relpath(c.RULES_GLOB, posixpath.dirname(PROMETHEUS_CONFIG))
+    config = (header("all specs", "the part of prometheus.yml that loads every generated rule file; merge it into "
+                                  "yours (paths are relative to the configuration file)")
+              + dump(prometheus_setup.config_fragment(rules)))
+    return {PROMETHEUS_FLAGS: "\n".join(lines) + "\n", PROMETHEUS_CONFIG: config}
+
+
 def render(plan: Plan) -> dict[str, str]:
     """Every generated file: relative path -> content."""
     files = {f.path: render_rule_file(f) for f in plan.rule_files}
+    files.update(render_prometheus(plan))
     files.update({f.path: render_test_file(f) for f in plan.test_files})
     files.update(render_alertmanager(plan))
     files.update(render_runbooks(plan))

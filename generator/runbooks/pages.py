@@ -15,7 +15,7 @@ from functools import lru_cache
 import jinja2
 
 from .. import conventions as c
-from .. import alerting_pipeline, meta
+from .. import alerting_pipeline, meta, outage
 from ..alertmanager.config import expected_pipeline_receivers, expected_receivers
 from ..alertmanager.receivers import full_name
 from ..compile import Plan
@@ -373,6 +373,10 @@ def _alert_page(plan: Plan, page: Page) -> str:
         "summary": page.alerts[0].annotation_map["summary"],
         "primary_page": f"{c.slug(page.alertname)}.md",
         "content": content, "rules": rules,
+        "outage": (f"While an outage of {', '.join(f'`{p}`' for p in service.traffic_providers)} is under way, or "
+                   f"ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does not start: its windows "
+                   "still hold the outage, whose own page covers it."
+                   if any(outage.RECENT in a.expr for a in page.alerts) else ""),
         "thresholds": _thresholds(service, page.signal),
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),

@@ -118,7 +118,12 @@ class CostAnomaly(Signal):
                  branches=(("a rollout lines up with the jump", f"roll back: `{k.undo()}`"),
                            ("no rollout", "check the provider's price list and our spec.pricing: did a price change?"))),
         )
+        history = "" if alert.alert == FORECAST else (
+            f"Silent until the service has {format_duration(cfg['baseline'])} of spend history (a new service, a "
+            "renamed job or a fresh Prometheus): the average over that window is its normal rate. The forecast ticket "
+            "needs no history.")
         return RunbookContent(
+            history=history,
             meaning=meaning + f" Spend comes from {source}.",
             impact=impact,
             steps=steps,

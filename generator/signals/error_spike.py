@@ -131,6 +131,8 @@ class ErrorSpike(Signal):
             queries=(Query("Error ratio of the service", own(RATIO, service)),
                      Query("Its baseline", own(name, service)),
                      Query("Calls per second per provider", own("service_provider:ai_requests:rate5m", service))),
+            history=(f"Silent until the service has {format_duration(self.history(cfg))} of history (a new service, a "
+                     "renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
         )
 
     def _scenarios(self, service, cfg, steady, growing):

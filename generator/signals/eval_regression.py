@@ -174,6 +174,9 @@ class EvalRegression(Signal):
             mitigation=("A regression that reaches users is an incident even when nothing errors: treat it like an "
                         "outage.",),
             queries=(history, Query("Age of the latest run (seconds)", f"{AGE}{own}")),
+            history=(f"The comparison with the {w} baseline waits until the suite has {format_duration(cfg['baseline'])} "
+                     f"of results on the model (a new suite, model or exporter has none); the {floor} floor applies "
+                     "from the first run."),
         )
 
     def _scenarios(self, service, cfg, regression, stale):

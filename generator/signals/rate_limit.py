@@ -104,6 +104,7 @@ class RateLimit(Signal):
                     pages=PAGE_ALERT,
                 ),
                 queries=(Query("Calls per second against the daily average", load),),
+                history=HISTORY,
             )
         return RunbookContent(
             meaning=(f"Rate limiting has been engaged for {format_duration(cfg['page_after'])}: {condition}. The spike "
@@ -111,6 +112,7 @@ class RateLimit(Signal):
             impact="Throttled clients have seen 429s for a long time: real users are being turned away.",
             steps=(why, quota, traffic),
             mitigation=("Real demand: raising the limits is the fix, and the provider quota has to rise with them.",),
+            history=HISTORY,
             queries=(Query("Calls per second against the daily average", load),
                      Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service))),
         )
@@ -156,6 +158,10 @@ class RateLimit(Signal):
                                             Phase(10, ok=per_min))),),
             checks=(Check(121, SIGNAL_ALERT), Check(125, SIGNAL_ALERT)),
         )
+
+
+HISTORY = ("The traffic clause compares against the daily average, so it stays silent until the service has a day of "
+           "history (a new service, a renamed job or a fresh Prometheus); the 429 clause works from the first minute.")
 
 
 def _steps(seconds: float, step: int) -> int:

@@ -71,6 +71,8 @@ class UsagePattern(Signal):
                          branches=(("yes", "confirm with its author; roll back if it was a mistake"),
                                    ("no", "a client picks the model: restrict models at the gateway"))),
                 ),
+                history=(f"Silent until the service has {format_duration(cfg['lookback'] + 3600)} of history "
+                         "(a new service, a renamed job or a fresh Prometheus): before that every model looks new."),
             )
         ratio = f"{own('service:ai_requests:rate1h', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
         return RunbookContent(
@@ -87,6 +89,8 @@ class UsagePattern(Signal):
                                    + alert_ref(service, "cost_anomaly", "AICostAnomaly")
                                    + " and tell the team so the forecast is raised"))),),
             queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
+            history=("Silent until the service has a day of history (a new service, a renamed job or a fresh "
+                     "Prometheus): the daily average is its baseline."),
         )
 
     def _scenarios(self, service, cfg, new_model, traffic):
