@@ -70,6 +70,19 @@ def static_labels(service: Service) -> tuple[tuple[str, str], ...]:
     return ((c.SERVICE, service.name), (c.TEAM, service.team))
 
 
+def provider_rates(service: Service, seconds: float) -> tuple[str, str, tuple[Recording, ...]]:
+    """Calls and failed calls per second per provider over a window of the signal's own: their recorded names, and
+    the recording rules (signals that decide on another window than the SLI group's 5m record these)."""
+    w = c.window(seconds)
+    by = (c.PROVIDER,)
+    requests = c.record("service_provider", "ai_requests", f"rate{w}")
+    errors = c.record("service_provider", "ai_errors", f"rate{w}")
+    rules = (Recording(requests, rate_by(service.source.requests, seconds, by, service), static_labels(service)),
+             Recording(errors, zero_filled(rate_by(service.source.errors, seconds, by, service), own(requests, service),
+                                           by), static_labels(service)))
+    return requests, errors, rules
+
+
 def build(service: Service) -> Group:
     """The SLI recording rules of one service."""
     src = service.source

@@ -205,6 +205,15 @@ class EvalRegression(Signal):
                 evaluation_interval=300,
             )
             yield Scenario(
+                f"{ALERT} can page on the drop at the earliest once the suite has {format_duration(cfg['baseline'])} "
+                "of results: a drop 30 minutes earlier stays silent until then",
+                eval_series=(EvalRun(suite, model, ((day - 30, good, total - good, True), (90, drop, total - drop, True))),),
+                checks=(Check(day - 5, ALERT),
+                        Check(due - 60, ALERT, (expect(regression, drop / total, suite=suite, model=model),),
+                              lasts=False)),
+                evaluation_interval=300,
+            )
+            yield Scenario(
                 f"{ALERT} stays silent from an empty history: results start, then drop to {drop}/{total} before the "
                 f"baseline holds {format_duration(cfg['baseline'])}",
                 eval_series=(EvalRun(suite, model, ((120, good, total - good, True), (60, drop, total - drop, True))),),

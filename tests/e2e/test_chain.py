@@ -38,7 +38,7 @@ PRIMARY, PRIMARY_MODEL = "anthropic", "claude-sonnet-4-5"
 CALLS_PER_S = 5.0
 COLD_START = 180          # seconds of healthy traffic from an empty TSDB
 SECONDARY_AFTER = 60      # the team's escalation.secondary_after in spec.yaml.in
-SLACK = 20                # seconds either side of when the spec says the secondary page arrives
+SLACK = 25                # seconds either side of when the spec says the secondary page arrives (a restart adds its downtime)
 BUDGET = 600              # the whole story, start to finish
 SCRAPE, EVALUATE = "2s", "5s"
 PIPELINE = "  pipeline: {receiver: pipeline, team: e2e}"
@@ -122,7 +122,7 @@ def _prometheus_flags(out: Path) -> list[str]:
 
 
 @pytest.fixture
-def story():
+def story(request):
     for binary in ("prometheus", "prometheus-alertmanager"):
         if shutil.which(binary) is None:
             pytest.fail(f"{binary} is not installed: run `make tools` (Debian packages prometheus, "
@@ -162,7 +162,7 @@ def story():
         prom.start()
         s.t0 = time.monotonic()
         yield s
-        passed = not s.failures
+        passed = not getattr(request.node, "e2e_failed", True)
     finally:
         s.stop()
         if passed:
