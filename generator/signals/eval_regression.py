@@ -8,6 +8,7 @@ Eval results have no standard metric; the oncallgen convention is two gauges, pe
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import promql_fragments as fragments
 from ..promql import Matcher
 from ..rules import Check, EvalRun, Group, Output, Recording, Scenario
 from ..runbooks.content import Query, RunbookContent, Step
@@ -58,15 +59,15 @@ class EvalRegression(Signal):
         def by_suite_model(expr: str) -> str:
             for target, label in (("suite", ev.suite_label), ("model", ev.model_label)):
                 if label != target:
-                    expr = f'label_replace({expr}, "{target}", "$1", "{label}", "(.+)")'
+                    expr = fragments.copy_label(expr, target, label)
             return f"sum by (suite, model) ({expr})"
 
         passed = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=", ev.pass_value))))
-        counted = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=~", f"{ev.pass_value}|{ev.fail_value}"))))
+        counted = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=~", fragments.alternatives(ev.pass_value, ev.fail_value)))))
         last_run = str(ev.last_run.with_matchers(suite))
         for target, label in (("suite", ev.suite_label), ("model", ev.model_label)):
             if label != target:
-                last_run = f'label_replace({last_run}, "{target}", "$1", "{label}", "(.+)")'
+                last_run = fragments.copy_label(last_run, target, label)
         w = c.window(cfg["baseline"])
         own = c.selector(service=service.name)
         rules = [
