@@ -4,9 +4,13 @@ from __future__ import annotations
 from ..promql import Matcher, PromQLError, Selector, parse_matchers
 from ..promql_fragments import PromQLTextError, check_regex, label_name
 from ..spec.errors import FieldError
+from ..spec.schema import unit
 from .source import EvalSource
 
 SCHEMA = {
+    "scrape_interval": unit("duration", "How often Prometheus scrapes these metrics. Every rate window must span at "
+                                        "least 2 scrapes (`spec.signals.provider_down.window` and the fixed 5m of "
+                                        "the SLI series).", "15s"),
     "selector": {
         "type": "string",
         "description": "Label matchers that pick this service's series out of the source metrics, "

@@ -47,14 +47,15 @@ def enabled(auto_when: str) -> dict:
 
 
 _NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+NAME_MAX = 63  # names become file names and Kubernetes names: the DNS label limit keeps them valid everywhere
 
 _KUBERNETES = {
     "type": "object", "additionalProperties": False, "default": {},
     "description": "Where the service runs, for the kubectl commands in its runbooks.",
     "properties": {
-        "namespace": {"type": "string", "pattern": _NAME, "x-expected": "a Kubernetes namespace like \"support\"",
+        "namespace": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a Kubernetes namespace like \"support\"",
                       "description": "Namespace of the deployment. Default: the team name."},
-        "deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+        "deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", "maxLength": 253,
                        "x-expected": "a Kubernetes deployment name like \"support-assistant\"",
                        "description": "Deployment that serves the service. Default: the service name."},
     },
@@ -98,7 +99,7 @@ _CHANGELOG = {
         "properties": {
             "date": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                      "x-expected": "a quoted date like \"2025-03-14\"", "description": "Day of the change, YYYY-MM-DD."},
-            "postmortem": {"type": "string", "description": "Link to (or ID of) the postmortem that led to it."},
+            "postmortem": {"type": "string", "x-url": "maybe", "description": "Link to (or ID of) the postmortem that led to it."},
             "change": {"type": "string", "description": "What changed, in one line."},
         },
     },
@@ -134,9 +135,9 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                 "type": "object", "additionalProperties": False, "required": ["name", "team"],
                 "description": "Who the service is and who owns it.",
                 "properties": {
-                    "name": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase name like \"support-assistant\"",
+                    "name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase name like \"support-assistant\"",
                              "description": "Service name, unique across all specs; the `service` label of every series."},
-                    "team": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase name like \"ml-platform\"",
+                    "team": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase name like \"ml-platform\"",
                              "description": "Owning team; the `team` label, and the key of its on-call routing."},
                     "description": {"type": "string", "description": "What the service does, for runbooks."},
                 },
@@ -154,7 +155,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "items": {
                             "type": "object", "additionalProperties": False, "required": ["name"],
                             "properties": {
-                                "name": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase provider name like \"anthropic\"",
+                                "name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase provider name like \"anthropic\"",
                                          "description": "Provider name; the `provider` label."},
                                 "role": {"enum": ["primary", "secondary", "other"], "default": "other",
                                          "description": "primary: fail over away from it; secondary: fail over to it."},
@@ -164,7 +165,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                                            "description": "Models served by this provider, for runbooks and tests."},
                                 "probe_target": {"type": "string", "description": "The `instance` of this provider's "
                                                  "synthetic probe (needs `spec.metrics.probe`)."},
-                                "status_page": {"type": "string", "description": "The provider's status page URL."},
+                                "status_page": {"type": "string", "x-url": "link", "description": "The provider's status page URL."},
                                 "sla": unit("ratio", "The provider's availability SLA, for credit claims."),
                             },
                         },
@@ -194,11 +195,11 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "type": "object", "additionalProperties": False, "default": {},
                         "description": "Where runbooks and dashboards live.",
                         "properties": {
-                            "base_url": {"type": "string", "default": "",
+                            "base_url": {"type": "string", "default": "", "x-url": "base-or-empty",
                                          "description": "Runbook base URL; `runbook_url` = base_url/<service>/<slug>.md. "
                                                         "Empty: a path relative to the output folder."},
-                            "dashboard_url": {"type": "string", "description": "Dashboard of this service."},
-                            "prometheus_url": {"type": "string", "default": "http://prometheus:9090",
+                            "dashboard_url": {"type": "string", "x-url": "link", "description": "Dashboard of this service."},
+                            "prometheus_url": {"type": "string", "default": "http://prometheus:9090", "x-url": "base",
                                                "description": "External Prometheus URL for graph links."},
                             "kubernetes": _KUBERNETES,
                             "notes": _NOTES,
