@@ -16,6 +16,7 @@ from ..runbooks.links import kubectl, percent, status_pages
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
+from ..templating import literal
 from .base import Config, Signal, expect, make_alert
 
 NAME = "eval_regression"
@@ -99,7 +100,7 @@ class EvalRegression(Signal):
             service, NAME, STALE, f"absent({gone_sel})", cfg["stale_after"], c.PAGE,
             extra={"reason": "results_missing"},
             summary="Eval results stopped arriving.",
-            description=(f"No results of eval suite {cfg['suite']} for {service.name} at all for "
+            description=(f"No results of eval suite {literal(cfg['suite'])} for {service.name} at all for "
                          f"{format_duration(cfg['stale_after'])}: the exporter or pushgateway may be gone, and "
                          "regressions would go unseen."),
         )
