@@ -13,6 +13,7 @@ from ..promql import Matcher
 from ..rules import Check, EvalRun, Group, Output, Recording, Scenario
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, status_pages
+from ..runbooks.markdown import code
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -121,13 +122,13 @@ class EvalRegression(Signal):
         k = kubectl(service)
         own = c.selector(service=service.name)
         w = c.window(cfg["baseline"])
-        suite, floor = cfg["suite"], percent(cfg["floor"])
+        suite, floor = code(cfg["suite"]), percent(cfg["floor"])
         drop = f"{format_number(cfg['max_drop'] * 100)} points"
         history = Query(f"Pass ratio against its {w} baseline (negative: points lost)",
                         f"{RATIO}{own} - {RATIO}_avg{w}{own}")
         if alert.alert == STALE:
             return RunbookContent(
-                meaning=(f"The latest run of eval suite `{suite}` on a model of `{service.name}` is older than "
+                meaning=(f"The latest run of eval suite {suite} on a model of `{service.name}` is older than "
                          f"{format_duration(cfg['stale_after'])}."),
                 impact=("Nothing users see yet, but regressions go unseen: the eval alert cannot fire on results that "
                         "do not arrive."),
@@ -144,7 +145,7 @@ class EvalRegression(Signal):
                 queries=(Query("Cases of the latest run", f"{CASES}{own}"),),
             )
         return RunbookContent(
-            meaning=(f"Eval suite `{suite}` passes more than {drop} fewer cases on a model than its {w} average, or "
+            meaning=(f"Eval suite {suite} passes more than {drop} fewer cases on a model than its {w} average, or "
                      f"less than {floor} of them (runs of at least {format_number(cfg['min_cases'])} cases), for "
                      f"{format_duration(cfg['for'])}."),
             impact=("Answers got worse in a way users notice before any metric: wrong, unsafe or badly formatted "

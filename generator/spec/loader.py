@@ -112,6 +112,7 @@ def _build(node: yaml.Node, path: Path_, doc: Document, seen: set[int] | None = 
     return value
 
 
+_FILE_NAME = re.compile(r"[\w./ +@,=-]+")
 _ALIAS = "YAML aliases (*name) are not supported: write the value out"
 _PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
@@ -147,6 +148,9 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
     directory.
     """
     name = display_path(path, root)
+    if not _FILE_NAME.fullmatch(name):
+        # The name is printed in every generated header (YAML comments, HTML comments): keep it plain text.
+        raise SpecError(Location(name), "", "spec file names may hold only letters, digits, spaces and . _ - / + @ , =")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
