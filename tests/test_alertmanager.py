@@ -174,7 +174,7 @@ def run(tmp_path: Path, team: str, service: str = SERVICE):
            escalation="page_timers: {group_interval: 5m, repeat_interval: 10s}"), 13,
      "spec.page_timers.repeat_interval", "expected at least group_interval"),
     (_team("pd: {pagerduty: {routing_key_file: /s}}\nhook: {webhook: {url: 'https://hooks.example/x?token=abc'}}"), 8,
-     "spec.receivers.hook.webhook.url", "without credentials or a query string"),
+     "spec.receivers.hook.webhook.url", "URLs must not carry credentials"),
     (_team("pd: {pagerduty: {routing_key_file: /s}}\nhook: {webhook: {url: 'http://fix.example/', send_resolved: false}}",
            routes="remediation: {failover: hook}"), 8,
      "spec.receivers.hook.webhook.send_resolved", "must get resolved notifications"),
