@@ -200,9 +200,12 @@ def _build_team(doc: Document) -> Team:
     schema = kind_schema("OnCallTeam")
     _reject_inline_secrets(doc, doc.data)
     check_schema(doc, schema)
-    _reject_templates(doc, doc.data)
     check_values(doc, schema)
-    data = normalize(doc.data, schema, schema)
+    _reject_templates(doc, doc.data)
+    try:
+        data = normalize(doc.data, schema, schema)
+    except FieldError as exc:
+        raise _field_error(doc, exc) from None
     spec, routes = data["spec"], data["spec"]["routes"]
     esc = spec["escalation"]
     bh = spec.get("business_hours")
@@ -279,9 +282,12 @@ def _build_routing(doc: Document) -> Routing:
     schema = kind_schema("AlertRouting")
     _reject_inline_secrets(doc, doc.data)
     check_schema(doc, schema)
-    _reject_templates(doc, doc.data)
     check_values(doc, schema)
-    data = normalize(doc.data, schema, schema)
+    _reject_templates(doc, doc.data)
+    try:
+        data = normalize(doc.data, schema, schema)
+    except FieldError as exc:
+        raise _field_error(doc, exc) from None
     spec = data["spec"]
     routing = Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
                       spec["fallback"], spec["heartbeat"], spec["resolve_timeout"])

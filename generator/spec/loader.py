@@ -150,7 +150,8 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
     name = display_path(path, root)
     if not _FILE_NAME.fullmatch(name):
         # The name is printed in every generated header (YAML comments, HTML comments): keep it plain text.
-        raise SpecError(Location(name), "", "spec file names may hold only letters, digits, spaces and . _ - / + @ , =")
+        raise SpecError(Location(name, 1, 1), "", "spec file names may hold only letters, digits, spaces and "
+                                                  ". _ - / + @ , =")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

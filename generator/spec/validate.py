@@ -50,6 +50,12 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
     """The path to report and the message, for one jsonschema error."""
     path = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        # A key that breaks the rules for names: point at the key itself.
+        if error.validator == "maxLength":
+            return path + (error.instance,), (f"expected a name of at most {error.validator_value} characters (the "
+                                              f"limit), got {len(error.instance)}")
+        return path + (error.instance,), f'expected a lowercase name like "pagerduty", got {_show(error.instance)}'
     if _secret_bearing(path, schema) and isinstance(error.instance, str) and error.validator in ("pattern", "type",
                                                                                                   "maxLength", "enum"):
         # Show the kind and size of the value, never the value: it may be a secret pasted in the wrong place.
