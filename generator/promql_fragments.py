@@ -100,8 +100,8 @@ def label_replace(expr: str, destination: str, replacement: str, source: str, re
 
 
 def copy_label(expr: str, destination: str, source: str) -> str:
-    """Copy a non-empty `source` label to `destination`."""
-    return label_replace(expr, destination, "$1", source, "(.+)")
+    """Copy a non-empty `source` label to `destination` (any value: `(?s)` lets `.` match a line break too)."""
+    return label_replace(expr, destination, "$1", source, "(?s)(.+)")
 
 
 def label_name_or_ours(name: str) -> str:
