@@ -394,3 +394,11 @@ def test_the_corpus_is_large_and_ids_are_unique() -> None:
     assert len(CASES) >= 150, len(CASES)
     assert len({(c.klass, c.id) for c in CASES}) == len(CASES)
     assert all(n >= 5 for n in corpus_sizes().values()), corpus_sizes()
+
+
+def test_the_readme_lists_the_corpus_by_class() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- corpus:start -->\n", 1)[1].split("<!-- corpus:end -->", 1)[0]
+    rows = dict(re.findall(r"^\| ([a-z-]+) \| (\d+) \|$", table, re.M))
+    assert {k: int(v) for k, v in rows.items()} == corpus_sizes()
+    assert f"| **total** | **{len(CASES)}** |" in table

@@ -16,7 +16,7 @@ SCHEMA = {
     "rate_limited": dict(_SELECTOR, description="Counter of rate-limited calls. Default: none are."),
     "provider_errors": dict(_SELECTOR, description="Counter of failures charged to the provider. Default: `errors`."),
     "latency_buckets": dict(_SELECTOR, description="The `_bucket` counter of a latency histogram in seconds."),
-    "buckets": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1,
+    "buckets": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1, "maxItems": 64,
                 "description": "Bucket boundaries of `latency_buckets`, in seconds. Default: the OTel GenAI ones."},
     "spend_usd": dict(_SELECTOR, description="Counter of money spent, in USD."),
     "provider_label": {"type": "string", "description": "Label holding the provider.", "default": "provider"},

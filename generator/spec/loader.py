@@ -60,6 +60,7 @@ def format_path(path: Path_) -> str:
 # Limits of one spec file. Specs are small: these bound the time and memory a hostile file can cost.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+MAX_ITEMS = 1000
 MAX_INTEGER = 2 ** 53  # beyond it a YAML integer no longer converts to a float exactly
 
 
@@ -72,6 +73,8 @@ def _build(node: yaml.Node, path: Path_, doc: Document, seen: set[int] | None = 
         raise SpecError(_mark(doc, node), format_path(path), f"nested deeper than {MAX_DEPTH} levels")
     if node.tag == "tag:yaml.org,2002:binary" or (isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS):
         raise SpecError(_mark(doc, node), format_path(path), f"unsupported YAML tag {node.tag}")
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and len(node.value) > MAX_ITEMS:
+        raise SpecError(_mark(doc, node), format_path(path), f"more than {MAX_ITEMS} entries in one list or mapping")
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:

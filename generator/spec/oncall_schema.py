@@ -74,7 +74,7 @@ RECEIVER = {
     "properties": INTEGRATIONS,
 }
 
-_RECEIVERS = {"type": "object", "description": "Receivers by name.", "default": {},
+_RECEIVERS = {"type": "object", "description": "Receivers by name.", "default": {}, "maxProperties": 64,
               "propertyNames": {"pattern": _NAME, "maxLength": NAME_MAX}, "additionalProperties": RECEIVER}
 
 
@@ -144,7 +144,7 @@ ONCALL_TEAM = {
                     "description": "When tickets may notify; outside these hours they wait (pages never do).",
                     "properties": {
                         "location": {"type": "string", "description": "IANA time zone, e.g. Europe/Berlin."},
-                        "weekdays": {"type": "array", "items": {"type": "string"}, "default": ["monday:friday"],
+                        "weekdays": {"type": "array", "items": {"type": "string"}, "default": ["monday:friday"], "maxItems": 7,
                                      "description": "Alertmanager weekday ranges."},
                         "start": {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "default": "09:00",
                                   "x-expected": "a time like \"09:00\"", "description": "Start of the working day."},

@@ -74,7 +74,7 @@ _NOTE_STEP = {
 }
 
 _NOTES = {
-    "type": "object", "default": {},
+    "type": "object", "default": {}, "maxProperties": 64,
     "description": "Additions to the runbook of an alert of this service, by alert name (e.g. AIProviderDown). "
                    "Relative links are relative to the runbook page (runbooks/<service>/).",
     "propertyNames": {"pattern": r"^[A-Z][A-Za-z0-9]*$"},
@@ -82,7 +82,7 @@ _NOTES = {
         "type": "object", "additionalProperties": False,
         "description": "What this service adds to the runbook of the alert named by the key.",
         "properties": {
-            "steps": {"type": "array", "items": _NOTE_STEP, "default": [],
+            "steps": {"type": "array", "items": _NOTE_STEP, "default": [], "maxItems": 50,
                       "description": "Steps appended to the alert's decision tree."},
             "replace": {"type": "boolean", "default": False,
                         "description": "Replace the built-in decision tree with `steps` instead of appending to it."},
@@ -92,7 +92,7 @@ _NOTES = {
 }
 
 _CHANGELOG = {
-    "type": "array", "default": [],
+    "type": "array", "default": [], "maxItems": 200,
     "description": "What each incident changed in this service's specs and runbooks: the runbook's changelog.",
     "items": {
         "type": "object", "additionalProperties": False, "required": ["date", "change"],
@@ -150,7 +150,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                                 "description": "Where this service's metrics come from.",
                                 "properties": metrics_props},
                     "providers": {
-                        "type": "array", "minItems": 1,
+                        "type": "array", "minItems": 1, "maxItems": 32,
                         "description": "Model providers the service calls.",
                         "items": {
                             "type": "object", "additionalProperties": False, "required": ["name"],
@@ -161,7 +161,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                                          "description": "primary: fail over away from it; secondary: fail over to it."},
                                 "label_value": {"type": "string", "description": "The provider's value in the source "
                                                 "metrics' provider label, when it differs from `name` (e.g. \"gcp.gemini\")."},
-                                "models": {"type": "array", "items": {"type": "string"}, "default": [],
+                                "models": {"type": "array", "items": {"type": "string"}, "default": [], "maxItems": 64,
                                            "description": "Models served by this provider, for runbooks and tests."},
                                 "probe_target": {"type": "string", "description": "The `instance` of this provider's "
                                                  "synthetic probe (needs `spec.metrics.probe`)."},
@@ -180,7 +180,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         },
                     },
                     "pricing": {
-                        "type": "object", "default": {},
+                        "type": "object", "default": {}, "maxProperties": 256,
                         "description": "USD per million tokens per model, used when the metrics have no spend counter.",
                         "additionalProperties": {
                             "type": "object", "additionalProperties": False, "required": ["input", "output"],
