@@ -266,6 +266,10 @@ case("secret-as-receiver-value", SECRETS, edit(TEAM, "pagerduty: {routing_key_fi
                                                "pagerduty: {routing_key_file: 'R0utingKeyValue-not-a-path'}"),
      "pagerduty:", "not shown", "spec.receivers.pd.pagerduty.routing_key_file", secret="R0utingKeyValue",
      file="specs/team.yaml")
+case("secret-as-number", SECRETS, edit(TEAM, "pagerduty: {routing_key_file: /etc/am/pd}",
+                                       "pagerduty: {routing_key_file: 98765432123}"),
+     "pagerduty:", "not shown", "spec.receivers.pd.pagerduty.routing_key_file", secret="98765432123",
+     file="specs/team.yaml")
 case("secret-as-integration", SECRETS, edit(TEAM, "pagerduty: {routing_key_file: /etc/am/pd}", "pagerduty: 'pd-key-as-string-9'"),
      "pagerduty:", "not shown", "spec.receivers.pd.pagerduty", secret="pd-key-as-string-9", file="specs/team.yaml")
 

@@ -110,7 +110,7 @@ def _tier_step(page: Page) -> Step:
     service = page.service.name
     return Step(
         "Is the page still firing, and is anyone on it? The alert's tiers, firing now.",
-        f'ALERTS{{alertname="{page.alertname}", {c.SERVICE}="{c.escape(service)}", alertstate="firing"}}',  # noqa
+        f'ALERTS{{alertname="{page.alertname}", {c.SERVICE}="{c.escape(service)}", alertstate="firing"}}',
         branches=(("the primary on-call is on it (acknowledged in the paging tool, which does not stop this tier; a "
                    "silence would have)", "join them, take the part they hand you, and have the alert silenced so "
                    "neither tier pages again"),

@@ -35,6 +35,9 @@ def _resolve(schema: dict, root: dict) -> dict:
     return schema
 
 
+_BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+
+
 def did_you_mean(word: str, known: list[str] | set[str]) -> str:
     """`; did you mean "x"?` when a known word is close to `word` (a typo), else nothing."""
     close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
@@ -56,11 +59,13 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
             return path + (error.instance,), (f"expected a name of at most {error.validator_value} characters (the "
                                               f"limit), got {len(error.instance)}")
         return path + (error.instance,), f'expected a lowercase name like "pagerduty", got {_show(error.instance)}'
-    if _secret_bearing(path, schema) and isinstance(error.instance, str) and error.validator in ("pattern", "type",
-                                                                                                  "maxLength", "enum"):
+    if _secret_bearing(path, schema) and not isinstance(error.instance, (dict, list, bool)) and error.instance is not None \
+            and error.validator not in ("required", "additionalProperties", "minProperties", *_BOUNDS):
         # Show the kind and size of the value, never the value: it may be a secret pasted in the wrong place.
-        expected = schema.get("x-expected", "a valid value")
-        return path, f"expected {expected}, got a string of {len(error.instance)} characters (not shown)"
+        expected = schema.get("x-expected") or _TYPE_NAMES.get(schema.get("type"), "a valid value")
+        got = (f"a string of {len(error.instance)} characters" if isinstance(error.instance, str)
+               else f"a number of {len(str(error.instance))} digits")
+        return path, f"expected {expected}, got {got} (not shown)"
     unit = schema.get("x-unit")
     if unit is None and error.parent is not None and isinstance(error.parent.schema, dict):
         unit = error.parent.schema.get("x-unit")
@@ -97,10 +102,11 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
             if sub.validator != "type":
                 return _message(sub, root)
         return path, f"expected a valid value, got {_show(error.instance)}"
-    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+    if v in _BOUNDS:
         words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most",
                  "exclusiveMaximum": "less than"}
-        return path, f"expected a number {words[v]} {error.validator_value}, got {_show(error.instance)}"
+        got = "" if _secret_bearing(path, schema) else f", got {_show(error.instance)}"
+        return path, f"expected a number {words[v]} {error.validator_value}{got}"
     if v == "minItems":
         return path, f"expected at least {error.validator_value} item(s)"
     if v == "maxItems":
