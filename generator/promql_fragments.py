@@ -111,11 +111,6 @@ def label_name_or_ours(name: str) -> str:
     return label_name(name)
 
 
-def by(*labels: str) -> str:
-    """`by (a, b)`: the grouping clause of an aggregation."""
-    return "by (" + ", ".join(label_name(label) for label in labels) + ")"
-
-
 def matcher(name: str, op: str, value: str) -> str:
     """One label matcher, `name<op>"value"`."""
     assert op in ("=", "!=", "=~", "!~"), op
