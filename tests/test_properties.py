@@ -16,7 +16,7 @@ from pathlib import Path
 import promql_parser
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from generator import amtool, promtool
@@ -34,7 +34,7 @@ settings.register_profile("long", max_examples=1500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
-TOOL_EXAMPLES = 300 if LONG else 25  # each runs promtool and amtool: seconds, not milliseconds
+TOOL_EXAMPLES = 300 if LONG else 50  # each runs promtool and amtool: seconds, not milliseconds
 
 ERROR = re.compile(r"^specs/[\w.]+:\d+:\d+: \S.*$")
 _UNITS = ("ms", "s", "m", "h", "d", "w", "y")
@@ -48,10 +48,23 @@ factors = st.one_of(st.builds(lambda x: f"{x}x", st.sampled_from(["0", "0.5", "1
 ratios = st.one_of(st.builds(lambda x: f"{x}%", st.sampled_from(["0", "2", "50", "99.5", "100", "150"])), numbers)
 points = st.builds(lambda x: f"{x}pp", st.sampled_from(["0", "1", "10", "50", "100", "200"]))
 texts = st.text(max_size=40)
+# Values inside each unit's valid range: specs built from these mostly compile, so the tools see many outputs.
+plausible = {
+    "duration": st.builds(lambda n, u: f"{n}{u}", st.integers(1, 90), st.sampled_from(["m", "h"])),
+    "factor": st.builds(lambda x: f"{x}x", st.sampled_from(["1.5", "2", "3", "4", "10"])),
+    "ratio": st.builds(lambda x: f"{x}%", st.sampled_from(["1", "5", "20", "50", "85", "99"])),
+    "points": st.builds(lambda x: f"{x}pp", st.sampled_from(["1", "5", "10", "30"])),
+    "number": st.one_of(st.integers(1, 500), st.floats(0.01, 1000)),
+    "integer": st.integers(0, 100),
+    "boolean": st.booleans(),
+    "string": texts,
+}
 
 
-def _value_for(prop: dict) -> st.SearchStrategy:
+def _value_for(prop: dict, valid: bool = False) -> st.SearchStrategy:
     kind = prop.get("$ref", "").rsplit("/", 1)[-1]
+    if valid:
+        return st.sampled_from(prop["enum"]) if "enum" in prop else plausible[kind or prop.get("type", "string")]
     if "enum" in prop:
         return st.one_of(st.sampled_from(prop["enum"]), texts)
     if kind:
@@ -60,26 +73,26 @@ def _value_for(prop: dict) -> st.SearchStrategy:
             "string": texts}.get(prop.get("type"), texts)
 
 
-def _signal_settings() -> st.SearchStrategy:
+def _signal_settings(valid: bool) -> st.SearchStrategy:
     per_signal = {}
     for name, signal in SIGNALS.items():
         props = {"enabled": {"type": "boolean"}, **signal.schema}
-        per_signal[name] = st.dictionaries(st.sampled_from(sorted(props)), st.nothing(), max_size=0).flatmap(
-            lambda _, props=props: st.fixed_dictionaries({}, optional={k: _value_for(p) for k, p in props.items()}))
+        per_signal[name] = st.fixed_dictionaries({}, optional={k: _value_for(p, valid) for k, p in props.items()})
     return st.fixed_dictionaries({}, optional=per_signal)
 
 
 @st.composite
-def specs(draw) -> dict[str, str]:
-    """A spec set: the corpus' valid service with settings drawn from the schema, its team and routing."""
+def specs(draw, valid: bool = False) -> dict[str, str]:
+    """A spec set: the corpus' valid service with settings drawn from the schema (from each unit's valid range
+    when `valid`, from anything it might be given otherwise), its team and routing."""
     service = yaml.safe_load(SERVICE)
-    service["spec"]["signals"] = draw(_signal_settings())
+    service["spec"]["signals"] = draw(_signal_settings(valid))
     if draw(st.booleans()):
         service["spec"]["signals"].setdefault("eval_regression", {})["suite"] = draw(texts)
     metrics = service["spec"]["metrics"]
     if draw(st.booleans()):
-        metrics["scrape_interval"] = draw(durations)
-    if draw(st.booleans()):
+        metrics["scrape_interval"] = draw(st.sampled_from(["5s", "15s", "30s", "1m"]) if valid else durations)
+    if not valid and draw(st.booleans()):
         metrics["rate_limit_error_types"] = draw(st.one_of(texts, st.sampled_from(["429", "a\\", "(?=x)", "a)|(b"])))
     provider = service["spec"]["providers"][0]
     provider["models"] = draw(st.lists(texts, min_size=1, max_size=2, unique=True))
@@ -135,13 +148,15 @@ def test_specs_from_the_schema_fail_cleanly_or_compile_to_parsable_rules(tmp_pat
 
 
 @settings(max_examples=TOOL_EXAMPLES)
-@given(specs())
+@given(st.one_of(specs(valid=True), specs()))
 def test_whatever_generate_accepts_promtool_and_amtool_accept(tmp_path_factory, files) -> None:
     root = tmp_path_factory.mktemp("tools")
     result = _compile(root, files)
     if isinstance(result, SpecError):
         _check_failure(result)
+        event("refused")
         return
+    event("accepted: checked by promtool and amtool")
     out = root / "out"
     write_tree(out, result.files)
     checked = promtool.check_rules(sorted(out.glob("rules/*.rules.yml")))
