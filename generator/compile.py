@@ -77,10 +77,11 @@ def active_signals(service: Service) -> list[str]:
 def compile_service(service: Service, team: Team | None = None) -> tuple[list[RuleFile], list[TestFile]]:
     """The rule and test files of one service; pages get a secondary tier when its team escalates in Prometheus."""
     source = service.location.file
-    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),))]
+    active = active_signals(service)
+    windows = tuple(w for name in active for w in SIGNALS[name].rate_windows(service, service.signals[name]))
+    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service, windows),))]
     tests = []
     by_path = {}
-    active = active_signals(service)
     outage_recorded = PROVIDER_DOWN in active
     for name in active:
         signal = SIGNALS[name]
