@@ -12,11 +12,11 @@ from . import alerting_pipeline, escalation, meta, outage, sli
 from .rules import Alert, Group, Recording, Scenario
 from .spec.errors import SpecError
 from .spec.loader import format_path
-from .signals import SIGNALS
+from .signals import SIGNALS, provider_down
 from .spec.model import Pipeline, Service, Specs, Team
 
 GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
-PROVIDER_DOWN = "provider_down"  # records the outages other signals are held back by (see outage.py)
+PROVIDER_DOWN = provider_down.NAME  # records the outages other signals are held back by (see outage.py)
 
 
 @dataclass(frozen=True)
