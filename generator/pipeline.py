@@ -1,6 +1,8 @@
 """The pipeline, top to bottom: load -> validate -> model -> compile -> render -> check runbooks. Writing: the CLI."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +42,27 @@ def warnings_for(service: Service) -> list[str]:
     return out
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """The build allocates a large, long-lived, acyclic graph and frees little: the cyclic collector would only
+    re-scan the growing heap (a fifth of the time at 100 services, and superlinear). Reference counting still frees
+    everything it can; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(paths: list[Path]) -> Result:
     """Compile the specs under `paths`; raises SpecError on bad input."""
+    with _no_cyclic_gc():
+        return _build(paths)
+
+
+def _build(paths: list[Path]) -> Result:
     specs = load_specs(paths)
     services = specs.services
     plan = compile_all(specs)
