@@ -183,7 +183,7 @@ def test_the_whole_chain(story: Story) -> None:
     am, prom = s.servers
 
     # 1. Cold start: healthy traffic from an empty TSDB. Only the heartbeat may arrive.
-    s.wait_for("the first heartbeat", lambda n: n.receiver == "heartbeat", 60)
+    s.wait_for("the first heartbeat", lambda n: n.receiver == "heartbeat", 120)
     s.sleep_until(COLD_START)
     noise = [n for n in s.sink.snapshot() if n.receiver not in QUIET_RECEIVERS]
     if noise:
