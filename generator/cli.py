@@ -15,19 +15,21 @@ from .pipeline import Result, build
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.schema import spec_schema
-from .targets.files import differences, unsafe_output, write_tree
+from .targets import TARGETS
+from .targets.files import OutputError, differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
 EXIT_STALE = 3
+STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
 
 
 def _paths(specs: tuple[str, ...]) -> list[Path]:
     return [Path(s) for s in specs] or [Path("specs")]
 
 
-def _run(specs: tuple[str, ...]) -> Result:
+def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
     try:
-        result = build(_paths(specs))
+        result = build(_paths(specs), targets)
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
@@ -44,17 +46,25 @@ def main() -> None:
 @main.command()
 @click.argument("specs", nargs=-1, type=click.Path(exists=True))
 @click.option("-o", "--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder to write; replaced as a whole, and only when every spec is valid.")
+              help="Folder to write, all at once and only when every spec is valid.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if the output folder is not up to date.")
-def generate(specs: tuple[str, ...], output: str, check: bool) -> None:
-    """Compile SPECS (files or folders; default: specs/) into the output folder."""
-    result = _run(specs)
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
+              help="Also package every service's rules for this target (repeatable); specs can ask per service "
+                   "with spec.deploy.targets. Plain rule files are always written.")
+def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[str, ...]) -> None:
+    """Compile SPECS (files or folders; default: specs/) into the output folder.
+
+    Only the files oncallgen generated (listed in OUTPUT/.oncallgen-manifest) are rewritten or removed;
+    other files in the folder are left alone.
+    """
+    result = _run(specs, tuple(sorted(set(targets))))
     out = Path(output)
     if check:
         stale = differences(out, result.files)
         if stale:
-            click.echo(f"error: {output}/ is out of date ({len(stale)} files, e.g. {stale[0]}); run `make generate`",
-                       err=True)
+            shown = stale[:STALE_LISTED] + ([f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else [])
+            click.echo(f"error: {output}/ is out of date: {len(stale)} generated files differ from what the specs "
+                       f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
         click.echo(f"{output}/ is up to date ({len(result.files)} files)")
         return
@@ -64,6 +74,9 @@ def generate(specs: tuple[str, ...], output: str, check: bool) -> None:
         sys.exit(EXIT_INVALID)
     try:
         write_tree(out, result.files)
+    except OutputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
     except OSError as exc:
         click.echo(f"error: cannot write {output}/: {exc}", err=True)
         sys.exit(EXIT_INVALID)

@@ -21,6 +21,7 @@ class RuleFile:
     path: str                 # relative to the output folder
     source: str               # the spec it came from (or "all specs")
     groups: tuple[Group, ...]
+    owner: str = GLOBAL       # the service whose rules these are (GLOBAL: rules of no service)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def active_signals(service: Service) -> list[str]:
 def compile_service(service: Service, team: Team | None = None) -> tuple[list[RuleFile], list[TestFile]]:
     """The rule and test files of one service; pages get a secondary tier when its team escalates in Prometheus."""
     source = service.location.file
-    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),))]
+    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),), service.name)]
     tests = []
     by_path = {}
     for name in active_signals(service):
@@ -79,7 +80,7 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
         if team is not None and team.escalation.tiers:
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         path = c.rules_path(service.name, name)
-        rules.append(RuleFile(path, source, out.groups))
+        rules.append(RuleFile(path, source, out.groups, service.name))
         by_path[path] = out.groups
         by_path[rules[0].path] = rules[0].groups
         if out.scenarios:

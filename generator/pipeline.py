@@ -12,6 +12,7 @@ from .signals import SIGNALS
 from .spec.build import load_specs
 from .spec.loader import format_path
 from .spec.model import Service
+from .targets.files import with_manifest
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,12 @@ def warnings_for(service: Service) -> list[str]:
     return out
 
 
-def build(paths: list[Path]) -> Result:
-    """Compile the specs under `paths`; raises SpecError on bad input."""
+def build(paths: list[Path], targets: tuple[str, ...] = ()) -> Result:
+    """Compile the specs under `paths`, for plain Prometheus and `targets`; raises SpecError on bad input."""
     specs = load_specs(paths)
     services = specs.services
     plan = compile_all(specs)
-    files = render(plan)
+    files = with_manifest(render(plan, targets))
     check_runbooks(plan, files)
     warnings = tuple(w for s in services for w in warnings_for(s))
     return Result(tuple(services), plan, files, warnings)

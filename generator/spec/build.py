@@ -15,7 +15,7 @@ from ..presets import PRESETS
 from ..promql import PromQLError, check_expression
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
-from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Escalation, Kubernetes, NoteStep, Price,
+from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Deploy, Escalation, Kubernetes, NoteStep, Price,
                     Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers, freeze)
 from .oncall_schema import INLINE_SECRETS
 from .schema import KINDS, kind_schema
@@ -84,7 +84,14 @@ def _build(doc: Document) -> Service:
         signals=freeze(spec["signals"]),
         runbooks=_runbooks(doc, rb, name, meta["team"]),
         positions=MappingProxyType(dict(doc.positions)),
+        deploy=_deploy(spec["deploy"], meta["team"]),
     )
+
+
+def _deploy(cfg: dict, team: str) -> Deploy:
+    """spec.deploy with its defaults: the team's namespace, Mimir's single-tenant ID."""
+    return Deploy(tuple(cfg["targets"]), cfg.get("namespace") or team, MappingProxyType(dict(sorted(cfg["labels"].items()))),
+                  cfg.get("tenant") or "anonymous", cfg.get("partial_response_strategy"))
 
 
 def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:

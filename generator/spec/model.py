@@ -89,6 +89,17 @@ class Runbooks:
 
 
 @dataclass(frozen=True)
+class Deploy:
+    """spec.deploy: the targets besides plain rule files, and their settings."""
+
+    targets: tuple[str, ...]
+    namespace: str                 # Kubernetes namespace (operator)
+    labels: Mapping[str, str]      # labels of the Kubernetes objects (operator)
+    tenant: str                    # Mimir tenant
+    partial_response_strategy: str | None   # Thanos Ruler
+
+
+@dataclass(frozen=True)
 class Service:
     """One AI service, as every signal sees it."""
 
@@ -104,6 +115,7 @@ class Service:
     runbooks: Runbooks
     # Positions of fields, so signal checks can point at the line they complain about.
     positions: Mapping[tuple, tuple[int, int]]
+    deploy: Deploy = Deploy((), "", MappingProxyType({}), "anonymous", None)
 
     def provider(self, role: str) -> Provider | None:
         return next((p for p in self.providers if p.role == role), None)
