@@ -143,13 +143,18 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> None:
         staging.chmod(out_dir.stat().st_mode & 0o7777 if out_dir.is_dir() else 0o755)
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, old / "tree")
             try:
-                os.replace(staging, out_dir)
-            except OSError:
-                os.replace(old / "tree", out_dir)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
+                os.replace(out_dir, old / "tree")
+                try:
+                    os.replace(staging, out_dir)
+                except BaseException:
+                    os.replace(old / "tree", out_dir)
+                    raise
+            finally:
+                # Swapped (the old tree goes) or put back (an empty folder goes); if even putting it back failed,
+                # the old tree stays where it is rather than be deleted.
+                if out_dir.exists() or not (old / "tree").exists():
+                    shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, out_dir)
     finally:
