@@ -40,9 +40,10 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
 
-# Regenerate the golden files and the README spec reference after an intended change; review the diff.
+# Regenerate the golden files (output trees, diff reports), the README spec reference and oncallgen.schema.json
+# after an intended change; review the diff.
 golden: $(STAMP)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py tests/test_diff.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,7 +1,7 @@
 """The command line: the only place that prints or exits.
 
 Exit status: 0 success, 1 invalid spec (one line naming file:line:col and the field), 2 usage error,
-3 `generate --check` found the output folder out of date.
+3 `generate --check` found the output folder out of date, 4 `diff` found a change in alerting behaviour.
 """
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from pathlib import Path
 
 import click
 
+from .diff import diff_files
+from .diff.report import FORMATS
+from .diff.sources import SourceError, folder_files, git_files
+from .diff.state import StateError
 from .pipeline import Result, build
 from .spec.errors import SpecError
 from .spec import reference
@@ -19,7 +23,9 @@ from .targets import TARGETS
 from .targets.files import OutputError, differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
+EXIT_USAGE = 2
 EXIT_STALE = 3
+EXIT_CHANGED = 4
 STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
 
 
@@ -100,3 +106,36 @@ def schema(markdown: bool) -> None:
         click.echo(reference.markdown(), nl=False)
         return
     click.echo(json.dumps(spec_schema(), indent=2, sort_keys=False))
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(exists=True))
+@click.option("-o", "--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="The output folder whose committed state is the base.")
+@click.option("--base", "base_ref", default="HEAD", show_default=True, metavar="REF",
+              help="Git ref of the base: the output folder as committed there (e.g. origin/main in a pull request).")
+@click.option("--base-dir", type=click.Path(file_okay=False, exists=True),
+              help="Compare with this output folder on disk instead of a git ref.")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
+              help="markdown: for a pull-request comment.")
+def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str) -> None:
+    """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks.
+
+    Compares the output folder at the base (default: as committed at HEAD) with a fresh compile of SPECS
+    (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
+    """
+    result = _run(specs)
+    try:
+        before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
+    except SourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        changes = diff_files(before, result.files)
+    except StateError as exc:
+        where = f"{base_dir}/" if base_dir else f"{output}/ at {base_ref}: "
+        click.echo(f"error: {where}{exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(FORMATS[fmt](changes), nl=False)
+    if changes.behaviour_changed:
+        sys.exit(EXIT_CHANGED)
