@@ -294,13 +294,13 @@ def _generate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, 
 
 @pytest.mark.parametrize("edit, args, message", [
     (("support-assistant.yaml", "  runbooks:\n", "  deploy: {targets: [operator]}\n  runbooks:\n"), (),
-     "error: specs/oncall/ml-platform.yaml:5:3: spec.business_hours.location: the operator's AlertmanagerConfig "
+     "error: specs/oncall/ml-platform.yaml:38:5: spec.business_hours.location: the operator's AlertmanagerConfig "
      "(v1alpha1) has no time-zone location, so \"Europe/Berlin\" cannot be kept: give business hours in UTC for a "
      "team on the operator target"),
     (("support-assistant.yaml", "", ""), ("--target", "operator"),  # every service, for this run
-     "error: specs/oncall/ml-platform.yaml:5:3: spec.business_hours.location"),
+     "error: specs/oncall/ml-platform.yaml:38:5: spec.business_hours.location"),
     (("oncall/search.yaml", "/etc/alertmanager/secrets/search-opsgenie", "/run/secrets/opsgenie"), (),
-     "error: specs/oncall/search.yaml:5:3: spec.receivers.opsgenie.opsgenie.api_key_file: the operator target needs "
+     "error: specs/oncall/search.yaml:10:18: spec.receivers.opsgenie.opsgenie.api_key_file: the operator target needs "
      "secrets as Kubernetes secret keys: expected a path like \"/etc/alertmanager/secrets/<secret>/<key>\" or "
      "\"/etc/alertmanager/secrets/<secret>\", got \"/run/secrets/opsgenie\""),
 ])

@@ -189,6 +189,7 @@ def _build_team(doc: Document) -> Team:
         business_hours=BusinessHours(bh["location"], tuple(bh["weekdays"]), bh["start"], bh["end"]) if bh else None,
         page_timers=_timers(spec["page_timers"]), ticket_timers=_timers(spec["ticket_timers"]),
         info_timers=_timers(spec["info_timers"]), remediation_timers=_timers(spec["remediation_timers"]),
+        positions=MappingProxyType(dict(doc.positions)),
     )
     names = {r.name for r in team.receivers}
     roles = [("primary", team.primary), ("secondary", team.secondary), ("ticket", team.ticket),

@@ -1,7 +1,7 @@
 """The frozen model the compiler reads: services, providers, SLOs, prices and signal settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -196,6 +196,16 @@ class Team:
     ticket_timers: Timers
     info_timers: Timers
     remediation_timers: Timers
+    # Positions of fields, so checks made later (a target's) can point at the line they complain about.
+    positions: Mapping[tuple, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def locate(self, path: tuple) -> Location:
+        """The location of `path` in the team's spec, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path and path not in self.positions:
+            path = path[:-1]
+        line, col = self.positions.get(path, (self.location.line, self.location.column))
+        return Location(self.location.file, line, col)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,8 @@ def secret_ref(team: Team, path: str, field: str, receiver: str, kind: str) -> d
     name, key = (rest[0], rest[1]) if len(rest) == 2 else (rest[0], field.removesuffix("_file")) if len(rest) == 1 \
         else ("", "")
     if not (_SECRET_NAME.fullmatch(name) and len(name) <= 253 and _SECRET_KEY.fullmatch(key)):
-        raise SpecError(team.location, f"spec.receivers.{receiver}.{kind}.{field}",
+        where = ("spec", "receivers", receiver, kind, field)
+        raise SpecError(team.locate(where), ".".join(where),
                         f'the operator target needs secrets as Kubernetes secret keys: expected a path like '
                         f'"{SECRETS_DIR}<secret>/<key>" or "{SECRETS_DIR}<secret>", got "{path}"')
     return {"name": name, "key": key}
@@ -141,7 +142,7 @@ def _time_intervals(team: Team) -> list[dict]:
     if hours is None:
         return []
     if hours.location not in ("UTC", "Etc/UTC"):
-        raise SpecError(team.location, "spec.business_hours.location",
+        raise SpecError(team.locate(("spec", "business_hours", "location")), "spec.business_hours.location",
                         f'the operator\'s AlertmanagerConfig (v1alpha1) has no time-zone location, so "{hours.location}" '
                         "cannot be kept: give business hours in UTC for a team on the operator target")
     return [{"name": business_hours_name(team).removeprefix(f"{team.name}/"), "timeIntervals": [{
