@@ -5,8 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SPECS  ?= specs
 OUTPUT ?= output
+# Extra targets for every service, e.g. TARGETS="operator mimir" (specs ask per service with spec.deploy.targets).
+TARGETS ?=
+# What `make diff` compares with, e.g. BASE=origin/main.
+BASE   ?= HEAD
+TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
 
-.PHONY: all generate test check bench golden tools clean
+.PHONY: all generate test check diff bench golden tools clean
 
 all: generate
 
@@ -28,14 +33,18 @@ tools:
 	fi
 
 generate: $(STAMP)
-	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT)
+	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) $(TARGET_FLAGS)
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest -q
 
 # The staleness gate: fails when output/ is not what the specs compile to.
 check: $(STAMP)
-	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) --check
+	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) $(TARGET_FLAGS) --check
+
+# What the specs change in alerting against $(OUTPUT)/ as committed at $(BASE); exits 4 when behaviour changes.
+diff: $(STAMP)
+	$(BIN)/oncallgen diff $(SPECS) -o $(OUTPUT) --base $(BASE)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
