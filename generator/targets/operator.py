@@ -67,9 +67,13 @@ def _camel(key: str) -> str:
 def secret_ref(team: Team, path: str, field: str, receiver: str, kind: str) -> dict:
     """The Kubernetes secret key behind a secret file, as the operator mounts it: /etc/alertmanager/secrets/
     <secret>/<key>, or /etc/alertmanager/secrets/<secret> (key: the field's name without `_file`)."""
-    rest = path[len(SECRETS_DIR):].split("/") if path.startswith(SECRETS_DIR) else []
-    name, key = (rest[0], rest[1]) if len(rest) == 2 else (rest[0], field.removesuffix("_file")) if len(rest) == 1 \
-        else ("", "")
+    parts = path.removeprefix(SECRETS_DIR).split("/") if path.startswith(SECRETS_DIR) else []
+    if len(parts) == 2:
+        name, key = parts
+    elif len(parts) == 1:
+        name, key = parts[0], field.removesuffix("_file")
+    else:
+        name = key = ""
     if not (_SECRET_NAME.fullmatch(name) and len(name) <= 253 and _SECRET_KEY.fullmatch(key)):
         where = ("spec", "receivers", receiver, kind, field)
         raise SpecError(team.locate(where), ".".join(where),
