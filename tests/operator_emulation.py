@@ -4,8 +4,10 @@ Written from the operator's documentation, independently of generator/targets/op
 the result to the real amtool. The operator
 - names every receiver and time interval `<namespace>/<object name>/<name>`;
 - adds a `namespace="<namespace>"` matcher to the object's top route (the default OnNamespace matcher strategy)
-  and forces `continue: true` on it;
+  and forces `continue: true` on it, and puts these routes in front of the base configuration's routes;
 - adds the same namespace matcher to both sides of every inhibition;
+- takes the object named by the Alertmanager's `spec.alertmanagerConfiguration` as the base, without namespace
+  matchers (its route is the root);
 - puts secret values where the secret references are. Here the value is a `*_file` path instead (the path where
   the operator mounts an Alertmanager's secrets), so no secret value is ever needed to check the configuration.
 """
@@ -58,16 +60,18 @@ def _route(route: dict, prefix: str) -> dict:
     return out
 
 
-def merged(amc: dict) -> dict:
-    """The parts of the Alertmanager configuration an AlertmanagerConfig turns into: a first-level route,
-    receivers, time intervals and inhibit rules."""
+def merged(amc: dict, scoped: bool = True) -> dict:
+    """The parts of the Alertmanager configuration an AlertmanagerConfig turns into: a route, receivers, time
+    intervals and inhibit rules. `scoped`: a team's object (namespace matcher, `continue: true`); not scoped: the
+    one named by the Alertmanager's `spec.alertmanagerConfiguration`, whose route is the root."""
     ns, name = amc["metadata"]["namespace"], amc["metadata"]["name"]
     prefix = f"{ns}/{name}/"
-    scope = f'namespace="{ns}"'
+    scope = [f'namespace="{ns}"'] if scoped else []
     spec = amc["spec"]
     top = _route(spec["route"], prefix)
-    top["matchers"] = [scope, *top.get("matchers", [])]
-    top["continue"] = True
+    if scoped:
+        top["matchers"] = [*scope, *top.get("matchers", [])]
+        top["continue"] = True
     receivers = []
     for receiver in spec["receivers"]:
         plain: dict = {"name": prefix + receiver["name"]}
@@ -79,21 +83,25 @@ def merged(amc: dict) -> dict:
         {**({"weekdays": ti["weekdays"]} if "weekdays" in ti else {}),
          **({"times": [{"start_time": t2["startTime"], "end_time": t2["endTime"]} for t2 in ti["times"]]}
             if "times" in ti else {})} for ti in t["timeIntervals"]]} for t in spec.get("muteTimeIntervals", [])]
-    inhibit = [{"source_matchers": [scope, *map(matcher_text, r["sourceMatch"])],
-                "target_matchers": [scope, *map(matcher_text, r["targetMatch"])],
+    inhibit = [{"source_matchers": [*scope, *map(matcher_text, r["sourceMatch"])],
+                "target_matchers": [*scope, *map(matcher_text, r["targetMatch"])],
                 "equal": r["equal"]} for r in spec.get("inhibitRules", [])]
     return {"route": top, "receivers": receivers, "time_intervals": intervals, "inhibit_rules": inhibit}
 
 
-def configuration(amcs: list[dict]) -> dict:
-    """A whole Alertmanager configuration: a root that catches the rest, and every AlertmanagerConfig merged in."""
-    parts = [merged(a) for a in amcs]
+def configuration(root: dict, teams: list[dict]) -> dict:
+    """The whole Alertmanager configuration: the root object as the base, every team's object merged in front of
+    its routes (the operator prepends them: with `continue: true` alerts fall through to the base's routes)."""
+    base = merged(root, scoped=False)
+    parts = [merged(a) for a in sorted(teams, key=lambda a: (a["metadata"]["namespace"], a["metadata"]["name"]))]
+    route = dict(base["route"])
+    route["routes"] = [p["route"] for p in parts] + route.get("routes", [])
     config: dict = {
-        "route": {"receiver": "unrouted", "group_by": ["alertname"], "routes": [p["route"] for p in parts]},
-        "receivers": [{"name": "unrouted"}] + [r for p in parts for r in p["receivers"]],
-        "inhibit_rules": [r for p in parts for r in p["inhibit_rules"]],
+        "route": route,
+        "receivers": base["receivers"] + [r for p in parts for r in p["receivers"]],
+        "inhibit_rules": base["inhibit_rules"] + [r for p in parts for r in p["inhibit_rules"]],
     }
-    intervals = [t for p in parts for t in p["time_intervals"]]
+    intervals = base["time_intervals"] + [t for p in parts for t in p["time_intervals"]]
     if intervals:
         config["time_intervals"] = intervals
     return config

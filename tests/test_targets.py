@@ -79,6 +79,7 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
     written = sorted(p.relative_to(out_dir).as_posix() for d in ("kubernetes", "mimir") for p in (out_dir / d).rglob("*")
                      if p.is_file())
     assert written == [
+        "kubernetes/monitoring/oncallgen-root.alertmanagerconfig.yaml",
         "kubernetes/monitoring/oncallgen.prometheusrule.yaml",
         "kubernetes/search-prod/search-answers.prometheusrule.yaml",
         "kubernetes/search-prod/search.alertmanagerconfig.yaml",
@@ -99,6 +100,7 @@ def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
     configs = sorted(p.relative_to(everywhere).as_posix() for p in everywhere.glob("kubernetes/*/*.alertmanagerconfig.yaml"))
     assert configs == ["kubernetes/legal-ai/legal-ai.alertmanagerconfig.yaml",
                        "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml",
+                       "kubernetes/monitoring/oncallgen-root.alertmanagerconfig.yaml",
                        "kubernetes/search-prod/search.alertmanagerconfig.yaml"]
 
 
@@ -153,8 +155,16 @@ def test_the_schema_refuses_what_the_operator_would(out_dir: Path) -> None:
 
 # ---- prometheus-operator: AlertmanagerConfig ----------------------------------------------------------------
 
+ROOT_CONFIG = "kubernetes/monitoring/oncallgen-root.alertmanagerconfig.yaml"
+
+
 def _configs(tree: Path) -> list[dict]:
+    """Every AlertmanagerConfig: the teams' and the root."""
     return [_load(p) for p in sorted(tree.glob("kubernetes/*/*.alertmanagerconfig.yaml"))]
+
+
+def _team_configs(tree: Path) -> list[dict]:
+    return [d for d in _configs(tree) if d["metadata"]["name"] != "oncallgen-root"]
 
 
 def test_alertmanagerconfigs_match_the_schema(tree: Path) -> None:
@@ -188,12 +198,25 @@ def test_business_hours_become_a_time_interval_the_ticket_route_uses(everywhere:
     assert [r.get("activeTimeIntervals") for r in tickets] == [["business-hours"]]
 
 
+def test_the_root_config_holds_the_root_route_and_its_receivers_only(out_dir: Path) -> None:
+    # specs/oncall/routing.yaml: fallback sre-catchall, heartbeat deadmans-switch.
+    doc = _load(out_dir / ROOT_CONFIG)
+    route = doc["spec"]["route"]
+    assert route["receiver"] == "sre-catchall"
+    assert "matchers" not in route and "continue" not in route, "the operator refuses both on the root route"
+    assert [(r["receiver"], r["matchers"]) for r in route["routes"]] == [
+        ("deadmans-switch", [{"name": "alertname", "value": "AIWatchdog", "matchType": "="}])]
+    assert sorted(r["name"] for r in doc["spec"]["receivers"]) == ["deadmans-switch", "sre-catchall"]
+    assert doc["spec"]["receivers"][1]["slackConfigs"][0]["apiURL"] == {"name": "slack-sre-webhook", "key": "api_url"}
+    assert doc["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "oncallgen"}
+
+
 @pytest.fixture(scope="session")
 def merged_config(everywhere: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every team's AlertmanagerConfig as the plain configuration the operator would make of them."""
+    """The root and every team's AlertmanagerConfig, as the plain configuration the operator would make of them."""
     path = tmp_path_factory.mktemp("operator") / "alertmanager.yml"
-    path.write_text(yaml.safe_dump(operator_emulation.configuration(_configs(everywhere)), sort_keys=False),
-                    encoding="utf-8")
+    config = operator_emulation.configuration(_load(everywhere / ROOT_CONFIG), _team_configs(everywhere))
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -203,31 +226,38 @@ def test_amtool_accepts_the_equivalent_plain_configuration(merged_config: Path) 
     assert "SUCCESS" in run.output
 
 
-def test_every_alert_and_tier_reaches_the_same_receivers_through_the_alertmanagerconfig(
-        everywhere: Path, merged_config: Path) -> None:
-    """The plain configuration's routing cases, with the namespace label the operator matches on: each alert
-    reaches the receivers the plain configuration sends it to, renamed as the operator names them."""
-    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _configs(everywhere)}
+def test_every_routing_case_reaches_the_same_receivers_through_the_operator(everywhere: Path,
+                                                                            merged_config: Path) -> None:
+    """Every routing case of the plain configuration (each alert and tier, the Watchdog, an alert of no known team,
+    one without severity), with the namespace label the operator matches on: each reaches exactly the receivers the
+    plain configuration sends it to, renamed as the operator names them, once."""
+    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
+    root_name = "platform"  # specs/oncall/routing.yaml
     cases = _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
-    cases = [c for c in cases if c["labels"].get("team") in namespaces and "service" in c["labels"]]
     assert len(cases) > 50 and any(c["labels"].get("escalation") == "secondary" for c in cases)
+    assert any(c["receivers"][0].startswith(f"{root_name}/") for c in cases)
+
+    def operator_name(receiver: str) -> str:
+        owner, name = receiver.split("/", 1)
+        return f"monitoring/oncallgen-root/{name}" if owner == root_name else f"{namespaces[owner]}/{owner}/{name}"
 
     def route(case: dict) -> tuple[dict, amtool.Run]:
-        ns = namespaces[case["labels"]["team"]]
-        expected = [f"{ns}/{r}" for r in case["receivers"]]  # team/receiver -> namespace/team/receiver
-        return case, amtool.route(merged_config, {**case["labels"], "namespace": ns}, expected)
+        labels = dict(case["labels"])
+        if labels.get("team") in namespaces:
+            labels["namespace"] = namespaces[labels["team"]]
+        return case, amtool.route(merged_config, labels, [operator_name(r) for r in case["receivers"]])
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         failed = [(c["name"], run.output) for c, run in pool.map(route, cases) if not run.ok]
     assert not failed, failed[:3]
 
 
-def test_without_the_namespace_label_an_alert_reaches_no_team(everywhere: Path, merged_config: Path) -> None:
-    """The route check can fail: the operator's namespace matcher is real, so a page without it is unrouted."""
+def test_without_the_namespace_label_a_page_falls_to_the_root(everywhere: Path, merged_config: Path) -> None:
+    """The route check can fail: the operator's namespace matcher is real, so a page without it is not the team's."""
     case = next(c for c in _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
                 if c["labels"].get("severity") == "critical" and "service" in c["labels"])
     assert not amtool.route(merged_config, case["labels"], [f"ml-platform/{case['receivers'][0]}"]).ok
-    assert amtool.route(merged_config, case["labels"], ["unrouted"]).ok
+    assert amtool.route(merged_config, case["labels"], ["monitoring/oncallgen-root/sre-catchall"]).ok
 
 
 # ---- Mimir ----------------------------------------------------------------------------------------------------

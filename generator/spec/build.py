@@ -254,7 +254,7 @@ def _build_routing(doc: Document) -> Routing:
     data = normalize(doc.data, schema, schema)
     spec = data["spec"]
     routing = Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
-                      spec["fallback"], spec["heartbeat"], spec["resolve_timeout"])
+                      spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], MappingProxyType(dict(doc.positions)))
     names = {r.name for r in routing.receivers}
     for role in ("fallback", "heartbeat"):
         if spec[role] not in names:

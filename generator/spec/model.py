@@ -18,6 +18,14 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def _locate(positions: Mapping[tuple, tuple[int, int]], document: Location, path: tuple) -> Location:
+    path = tuple(path)
+    while path and path not in positions:
+        path = path[:-1]
+    line, col = positions.get(path, (document.line, document.column))
+    return Location(document.file, line, col)
+
+
 @dataclass(frozen=True)
 class Provider:
     name: str
@@ -201,11 +209,7 @@ class Team:
 
     def locate(self, path: tuple) -> Location:
         """The location of `path` in the team's spec, or of its nearest ancestor that has one."""
-        path = tuple(path)
-        while path and path not in self.positions:
-            path = path[:-1]
-        line, col = self.positions.get(path, (self.location.line, self.location.column))
-        return Location(self.location.file, line, col)
+        return _locate(self.positions, self.location, path)
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,11 @@ class Routing:
     fallback: str
     heartbeat: str
     resolve_timeout: float
+    positions: Mapping[tuple, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def locate(self, path: tuple) -> Location:
+        """The location of `path` in the routing spec, or of its nearest ancestor that has one."""
+        return _locate(self.positions, self.location, path)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from .. import conventions as c
-from ..alertmanager.config import business_hours_name, inhibit_rules, team_route
+from ..alertmanager.config import build as alertmanager_config_of, business_hours_name, inhibit_rules, team_route
 from ..alertmanager.receivers import render as render_receiver
 from ..compile import GLOBAL, Plan
 from ..spec.errors import SpecError
-from ..spec.model import Service, Specs, Team
+from ..spec.model import Routing, Service, Specs, Team
 from ..yamltext import dump, header
 from .prometheus import group_dict
 
@@ -25,6 +25,7 @@ FOLDER = "kubernetes"
 RULE_API = "monitoring.coreos.com/v1"
 CONFIG_API = "monitoring.coreos.com/v1alpha1"
 GLOBAL_NAMESPACE = "monitoring"  # the Watchdog and on-call health belong to no team: kube-prometheus' namespace
+ROOT_CONFIG = f"{c.GENERATOR}-root"  # the AlertmanagerConfig holding the root of the routing tree
 MANAGED_BY = ("app.kubernetes.io/managed-by", c.GENERATOR)
 
 # Where the operator mounts an Alertmanager's secrets: /etc/alertmanager/secrets/<secret>/<key>.
@@ -64,7 +65,7 @@ def _camel(key: str) -> str:
     return head + "".join(w.capitalize() for w in rest)
 
 
-def secret_ref(team: Team, path: str, field: str, receiver: str, kind: str) -> dict:
+def secret_ref(owner: Team | Routing, path: str, field: str, receiver: str, kind: str) -> dict:
     """The Kubernetes secret key behind a secret file, as the operator mounts it: /etc/alertmanager/secrets/
     <secret>/<key>, or /etc/alertmanager/secrets/<secret> (key: the field's name without `_file`)."""
     parts = path.removeprefix(SECRETS_DIR).split("/") if path.startswith(SECRETS_DIR) else []
@@ -76,17 +77,17 @@ def secret_ref(team: Team, path: str, field: str, receiver: str, kind: str) -> d
         name = key = ""
     if not (_SECRET_NAME.fullmatch(name) and len(name) <= 253 and _SECRET_KEY.fullmatch(key)):
         where = ("spec", "receivers", receiver, kind, field)
-        raise SpecError(team.locate(where), ".".join(where),
+        raise SpecError(owner.locate(where), ".".join(where),
                         f'the operator target needs secrets as Kubernetes secret keys: expected a path like '
                         f'"{SECRETS_DIR}<secret>/<key>" or "{SECRETS_DIR}<secret>", got "{path}"')
     return {"name": name, "key": key}
 
 
-def _integration(team: Team, receiver: str, kind: str, config: dict) -> dict:
+def _integration(owner: Team | Routing, receiver: str, kind: str, config: dict) -> dict:
     out: dict = {}
     for key, value in config.items():
         if key in SECRET_FIELDS:
-            out[SECRET_FIELDS[key]] = secret_ref(team, value, key, receiver, kind)
+            out[SECRET_FIELDS[key]] = secret_ref(owner, value, key, receiver, kind)
         elif key == "links":  # PagerDuty links: the operator calls them pagerDutyLinkConfigs, their text `alt`
             out["pagerDutyLinkConfigs"] = [{"href": link["href"], "alt": link["text"]} for link in value]
         else:
@@ -94,31 +95,37 @@ def _integration(team: Team, receiver: str, kind: str, config: dict) -> dict:
     return out
 
 
-def receiver(team: Team, plain: dict) -> dict:
-    """A receiver of the team in the operator's shape; the operator prefixes its name with namespace and object."""
-    name = plain["name"].removeprefix(f"{team.name}/")
-    kinds = {"pagerduty_configs": "pagerduty", "slack_configs": "slack", "webhook_configs": "webhook",
-             "email_configs": "email", "opsgenie_configs": "opsgenie"}
+_KINDS = {"pagerduty_configs": "pagerduty", "slack_configs": "slack", "webhook_configs": "webhook",
+          "email_configs": "email", "opsgenie_configs": "opsgenie"}
+
+
+def _local(owner: Team | Routing, name: str) -> str:
+    """A receiver or interval name without its owner's prefix: the operator prefixes namespace and object instead."""
+    return name.removeprefix(f"{owner.name}/")
+
+
+def receiver(owner: Team | Routing, plain: dict) -> dict:
+    """A receiver of a team (or of the routing root) in the operator's shape."""
+    name = _local(owner, plain["name"])
     out: dict = {"name": name}
     for key, configs in plain.items():
         if key != "name":
-            out[_camel(key)] = [_integration(team, name, kinds.get(key, key), cfg) for cfg in configs]
+            out[_camel(key)] = [_integration(owner, name, _KINDS.get(key, key), cfg) for cfg in configs]
     return out
 
 
-def route(team: Team, plain: dict) -> dict:
-    """A route of the team's subtree in the operator's shape (names without the team prefix the operator adds)."""
-    local = lambda name: name.removeprefix(f"{team.name}/")  # noqa: E731
-    out: dict = {"receiver": local(plain["receiver"])}
+def route(owner: Team | Routing, plain: dict) -> dict:
+    """A route of a team's subtree (or of the root) in the operator's shape."""
+    out: dict = {"receiver": _local(owner, plain["receiver"])}
     for key, value in plain.items():
         if key == "receiver":
             continue
         if key == "matchers":
             out["matchers"] = [matcher(m) for m in value]
         elif key == "active_time_intervals":
-            out["activeTimeIntervals"] = [local(n) for n in value]
+            out["activeTimeIntervals"] = [_local(owner, n) for n in value]
         elif key == "routes":
-            out["routes"] = [route(team, r) for r in value]
+            out["routes"] = [route(owner, r) for r in value]
         else:
             out[_camel(key)] = value
     return out
@@ -165,6 +172,19 @@ def alertmanager_config(specs: Specs, team: Team, namespace: str, labels: dict[s
             "spec": spec}
 
 
+def root_config(specs: Specs) -> dict:
+    """The AlertmanagerConfig the operator's Alertmanager takes as its whole base (`spec.alertmanagerConfiguration.
+    name`): the root route with the fallback receiver and the heartbeat route, and the root's receivers. The teams'
+    AlertmanagerConfigs are merged in front of its routes, so every team alert is delivered once, by its team's."""
+    root = specs.routing
+    plain = alertmanager_config_of(specs)["route"]
+    own = [r for r in plain.get("routes", []) if r["receiver"].startswith(f"{root.name}/")]  # the heartbeat
+    return {"apiVersion": CONFIG_API, "kind": "AlertmanagerConfig",
+            "metadata": _metadata(ROOT_CONFIG, GLOBAL_NAMESPACE, {}),
+            "spec": {"route": route(root, {**plain, "routes": own}),
+                     "receivers": [receiver(root, render_receiver(root.name, r)) for r in root.receivers]}}
+
+
 def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, str]]]:
     """Namespace and labels per team: its services on this target must agree, since one AlertmanagerConfig
     serves them all (and with the operator's default matcher strategy only alerts of its namespace reach it)."""
@@ -197,6 +217,9 @@ def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
         "all specs", "prometheus-operator PrometheusRule",
         prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, dict(shared), global_groups))
     if plan.specs.routing is not None:
+        out[f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml"] = _document(
+            plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
+            root_config(plan.specs))
         for team_name, (namespace, labels) in sorted(placement.items()):
             team = plan.specs.teams[team_name]
             out[f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml"] = _document(
