@@ -260,6 +260,37 @@ def test_without_the_namespace_label_a_page_falls_to_the_root(everywhere: Path, 
     assert amtool.route(merged_config, case["labels"], ["monitoring/oncallgen-root/sre-catchall"]).ok
 
 
+def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere: Path, merged_config: Path) -> None:
+    """amtool's route test ignores inhibitions: evaluate them (tests/test_alertmanager.py's evaluator) for every
+    pair of alerts of a team, with the providers a ProviderDown names, under both configurations."""
+    from tests.test_alertmanager import muted
+
+    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
+    plain = _load(everywhere / "alertmanager" / "alertmanager.yml")["inhibit_rules"]
+    merged = _load(merged_config)["inhibit_rules"]
+    providers = {"support-assistant": ["anthropic", "openai"], "search-answers": ["gemini", "bedrock"],
+                 "contract-review": ["openai", "anthropic"]}
+    alerts = []
+    for case in _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]:
+        labels = case["labels"]
+        if "service" not in labels:
+            continue
+        for provider in providers[labels["service"]] if labels["alertname"] == "AIProviderDown" else [None]:
+            alerts.append({**labels, **({"provider": provider} if provider else {})})
+    pairs = differ = mutes = 0
+    for source in alerts:
+        for target in alerts:
+            if source["team"] != target["team"] or source is target:
+                continue
+            ns = {"namespace": namespaces[source["team"]]}
+            before, after = muted(plain, source, target), muted(merged, {**source, **ns}, {**target, **ns})
+            pairs += 1
+            mutes += before
+            differ += before != after
+    assert pairs > 1000 and mutes > 20, (pairs, mutes)
+    assert differ == 0
+
+
 # ---- Mimir ----------------------------------------------------------------------------------------------------
 
 def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tmp_path: Path) -> None:
