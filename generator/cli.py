@@ -56,7 +56,8 @@ def main() -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if the output folder is not up to date.")
 @click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
               help="Also package every service's rules for this target (repeatable); specs can ask per service "
-                   "with spec.deploy.targets. Plain rule files are always written.")
+                   "with spec.deploy.targets. Plain rule files are always written. "
+                   + "; ".join(f"{name}: {t.DESCRIPTION}" for name, t in TARGETS.items() if name != "prometheus"))
 def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[str, ...]) -> None:
     """Compile SPECS (files or folders; default: specs/) into the output folder.
 
