@@ -11,7 +11,7 @@ TARGETS ?=
 BASE   ?= HEAD
 TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
 
-.PHONY: all generate test check diff bench golden tools clean
+.PHONY: all generate test check diff e2e bench golden tools clean
 
 all: generate
 
@@ -21,15 +21,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool and amtool from Debian's prometheus and prometheus-alertmanager packages.
+# prometheus, promtool, prometheus-alertmanager and amtool from Debian's prometheus and prometheus-alertmanager packages.
 tools:
-	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1; then exit 0; fi; \
+	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 && \
+	    command -v prometheus >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing promtool and amtool (Debian packages prometheus, prometheus-alertmanager)"; \
+	  echo "installing prometheus, promtool, alertmanager and amtool (Debian packages prometheus, prometheus-alertmanager)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    prometheus prometheus-alertmanager >/dev/null; \
 	else \
-	  echo "promtool/amtool not found: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
+	  echo "prometheus/promtool/alertmanager/amtool not found: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
 	fi
 
 generate: $(STAMP)
@@ -46,13 +47,18 @@ check: $(STAMP)
 diff: $(STAMP)
 	$(BIN)/oncallgen diff $(SPECS) -o $(OUTPUT) --base $(BASE)
 
+# The whole chain in real Prometheus and Alertmanager (Debian's), on loopback: about 8 minutes, bounded at 10.
+e2e: $(STAMP) tools
+	$(BIN)/python -m pytest -q -s -m e2e tests/e2e
+
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
 
 # Regenerate the golden files (output trees, diff reports), the README spec reference and oncallgen.schema.json
 # after an intended change; review the diff.
 golden: $(STAMP)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py tests/test_diff.py
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py tests/test_diff.py \
+	  tests/test_schema_file.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

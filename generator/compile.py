@@ -4,16 +4,17 @@ Pure: no I/O. The renderer turns the plan into file contents; the writer puts th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from . import conventions as c
-from . import escalation, meta, sli
+from . import alerting_pipeline, escalation, meta, outage, sli
 from .rules import Alert, Group, Scenario
 from .signals import SIGNALS
-from .spec.model import Service, Specs, Team
+from .spec.model import Pipeline, Service, Specs, Team
 
 GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
+PROVIDER_DOWN = "provider_down"  # records the outages other signals are held back by (see outage.py)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,11 @@ class Plan:
     @cached_property
     def test_file_of(self) -> dict[str, str]:
         """The unit-test file of each signal rule file (the last rule file a test loads is its own)."""
-        return {t.rule_files[-1]: t.path for t in self.test_files if t.rule_files}
+        out: dict[str, str] = {}
+        for t in self.test_files:
+            if t.rule_files:
+                out.setdefault(t.rule_files[-1], t.path)
+        return out
 
 
 def active_signals(service: Service) -> list[str]:
@@ -74,9 +79,14 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
     rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),), service.name)]
     tests = []
     by_path = {}
-    for name in active_signals(service):
+    active = active_signals(service)
+    outage_recorded = PROVIDER_DOWN in active
+    for name in active:
         signal = SIGNALS[name]
         out = signal.build(service, service.signals[name])
+        if signal.explained_by_outage and outage_recorded:
+            requires = out.requires if PROVIDER_DOWN in out.requires else (PROVIDER_DOWN,) + out.requires
+            out = replace(outage.hold_back(service, out), requires=requires)
         if team is not None and team.escalation.tiers:
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         path = c.rules_path(service.name, name)
@@ -87,21 +97,28 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
             needed = ([c.rules_path(service.name, sli.GROUP_KEY)] if signal.requires_sli else []) + \
                      [c.rules_path(service.name, r) for r in out.requires] + [path]
             order = tuple(g.name for p in needed for g in by_path[p])
-            tests.append(TestFile(c.test_path(service.name, name), source, tuple(needed), out.scenarios, service, order))
+            # promtool evaluates a whole file at one interval: scenarios that need days of history run at a
+            # coarser one, in a file of their own.
+            intervals = sorted({s.evaluation_interval for s in out.scenarios})
+            for interval in intervals:
+                scenarios = tuple(s for s in out.scenarios if s.evaluation_interval == interval)
+                key = name if interval == intervals[0] else f"{name}.{c.window(interval)}"
+                tests.append(TestFile(c.test_path(service.name, key), source, tuple(needed), scenarios, service, order))
     return rules, tests
 
 
 def compile_all(specs: Specs) -> Plan:
-    """The whole plan for every service, plus the global on-call health rules."""
+    """The whole plan for every service, plus the rules of no service: on-call health and the alerting pipeline."""
     rule_files: list[RuleFile] = []
     test_files: list[TestFile] = []
     for service in specs.services:
         r, t = compile_service(service, specs.team_of(service))
         rule_files += r
         test_files += t
-    health = meta.build()
-    path = c.rules_path(GLOBAL, meta.GROUP_KEY)
-    rule_files.append(RuleFile(path, "all specs", health.groups))
-    test_files.append(TestFile(c.test_path(GLOBAL, meta.GROUP_KEY), "all specs", (path,), health.scenarios, None,
-                               tuple(g.name for g in health.groups)))
+    pipeline = specs.routing.pipeline if specs.routing else Pipeline()
+    for key, out in ((meta.GROUP_KEY, meta.build()), (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline))):
+        path = c.rules_path(GLOBAL, key)
+        rule_files.append(RuleFile(path, "all specs", out.groups))
+        test_files.append(TestFile(c.test_path(GLOBAL, key), "all specs", (path,), out.scenarios, None,
+                                   tuple(g.name for g in out.groups)))
     return Plan(specs, tuple(rule_files), tuple(test_files))

@@ -11,6 +11,7 @@ from .spec.units import format_duration
 
 ALERT_PREFIX = "AI"
 GENERATOR = "oncallgen"
+PIPELINE_SERVICE = "alerting-pipeline"  # the `service` of alerts about alerting itself (Watchdog, pipeline checks)
 
 # Labels every normalised series and every alert carries.
 SERVICE = "service"

@@ -13,7 +13,7 @@ PAGES = 'ALERTS{alertstate="firing", severity="critical", escalation!="secondary
 
 
 def _watchdog() -> Alert:
-    labels = {c.SIGNAL: "watchdog", c.SEVERITY: c.INFO, c.TEAM: c.GENERATOR, c.SERVICE: "alerting-pipeline"}
+    labels = {c.SIGNAL: "watchdog", c.SEVERITY: c.INFO, c.TEAM: c.GENERATOR, c.SERVICE: c.PIPELINE_SERVICE}
     return Alert(WATCHDOG, "vector(1)", 0, tuple(sorted(labels.items())), (
         ("description", "Always firing. If the heartbeat receiver stops hearing it, alerting is broken."),
         ("runbook_url", "runbooks/watchdog.md"),

@@ -82,7 +82,8 @@ def render_alertmanager(plan: Plan) -> dict[str, str]:
 
 
 def render(plan: Plan, run_targets: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every generated file: relative path -> content. Rule files: plain ones, and those of the targets asked for."""
+    """Every generated file: relative path -> content. Rule files (and Prometheus' set-up): the plain ones, and
+    those of the targets asked for."""
     files = render_targets(plan, run_targets)
     files.update({f.path: render_test_file(f) for f in plan.test_files})
     files.update(render_alertmanager(plan))

@@ -47,6 +47,20 @@ def own(name: str, service: Service, **labels: str) -> str:
     return name + c.selector(service=service.name, **labels)
 
 
+HISTORY = "service:ai_requests:rate5m"  # the series whose age says how much history a service has
+
+
+def with_history(expr: str, service: Service, seconds: float, series: str = HISTORY,
+                 on: tuple[str, ...] = (c.SERVICE, c.TEAM)) -> str:
+    """`expr`, only where `series` of this service already existed `seconds` ago.
+
+    Young data never pages: a baseline averaged over a window is only a baseline once the window holds data. A new
+    service, a renamed job or a fresh Prometheus has none, so rules comparing against it stay silent until then.
+    One instant lookup per evaluation, and the TSDB keeps it across restarts.
+    """
+    return f"({expr}) and on ({', '.join(on)}) ({own(series, service)} offset {c.window(seconds)})"
+
+
 def zero_filled(expr: str, like: str, by: tuple[str, ...]) -> str:
     """`expr`, or 0 for every series of `like` where `expr` has none (a counter never incremented is absent)."""
     return f"{expr} or (sum by ({', '.join(by)}) ({like}) * 0)"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import alerting_pipeline
 from .. import conventions as c
 from ..escalation import SECONDARY
 from ..meta import WATCHDOG
+from ..signals import SIGNALS
 from ..spec.model import REMEDIATION_ACTIONS, Routing, Specs, Team, Timers
 from ..spec.units import format_duration
 from .receivers import full_name, render as render_receiver
@@ -60,9 +62,14 @@ def team_route(team: Team) -> dict:
             **_timers(team.ticket_timers), "routes": routes}
 
 
-def _carries_traffic(service) -> list[str]:
-    """Providers whose outage explains the service's pages: all but a standby secondary."""
-    return [p.name for p in service.providers if p.role != "secondary"] or [p.name for p in service.providers]
+def pipeline_route(root: Routing) -> dict:
+    """Alerts about alerting itself: the root's pipeline receiver, then (continue) the owning team's routes."""
+    route = {"receiver": full_name(root.name, root.pipeline.receiver),
+             "matchers": [_m(c.SIGNAL, alerting_pipeline.SIGNAL)], "group_by": PAGE_GROUP_BY,
+             "group_wait": "0s", "group_interval": "1m", "repeat_interval": "1h"}
+    if root.pipeline.team:
+        route["continue"] = True
+    return route
 
 
 def inhibit_rules(specs: Specs) -> list[dict]:
@@ -72,18 +79,21 @@ def inhibit_rules(specs: Specs) -> list[dict]:
         # An outage of a provider the service depends on explains its latency, error and failover pages. Those
         # pages are service-level (no provider label), so the dependency is in the matchers; a standby
         # secondary going down explains nothing and mutes nothing.
-        providers = "|".join(_carries_traffic(service))
+        providers = "|".join(service.traffic_providers)
         rules.append({
             "source_matchers": [_m("alertname", c.alert_name("ProviderDown")), _m(c.SERVICE, service.name),
                                 _m(c.PROVIDER, providers, "=~")],
             "target_matchers": [_m(c.SERVICE, service.name), _m(c.SEVERITY, c.PAGE),
-                                _m(c.SIGNAL, "latency|error_spike|failover", "=~"), _m(c.REMEDIATION, "")],
+                                _m(c.SIGNAL, "|".join(n for n, s in SIGNALS.items() if s.explained_by_outage), "=~"),
+                                _m(c.REMEDIATION, "")],
             "equal": [c.TEAM, c.SERVICE],
         })
     return rules + [
-        {   # A page makes the ticket for the same signal of the same service redundant.
+        {   # A page makes the ticket for the same signal of the same service redundant. The pipeline's checks
+            # watch different failures under one signal: none of them explains another.
             "source_matchers": [_m(c.SEVERITY, c.PAGE)],
-            "target_matchers": [_m(c.SEVERITY, c.TICKET), _m(c.REMEDIATION, "")],
+            "target_matchers": [_m(c.SEVERITY, c.TICKET), _m(c.REMEDIATION, ""),
+                                _m(c.SIGNAL, alerting_pipeline.SIGNAL, "!=")],
             "equal": [c.TEAM, c.SERVICE, c.SIGNAL],
         },
         {   # A growing spike is already paging sooner; the steady-spike page of the same tier adds nothing.
@@ -101,7 +111,10 @@ def build(specs: Specs) -> dict:
     for team in specs.teams.values():
         receivers += [render_receiver(team.name, r) for r in team.receivers]
     routes = [{"receiver": full_name(root.name, root.heartbeat), "matchers": [_m("alertname", WATCHDOG)],
-               "group_wait": "0s", "group_interval": "1m", "repeat_interval": "1m"}]
+               # Alertmanager resends only at a group_interval tick once repeat_interval has passed: with a
+               # 1m/1m pair a tick lands a hair early and the heartbeat comes every 2m. 30s/50s beats every minute.
+               "group_wait": "0s", "group_interval": "30s", "repeat_interval": "50s"}]
+    routes.append(pipeline_route(root))
     routes += [team_route(t) for t in specs.teams.values()]
     config: dict = {
         "global": {"resolve_timeout": format_duration(root.resolve_timeout)},
@@ -145,6 +158,17 @@ def expected_receivers(team: Team, labels: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
+def expected_pipeline_receivers(specs: Specs, labels: dict) -> tuple[str, ...]:
+    """Where a pipeline alert goes: the root's pipeline receiver, then the owning team's route for its severity."""
+    root = specs.routing
+    if root is None:
+        return ()
+    out = (full_name(root.name, root.pipeline.receiver),)
+    if root.pipeline.team:
+        out += expected_receivers(specs.teams[root.pipeline.team], labels)
+    return out
+
+
 def route_cases(plan) -> list[RouteCase]:
     """One routing case per generated alert and tier, plus the Watchdog, a foreign alert and an odd one."""
     from ..rules import Alert
@@ -163,11 +187,13 @@ def route_cases(plan) -> list[RouteCase]:
             if key in seen:
                 continue
             seen.add(key)
-            team = specs.teams[by_service[labels[c.SERVICE]].team]
             tier = " (secondary tier)" if labels.get(c.ESCALATION) == SECONDARY else ""
             extra = f" [{labels['reason']}]" if "reason" in labels else ""
-            cases.append(RouteCase(f"{labels[c.SERVICE]}: {rule.alert}{tier}{extra}", labels,
-                                   expected_receivers(team, labels)))
+            if labels[c.SIGNAL] == alerting_pipeline.SIGNAL:
+                receivers = expected_pipeline_receivers(specs, labels)
+            else:
+                receivers = expected_receivers(specs.teams[by_service[labels[c.SERVICE]].team], labels)
+            cases.append(RouteCase(f"{labels[c.SERVICE]}: {rule.alert}{tier}{extra}", labels, receivers))
     cases.append(RouteCase("the Watchdog reaches the heartbeat receiver", {"alertname": WATCHDOG, c.TEAM: c.GENERATOR,
                            c.SEVERITY: c.INFO, c.SIGNAL: "watchdog"}, (full_name(root.name, root.heartbeat),)))
     cases.append(RouteCase("an alert of no known team reaches the fallback receiver",

@@ -50,3 +50,4 @@ class RunbookContent:
     queries: tuple[Query, ...] = ()
     remediation: Remediation | None = None
     provider_outage: bool = False   # add provider status pages, customer communication, SLO and SLA credit
+    history: str = ""               # how much history its baseline needs before it can fire (young data never pages)

@@ -15,8 +15,8 @@ from functools import lru_cache
 import jinja2
 
 from .. import conventions as c
-from .. import meta
-from ..alertmanager.config import expected_receivers
+from .. import alerting_pipeline, meta, outage
+from ..alertmanager.config import expected_pipeline_receivers, expected_receivers
 from ..alertmanager.receivers import full_name
 from ..compile import Plan
 from ..escalation import SECONDARY, tier_slug
@@ -83,6 +83,8 @@ def collect(plan: Plan) -> tuple[Page, ...]:
         content = None
         if alerts[0].alert == meta.WATCHDOG:
             content = meta.runbook(plan.specs.routing)
+        elif alerts[0].signal == alerting_pipeline.SIGNAL:
+            content = alerting_pipeline.runbook(alerts[0], plan.specs.routing)
         elif service is not None and alerts[0].signal in SIGNALS:
             signal = SIGNALS[alerts[0].signal]
             content = signal.runbook(service, service.signals[signal.name], alerts[0])
@@ -371,6 +373,10 @@ def _alert_page(plan: Plan, page: Page) -> str:
         "summary": page.alerts[0].annotation_map["summary"],
         "primary_page": f"{c.slug(page.alertname)}.md",
         "content": content, "rules": rules,
+        "outage": (f"While an outage of {', '.join(f'`{p}`' for p in service.traffic_providers)} is under way, or "
+                   f"ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does not start: its windows "
+                   "still hold the outage, whose own page covers it."
+                   if any(outage.RECENT in a.expr for a in page.alerts) else ""),
         "thresholds": _thresholds(service, page.signal),
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),
@@ -404,6 +410,37 @@ def _watchdog_page(plan: Plan, page: Page) -> str:
     return _template("watchdog.md.j2").render(context)
 
 
+def pipeline_receivers(specs: Specs, alert: Alert) -> list[str]:
+    return list(expected_pipeline_receivers(specs, {"alertname": alert.alert, **alert.label_map}))
+
+
+def _pipeline_page(plan: Plan, page: Page) -> str:
+    routing = plan.specs.routing
+    urls = sorted({s.runbooks.prometheus_url for s in plan.services})
+    alert = page.alerts[0]
+    receivers = pipeline_receivers(plan.specs, alert)
+    if routing is None:
+        first = ("No AlertRouting spec: no route is generated. Route `signal=\"alerting_pipeline\"` to whoever runs "
+                 "your Prometheus and Alertmanager.")
+    elif routing.pipeline.team:
+        first = (f"It goes to {_code(receivers[0])} and to team `{routing.pipeline.team}` (`spec.pipeline.team`), "
+                 "whose on-call owns the pipeline and escalates as for its own pages.")
+    else:
+        first = (f"It goes to {_code(receivers[0])}; no team owns the pipeline (set `spec.pipeline.team` in "
+                 f"`{routing.location.file}` so one is paged).")
+    context = {
+        "header": _header("all specs", f"runbook of {page.alertname}"), "alertname": page.alertname,
+        "summary": alert.annotation_map["summary"].rstrip("."), "severity": page.severity,
+        "kind": {c.PAGE: "Page", c.TICKET: "Ticket"}.get(page.severity, "Information"),
+        "for_": format_duration(alert.for_seconds) if alert.for_seconds else "",
+        "receivers": ", ".join(_code(r) for r in receivers) or "your own Alertmanager routes",
+        "content": page.content, "steps": _steps_view(decision_tree(page), urls[0], len(page.content.steps) + 1),
+        "rule": {"expr": alert.expr, "file": _relative(page, page.rule_file)},
+        "first": first, "index": _relative(page, INDEX),
+    }
+    return _template("pipeline.md.j2").render(context)
+
+
 def _index(plan: Plan, pages: tuple[Page, ...]) -> str:
     specs: Specs = plan.specs
     sections: dict[str, dict] = {}
@@ -413,7 +450,9 @@ def _index(plan: Plan, pages: tuple[Page, ...]) -> str:
         if key not in sections:
             team = specs.team_of(service) if service else None
             sections[key] = {"service": service, "team": team, "rows": []}
-        if service is None:
+        if service is None and page.signal == alerting_pipeline.SIGNAL:
+            receivers = pipeline_receivers(specs, page.alerts[0])
+        elif service is None:
             routing = specs.routing
             receivers = [full_name(routing.name, routing.heartbeat)] if routing else []
         else:
@@ -449,6 +488,11 @@ def render_all(plan: Plan) -> dict[str, str]:
     for page in pages:
         if page.content is None:
             continue
-        files[page.path] = _watchdog_page(plan, page) if page.service is None else _alert_page(plan, page)
+        if page.service is not None:
+            files[page.path] = _alert_page(plan, page)
+        elif page.signal == alerting_pipeline.SIGNAL:
+            files[page.path] = _pipeline_page(plan, page)
+        else:
+            files[page.path] = _watchdog_page(plan, page)
     files[INDEX] = _index(plan, pages)
     return files

@@ -30,6 +30,9 @@ class Signal:
     schema: dict = {}
     requires_sli: bool = True
     remediation: str | None = None   # the automation action its alerts ask for, if any
+    # A provider outage explains its pages and tickets: the outage's page mutes them (inhibition) and, once the
+    # provider recovers, they stay quiet while their windows still cover the outage (see `outage.py`).
+    explained_by_outage: bool = False
 
     def auto(self, service: Service) -> bool:
         """Whether the signal is on when `enabled` is not given."""

@@ -7,7 +7,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
-from ..sli import has_cost, own
+from ..sli import has_cost, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -58,6 +58,7 @@ class CostAnomaly(Signal):
                 f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}")
         if forecast is not None:
             expr += f" and 86400 * {own(RATE, service)} > {format_number(forecast)}"
+        expr = with_history(expr, service, cfg["baseline"])
         anomaly = make_alert(
             service, NAME, ALERT, expr, cfg["for"], c.PAGE,
             summary="Spend is far above its normal rate.",
@@ -117,7 +118,12 @@ class CostAnomaly(Signal):
                  branches=(("a rollout lines up with the jump", f"roll back: `{k.undo()}`"),
                            ("no rollout", "check the provider's price list and our spec.pricing: did a price change?"))),
         )
+        history = "" if alert.alert == FORECAST else (
+            f"Silent until the service has {format_duration(cfg['baseline'])} of spend history (a new service, a "
+            "renamed job or a fresh Prometheus): the average over that window is its normal rate. The forecast ticket "
+            "needs no history.")
         return RunbookContent(
+            history=history,
             meaning=meaning + f" Spend comes from {source}.",
             impact=impact,
             steps=steps,
@@ -144,14 +150,24 @@ class CostAnomaly(Signal):
         normal = max(normal, cfg["min_usd_per_hour"] * 4 / factor)
         spike = normal * factor * 2
         fires_at = 120 + 5 + int(cfg["for"] // 60) + 3
-        # Ten quiet hours first: the daily average then stays low while the spike lasts into the escalation.
-        quiet = 600
+        # The baseline's whole window of quiet history first (it pages only then), evaluated every five minutes; the
+        # spike then lasts into the escalation while the average stays low.
+        quiet = int(cfg["baseline"] // 60) + 60
+        due = quiet + 5 + -(-int(cfg["for"] // 60) // 5) * 5 + 5
         stream = Stream(p.name, model, (self._phase(service, model, quiet, normal),
-                                        self._phase(service, model, fires_at - 120 + 5, spike)))
+                                        self._phase(service, model, due - quiet + 10, spike)))
         yield Scenario(
             f"{ALERT} fires when spend jumps from {normal:.4g} to {spike:.4g} USD per hour",
             streams=(stream,),
-            checks=(Check(quiet - 10, ALERT), Check(quiet + fires_at - 120, ALERT, (expect(anomaly, spike),))),
+            checks=(Check(quiet - 10, ALERT), Check(due, ALERT, (expect(anomaly, spike),))),
+            evaluation_interval=300,
+        )
+        yield Scenario(
+            f"{ALERT} stays silent from an empty history: steady spend, then a {factor * 2:g}x jump before the "
+            f"baseline holds {format_duration(cfg['baseline'])}",
+            streams=(Stream(p.name, model, (self._phase(service, model, 120, normal),
+                                            self._phase(service, model, 60, spike))),),
+            checks=tuple(Check(m, ALERT) for m in (5, 30, 110, 140, 175)),
         )
         if forecast:
             within = normal * (factor + 1)

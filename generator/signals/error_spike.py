@@ -10,7 +10,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
-from ..sli import own
+from ..sli import own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -25,6 +25,7 @@ RATIO = "service:ai_errors:ratio_rate5m"
 
 class ErrorSpike(Signal):
     name = NAME
+    explained_by_outage = True
     description = "Page when the error ratio is several times its baseline and above a floor; sooner while it grows."
     auto_when = "on"
     schema = {
@@ -55,11 +56,17 @@ class ErrorSpike(Signal):
         return (f"service:ai_errors:ratio_rate1h_avg{w}",
                 f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
 
+    def history(self, cfg) -> float:
+        """Seconds of history the baseline needs: its window, or for last week's hour the day it falls back to."""
+        return 86400 if cfg["baseline_mode"] == "last_week" else cfg["baseline"]
+
     def build(self, service, cfg: Config) -> Output:
         name, expr = self.baseline(service, cfg)
-        spike = (f"{own(RATIO, service)} > {format_number(cfg['factor'])} * {own(name, service)}"
-                 f" and {own(RATIO, service)} > {format_number(cfg['min_error_ratio'])}"
-                 f" and {own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}")
+        spike = with_history(
+            f"{own(RATIO, service)} > {format_number(cfg['factor'])} * {own(name, service)}"
+            f" and {own(RATIO, service)} > {format_number(cfg['min_error_ratio'])}"
+            f" and {own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}",
+            service, self.history(cfg))
         description = ("{{ $labels.service }} fails {{ $value | humanizePercentage }} of calls, more than "
                        f"{format_number(cfg['factor'])}x its baseline.")
         steady = make_alert(service, NAME, ALERT, spike, cfg["for"], c.PAGE,
@@ -124,14 +131,18 @@ class ErrorSpike(Signal):
             queries=(Query("Error ratio of the service", own(RATIO, service)),
                      Query("Its baseline", own(name, service)),
                      Query("Calls per second per provider", own("service_provider:ai_requests:rate5m", service))),
+            history=(f"Silent until the service has {format_duration(self.history(cfg))} of history (a new service, a "
+                     "renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
         )
 
     def _scenarios(self, service, cfg, steady, growing):
         p, model = first_model(service)
-        # "Same hour last week" needs a week of history; evaluating every 5 minutes keeps that test quick.
+        # The baseline needs its history (a day, or a week for "same hour last week"): evaluating every 5 minutes
+        # keeps these tests quick.
         week = cfg["baseline_mode"] == "last_week"
-        step = 5 if week else 1
-        t0 = 7 * 24 * 60 + 120 if week else 120
+        step = 5
+        history = int(self.history(cfg) // 60)
+        t0 = 7 * 24 * 60 + 120 if week else history + 120
 
         def at(minute: int) -> int:
             return -(-minute // step) * step
@@ -151,14 +162,24 @@ class ErrorSpike(Signal):
             evaluation_interval=interval,
         )
         if week:
-            short = at(120 + 5 + int(cfg["for"] // 60) + 2)
+            start = history + 120
+            short = at(start + 5 + int(cfg["for"] // 60) + 2)
             yield Scenario(
                 f"{ALERT} still fires without last week's data: the baseline falls back to the day's average",
-                streams=(Stream(p.name, model, (Phase(120, ok=per_min - base_err, errors=base_err),
-                                                Phase(short - 120 + 5, ok=per_min - spike_err, errors=spike_err))),),
+                streams=(Stream(p.name, model, (Phase(start, ok=per_min - base_err, errors=base_err),
+                                                Phase(short - start + 5, ok=per_min - spike_err, errors=spike_err))),),
                 checks=(Check(short, ALERT, (expect(steady, spike_err / per_min),)),),
                 evaluation_interval=interval,
             )
+        early = 120
+        yield Scenario(
+            f"{ALERT} and {GROWING} stay silent from an empty history: healthy traffic, then a spike before the "
+            f"baseline holds {format_duration(self.history(cfg))}",
+            streams=(Stream(p.name, model, (Phase(early, ok=per_min - base_err, errors=base_err),
+                                            Phase(60, ok=per_min - spike_err, errors=spike_err))),),
+            checks=tuple(Check(at(m), a) for m in (5, 30, 60, early + 20, early + 50) for a in (ALERT, GROWING)),
+            evaluation_interval=interval,
+        )
         # A ramp: errors grow 5% a minute (28% every 5 minutes) for an hour, so the growing alert pages before the
         # steady one and is still growing when its secondary tier comes due.
         start = per_min * cfg["min_error_ratio"] / 2

@@ -15,6 +15,7 @@ from ..runbooks.links import kubectl, percent, status_pages
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
+from ..sli import with_history
 from .base import Config, Signal, expect, make_alert
 
 NAME = "eval_regression"
@@ -75,9 +76,12 @@ class EvalRegression(Signal):
             Recording(f"{RATIO}_avg{w}", f"avg_over_time({RATIO}{own}[{w}])"),
             Recording(AGE, f"time() - max by (suite, model) ({last_run})", labels),
         ]
+        # Against the baseline only once the suite has a baseline's worth of runs; the floor holds from the first run.
+        drop = with_history(f"{RATIO}{own} < {RATIO}_avg{w}{own} - {format_number(cfg['max_drop'])}", service,
+                            cfg["baseline"], series=RATIO, on=(c.SERVICE, c.TEAM, "suite", "model"))
         regression = make_alert(
             service, NAME, ALERT,
-            f"({RATIO}{own} < {RATIO}_avg{w}{own} - {format_number(cfg['max_drop'])} or {RATIO}{own} < "
+            f"({drop} or {RATIO}{own} < "
             f"{format_number(cfg['floor'])}) and {CASES}{own} >= {format_number(cfg['min_cases'])}",
             cfg["for"], c.PAGE,
             summary="The production eval suite regressed.",
@@ -170,6 +174,9 @@ class EvalRegression(Signal):
             mitigation=("A regression that reaches users is an incident even when nothing errors: treat it like an "
                         "outage.",),
             queries=(history, Query("Age of the latest run (seconds)", f"{AGE}{own}")),
+            history=(f"The comparison with the {w} baseline waits until the suite has {format_duration(cfg['baseline'])} "
+                     f"of results on the model (a new suite, model or exporter has none); the {floor} floor applies "
+                     "from the first run."),
         )
 
     def _scenarios(self, service, cfg, regression, stale):
@@ -184,6 +191,25 @@ class EvalRegression(Signal):
             eval_series=(EvalRun(suite, model, ((120, good, total - good, True), (30, bad, total - bad, True))),),
             checks=(Check(110, ALERT), Check(fires_at, ALERT, (expect(regression, bad / total, suite=suite, model=model),))),
         )
+        # Above the floor, more than max_drop below the baseline: a regression only once the baseline exists.
+        drop = round(total * (cfg["floor"] + (good / total - cfg["max_drop"] - cfg["floor"]) / 2))
+        if cfg["floor"] < drop / total < good / total - cfg["max_drop"]:
+            day = int(cfg["baseline"] // 60)
+            due = day + 60 + 5 + -(-int(cfg["for"] // 60) // 5) * 5
+            yield Scenario(
+                f"{ALERT} fires when {suite} drops from {good}/{total} to {drop}/{total} passed (above the floor, below "
+                f"its baseline) once the suite has {format_duration(cfg['baseline'])} of results",
+                eval_series=(EvalRun(suite, model, ((day + 60, good, total - good, True), (60, drop, total - drop, True))),),
+                checks=(Check(day + 55, ALERT),
+                        Check(due, ALERT, (expect(regression, drop / total, suite=suite, model=model),))),
+                evaluation_interval=300,
+            )
+            yield Scenario(
+                f"{ALERT} stays silent from an empty history: results start, then drop to {drop}/{total} before the "
+                f"baseline holds {format_duration(cfg['baseline'])}",
+                eval_series=(EvalRun(suite, model, ((120, good, total - good, True), (60, drop, total - drop, True))),),
+                checks=tuple(Check(m, ALERT) for m in (5, 60, 130, 150, 175)),
+            )
         yield Scenario(
             f"{ALERT} stays silent when one more case fails",
             eval_series=(EvalRun(suite, model, ((120, good, total - good, True), (30, good - 1, total - good + 1, True))),),

@@ -23,6 +23,7 @@ NEEDED = "service_provider:ai_failover_needed:active"
 
 class Failover(Signal):
     name = NAME
+    explained_by_outage = True
     remediation = ACTION
     description = "Tell automation to fail over from the primary provider; page if errors persist anyway."
     auto_when = "on when the spec has a primary and a secondary provider"

@@ -6,6 +6,7 @@ communication, which automation cannot do.
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import outage
 from ..promql import Matcher
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
@@ -18,7 +19,7 @@ from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "provider_down"
 ALERT = c.alert_name("ProviderDown")
-OUTAGE = "service_provider:ai_provider_outage:active"
+OUTAGE = outage.ACTIVE
 
 
 class ProviderDown(Signal):
@@ -60,6 +61,7 @@ class ProviderDown(Signal):
                                        labels + ((c.PROVIDER, p.name),)))
         cond = self.condition(service, cfg)
         rules.append(Recording(OUTAGE, f"({cond}) * 0 + 1"))
+        rules.append(outage.recent_rule(service))
         alert = make_alert(
             service, NAME, ALERT, cond, cfg["for"], c.PAGE,
             summary="A model provider is down for this service.",

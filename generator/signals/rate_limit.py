@@ -7,7 +7,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, silence, times
-from ..sli import own
+from ..sli import own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -17,6 +17,7 @@ NAME = "rate_limit"
 SIGNAL_ALERT = c.alert_name("RateLimitEngaged")
 PAGE_ALERT = c.alert_name("RateLimitSustained")
 ACTION = "rate_limit"
+BASELINE = 86400  # the daily average the traffic clause compares against, and the history it needs first
 
 
 class RateLimit(Signal):
@@ -40,9 +41,10 @@ class RateLimit(Signal):
 
     def build(self, service, cfg: Config) -> Output:
         traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
+        spike = with_history(f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
+                             f" * {own('service:ai_requests:rate1h_avg1d', service)}", service, BASELINE)
         cond = (f"({own('service:ai_rate_limited:ratio_rate5m', service)} > {format_number(cfg['rate_limited_ratio_above'])}"
-                f" or {own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
-                f" * {own('service:ai_requests:rate1h_avg1d', service)}) and {traffic}")
+                f" or {spike}) and {traffic}")
         signal = make_alert(
             service, NAME, SIGNAL_ALERT, cond, cfg["for"], c.INFO, remediation=ACTION,
             summary="Rate limiting engaged.",
@@ -102,6 +104,7 @@ class RateLimit(Signal):
                     pages=PAGE_ALERT,
                 ),
                 queries=(Query("Calls per second against the daily average", load),),
+                history=HISTORY,
             )
         return RunbookContent(
             meaning=(f"Rate limiting has been engaged for {format_duration(cfg['page_after'])}: {condition}. The spike "
@@ -109,6 +112,7 @@ class RateLimit(Signal):
             impact="Throttled clients have seen 429s for a long time: real users are being turned away.",
             steps=(why, quota, traffic),
             mitigation=("Real demand: raising the limits is the fix, and the provider quota has to rise with them.",),
+            history=HISTORY,
             queries=(Query("Calls per second against the daily average", load),
                      Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service))),
         )
@@ -127,11 +131,26 @@ class RateLimit(Signal):
             checks=(Check(110, SIGNAL_ALERT), Check(fast, SIGNAL_ALERT, (expect(signal),)), Check(fast, PAGE_ALERT),
                     Check(late, PAGE_ALERT, (expect(page),))),
         )
-        spike = Stream(p.name, model, (Phase(120, ok=per_min), Phase(20, ok=per_min * cfg["traffic_factor"] * 2)))
+        busy = per_min * cfg["traffic_factor"] * 2
         yield Scenario(
-            f"{SIGNAL_ALERT} fires on a traffic spike of {cfg['traffic_factor'] * 2:g}x",
-            streams=(spike,),
-            checks=(Check(fast + 5, SIGNAL_ALERT, (expect(signal),)),),
+            f"{SIGNAL_ALERT} stays silent on healthy traffic from an empty history (a cold start)",
+            streams=(Stream(p.name, model, (Phase(180, ok=per_min),)),),
+            checks=tuple(Check(m, SIGNAL_ALERT) for m in (2, 5, 10, 30, 60, 120, 175)),
+        )
+        yield Scenario(
+            f"{SIGNAL_ALERT} does not engage on a {cfg['traffic_factor'] * 2:g}x traffic spike before the service has "
+            f"a day of history",
+            streams=(Stream(p.name, model, (Phase(120, ok=per_min), Phase(30, ok=busy))),),
+            checks=(Check(130, SIGNAL_ALERT), Check(145, SIGNAL_ALERT)),
+        )
+        day = BASELINE // 60
+        # Every five minutes: a day of history at one-minute steps would make the test slow for nothing.
+        yield Scenario(
+            f"{SIGNAL_ALERT} engages on a {cfg['traffic_factor'] * 2:g}x traffic spike once a day of history exists, "
+            "and not before",
+            streams=(Stream(p.name, model, (Phase(day - 30, ok=per_min), Phase(60, ok=busy))),),
+            checks=(Check(day - 5, SIGNAL_ALERT), Check(day + 5 + _steps(cfg["for"], 5), SIGNAL_ALERT, (expect(signal),))),
+            evaluation_interval=300,
         )
         yield Scenario(
             f"{SIGNAL_ALERT} stays silent on a single 429 among {per_min:g} calls a minute",
@@ -139,6 +158,15 @@ class RateLimit(Signal):
                                             Phase(10, ok=per_min))),),
             checks=(Check(121, SIGNAL_ALERT), Check(125, SIGNAL_ALERT)),
         )
+
+
+HISTORY = ("The traffic clause compares against the daily average, so it stays silent until the service has a day of "
+           "history (a new service, a renamed job or a fresh Prometheus); the 429 clause works from the first minute.")
+
+
+def _steps(seconds: float, step: int) -> int:
+    """Minutes until a `for` of `seconds` has passed, on evaluations every `step` minutes."""
+    return -(-int(seconds // 60) // step) * step
 
 
 SIGNAL = RateLimit()

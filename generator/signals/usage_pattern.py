@@ -7,7 +7,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
-from ..sli import own
+from ..sli import own, with_history
 from ..spec.schema import unit
 from ..spec.units import format_duration, format_number
 from .base import Config, Signal, expect, first_model, make_alert
@@ -15,6 +15,7 @@ from .base import Config, Signal, expect, first_model, make_alert
 NAME = "usage_pattern"
 NEW_MODEL = c.alert_name("UsageNewModel")
 TRAFFIC = c.alert_name("UsageTrafficUnusual")
+DAY = 86400  # the daily average unusual traffic is measured against, and the history it needs first
 
 
 class UsagePattern(Signal):
@@ -32,7 +33,8 @@ class UsagePattern(Signal):
         rate = own("service_model:ai_requests:rate5m", service)
         new_model = make_alert(
             service, NAME, NEW_MODEL,
-            f"{rate} > 0 unless on (service, model) (max_over_time({rate}[{w}] offset 1h) > 0)", cfg["for"], c.INFO,
+            with_history(f"{rate} > 0 unless on (service, model) (max_over_time({rate}[{w}] offset 1h) > 0)", service,
+                         cfg["lookback"] + 3600), cfg["for"], c.INFO,
             summary="A new model is serving traffic.",
             description=("{{ $labels.service }} started calling {{ $labels.model }} ({{ $value | humanize }} calls/s), "
                          f"unseen in the {w} before."),
@@ -40,7 +42,7 @@ class UsagePattern(Signal):
         hourly, daily = own("service:ai_requests:rate1h", service), own("service:ai_requests:rate1h_avg1d", service)
         f = format_number(cfg["traffic_factor"])
         traffic = make_alert(
-            service, NAME, TRAFFIC, f"{hourly} > {f} * {daily}", cfg["for"], c.INFO,
+            service, NAME, TRAFFIC, with_history(f"{hourly} > {f} * {daily}", service, DAY), cfg["for"], c.INFO,
             summary="Traffic is far outside its usual shape.",
             description=("{{ $labels.service }} gets {{ $value | humanize }} calls/s over the last hour, "
                          f"more than {f}x its daily average."),
@@ -69,6 +71,8 @@ class UsagePattern(Signal):
                          branches=(("yes", "confirm with its author; roll back if it was a mistake"),
                                    ("no", "a client picks the model: restrict models at the gateway"))),
                 ),
+                history=(f"Silent until the service has {format_duration(cfg['lookback'] + 3600)} of history "
+                         "(a new service, a renamed job or a fresh Prometheus): before that every model looks new."),
             )
         ratio = f"{own('service:ai_requests:rate1h', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
         return RunbookContent(
@@ -85,24 +89,47 @@ class UsagePattern(Signal):
                                    + alert_ref(service, "cost_anomaly", "AICostAnomaly")
                                    + " and tell the team so the forecast is raised"))),),
             queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
+            history=("Silent until the service has a day of history (a new service, a renamed job or a fresh "
+                     "Prometheus): the daily average is its baseline."),
         )
 
     def _scenarios(self, service, cfg, new_model, traffic):
         p, model = first_model(service)
-        at = 120 + int(cfg["for"] // 60) + 8
         yield Scenario(
-            f"{NEW_MODEL} reports a model that starts serving; known models and steady traffic stay silent",
-            streams=(Stream(p.name, model, (Phase(at + 5, ok=600),)),
-                     Stream(p.name, "brand-new-model", (Phase(120), Phase(at - 120 + 5, ok=60)))),
-            checks=(Check(110, NEW_MODEL), Check(at, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),)),
+            f"{NEW_MODEL} and {TRAFFIC} stay silent from an empty history (a cold start: every model is new to a "
+            "fresh Prometheus)",
+            streams=(Stream(p.name, model, (Phase(180, ok=600),)), Stream(p.name, "second-model", (Phase(180, ok=60),))),
+            checks=tuple(Check(m, a) for m in (15, 30, 60, 120, 175) for a in (NEW_MODEL, TRAFFIC)),
+        )
+        # Days of history, every five minutes.
+        known = int((cfg["lookback"] + 3600) // 60)
+        f = int(cfg["for"] // 60)
+        at = known + 5 + -(-f // 5) * 5
+        yield Scenario(
+            f"{NEW_MODEL} reports a model that starts serving once {format_duration(cfg['lookback'] + 3600)} of "
+            "history exist; known models and steady traffic stay silent",
+            streams=(Stream(p.name, model, (Phase(at + 10, ok=600),)),
+                     Stream(p.name, "brand-new-model", (Phase(known), Phase(at - known + 10, ok=60)))),
+            checks=(Check(known - 5, NEW_MODEL), Check(at, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),)),
                     Check(at, TRAFFIC)),
+            evaluation_interval=300,
+        )
+        yield Scenario(
+            f"{NEW_MODEL} stays silent when a model appears before {format_duration(cfg['lookback'] + 3600)} of "
+            "history exist",
+            streams=(Stream(p.name, model, (Phase(240, ok=600),)),
+                     Stream(p.name, "brand-new-model", (Phase(120), Phase(120, ok=60)))),
+            checks=(Check(120 + f + 10, NEW_MODEL), Check(235, NEW_MODEL)),
         )
         busy = 600 * cfg["traffic_factor"] * 4
-        late = 240 + 60 + int(cfg["for"] // 60) + 3
+        day = DAY // 60
+        late = day + 60 + -(-f // 5) * 5 + 5
         yield Scenario(
-            f"{TRAFFIC} reports traffic at {cfg['traffic_factor'] * 4:g}x its usual rate for an hour",
-            streams=(Stream(p.name, model, (Phase(240, ok=600), Phase(late - 240 + 5, ok=busy))),),
-            checks=(Check(230, TRAFFIC), Check(late, TRAFFIC, (expect(traffic, busy / 60),))),
+            f"{TRAFFIC} reports traffic at {cfg['traffic_factor'] * 4:g}x its usual rate for an hour, once a day of "
+            "history exists",
+            streams=(Stream(p.name, model, (Phase(day, ok=600), Phase(late - day + 10, ok=busy))),),
+            checks=(Check(day - 5, TRAFFIC), Check(late, TRAFFIC, (expect(traffic, busy / 60),))),
+            evaluation_interval=300,
         )
 
 

@@ -12,11 +12,12 @@ from types import MappingProxyType
 
 from .. import conventions as c
 from ..presets import PRESETS
-from ..promql import PromQLError, check_expression
+from ..promql import PromQLError, check_expression, parse_matchers
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
-from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Deploy, Escalation, Kubernetes, NoteStep, Price,
-                    Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers, freeze)
+from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Deploy, Escalation, Kubernetes, NoteStep,
+                    Pipeline, Price, Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers,
+                    freeze)
 from .oncall_schema import INLINE_SECRETS
 from .schema import KINDS, kind_schema
 from .validate import check_schema, normalize
@@ -253,14 +254,26 @@ def _build_routing(doc: Document) -> Routing:
     check_schema(doc, schema)
     data = normalize(doc.data, schema, schema)
     spec = data["spec"]
-    routing = Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
-                      spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], MappingProxyType(dict(doc.positions)))
-    names = {r.name for r in routing.receivers}
-    for role in ("fallback", "heartbeat"):
-        if spec[role] not in names:
-            raise SpecError(doc.locate(("spec", role)), f"spec.{role}",
-                            f'unknown receiver "{spec[role]}" (receivers: {", ".join(sorted(names)) or "none"})')
-    return routing
+    names = set(spec["receivers"])
+    pipe = spec["pipeline"]
+    for path, name in ((("spec", "fallback"), spec["fallback"]), (("spec", "heartbeat"), spec["heartbeat"]),
+                       (("spec", "pipeline", "receiver"), pipe.get("receiver", spec["fallback"]))):
+        if name not in names:
+            raise SpecError(doc.locate(path), format_path(path),
+                            f'unknown receiver "{name}" (receivers: {", ".join(sorted(names)) or "none"})')
+    matchers = {}
+    for key in ("alertmanager_selector", "prometheus_selector"):
+        try:
+            matchers[key] = parse_matchers(pipe[key])
+        except PromQLError as exc:
+            path = ("spec", "pipeline", key)
+            raise SpecError(doc.locate(path), format_path(path), str(exc)) from None
+    pipeline = Pipeline(pipe.get("receiver", spec["fallback"]), pipe.get("team"),
+                        matchers["alertmanager_selector"], matchers["prometheus_selector"],
+                        doc.locate(("spec", "pipeline", "team")) if "team" in pipe else None)
+    return Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
+                   spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], pipeline,
+                   MappingProxyType(dict(doc.positions)))
 
 
 def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routing | None) -> None:
@@ -272,6 +285,10 @@ def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routi
     if routing is None:
         first = min(teams.values(), key=lambda t: (t.location.file, t.location.line))
         raise SpecError(first.location, "", "routing needs one AlertRouting spec (the root and heartbeat receivers)")
+    owner = routing.pipeline.team
+    if owner is not None and owner not in teams:
+        raise SpecError(routing.pipeline.team_location, "spec.pipeline.team",
+                        f'no OnCallTeam spec for team "{owner}" (teams: {", ".join(sorted(teams)) or "none"})')
     for service in services:
         team = teams.get(service.team)
         if team is None:

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from ..presets.source import MetricSource
+from ..promql import Matcher
 from .errors import Location
 
 
@@ -129,6 +130,11 @@ class Service:
         return next((p for p in self.providers if p.role == role), None)
 
     @property
+    def traffic_providers(self) -> tuple[str, ...]:
+        """Providers whose outage explains the service's pages: all but a standby secondary."""
+        return tuple(p.name for p in self.providers if p.role != "secondary") or tuple(p.name for p in self.providers)
+
+    @property
     def models(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for p in self.providers:
@@ -213,6 +219,17 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """Who hears about the alerting pipeline itself, and where its own metrics are."""
+
+    receiver: str | None = None           # a root receiver; None: no routing (rules only)
+    team: str | None = None               # the team whose routes also get pipeline alerts
+    alertmanager: tuple[Matcher, ...] = (Matcher("job", "=", "alertmanager"),)
+    prometheus: tuple[Matcher, ...] = (Matcher("job", "=", "prometheus"),)
+    team_location: Location | None = None  # where the spec names the team
+
+
+@dataclass(frozen=True)
 class Routing:
     """The root of the routing tree, shared by all teams."""
 
@@ -222,6 +239,7 @@ class Routing:
     fallback: str
     heartbeat: str
     resolve_timeout: float
+    pipeline: Pipeline = Pipeline()
     positions: Mapping[tuple, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     def locate(self, path: tuple) -> Location:

@@ -178,6 +178,25 @@ ALERT_ROUTING = {
                 "heartbeat": {"type": "string", "description": "Receiver of the always-firing Watchdog alert "
                                                                "(a dead-man's switch such as healthchecks.io)."},
                 "resolve_timeout": unit("duration", "Alertmanager's resolve_timeout.", "5m"),
+                "pipeline": {
+                    "type": "object", "additionalProperties": False, "default": {},
+                    "description": "Who hears when the alerting pipeline itself fails (Alertmanager cannot notify, "
+                                   "rules fail to evaluate, a configuration reload fails).",
+                    "properties": {
+                        "receiver": {"type": "string", "description": "Root receiver of pipeline alerts. "
+                                                                      "Default: the fallback receiver."},
+                        "team": {"type": "string", "pattern": _NAME,
+                                 "x-expected": "the name of an OnCallTeam like \"platform\"",
+                                 "description": "The team that owns the pipeline: its routes page or ticket as for "
+                                                "its own alerts, after the root receiver. Default: none."},
+                        "alertmanager_selector": {
+                            "type": "string", "default": '{job="alertmanager"}',
+                            "description": "Label matchers of Alertmanager's own metrics, as Prometheus scrapes them."},
+                        "prometheus_selector": {
+                            "type": "string", "default": '{job="prometheus"}',
+                            "description": "Label matchers of Prometheus' own metrics, as it scrapes itself."},
+                    },
+                },
             },
         },
     },

@@ -51,13 +51,14 @@ def owned(out_dir: Path) -> set[str]:
         lines = manifest.read_text(encoding="utf-8").splitlines()
         listed = {line for line in lines if line and not line.startswith("#") and _safe_relative(line)}
         return {p for p in listed if (out_dir / p).is_file() and not (out_dir / p).is_symlink()} | {MANIFEST}
-    found = set()
-    for path in out_dir.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            with open(path, "rb") as fh:
-                if fh.read(64).startswith(GENERATED_HEADERS):
-                    found.add(path.relative_to(out_dir).as_posix())
-    return found
+    return {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if _generated(p)}
+
+
+def _generated(path: Path) -> bool:
+    if not path.is_file() or path.is_symlink():
+        return False
+    with open(path, "rb") as fh:
+        return fh.read(64).startswith(GENERATED_HEADERS)
 
 
 def differences(out_dir: Path, files: dict[str, str]) -> list[str]:
@@ -126,7 +127,10 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> None:
     """
     out_dir = out_dir.resolve()
     was_owned = owned(out_dir)
-    taken = sorted(p for p in files if p not in was_owned and os.path.lexists(out_dir / p))
+    # A file in the way that carries the generated header was written by oncallgen (before a manifest listed it,
+    # or by a merge of two branches' output): overwriting it loses nothing anyone wrote.
+    taken = sorted(p for p in files if p not in was_owned and os.path.lexists(out_dir / p)
+                   and not _generated(out_dir / p))
     if taken:
         raise OutputError(f"{out_dir.name}/{taken[0]} exists and oncallgen did not generate it (it is not in "
                           f"{MANIFEST}); move it away, since generate would overwrite it")

@@ -1,9 +1,14 @@
 """Plain Prometheus rule files, `rules/<service>.<signal>.rules.yml`: one `rule_files` entry loads them all.
+`prometheus/` says how to load them: the `rule_files` fragment of prometheus.yml, and the flags the rules need.
 
 This is also the shape every other target repackages: `group_dict` is the rule group as Prometheus reads it.
 """
 from __future__ import annotations
 
+import posixpath
+
+from .. import conventions as c
+from .. import prometheus_setup
 from ..compile import Plan, RuleFile
 from ..rules import Alert, Group, Recording
 from ..spec.model import Service
@@ -42,6 +47,26 @@ def render_rule_file(f: RuleFile) -> str:
     return header(f.source, "Prometheus recording and alerting rules") + dump({"groups": [group_dict(g) for g in f.groups]})
 
 
+PROMETHEUS_FLAGS = "prometheus/flags.txt"
+PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
+
+
+def render_prometheus(plan: Plan) -> dict[str, str]:
+    """The flags Prometheus should run with for these rules, and the `rule_files` entry that loads them all."""
+    alerts = [a for g in plan.groups for a in g.alerts]
+    lines = [header("all specs", "Prometheus command-line flags the generated rules need, one per line").rstrip("\n")]
+    for flag in prometheus_setup.flags(alerts):
+        lines += [f"# {flag.why}.", str(flag)]
+    rules = posixpath.relpath(c.RULES_GLOB, posixpath.dirname(PROMETHEUS_CONFIG))
+    config = (header("all specs", "the part of prometheus.yml that loads every generated rule file; merge it into "
+                                  "yours (paths are relative to the configuration file)")
+              + dump(prometheus_setup.config_fragment(rules)))
+    return {PROMETHEUS_FLAGS: "\n".join(lines) + "\n", PROMETHEUS_CONFIG: config}
+
+
 def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
-    """Every rule file of the plan: the promtool tests load them whichever other targets are used."""
-    return {f.path: render_rule_file(f) for f in plan.rule_files}
+    """Every rule file of the plan (the promtool tests load them whichever other targets are used), and how
+    Prometheus loads them."""
+    out = {f.path: render_rule_file(f) for f in plan.rule_files}
+    out.update(render_prometheus(plan))
+    return out
