@@ -7,6 +7,13 @@ TITLE = "oncallgen: what changes in alerting"
 LONG = 120  # longer values (expressions, descriptions) go in a code block rather than a table cell
 
 
+GLOBAL = "(no service)"  # the Watchdog and the alerting pipeline's alerts belong to no service
+
+
+def _who(service: str) -> str:
+    return service or GLOBAL
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -59,7 +66,7 @@ def markdown(changes: Changes) -> str:
         out += ["", "#### Alerts changed"]
         for alert in changed:
             blocks: list[str] = []
-            out += ["", f"**`{alert.alertname}`** · {alert.service}", "", "| tier | what | before | after |",
+            out += ["", f"**`{alert.alertname}`** · {_who(alert.service)}", "", "| tier | what | before | after |",
                     "|---|---|---|---|"]
             for rule in alert.rules:
                 out += [_md_change(", ".join(rule.wheres), ch, blocks) for ch in rule.changes]
@@ -69,11 +76,11 @@ def markdown(changes: Changes) -> str:
         listed = [a for a in changes.alerts if a.kind == kind]
         if listed:
             out += ["", f"#### Alerts {kind}", ""]
-            out += [f"- **`{a.alertname}`** · {a.service} ({', '.join(a.tiers)})" for a in listed]
+            out += [f"- **`{a.alertname}`** · {_who(a.service)} ({', '.join(a.tiers)})" for a in listed]
     if changes.routes:
         out += ["", "#### Routing", "", "| alert | service | tier | notified before | notified after |",
                 "|---|---|---|---|---|"]
-        out += [f"| `{r.alertname}` | {r.service} | {r.where} | {_receivers(r.before)} | {_receivers(r.after)} |"
+        out += [f"| `{r.alertname}` | {_who(r.service)} | {r.where} | {_receivers(r.before)} | {_receivers(r.after)} |"
                 for r in changes.routes]
     if changes.inhibitions_added or changes.inhibitions_removed:
         out += ["", "#### Inhibitions", ""]
@@ -96,7 +103,7 @@ def markdown(changes: Changes) -> str:
 # ---- plain text ---------------------------------------------------------------------------------------------
 
 def _route_line(r: RouteChange) -> str:
-    return (f"routing   {r.service} {r.alertname} [{r.where}]: {_receivers(r.before)} -> {_receivers(r.after)}")
+    return f"routing   {_who(r.service)} {r.alertname} [{r.where}]: {_receivers(r.before)} -> {_receivers(r.after)}"
 
 
 def text(changes: Changes) -> str:
@@ -104,11 +111,11 @@ def text(changes: Changes) -> str:
     out = [summary(changes)]
     for alert in changes.alerts:
         if alert.kind != CHANGED:
-            out.append(f"{alert.kind:<9} {alert.service} {alert.alertname} [{', '.join(alert.tiers)}]")
+            out.append(f"{alert.kind:<9} {_who(alert.service)} {alert.alertname} [{', '.join(alert.tiers)}]")
             continue
         for rule in alert.rules:
             for ch in rule.changes:
-                out.append(f"changed   {alert.service} {alert.alertname} [{', '.join(rule.wheres)}]: {ch.what}: "
+                out.append(f"changed   {_who(alert.service)} {alert.alertname} [{', '.join(rule.wheres)}]: {ch.what}: "
                            f"{ch.before or '(none)'} -> {ch.after or '(none)'}")
     out += [_route_line(r) for r in changes.routes]
     out += [f"inhibit   added: {_inhibition(r)}" for r in changes.inhibitions_added]
