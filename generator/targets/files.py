@@ -126,6 +126,9 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> None:
     file system refuses; in both cases `out_dir` is unchanged.
     """
     out_dir = out_dir.resolve()
+    for p in files:
+        if not _safe_relative(p) or posixpath.normpath(p) != p:
+            raise OutputError(f"refusing to write {p!r} outside the output folder")
     was_owned = owned(out_dir)
     # A file in the way that carries the generated header was written by oncallgen (before a manifest listed it,
     # or by a merge of two branches' output): overwriting it loses nothing anyone wrote.
@@ -134,14 +137,12 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> None:
     if taken:
         raise OutputError(f"{out_dir.name}/{taken[0]} exists and oncallgen did not generate it (it is not in "
                           f"{MANIFEST}); move it away, since generate would overwrite it")
-    for p in files:
-        if not _safe_relative(p) or posixpath.normpath(p) != p:
-            raise OutputError(f"refusing to write {p!r} outside the output folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         if out_dir.is_dir():
-            _keep(out_dir, staging, was_owned)
+            # Never link in a path about to be written: writing through the link would change the old tree.
+            _keep(out_dir, staging, was_owned | set(files))
         for rel, text in files.items():
             _write_file(staging / rel, text)
         staging.chmod(out_dir.stat().st_mode & 0o7777 if out_dir.is_dir() else 0o755)
