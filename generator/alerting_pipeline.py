@@ -15,6 +15,7 @@ from .rules import Alert, Check, Expected, Group, Output, Scenario, Series
 from .runbooks.content import RunbookContent, Step
 from .spec.model import Pipeline, Routing
 from .spec.units import format_duration
+from .templating import render
 
 GROUP_KEY = "alerting_pipeline"
 SIGNAL = "alerting_pipeline"
@@ -89,10 +90,10 @@ def _alert(check: PipelineCheck, pipeline: Pipeline) -> Alert:
 
 
 def _expected(alert: Alert, check: PipelineCheck) -> Expected:
-    value = check.failing
-    description = alert.annotation_map["description"].replace("{{ $labels." + check.by + " }}", value)
-    return Expected(dict(sorted({**alert.label_map, check.by: value}.items())),
-                    dict(sorted({**alert.annotation_map, "description": description}.items())))
+    """The alert as promtool must see it: the expression's one label, the rule's labels, annotations rendered."""
+    series = {check.by: check.failing}
+    annotations = {k: render(v, series, None) for k, v in alert.annotations}
+    return Expected(dict(sorted({**alert.label_map, **series}.items())), dict(sorted(annotations.items())))
 
 
 def build(pipeline: Pipeline) -> Output:

@@ -9,7 +9,9 @@ from functools import cached_property
 
 from . import conventions as c
 from . import alerting_pipeline, escalation, meta, outage, sli
-from .rules import Alert, Group, Scenario
+from .rules import Alert, Group, Recording, Scenario
+from .spec.errors import SpecError
+from .spec.loader import format_path
 from .signals import SIGNALS
 from .spec.model import Pipeline, Service, Specs, Team
 
@@ -122,3 +124,26 @@ def compile_all(specs: Specs) -> Plan:
         test_files.append(TestFile(c.test_path(GLOBAL, key), "all specs", (path,), out.scenarios, None,
                                    tuple(g.name for g in out.groups)))
     return Plan(specs, tuple(rule_files), tuple(test_files))
+
+
+def check_recorded_names(plan: Plan) -> None:
+    """Two groups of one service recording the same series would write the same samples twice (Prometheus
+    drops one as a duplicate, at random): refuse it, at the settings of the signal that chose the name."""
+    services = {s.name: s for s in plan.services}
+    for service_name, service in services.items():
+        first: dict[str, str] = {}
+        for f in plan.rule_files:
+            for group in f.groups:
+                if not group.name.startswith(f"{c.GENERATOR}-{service_name}-"):
+                    continue
+                for rule in group.rules:
+                    if not isinstance(rule, Recording):
+                        continue
+                    owner = first.setdefault(rule.record, group.key)
+                    if owner != group.key:
+                        signal = group.key if group.key in SIGNALS else owner
+                        keys = [k for k, p in SIGNALS[signal].schema.items() if p.get("x-rate-window")]
+                        path = ("spec", "signals", signal) + tuple(keys[:1])
+                        raise SpecError(service.locate(path), format_path(path),
+                                        f"records {rule.record}, which the {owner if owner != signal else group.key} "
+                                        "group records too: choose another value")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from .promql_fragments import escape, matcher  # noqa: F401 (escape: re-exported)
 from .spec.units import format_duration
 
 ALERT_PREFIX = "AI"
@@ -72,13 +73,8 @@ def slug(alertname: str) -> str:
 
 def selector(**labels: str) -> str:
     """`{service="x"}` with labels in a fixed order."""
-    inner = ", ".join(f'{k}="{escape(v)}"' for k, v in labels.items())
+    inner = ", ".join(matcher(k, "=", v) for k, v in labels.items())
     return "{" + inner + "}"
-
-
-def escape(value: str) -> str:
-    """Escape a label value for a PromQL double-quoted string."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 RULES_DIR = "rules"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compile import Plan, active_signals, compile_all
+from .compile import Plan, active_signals, check_recorded_names, compile_all
 from .render import render
 from .rules import Alert, Recording
 from .runbooks import check_runbooks
@@ -46,6 +46,7 @@ def build(paths: list[Path], targets: tuple[str, ...] = ()) -> Result:
     specs = load_specs(paths)
     services = specs.services
     plan = compile_all(specs)
+    check_recorded_names(plan)
     files = with_manifest(render(plan, targets))
     check_runbooks(plan, files)
     warnings = tuple(w for s in services for w in warnings_for(s))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import promql_parser
 
-from .conventions import escape
+from .promql_fragments import PromQLTextError, check_regex, matcher, string
 
 
 class PromQLError(ValueError):
@@ -42,7 +42,7 @@ class Matcher:
         return hit if self.op == "=~" else not hit
 
     def __str__(self) -> str:
-        return f'{self.name}{self.op}"{escape(self.value)}"'
+        return matcher(self.name, self.op, self.value)
 
 
 _OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
@@ -73,6 +73,11 @@ class Selector:
             if m.name == "__name__":
                 continue
             op = _OPS[str(m.op).split(".")[-1]]
+            if op in ("=~", "!~"):
+                try:
+                    check_regex(m.value)
+                except PromQLTextError as exc:
+                    raise PromQLError(f"label {m.name}: {exc}") from None
             matchers.append(Matcher(m.name, op, m.value))
         if not node.name:
             raise PromQLError(f'expected a selector that names its metric, got "{text}"')
@@ -146,5 +151,5 @@ def example_labels(metric: str, base: dict[str, str], must: list[Selector], must
 
 def series_text(metric: str, labels: dict[str, str]) -> str:
     """promtool's series notation with labels in sorted order."""
-    inner = ", ".join(f'{k}="{escape(v)}"' for k, v in sorted(labels.items()) if v != "")
+    inner = ", ".join(f"{k}={string(v)}" for k, v in sorted(labels.items()) if v != "")
     return metric + "{" + inner + "}"

@@ -59,7 +59,7 @@ def render_test_file(f: TestFile) -> str:
         data["tests"] = [_scenario(s, f.service) for s in f.scenarios]
     except synth.SynthError as exc:
         # The source's selectors contradict each other (say, errors no request selector matches).
-        raise SpecError(f.service.location, "spec.metrics", f"cannot build test series: {exc}") from None
+        raise SpecError(f.service.locate(("spec", "metrics")), "spec.metrics", f"cannot build test series: {exc}") from None
     return header(f.source, "promtool unit tests") + dump(data)
 
 

@@ -6,6 +6,7 @@ expressions (rates over raw counters, bucket rates) are evaluated once.
 from __future__ import annotations
 
 from . import conventions as c
+from . import promql_fragments as fragments
 from .presets.source import Counter
 from .rules import Group, Recording
 from .spec.model import Service
@@ -22,18 +23,13 @@ def normalise(expr: str, counter: Counter, service: Service, want_provider: bool
         # Later entries win: apply the fallbacks first, the preferred label last.
         for label in reversed(counter.provider_labels):
             if label != c.PROVIDER:
-                expr = f'label_replace({expr}, "{c.PROVIDER}", "$1", "{label}", "(.+)")'
+                expr = fragments.copy_label(expr, c.PROVIDER, label)
         for p in service.providers:
             if p.label_value != p.name:
-                expr = f'label_replace({expr}, "{c.PROVIDER}", "{p.name}", "{c.PROVIDER}", "{_regex_escape(p.label_value)}")'
+                expr = fragments.label_replace(expr, c.PROVIDER, p.name, c.PROVIDER, fragments.regex_literal(p.label_value))
     if want_model and counter.model_label and counter.model_label != c.MODEL:
-        expr = f'label_replace({expr}, "{c.MODEL}", "$1", "{counter.model_label}", "(.+)")'
+        expr = fragments.copy_label(expr, c.MODEL, counter.model_label)
     return expr
-
-
-def _regex_escape(value: str) -> str:
-    special = set(".^$*+?()[]{}|\\")
-    return "".join("\\\\" + ch if ch in special else ch for ch in value)
 
 
 def rate_by(counter: Counter, seconds: float, by: tuple[str, ...], service: Service) -> str:
@@ -68,6 +64,19 @@ def zero_filled(expr: str, like: str, by: tuple[str, ...]) -> str:
 
 def static_labels(service: Service) -> tuple[tuple[str, str], ...]:
     return ((c.SERVICE, service.name), (c.TEAM, service.team))
+
+
+def provider_rates(service: Service, seconds: float) -> tuple[str, str, tuple[Recording, ...]]:
+    """Calls and failed calls per second per provider over a window of the signal's own: their recorded names, and
+    the recording rules (signals that decide on another window than the SLI group's 5m record these)."""
+    w = c.window(seconds)
+    by = (c.PROVIDER,)
+    requests = c.record("service_provider", "ai_requests", f"rate{w}")
+    errors = c.record("service_provider", "ai_errors", f"rate{w}")
+    rules = (Recording(requests, rate_by(service.source.requests, seconds, by, service), static_labels(service)),
+             Recording(errors, zero_filled(rate_by(service.source.errors, seconds, by, service), own(requests, service),
+                                           by), static_labels(service)))
+    return requests, errors, rules
 
 
 def build(service: Service) -> Group:
@@ -123,7 +132,7 @@ def build(service: Service) -> Group:
         tok = src.tokens
         inner = normalise(f"rate({tok.counter.selector}[5m])", tok.counter, service, False)
         if tok.type_label != "token_type":
-            inner = f'label_replace({inner}, "token_type", "$1", "{tok.type_label}", "(.+)")'
+            inner = fragments.copy_label(inner, "token_type", tok.type_label)
         tokens = rec("service_model_token", "ai_tokens", "rate5m", f"sum by (model, token_type) ({inner})")
         for price in service.prices:
             for token_type, usd in ((tok.input_value, price.input_per_million), (tok.output_value, price.output_per_million)):

@@ -64,6 +64,16 @@ def humanize_duration(v: float) -> str:
     return _g4(v) + prefix + "s"
 
 
+def literal(text: str) -> str:
+    """`text` as Go template source that prints exactly `text`: for spec values pasted into annotations, which
+    Prometheus expands as templates. Each `{{` (and a trailing `{`, which would join the next action's braces)
+    becomes an action printing it."""
+    out = text.replace("{{", '{{ "{{" }}')
+    if out.endswith("{") and not out.endswith('}}'):
+        out = out[:-1] + '{{ "{" }}'
+    return out
+
+
 _FILTERS = {"humanize": humanize, "humanizePercentage": humanize_percentage, "humanizeDuration": humanize_duration}
 
 
@@ -72,6 +82,8 @@ def render(template: str, labels: dict[str, str], value: float | None) -> str:
 
     def one(match: re.Match) -> str:
         expr = match.group(1)
+        if expr in ('"{{"', '"{"'):  # what `literal` writes
+            return expr[1:-1]
         m = re.fullmatch(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)", expr)
         if m:
             return labels.get(m.group(1), "<no value>")

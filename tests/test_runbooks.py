@@ -221,7 +221,7 @@ def test_a_service_without_an_oncall_team_says_so(tmp_path: Path, monkeypatch: p
 
 def test_provider_pages_carry_status_pages_communication_slo_and_sla(compiled: Result) -> None:
     text = _page(compiled, "support-assistant/ai-provider-down.md")
-    assert "| anthropic | primary | claude-sonnet-4-5 | https://status.anthropic.com | 99.9% |" in text
+    assert "| anthropic | primary | claude-sonnet-4-5 | <https://status.anthropic.com> | 99.9% |" in text
     assert "Status page, while it lasts:" in text and "Proactive email to affected customers:" in text
     assert "the disruption is ours to own" in text
     assert 'service:ai_error_budget:burned_by_provider_30d{service="support-assistant"}' in text

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from ..promql import Matcher, PromQLError, Selector, parse_matchers
+from ..promql_fragments import PromQLTextError, check_regex, label_name
 from ..spec.errors import FieldError
+from ..spec.schema import unit
 from .source import EvalSource
 
 SCHEMA = {
+    "scrape_interval": unit("duration", "How often Prometheus scrapes these metrics. Every rate window must span at "
+                                        "least 2 scrapes (`spec.signals.provider_down.window` and the fixed 5m of "
+                                        "the SLI series).", "15s"),
     "selector": {
         "type": "string",
         "description": "Label matchers that pick this service's series out of the source metrics, "
@@ -67,6 +72,22 @@ def optional_selector(metrics: dict, key: str) -> Selector | None:
         raise FieldError(("spec", "metrics", key), str(exc)) from None
 
 
+def label_option(value: str, path: tuple) -> str:
+    """A label name from the spec, checked against Prometheus' label-name grammar."""
+    try:
+        return label_name(value)
+    except PromQLTextError as exc:
+        raise FieldError(path, str(exc)) from None
+
+
+def regex_option(value: str, path: tuple) -> str:
+    """A regex from the spec, checked for what Prometheus' RE2 engine accepts."""
+    try:
+        return check_regex(value)
+    except PromQLTextError as exc:
+        raise FieldError(path, str(exc)) from None
+
+
 CONVENTION = {"cases": "ai_eval_cases", "last_run": "ai_eval_last_run_timestamp_seconds"}
 
 
@@ -84,5 +105,9 @@ def eval_source(service: str, metrics: dict) -> EvalSource:
         if sel.metric == CONVENTION[key] and not any(m.name == "service" for m in sel.matchers):
             sel = sel.with_matchers(own)
         sels[key] = sel
-    return EvalSource(sels["cases"], sels["last_run"], cfg["suite_label"], cfg["model_label"],
-                      cfg["result_label"], cfg["pass_value"], cfg["fail_value"])
+    names = {key: label_option(cfg[key], ("spec", "metrics", "eval", key))
+             for key in ("suite_label", "model_label", "result_label")}
+    if cfg["pass_value"] == cfg["fail_value"]:
+        raise FieldError(("spec", "metrics", "eval", "fail_value"), "expected a value other than pass_value")
+    return EvalSource(sels["cases"], sels["last_run"], names["suite_label"], names["model_label"],
+                      names["result_label"], cfg["pass_value"], cfg["fail_value"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..promql import Matcher, PromQLError, Selector
 from ..spec.errors import FieldError
 from .source import OTEL_DURATION_BUCKETS, Counter, Histogram, MetricSource
-from .common import eval_source, optional_selector, service_matchers
+from .common import eval_source, label_option, optional_selector, service_matchers
 
 NAME = "custom"
 _NEVER = Matcher("oncallgen_never", "=", "true")
@@ -16,7 +16,7 @@ SCHEMA = {
     "rate_limited": dict(_SELECTOR, description="Counter of rate-limited calls. Default: none are."),
     "provider_errors": dict(_SELECTOR, description="Counter of failures charged to the provider. Default: `errors`."),
     "latency_buckets": dict(_SELECTOR, description="The `_bucket` counter of a latency histogram in seconds."),
-    "buckets": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1,
+    "buckets": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1, "maxItems": 64,
                 "description": "Bucket boundaries of `latency_buckets`, in seconds. Default: the OTel GenAI ones."},
     "spend_usd": dict(_SELECTOR, description="Counter of money spent, in USD."),
     "provider_label": {"type": "string", "description": "Label holding the provider.", "default": "provider"},
@@ -27,7 +27,8 @@ SCHEMA = {
 def source(service: str, metrics: dict) -> MetricSource:
     """The custom metric source of one service; every selector is parsed here."""
     base = service_matchers(service, metrics)
-    labels = ((metrics["provider_label"],), metrics["model_label"])
+    labels = ((label_option(metrics["provider_label"], ("spec", "metrics", "provider_label")),),
+              label_option(metrics["model_label"], ("spec", "metrics", "model_label")))
 
     def counter(key: str, required: bool = False) -> Counter | None:
         text = metrics.get(key)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..promql import Matcher, Selector
 from .source import Counter, Histogram, MetricSource
-from .common import eval_source, optional_selector, service_matchers
+from .common import eval_source, optional_selector, regex_option, service_matchers
 
 NAME = "litellm"
 PROVIDER_LABELS = ("api_provider",)
@@ -34,6 +34,7 @@ SCHEMA = {
 def source(service: str, metrics: dict) -> MetricSource:
     """The LiteLLM metric source of one service."""
     base = service_matchers(service, metrics)
+    regex = {key: regex_option(metrics[key], ("spec", "metrics", key)) for key in ("rate_limit_statuses", "provider_error_statuses")}
     failures = Selector("litellm_deployment_failure_responses_total", base)
 
     def counter(selector: Selector, model_label: str = MODEL_LABEL) -> Counter:
@@ -43,8 +44,8 @@ def source(service: str, metrics: dict) -> MetricSource:
         preset=NAME,
         requests=counter(Selector("litellm_deployment_total_requests_total", base)),
         errors=counter(failures),
-        rate_limited=counter(failures.with_matchers(Matcher("exception_status", "=~", metrics["rate_limit_statuses"]))),
-        provider_errors=counter(failures.with_matchers(Matcher("exception_status", "=~", metrics["provider_error_statuses"]))),
+        rate_limited=counter(failures.with_matchers(Matcher("exception_status", "=~", regex["rate_limit_statuses"]))),
+        provider_errors=counter(failures.with_matchers(Matcher("exception_status", "=~", regex["provider_error_statuses"]))),
         latency=Histogram(counter(Selector("litellm_llm_api_latency_metric_bucket", base), "model"), LATENCY_BUCKETS),
         spend=Counter(Selector("litellm_spend_metric_total", base), (), "model"),
         tokens=None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..promql import Matcher, Selector
 from .source import OTEL_DURATION_BUCKETS, Counter, Histogram, MetricSource, Tokens
-from .common import eval_source, optional_selector, service_matchers
+from .common import eval_source, optional_selector, regex_option, service_matchers
 
 NAME = "otel-genai"
 PROVIDER_LABELS = ("gen_ai_provider_name", "gen_ai_system")  # the newer name wins when both are set
@@ -30,6 +30,7 @@ SCHEMA = {
 def source(service: str, metrics: dict) -> MetricSource:
     """The otel-genai metric source of one service."""
     base = service_matchers(service, metrics)
+    regex = {key: regex_option(metrics[key], ("spec", "metrics", key)) for key in ("rate_limit_error_types", "provider_error_types")}
     calls = Selector("gen_ai_client_operation_duration_seconds_count", base)
 
     def counter(selector: Selector) -> Counter:
@@ -39,8 +40,8 @@ def source(service: str, metrics: dict) -> MetricSource:
         preset=NAME,
         requests=counter(calls),
         errors=counter(calls.with_matchers(Matcher("error_type", "!=", ""))),
-        rate_limited=counter(calls.with_matchers(Matcher("error_type", "=~", metrics["rate_limit_error_types"]))),
-        provider_errors=counter(calls.with_matchers(Matcher("error_type", "=~", metrics["provider_error_types"]))),
+        rate_limited=counter(calls.with_matchers(Matcher("error_type", "=~", regex["rate_limit_error_types"]))),
+        provider_errors=counter(calls.with_matchers(Matcher("error_type", "=~", regex["provider_error_types"]))),
         latency=Histogram(counter(calls.renamed("gen_ai_client_operation_duration_seconds_bucket")), OTEL_DURATION_BUCKETS),
         spend=None,
         tokens=Tokens(counter(Selector("gen_ai_client_token_usage_sum", base)), "gen_ai_token_type", "input", "output"),

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 from .. import conventions as c
 from ..spec.model import Service
 from ..spec.units import format_number
+from .markdown import url
 
 RUNBOOKS = "runbooks"          # the folder of runbooks inside the output folder
 ALL = "$__all"                 # Grafana's value for "every option of a variable"
@@ -115,7 +116,7 @@ def alert_ref(service: Service, signal: str, alertname: str) -> str:
 
 def status_pages(service: Service) -> str:
     """Each provider's status page, as one line of Markdown."""
-    return "; ".join(f"{p.name}: {p.status_page}" if p.status_page else f"{p.name}: none in the spec"
+    return "; ".join(f"{p.name}: <{url(p.status_page)}>" if p.status_page else f"{p.name}: none in the spec"
                      for p in service.providers)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .. import conventions as c
 from .. import alerting_pipeline, meta, outage
@@ -24,7 +25,9 @@ from ..rules import Alert
 from ..signals import SIGNALS
 from ..spec.model import Service, Specs, Team
 from ..spec.units import format_duration, format_number
+from . import markdown as md
 from .content import Query, RunbookContent, Step
+from .markdown import Markdown
 from .links import (RUNBOOKS, dashboard_url, graph_url, is_on, kubectl, percent, runbook_file, sibling, silence,
                     times)
 
@@ -99,7 +102,7 @@ def decision_tree(page: Page) -> tuple[Step, ...]:
     notes = page.service.runbooks.notes.get(page.alertname) if page.service else None
     steps = () if notes and notes.replace else page.content.steps
     if notes:
-        steps += tuple(Step(n.check, n.query, n.command) for n in notes.steps)
+        steps += tuple(Step(md.text(n.check), n.query, n.command) for n in notes.steps)
     if page.tier and steps:
         steps = (_tier_step(page),) + steps
     return steps
@@ -121,13 +124,7 @@ def _tier_step(page: Page) -> Step:
 # ---- view models: plain values the templates print ----
 
 
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    """Inline code that survives backticks inside."""
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
+_code = md.code
 
 
 def _numbers(steps: tuple[Step, ...]) -> dict[str, int]:
@@ -150,8 +147,10 @@ def _steps_view(steps: tuple[Step, ...], prometheus_url: str, first_added: int, 
         branches = []
         for condition, action in step.branches:
             condition, action = resolve(condition), resolve(action)
-            branches.append(f"**If** {condition} {action}" if action.startswith("→") else f"**If** {condition}: {action}")
-        out.append({"number": i, "check": step.check, "query": step.query,
+            branches.append(Markdown(f"**If** {condition} {action}" if action.startswith("→")
+                                     else f"**If** {condition}: {action}"))
+        # Steps of signals are Markdown they wrote; the spec's added steps were escaped in decision_tree.
+        out.append({"number": i, "check": Markdown(step.check), "query": step.query,
                     "link": graph_url(prometheus_url, step.query) if step.query else None,
                     "command": step.command, "branches": branches, "added": i >= first_added})
     return out
@@ -180,8 +179,8 @@ def _setting(prop: dict, value: object) -> str:
 def _thresholds(service: Service, signal: str) -> list[dict]:
     schema = SIGNALS[signal].schema
     cfg = service.signals[signal]
-    rows = [{"field": f"spec.signals.{signal}.{key}", "value": _setting(prop, cfg.get(key)),
-             "meaning": _md_cell(prop.get("description", ""))}
+    rows = [{"field": f"spec.signals.{signal}.{key}", "value": md.cell(_setting(prop, cfg.get(key))),
+             "meaning": md.cell(Markdown(prop.get("description", "")))}
             for key, prop in schema.items()]
     if signal in ("latency", "model_routing") and service.slo.latency_p95 is not None:
         rows.append({"field": "spec.slo.latency_p95", "value": f"{format_number(service.slo.latency_p95)}s",
@@ -200,22 +199,22 @@ def _receivers(team: Team | None, alerts: tuple[Alert, ...]) -> list[str]:
 
 
 def _contact(value: str | None, field: str, team: Team) -> str:
-    return value if value else f"nobody is on record (set `spec.escalation.{field}` in `{team.location.file}`)"
+    return md.text(value) if value else f"nobody is on record (set `spec.escalation.{field}` in {_code(team.location.file)})"
 
 
 def _escalation(page: Page, team: Team | None, receivers: list[str]) -> list[str]:
     """The escalation path of a page, or where a ticket or information goes, one line each."""
     service = page.service
     if team is None:
-        return [f"No OnCallTeam spec names team `{service.team}`, so oncallgen writes no Alertmanager routing for it: "
+        return [Markdown(f"No OnCallTeam spec names team `{service.team}`, so oncallgen writes no Alertmanager routing for it: "
                 f"this alert goes wherever your own Alertmanager sends `team=\"{service.team}\"`, and escalates by "
-                "your team's usual policy. Add an OnCallTeam spec to have the path written here."]
+                "your team's usual policy. Add an OnCallTeam spec to have the path written here.")]
     if page.severity != c.PAGE:
         kind = "a ticket" if page.severity == c.TICKET else "information"
         when = (f" in business hours ({team.business_hours.location}, {team.business_hours.start} to "
                 f"{team.business_hours.end})" if page.severity == c.TICKET and team.business_hours else "")
-        return [f"Not a page: {kind} for {', '.join(_code(r) for r in receivers)}{when}. Nobody is woken; "
-                "handle it in working hours."]
+        return [Markdown(f"Not a page: {kind} for {', '.join(_code(r) for r in receivers)}{md.text(when)}. Nobody is "
+                         "woken; handle it in working hours.")]
     esc = team.escalation
     primary, secondary = full_name(team.name, team.primary), full_name(team.name, team.secondary or "")
     first = page.alerts[0]
@@ -241,14 +240,14 @@ def _escalation(page: Page, team: Team | None, receivers: list[str]) -> list[str
                      "An acknowledgement in the paging tool does not stop the secondary tier.")
     timed.append((esc.senior_after, f"wake the senior engineer: {_contact(esc.senior_contact, 'senior_contact', team)}."))
     where = (f"in {_code(esc.incident_channel)}" if esc.incident_channel else
-             f"(no channel is on record: set `spec.escalation.incident_channel` in `{team.location.file}`)")
+             f"(no channel is on record: set `spec.escalation.incident_channel` in {_code(team.location.file)})")
     timed.append((esc.incident_after, f"declare an incident {where}, sooner if customers are affected and no fix "
                                       "is in sight."))
     for delay, text in sorted(timed, key=lambda t: t[0]):
         lines.append(text if delay < 0 else f"**+{format_duration(delay)}** after the page, still firing: {text}")
     lines.append("**Executive**: once an incident is declared and customers are affected, page the executive "
                  f"contact: {_contact(esc.executive_contact, 'executive_contact', team)}.")
-    return lines
+    return [Markdown(line) for line in lines]
 
 
 def _remediation(plan: Plan, page: Page, team: Team | None) -> dict | None:
@@ -269,8 +268,8 @@ def _remediation(plan: Plan, page: Page, team: Team | None) -> dict | None:
                  f"{format_duration(page_alert.for_seconds)} of the same condition.")
     else:
         pages = "It never pages: automation handles it, and the team sees it as " + page.severity + " only."
-    return {"did": r.did, "action": action, "receiver": receiver, "endpoint": endpoint, "rollback": list(r.rollback),
-            "pages": pages,
+    return {"did": Markdown(r.did), "action": action, "receiver": receiver, "endpoint": endpoint,
+            "rollback": [Markdown(line) for line in r.rollback], "pages": Markdown(pages),
             "verify": _steps_view((r.verify,), page.service.runbooks.prometheus_url, 2,
                                   numbers=_numbers(decision_tree(page)))[0]}
 
@@ -278,9 +277,9 @@ def _remediation(plan: Plan, page: Page, team: Team | None) -> dict | None:
 def _provider(service: Service) -> dict:
     w = c.window(service.slo.window)
     own = c.selector(service=service.name)
-    providers = [{"name": p.name, "role": p.role, "models": ", ".join(p.models) or "-",
-                  "status": p.status_page or "none in the spec", "sla": percent(p.sla) if p.sla is not None else
-                  "none in the spec"} for p in service.providers]
+    providers = [{"name": p.name, "role": p.role, "models": md.cell(", ".join(p.models) or "-"),
+                  "status": md.cell(Markdown(f"<{md.url(p.status_page)}>") if p.status_page else "none in the spec"),
+                  "sla": percent(p.sla) if p.sla is not None else "none in the spec"} for p in service.providers]
     queries = []
     if is_on(service, "slo"):
         queries = [Query(f"Error budget left over {w} (1 = untouched, below 0 = SLO missed)",
@@ -301,7 +300,7 @@ def _provider(service: Service) -> dict:
 
 
 def _query_view(q: Query, service: Service) -> dict:
-    return {"title": q.title, "expr": q.expr, "link": graph_url(service.runbooks.prometheus_url, q.expr)}
+    return {"title": Markdown(q.title), "expr": q.expr, "link": graph_url(service.runbooks.prometheus_url, q.expr)}
 
 
 def _dashboards(service: Service) -> list[dict]:
@@ -323,10 +322,10 @@ def _kubectl(service: Service) -> list[str]:
 def _changelog(service: Service) -> list[dict]:
     rows = []
     for e in service.runbooks.changelog:
-        postmortem = e.postmortem or "-"
+        postmortem = md.text(e.postmortem or "-")
         if e.postmortem and re.match(r"https?://", e.postmortem):
-            postmortem = f"[postmortem]({e.postmortem})"
-        rows.append({"date": _day(e.date), "change": _md_cell(e.change), "postmortem": _md_cell(postmortem)})
+            postmortem = md.link("postmortem", e.postmortem)
+        rows.append({"date": _day(e.date), "change": md.cell(e.change), "postmortem": md.cell(postmortem)})
     return rows
 
 
@@ -339,9 +338,11 @@ def _day(iso: str) -> str:
     return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
 
 
-def _header(source: str, what: str) -> str:
-    # An HTML comment: visible in the diff a reviewer reads, invisible on the rendered page.
-    return f"<!-- Generated by oncallgen from {source}: {what}. Do not edit: change the spec and run `make generate`. -->"
+def _header(source: str, what: str) -> Markdown:
+    # An HTML comment: visible in the diff a reviewer reads, invisible on the rendered page. Spec file names
+    # hold no ">" (the loader checks), so the comment cannot be closed early.
+    return Markdown(f"<!-- Generated by oncallgen from {source}: {what}. Do not edit: change the spec and run "
+                    "`make generate`. -->")
 
 
 def _relative(page: Page, target: str) -> str:
@@ -372,11 +373,11 @@ def _alert_page(plan: Plan, page: Page) -> str:
         "signal": page.signal, "receivers": receivers,
         "summary": page.alerts[0].annotation_map["summary"],
         "primary_page": f"{c.slug(page.alertname)}.md",
-        "content": content, "rules": rules,
-        "outage": (f"While an outage of {', '.join(f'`{p}`' for p in service.traffic_providers)} is under way, or "
-                   f"ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does not start: its windows "
-                   "still hold the outage, whose own page covers it."
-                   if any(outage.RECENT in a.expr for a in page.alerts) else ""),
+        "content": _content_view(content), "rules": rules,
+        "outage": Markdown(f"While an outage of {', '.join(str(md.code(p)) for p in service.traffic_providers)} is "
+                           f"under way, or ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does "
+                           "not start: its windows still hold the outage, whose own page covers it.")
+        if any(outage.RECENT in a.expr for a in page.alerts) else "",
         "thresholds": _thresholds(service, page.signal),
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),
@@ -385,7 +386,7 @@ def _alert_page(plan: Plan, page: Page) -> str:
         "queries": [_query_view(q, service) for q in content.queries],
         "dashboards": _dashboards(service), "kubectl": _kubectl(service),
         "kube": service.runbooks.kubernetes,
-        "notes": notes.notes if notes else "",
+        "notes": md.paragraphs(notes.notes) if notes else "",
         "changelog": _changelog(service),
         "links": {"rules": _relative(page, page.rule_file),
                   "tests": _relative(page, test_file) if test_file else None,
@@ -401,7 +402,7 @@ def _watchdog_page(plan: Plan, page: Page) -> str:
     steps = _steps_view(decision_tree(page), urls[0], len(page.content.steps) + 1)
     context = {
         "header": _header("all specs", f"runbook of {page.alertname}"), "alertname": page.alertname,
-        "content": page.content, "steps": steps, "other_prometheus": urls[1:],
+        "content": _content_view(page.content), "steps": steps, "other_prometheus": urls[1:],
         "rule": {"expr": page.alerts[0].expr, "file": _relative(page, page.rule_file)},
         "heartbeat": full_name(routing.name, routing.heartbeat) if routing else None,
         "fallback": full_name(routing.name, routing.fallback) if routing else None,
@@ -420,21 +421,22 @@ def _pipeline_page(plan: Plan, page: Page) -> str:
     alert = page.alerts[0]
     receivers = pipeline_receivers(plan.specs, alert)
     if routing is None:
-        first = ("No AlertRouting spec: no route is generated. Route `signal=\"alerting_pipeline\"` to whoever runs "
-                 "your Prometheus and Alertmanager.")
+        first = Markdown("No AlertRouting spec: no route is generated. Route `signal=\"alerting_pipeline\"` to whoever "
+                         "runs your Prometheus and Alertmanager.")
     elif routing.pipeline.team:
-        first = (f"It goes to {_code(receivers[0])} and to team `{routing.pipeline.team}` (`spec.pipeline.team`), "
-                 "whose on-call owns the pipeline and escalates as for its own pages.")
+        first = Markdown(f"It goes to {_code(receivers[0])} and to team {_code(routing.pipeline.team)} "
+                         "(`spec.pipeline.team`), whose on-call owns the pipeline and escalates as for its own pages.")
     else:
-        first = (f"It goes to {_code(receivers[0])}; no team owns the pipeline (set `spec.pipeline.team` in "
-                 f"`{routing.location.file}` so one is paged).")
+        first = Markdown(f"It goes to {_code(receivers[0])}; no team owns the pipeline (set `spec.pipeline.team` in "
+                         f"{_code(routing.location.file)} so one is paged).")
     context = {
         "header": _header("all specs", f"runbook of {page.alertname}"), "alertname": page.alertname,
         "summary": alert.annotation_map["summary"].rstrip("."), "severity": page.severity,
         "kind": {c.PAGE: "Page", c.TICKET: "Ticket"}.get(page.severity, "Information"),
         "for_": format_duration(alert.for_seconds) if alert.for_seconds else "",
-        "receivers": ", ".join(_code(r) for r in receivers) or "your own Alertmanager routes",
-        "content": page.content, "steps": _steps_view(decision_tree(page), urls[0], len(page.content.steps) + 1),
+        "receivers": Markdown(", ".join(_code(r) for r in receivers) or "your own Alertmanager routes"),
+        "content": _content_view(page.content),
+        "steps": _steps_view(decision_tree(page), urls[0], len(page.content.steps) + 1),
         "rule": {"expr": alert.expr, "file": _relative(page, page.rule_file)},
         "first": first, "index": _relative(page, INDEX),
     }
@@ -467,13 +469,21 @@ def _index(plan: Plan, pages: tuple[Page, ...]) -> str:
                                             "sections": ordered})
 
 
+def _content_view(content: RunbookContent) -> dict:
+    """A signal's runbook text: Markdown it wrote (escaping the spec values inside)."""
+    return {"meaning": Markdown(content.meaning), "impact": Markdown(content.impact),
+            "mitigation": [Markdown(line) for line in content.mitigation], "history": Markdown(content.history)}
+
+
 @lru_cache(maxsize=None)
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("generator.runbooks", "templates"),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True, autoescape=False)
-    env.filters["code"] = _code
-    env.filters["cell"] = _md_cell
+    # Sandboxed and strict: templates can read the view, call nothing else, and print no missing value. Every
+    # printed value is escaped unless it is Markdown already (md.finalize).
+    env = ImmutableSandboxedEnvironment(loader=jinja2.PackageLoader("generator.runbooks", "templates"),
+                                        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                        keep_trailing_newline=True, autoescape=False, finalize=md.finalize)
+    env.filters.update(code=md.code, cell=md.cell, fence=md.fence, url=md.url, codes=md.codes, text=md.text,
+                       macro_output=Markdown)  # a macro's output: the values inside it were escaped as printed
     return env
 
 

@@ -163,6 +163,14 @@ class CostAnomaly(Signal):
             evaluation_interval=300,
         )
         yield Scenario(
+            f"{ALERT} can page at the earliest once {format_duration(cfg['baseline'])} of spend history exist: a "
+            "jump 30 minutes earlier stays silent until then",
+            streams=(Stream(p.name, model, (self._phase(service, model, quiet - 90, normal),
+                                            self._phase(service, model, 90, spike))),),
+            checks=(Check(quiet - 65, ALERT), Check(due - 60, ALERT, (expect(anomaly, spike),), lasts=False)),
+            evaluation_interval=300,
+        )
+        yield Scenario(
             f"{ALERT} stays silent from an empty history: steady spend, then a {factor * 2:g}x jump before the "
             f"baseline holds {format_duration(cfg['baseline'])}",
             streams=(Stream(p.name, model, (self._phase(service, model, 120, normal),

@@ -171,6 +171,18 @@ class ErrorSpike(Signal):
                 checks=(Check(short, ALERT, (expect(steady, spike_err / per_min),)),),
                 evaluation_interval=interval,
             )
+        # The earliest it can page: a spike that starts before the baseline has its history stays silent until the
+        # history is there, then pages after `for`.
+        h = int(self.history(cfg) // 60)
+        yield Scenario(
+            f"{ALERT} can page at the earliest once {format_duration(self.history(cfg))} of history exist: a spike that "
+            "starts 30 minutes earlier stays silent until then",
+            streams=(Stream(p.name, model, (Phase(h - 30, ok=per_min - base_err, errors=base_err),
+                                            Phase(90, ok=per_min - spike_err, errors=spike_err))),),
+            checks=(Check(at(h - 5), ALERT), Check(at(h + 5 + int(cfg["for"] // 60)), ALERT,
+                                                    (expect(steady, spike_err / per_min),), lasts=False)),
+            evaluation_interval=interval,
+        )
         early = 120
         yield Scenario(
             f"{ALERT} and {GROWING} stay silent from an empty history: healthy traffic, then a spike before the "

@@ -8,14 +8,17 @@ Eval results have no standard metric; the oncallgen convention is two gauges, pe
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import promql_fragments as fragments
 from ..promql import Matcher
 from ..rules import Check, EvalRun, Group, Output, Recording, Scenario
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, status_pages
+from ..runbooks.markdown import code
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..sli import with_history
+from ..templating import literal
 from .base import Config, Signal, expect, make_alert
 
 NAME = "eval_regression"
@@ -59,15 +62,15 @@ class EvalRegression(Signal):
         def by_suite_model(expr: str) -> str:
             for target, label in (("suite", ev.suite_label), ("model", ev.model_label)):
                 if label != target:
-                    expr = f'label_replace({expr}, "{target}", "$1", "{label}", "(.+)")'
+                    expr = fragments.copy_label(expr, target, label)
             return f"sum by (suite, model) ({expr})"
 
         passed = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=", ev.pass_value))))
-        counted = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=~", f"{ev.pass_value}|{ev.fail_value}"))))
+        counted = by_suite_model(str(cases.with_matchers(Matcher(ev.result_label, "=~", fragments.alternatives(ev.pass_value, ev.fail_value)))))
         last_run = str(ev.last_run.with_matchers(suite))
         for target, label in (("suite", ev.suite_label), ("model", ev.model_label)):
             if label != target:
-                last_run = f'label_replace({last_run}, "{target}", "$1", "{label}", "(.+)")'
+                last_run = fragments.copy_label(last_run, target, label)
         w = c.window(cfg["baseline"])
         own = c.selector(service=service.name)
         rules = [
@@ -102,7 +105,7 @@ class EvalRegression(Signal):
             service, NAME, STALE, f"absent({gone_sel})", cfg["stale_after"], c.PAGE,
             extra={"reason": "results_missing"},
             summary="Eval results stopped arriving.",
-            description=(f"No results of eval suite {cfg['suite']} for {service.name} at all for "
+            description=(f"No results of eval suite {literal(cfg['suite'])} for {service.name} at all for "
                          f"{format_duration(cfg['stale_after'])}: the exporter or pushgateway may be gone, and "
                          "regressions would go unseen."),
         )
@@ -123,13 +126,13 @@ class EvalRegression(Signal):
         k = kubectl(service)
         own = c.selector(service=service.name)
         w = c.window(cfg["baseline"])
-        suite, floor = cfg["suite"], percent(cfg["floor"])
+        suite, floor = code(cfg["suite"]), percent(cfg["floor"])
         drop = f"{format_number(cfg['max_drop'] * 100)} points"
         history = Query(f"Pass ratio against its {w} baseline (negative: points lost)",
                         f"{RATIO}{own} - {RATIO}_avg{w}{own}")
         if alert.alert == STALE:
             return RunbookContent(
-                meaning=(f"The latest run of eval suite `{suite}` on a model of `{service.name}` is older than "
+                meaning=(f"The latest run of eval suite {suite} on a model of `{service.name}` is older than "
                          f"{format_duration(cfg['stale_after'])}."),
                 impact=("Nothing users see yet, but regressions go unseen: the eval alert cannot fire on results that "
                         "do not arrive."),
@@ -146,7 +149,7 @@ class EvalRegression(Signal):
                 queries=(Query("Cases of the latest run", f"{CASES}{own}"),),
             )
         return RunbookContent(
-            meaning=(f"Eval suite `{suite}` passes more than {drop} fewer cases on a model than its {w} average, or "
+            meaning=(f"Eval suite {suite} passes more than {drop} fewer cases on a model than its {w} average, or "
                      f"less than {floor} of them (runs of at least {format_number(cfg['min_cases'])} cases), for "
                      f"{format_duration(cfg['for'])}."),
             impact=("Answers got worse in a way users notice before any metric: wrong, unsafe or badly formatted "
@@ -202,6 +205,15 @@ class EvalRegression(Signal):
                 eval_series=(EvalRun(suite, model, ((day + 60, good, total - good, True), (60, drop, total - drop, True))),),
                 checks=(Check(day + 55, ALERT),
                         Check(due, ALERT, (expect(regression, drop / total, suite=suite, model=model),))),
+                evaluation_interval=300,
+            )
+            yield Scenario(
+                f"{ALERT} can page on the drop at the earliest once the suite has {format_duration(cfg['baseline'])} "
+                "of results: a drop 30 minutes earlier stays silent until then",
+                eval_series=(EvalRun(suite, model, ((day - 30, good, total - good, True), (90, drop, total - drop, True))),),
+                checks=(Check(day - 5, ALERT),
+                        Check(due - 60, ALERT, (expect(regression, drop / total, suite=suite, model=model),),
+                              lasts=False)),
                 evaluation_interval=300,
             )
             yield Scenario(

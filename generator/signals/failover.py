@@ -8,7 +8,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, percent, silence
-from ..sli import own
+from ..sli import WINDOWS, own, provider_rates
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -19,6 +19,7 @@ SIGNAL_ALERT = c.alert_name("ProviderFailover")
 PAGE_ALERT = c.alert_name("ProviderFailoverIneffective")
 ACTION = "failover"
 NEEDED = "service_provider:ai_failover_needed:active"
+SLI_WINDOW = WINDOWS[0]
 
 
 class Failover(Signal):
@@ -29,6 +30,8 @@ class Failover(Signal):
     auto_when = "on when the spec has a primary and a secondary provider"
     schema = {
         "error_ratio_above": unit("ratio", "Fail over when the primary's error ratio exceeds this.", "10%"),
+        "window": {**unit("duration", "Rate window of the primary's error ratio: shorter fails over (and back) sooner.",
+                          "5m"), "x-rate-window": True},
         "min_request_rate": number("Calls per second the primary needs before its ratio counts.", 0.05),
         "for": unit("duration", "How long before the failover signal fires.", "1m"),
         "remediation_window": unit("duration", "How long automation gets before a human is paged.", "10m"),
@@ -44,15 +47,24 @@ class Failover(Signal):
         if not self.auto(service):
             raise FieldError(("enabled",), "failover needs a provider with role primary and one with role secondary")
 
+    def rates(self, service, cfg) -> tuple[str, str, tuple]:
+        """The primary's calls and failures per second over `window`: the SLI group's at 5m, provider_down's when it
+        uses the same window, else recorded here."""
+        requests, errors, rules = provider_rates(service, cfg["window"])
+        down = service.signals["provider_down"]
+        if cfg["window"] == SLI_WINDOW or (down.get("enabled") is not False and down.get("window") == cfg["window"]):
+            return requests, errors, ()
+        return requests, errors, rules
+
     def build(self, service, cfg: Config) -> Output:
         primary, secondary = service.provider("primary"), service.provider("secondary")
         thr = format_number(cfg["error_ratio_above"])
-        cond = (f"{own('service_provider:ai_errors:ratio_rate5m', service, provider=primary.name)} > {thr}"
-                f" and {own('service_provider:ai_requests:rate5m', service, provider=primary.name)}"
-                f" > {format_number(cfg['min_request_rate'])}")
+        requests, errors, recorded = self.rates(service, cfg)
+        cond = (f"{own(errors, service, provider=primary.name)} / {own(requests, service, provider=primary.name)}"
+                f" > {thr}"
+                f" and {own(requests, service, provider=primary.name)} > {format_number(cfg['min_request_rate'])}")
         needed = own(NEEDED, service)
-        traffic = (f"{own('service_provider:ai_requests:rate5m', service, provider=primary.name)}"
-                   f" > {format_number(cfg['min_request_rate'])}")
+        traffic = f"{own(requests, service, provider=primary.name)} > {format_number(cfg['min_request_rate'])}"
         # Once failover drains the primary, its ratio has no traffic to stand on: without the hold the alert
         # would resolve, automation would route back, and failover would flap.
         signal = make_alert(
@@ -73,7 +85,8 @@ class Failover(Signal):
                          f"{format_duration(cfg['remediation_window'])} after failover from {primary.name} to "
                          f"{secondary.name} began."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (Recording(NEEDED, f"({cond}) * 0 + 1"), signal, page))
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME,
+                      (*recorded, Recording(NEEDED, f"({cond}) * 0 + 1"), signal, page))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
 
     def runbook(self, service, cfg, alert):

@@ -11,7 +11,7 @@ from ..promql import Matcher
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
-from ..sli import own, rate_by, static_labels, zero_filled
+from ..sli import own, provider_rates, static_labels
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import probe_series
@@ -29,7 +29,7 @@ class ProviderDown(Signal):
     schema = {
         "success_ratio_below": unit("ratio", "Page when the provider's success ratio falls below this.", "50%"),
         "min_request_rate": number("Calls per second the provider must get before its ratio counts.", 0.05),
-        "window": unit("duration", "Rate window of the success ratio.", "2m"),
+        "window": {**unit("duration", "Rate window of the success ratio.", "2m"), "x-rate-window": True},
         "for": unit("duration", "How long the outage must last before paging.", "1m"),
     }
 
@@ -45,14 +45,11 @@ class ProviderDown(Signal):
         w = c.window(cfg["window"])
         src = service.source
         labels = static_labels(service)
-        by = (c.PROVIDER,)
-        requests = f"service_provider:ai_requests:rate{w}"
+        requests, errors, rates = provider_rates(service, cfg["window"])
         rules: list = [
-            Recording(requests, rate_by(src.requests, cfg["window"], by, service), labels),
-            Recording(f"service_provider:ai_errors:rate{w}",
-                      zero_filled(rate_by(src.errors, cfg["window"], by, service), own(requests, service), by), labels),
+            *rates,
             Recording(f"service_provider:ai_requests:success_ratio_rate{w}",
-                      f"1 - {own(f'service_provider:ai_errors:rate{w}', service)} / {own(requests, service)}"),
+                      f"1 - {own(errors, service)} / {own(requests, service)}"),
         ]
         for p in service.providers:
             if p.probe_target:

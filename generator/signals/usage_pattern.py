@@ -115,6 +115,15 @@ class UsagePattern(Signal):
             evaluation_interval=300,
         )
         yield Scenario(
+            f"{NEW_MODEL} can report at the earliest once {format_duration(cfg['lookback'] + 3600)} of history exist: "
+            "a model that appears 30 minutes earlier stays silent until then",
+            streams=(Stream(p.name, model, (Phase(at + 10, ok=600),)),
+                     Stream(p.name, "brand-new-model", (Phase(known - 30), Phase(at - known + 40, ok=60)))),
+            checks=(Check(known - 5, NEW_MODEL),
+                    Check(at, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),), lasts=False)),
+            evaluation_interval=300,
+        )
+        yield Scenario(
             f"{NEW_MODEL} stays silent when a model appears before {format_duration(cfg['lookback'] + 3600)} of "
             "history exist",
             streams=(Stream(p.name, model, (Phase(240, ok=600),)),

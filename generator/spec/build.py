@@ -20,7 +20,11 @@ from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Dep
                     freeze)
 from .oncall_schema import INLINE_SECRETS
 from .schema import KINDS, kind_schema
-from .validate import check_schema, normalize
+from .units import format_duration
+from .validate import check_schema, check_values, did_you_mean, normalize
+
+RATE_WINDOW_SCRAPES = 2     # a rate window shorter than two scrapes can hold fewer than the two samples rate() needs
+SLI_RATE_WINDOW = 300.0     # the SLI group's alerting window (sli.WINDOWS[0])
 
 
 
@@ -36,7 +40,8 @@ def _kind_of(doc: Document) -> str:
     if kind not in KINDS:
         options = ", ".join(f'"{k}"' for k in KINDS)
         shown = f'"{kind}"' if isinstance(kind, str) else ("nothing" if kind is None else str(kind))
-        raise SpecError(doc.locate(("kind",)), "kind", f"expected one of {options}, got {shown}")
+        hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else ""
+        raise SpecError(doc.locate(("kind",)), "kind", f"expected one of {options}, got {shown}{hint}")
     return kind
 
 
@@ -57,6 +62,7 @@ def _reject_inline_secrets(doc: Document, node: object, path: tuple = ()) -> Non
 def _build(doc: Document) -> Service:
     schema = kind_schema("AIService")
     check_schema(doc, schema)
+    check_values(doc, schema)
     try:
         data = normalize(doc.data, schema, schema)
         meta, spec = data["metadata"], data["spec"]
@@ -85,6 +91,7 @@ def _build(doc: Document) -> Service:
         signals=freeze(spec["signals"]),
         runbooks=_runbooks(doc, rb, name, meta["team"]),
         positions=MappingProxyType(dict(doc.positions)),
+        scrape_interval=metrics["scrape_interval"],
         deploy=_deploy(spec["deploy"], meta["team"]),
     )
 
@@ -152,10 +159,21 @@ def _check_service(service: Service) -> None:
     for i, p in enumerate(service.providers):
         if p.probe_target and service.source.probe is None:
             fail(("spec", "providers", i, "probe_target"), "needs spec.metrics.probe (the probe_success selector)")
+    scrape = service.scrape_interval
+    if SLI_RATE_WINDOW < RATE_WINDOW_SCRAPES * scrape:
+        fail(("spec", "metrics", "scrape_interval"), f"expected at most {format_duration(SLI_RATE_WINDOW / 2)}: the "
+                                                     f"SLI series use {format_duration(SLI_RATE_WINDOW)} rate windows, "
+                                                     f"which must span {RATE_WINDOW_SCRAPES} scrapes")
     for name, signal in SIGNALS.items():
         cfg = service.signals[name]
         if not signal.active(service, cfg):
             continue
+        for key, prop in signal.schema.items():
+            if prop.get("x-rate-window") and cfg[key] < RATE_WINDOW_SCRAPES * scrape:
+                fail(("spec", "signals", name, key),
+                     f"expected a rate window of at least {format_duration(RATE_WINDOW_SCRAPES * scrape)} "
+                     f"({RATE_WINDOW_SCRAPES}x spec.metrics.scrape_interval {format_duration(scrape)}): a rate "
+                     "needs two samples")
         try:
             signal.check(service, cfg)
         except FieldError as exc:
@@ -170,11 +188,32 @@ def _receivers(cfg: dict) -> tuple[Receiver, ...]:
     return tuple(Receiver(name, freeze(integrations)) for name, integrations in sorted(cfg.items()))
 
 
+def _reject_templates(doc: Document, node: object, path: tuple = ()) -> None:
+    """Alertmanager evaluates its fields as Go templates: a spec value holding `{{` would run as one there,
+    and a line break would split an email header. Both are refused, in every value Alertmanager reads."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _reject_templates(doc, value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _reject_templates(doc, value, path + (i,))
+    elif isinstance(node, str):
+        problem = ("holds {{, which Alertmanager would evaluate as a template" if "{{" in node else
+                   "holds a line break or control character" if re.search(r"[\x00-\x1f\x7f]", node) else None)
+        if problem:
+            raise SpecError(doc.locate(path), format_path(path), f"the value {problem}")
+
+
 def _build_team(doc: Document) -> Team:
     schema = kind_schema("OnCallTeam")
     _reject_inline_secrets(doc, doc.data)
     check_schema(doc, schema)
-    data = normalize(doc.data, schema, schema)
+    check_values(doc, schema)
+    _reject_templates(doc, doc.data)
+    try:
+        data = normalize(doc.data, schema, schema)
+    except FieldError as exc:
+        raise _field_error(doc, exc) from None
     spec, routes = data["spec"], data["spec"]["routes"]
     esc = spec["escalation"]
     bh = spec.get("business_hours")
@@ -252,7 +291,12 @@ def _build_routing(doc: Document) -> Routing:
     schema = kind_schema("AlertRouting")
     _reject_inline_secrets(doc, doc.data)
     check_schema(doc, schema)
-    data = normalize(doc.data, schema, schema)
+    check_values(doc, schema)
+    _reject_templates(doc, doc.data)
+    try:
+        data = normalize(doc.data, schema, schema)
+    except FieldError as exc:
+        raise _field_error(doc, exc) from None
     spec = data["spec"]
     names = set(spec["receivers"])
     pipe = spec["pipeline"]

@@ -6,7 +6,9 @@ line and column of every mapping key and sequence item on the way.
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,13 +57,32 @@ def format_path(path: Path_) -> str:
     return out
 
 
-def _build(node: yaml.Node, path: Path_, doc: Document) -> Any:
+# Limits of one spec file. Specs are small: these bound the time and memory a hostile file can cost.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 1000
+MAX_INTEGER = 2 ** 53  # beyond it a YAML integer no longer converts to a float exactly
+
+
+def _build(node: yaml.Node, path: Path_, doc: Document, seen: set[int] | None = None) -> Any:
+    """Plain values from the node graph. Aliases are refused: the composer shares the anchored node, so a
+    node met twice is an alias (an alias bomb or a recursive alias is stopped at its first repeat)."""
+    seen = set() if seen is None else seen
+    seen.add(id(node))
+    if len(path) > MAX_DEPTH:
+        raise SpecError(_mark(doc, node), format_path(path), f"nested deeper than {MAX_DEPTH} levels")
+    if node.tag == "tag:yaml.org,2002:binary" or (isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS):
+        raise SpecError(_mark(doc, node), format_path(path), f"unsupported YAML tag {node.tag}")
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and len(node.value) > MAX_ITEMS:
+        raise SpecError(_mark(doc, node), format_path(path), f"more than {MAX_ITEMS} entries in one list or mapping")
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise SpecError(_mark(doc, key_node), format_path(path), "YAML merge keys (<<) are not supported")
-            key = _build(key_node, path, doc)
+            if id(key_node) in seen or id(value_node) in seen:
+                raise SpecError(_mark(doc, key_node), format_path(path + (str(key_node.value),)), _ALIAS)
+            key = _build(key_node, path, doc, seen)
             if not isinstance(key, str):
                 raise SpecError(_mark(doc, key_node), format_path(path), f"keys must be strings, got {key!r}")
             child = path + (key,)
@@ -70,19 +91,34 @@ def _build(node: yaml.Node, path: Path_, doc: Document) -> Any:
                 raise SpecError(_mark(doc, key_node), format_path(child),
                                 f"duplicate key (first defined at line {first[0]})")
             doc.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _build(value_node, child, doc)
+            result[key] = _build(value_node, child, doc, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item_node in enumerate(node.value):
             child = path + (i,)
+            if id(item_node) in seen:
+                raise SpecError(_mark(doc, node), format_path(child), _ALIAS)
             doc.positions[child] = (item_node.start_mark.line + 1, item_node.start_mark.column + 1)
-            items.append(_build(item_node, child, doc))
+            items.append(_build(item_node, child, doc, seen))
         return items
     # Scalars: let the safe constructor resolve ints, floats, bools and nulls exactly as YAML 1.1 says.
     value = _SCALARS.construct_object(node, deep=True)
     _SCALARS.constructed_objects.clear()  # the constructor caches by node; we never revisit one
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(_mark(doc, node), format_path(path), "expected a finite number (no .nan, .inf or overflow)")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+        raise SpecError(_mark(doc, node), format_path(path), f"number out of range (at most {MAX_INTEGER})")
+    if isinstance(value, str) and _UNWRITABLE.search(value):
+        raise SpecError(_mark(doc, node), format_path(path), "text with a NUL character or a lone surrogate "
+                                                             "cannot be written out")
     return value
+
+
+_FILE_NAME = re.compile(r"[\w./ +@,=-]+")
+_ALIAS = "YAML aliases (*name) are not supported: write the value out"
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _mark(doc: Document, node: yaml.Node) -> Location:
@@ -115,10 +151,22 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
     directory.
     """
     name = display_path(path, root)
+    if not _FILE_NAME.fullmatch(name):
+        # The name is printed in every generated header (YAML comments, HTML comments): keep it plain text.
+        raise SpecError(Location(name, 1, 1), "", "spec file names may hold only letters, digits, spaces and "
+                                                  ". _ - / + @ , =")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(Location(name), "", f"cannot read file: {exc}") from None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpecError(Location(name, 1, 1), "", f"file is {size} bytes, over the limit of {MAX_FILE_BYTES} "
+                                                      "bytes (1 MiB) per spec file")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(Location(name), "", f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:  # grew while we looked
+        raise SpecError(Location(name, 1, 1), "", f"file is over the limit of {MAX_FILE_BYTES} bytes (1 MiB) per spec file")
+    text = _decode(name, data)
     docs: list[Document] = []
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
@@ -136,6 +184,31 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
     except yaml.YAMLError as exc:
         raise SpecError(Location(name), "", f"invalid YAML: {exc}") from None
     return docs
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte `offset`."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def _decode(name: str, data: bytes) -> str:
+    """The file's text; a NUL byte or bytes that are not UTF-8 are reported at their line and column."""
+    nul = data.find(b"\x00")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if nul < 0 or exc.start < nul:
+            line, col = _position(data, exc.start)
+            raise SpecError(Location(name, line, col), "", f"not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                                                           "cannot start or continue a character") from None
+    if nul >= 0:
+        line, col = _position(data, nul)
+        raise SpecError(Location(name, line, col), "", "NUL byte in the file: specs are UTF-8 text")
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark is harmless; YAML would read it as content
+    return text
 
 
 def discover(paths: list[Path]) -> list[tuple[Path, Path]]:

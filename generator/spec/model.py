@@ -124,6 +124,7 @@ class Service:
     runbooks: Runbooks
     # Positions of fields, so signal checks can point at the line they complain about.
     positions: Mapping[tuple, tuple[int, int]]
+    scrape_interval: float = 15.0  # seconds between scrapes of the source metrics; rate windows hold >= 2
     deploy: Deploy = Deploy((), "", MappingProxyType({}), "anonymous", None)
 
     def provider(self, role: str) -> Provider | None:

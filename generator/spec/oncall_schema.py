@@ -6,7 +6,7 @@ Secrets are only ever named by file: every integration takes `*_file` fields, an
 """
 from __future__ import annotations
 
-from .schema import unit
+from .schema import NAME_MAX, unit
 
 _NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
@@ -42,12 +42,12 @@ INTEGRATIONS = {
     "webhook": {
         "type": "object", "additionalProperties": False, "required": ["url"],
         "description": "A generic webhook (remediation automation listens here). The URL must hold no secret.",
-        "properties": {"url": {"type": "string", "pattern": r"^https?://[^@\s?#]+$",
+        "properties": {"url": {"type": "string", "x-url": "base",
                                "x-expected": "an http(s) URL without credentials or a query string (no secrets)",
                                "description": "Endpoint; credentials or a query string (where tokens hide) are "
                                               "rejected."},
                        "send_resolved": _SEND_RESOLVED,
-                       "max_alerts": {"type": "integer", "minimum": 0, "default": 0,
+                       "max_alerts": {"type": "integer", "minimum": 0, "maximum": 2 ** 31 - 1, "default": 0,
                                       "description": "Most alerts per message; 0 sends all."}},
     },
     "email": {
@@ -55,7 +55,7 @@ INTEGRATIONS = {
         "description": "Email through an SMTP relay.",
         "properties": {"to": {"type": "string", "description": "Recipient address."},
                        "from": {"type": "string", "description": "Sender address."},
-                       "smarthost": {"type": "string", "description": "SMTP host:port."},
+                       "smarthost": {"type": "string", "x-hostport": True, "description": "SMTP host:port."},
                        "auth_username": {"type": "string", "description": "SMTP user."},
                        "auth_password_file": _file("SMTP password"),
                        "send_resolved": {"type": "boolean", "default": False,
@@ -74,8 +74,8 @@ RECEIVER = {
     "properties": INTEGRATIONS,
 }
 
-_RECEIVERS = {"type": "object", "description": "Receivers by name.", "default": {},
-              "propertyNames": {"pattern": _NAME}, "additionalProperties": RECEIVER}
+_RECEIVERS = {"type": "object", "description": "Receivers by name.", "default": {}, "maxProperties": 64,
+              "propertyNames": {"pattern": _NAME, "maxLength": NAME_MAX}, "additionalProperties": RECEIVER}
 
 
 def _timers(wait: str, interval: str, repeat: str, what: str) -> dict:
@@ -95,7 +95,7 @@ ONCALL_TEAM = {
         "kind": {"const": "OnCallTeam", "description": "A team's on-call: receivers, roles and escalation."},
         "metadata": {"type": "object", "additionalProperties": False, "required": ["name"],
                      "description": "The team.",
-                     "properties": {"name": {"type": "string", "pattern": _NAME,
+                     "properties": {"name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX,
                                              "x-expected": "a lowercase team name like \"ml-platform\"",
                                              "description": "Team name: the `team` of its services."}}},
         "spec": {
@@ -144,7 +144,7 @@ ONCALL_TEAM = {
                     "description": "When tickets may notify; outside these hours they wait (pages never do).",
                     "properties": {
                         "location": {"type": "string", "description": "IANA time zone, e.g. Europe/Berlin."},
-                        "weekdays": {"type": "array", "items": {"type": "string"}, "default": ["monday:friday"],
+                        "weekdays": {"type": "array", "items": {"type": "string"}, "default": ["monday:friday"], "maxItems": 7,
                                      "description": "Alertmanager weekday ranges."},
                         "start": {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "default": "09:00",
                                   "x-expected": "a time like \"09:00\"", "description": "Start of the working day."},
@@ -167,7 +167,7 @@ ALERT_ROUTING = {
         "apiVersion": {"const": "oncallgen/v1", "description": 'Always "oncallgen/v1".'},
         "kind": {"const": "AlertRouting", "description": "What every team shares: the root and heartbeat receivers."},
         "metadata": {"type": "object", "additionalProperties": False, "required": ["name"], "description": "A name.",
-                     "properties": {"name": {"type": "string", "pattern": _NAME, "description": "Name of this config."}}},
+                     "properties": {"name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "description": "Name of this config."}}},
         "spec": {
             "type": "object", "additionalProperties": False, "required": ["receivers", "fallback", "heartbeat"],
             "description": "The root of the routing tree.",

@@ -48,14 +48,15 @@ def enabled(auto_when: str) -> dict:
 
 
 _NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+NAME_MAX = 63  # names become file names and Kubernetes names: the DNS label limit keeps them valid everywhere
 
 _KUBERNETES = {
     "type": "object", "additionalProperties": False, "default": {},
     "description": "Where the service runs, for the kubectl commands in its runbooks.",
     "properties": {
-        "namespace": {"type": "string", "pattern": _NAME, "x-expected": "a Kubernetes namespace like \"support\"",
+        "namespace": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a Kubernetes namespace like \"support\"",
                       "description": "Namespace of the deployment. Default: the team name."},
-        "deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+        "deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", "maxLength": 253,
                        "x-expected": "a Kubernetes deployment name like \"support-assistant\"",
                        "description": "Deployment that serves the service. Default: the service name."},
     },
@@ -74,7 +75,7 @@ _NOTE_STEP = {
 }
 
 _NOTES = {
-    "type": "object", "default": {},
+    "type": "object", "default": {}, "maxProperties": 64,
     "description": "Additions to the runbook of an alert of this service, by alert name (e.g. AIProviderDown). "
                    "Relative links are relative to the runbook page (runbooks/<service>/).",
     "propertyNames": {"pattern": r"^[A-Z][A-Za-z0-9]*$"},
@@ -82,7 +83,7 @@ _NOTES = {
         "type": "object", "additionalProperties": False,
         "description": "What this service adds to the runbook of the alert named by the key.",
         "properties": {
-            "steps": {"type": "array", "items": _NOTE_STEP, "default": [],
+            "steps": {"type": "array", "items": _NOTE_STEP, "default": [], "maxItems": 50,
                       "description": "Steps appended to the alert's decision tree."},
             "replace": {"type": "boolean", "default": False,
                         "description": "Replace the built-in decision tree with `steps` instead of appending to it."},
@@ -92,14 +93,14 @@ _NOTES = {
 }
 
 _CHANGELOG = {
-    "type": "array", "default": [],
+    "type": "array", "default": [], "maxItems": 200,
     "description": "What each incident changed in this service's specs and runbooks: the runbook's changelog.",
     "items": {
         "type": "object", "additionalProperties": False, "required": ["date", "change"],
         "properties": {
             "date": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                      "x-expected": "a quoted date like \"2025-03-14\"", "description": "Day of the change, YYYY-MM-DD."},
-            "postmortem": {"type": "string", "description": "Link to (or ID of) the postmortem that led to it."},
+            "postmortem": {"type": "string", "x-url": "maybe", "description": "Link to (or ID of) the postmortem that led to it."},
             "change": {"type": "string", "description": "What changed, in one line."},
         },
     },
@@ -135,9 +136,9 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                 "type": "object", "additionalProperties": False, "required": ["name", "team"],
                 "description": "Who the service is and who owns it.",
                 "properties": {
-                    "name": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase name like \"support-assistant\"",
+                    "name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase name like \"support-assistant\"",
                              "description": "Service name, unique across all specs; the `service` label of every series."},
-                    "team": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase name like \"ml-platform\"",
+                    "team": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase name like \"ml-platform\"",
                              "description": "Owning team; the `team` label, and the key of its on-call routing."},
                     "description": {"type": "string", "description": "What the service does, for runbooks."},
                 },
@@ -150,22 +151,22 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                                 "description": "Where this service's metrics come from.",
                                 "properties": metrics_props},
                     "providers": {
-                        "type": "array", "minItems": 1,
+                        "type": "array", "minItems": 1, "maxItems": 32,
                         "description": "Model providers the service calls.",
                         "items": {
                             "type": "object", "additionalProperties": False, "required": ["name"],
                             "properties": {
-                                "name": {"type": "string", "pattern": _NAME, "x-expected": "a lowercase provider name like \"anthropic\"",
+                                "name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase provider name like \"anthropic\"",
                                          "description": "Provider name; the `provider` label."},
                                 "role": {"enum": ["primary", "secondary", "other"], "default": "other",
                                          "description": "primary: fail over away from it; secondary: fail over to it."},
                                 "label_value": {"type": "string", "description": "The provider's value in the source "
                                                 "metrics' provider label, when it differs from `name` (e.g. \"gcp.gemini\")."},
-                                "models": {"type": "array", "items": {"type": "string"}, "default": [],
+                                "models": {"type": "array", "items": {"type": "string"}, "default": [], "maxItems": 64,
                                            "description": "Models served by this provider, for runbooks and tests."},
                                 "probe_target": {"type": "string", "description": "The `instance` of this provider's "
                                                  "synthetic probe (needs `spec.metrics.probe`)."},
-                                "status_page": {"type": "string", "description": "The provider's status page URL."},
+                                "status_page": {"type": "string", "x-url": "link", "description": "The provider's status page URL."},
                                 "sla": unit("ratio", "The provider's availability SLA, for credit claims."),
                             },
                         },
@@ -180,7 +181,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         },
                     },
                     "pricing": {
-                        "type": "object", "default": {},
+                        "type": "object", "default": {}, "maxProperties": 256,
                         "description": "USD per million tokens per model, used when the metrics have no spend counter.",
                         "additionalProperties": {
                             "type": "object", "additionalProperties": False, "required": ["input", "output"],
@@ -195,11 +196,11 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "type": "object", "additionalProperties": False, "default": {},
                         "description": "Where runbooks and dashboards live.",
                         "properties": {
-                            "base_url": {"type": "string", "default": "",
+                            "base_url": {"type": "string", "default": "", "x-url": "base-or-empty",
                                          "description": "Runbook base URL; `runbook_url` = base_url/<service>/<slug>.md. "
                                                         "Empty: a path relative to the output folder."},
-                            "dashboard_url": {"type": "string", "description": "Dashboard of this service."},
-                            "prometheus_url": {"type": "string", "default": "http://prometheus:9090",
+                            "dashboard_url": {"type": "string", "x-url": "link", "description": "Dashboard of this service."},
+                            "prometheus_url": {"type": "string", "default": "http://prometheus:9090", "x-url": "base",
                                                "description": "External Prometheus URL for graph links."},
                             "kubernetes": _KUBERNETES,
                             "notes": _NOTES,

@@ -1,12 +1,13 @@
 """Schema validation with one-line messages, then defaults and units filled in from the same schema."""
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
 import jsonschema
 
-from . import units
+from . import units, urls
 from .errors import FieldError, SpecError
 from .loader import Document, format_path
 
@@ -34,10 +35,37 @@ def _resolve(schema: dict, root: dict) -> dict:
     return schema
 
 
+_BOUNDS = ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+
+
+def did_you_mean(word: str, known: list[str] | set[str]) -> str:
+    """`; did you mean "x"?` when a known word is close to `word` (a typo), else nothing."""
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.75)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _secret_bearing(path: tuple, schema: dict) -> bool:
+    """Values whose text may hold a credential: never echoed in a message."""
+    return "receivers" in path or bool(schema.get("x-url")) or bool(schema.get("x-hostport"))
+
+
 def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]:
     """The path to report and the message, for one jsonschema error."""
     path = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        # A key that breaks the rules for names: point at the key itself.
+        if error.validator == "maxLength":
+            return path + (error.instance,), (f"expected a name of at most {error.validator_value} characters (the "
+                                              f"limit), got {len(error.instance)}")
+        return path + (error.instance,), f'expected a lowercase name like "pagerduty", got {_show(error.instance)}'
+    if _secret_bearing(path, schema) and not isinstance(error.instance, (dict, list, bool)) and error.instance is not None \
+            and error.validator not in ("required", "additionalProperties", "minProperties", *_BOUNDS):
+        # Show the kind and size of the value, never the value: it may be a secret pasted in the wrong place.
+        expected = schema.get("x-expected") or _TYPE_NAMES.get(schema.get("type"), "a valid value")
+        got = (f"a string of {len(error.instance)} characters" if isinstance(error.instance, str)
+               else f"a number of {len(str(error.instance))} digits")
+        return path, f"expected {expected}, got {got} (not shown)"
     unit = schema.get("x-unit")
     if unit is None and error.parent is not None and isinstance(error.parent.schema, dict):
         unit = error.parent.schema.get("x-unit")
@@ -55,7 +83,7 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
         extra = sorted(k for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
         if extra:
             known = ", ".join(sorted(allowed))
-            return path + (extra[0],), f'unknown field "{extra[0]}" (known fields: {known})'
+            return path + (extra[0],), f'unknown field "{extra[0]}" (known fields: {known}){did_you_mean(extra[0], allowed)}'
     if v == "enum":
         options = ", ".join(f'"{o}"' for o in error.validator_value)
         return path, f"expected one of {options}, got {_show(error.instance)}"
@@ -74,12 +102,18 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
             if sub.validator != "type":
                 return _message(sub, root)
         return path, f"expected a valid value, got {_show(error.instance)}"
-    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+    if v in _BOUNDS:
         words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most",
                  "exclusiveMaximum": "less than"}
-        return path, f"expected a number {words[v]} {error.validator_value}, got {_show(error.instance)}"
+        got = "" if _secret_bearing(path, schema) else f", got {_show(error.instance)}"
+        return path, f"expected a number {words[v]} {error.validator_value}{got}"
     if v == "minItems":
         return path, f"expected at least {error.validator_value} item(s)"
+    if v == "maxItems":
+        return path, f"expected at most {error.validator_value} items, got {len(error.instance)}"
+    if v in ("maxLength", "maxProperties"):
+        what = "characters" if v == "maxLength" else "entries"
+        return path, f"expected at most {error.validator_value} {what} (the limit), got {len(error.instance)}"
     return path, error.message
 
 
@@ -101,8 +135,75 @@ def check_schema(doc: Document, schema: dict) -> None:
         path, message = _message(leaf, schema)
         loc = doc.locate(path)
         located.append((loc.line, loc.column, format_path(path), message, loc))
-    line, col, field, message, loc = min(located, key=lambda t: (t[0], t[1], t[2]))
+    # A misspelt key also makes a required one "missing": report the unknown key, which names the typo.
+    unknown = {tuple(e.absolute_path) for e in errors if e.validator == "additionalProperties"}
+    ranked = [(1 if error.validator == "required" and tuple(error.absolute_path) in unknown else 0, *t)
+              for error, t in zip(errors, located)]
+    _, line, col, field, message, loc = min(ranked, key=lambda t: (t[0], t[1], t[2], t[3]))
     raise SpecError(loc, field, message)
+
+
+MAX_DURATION = 365 * 86400.0  # 1y: longer windows and delays are mistakes, and Go's Duration ends at 292y
+
+
+def _zero_allowed(key: object) -> bool:
+    # A `for` of 0s fires on the first evaluation and a group_wait of 0s notifies at once; any other duration
+    # of 0s is a window that holds nothing or a timer Alertmanager rejects.
+    return key == "group_wait" or key == "for" or (isinstance(key, str) and key.endswith("_for"))
+
+
+def check_duration(seconds: float, path: tuple) -> float:
+    """A parsed duration within the range every target accepts; raise FieldError otherwise."""
+    if seconds > MAX_DURATION:
+        raise FieldError(path, "expected a duration of at most 1y (365d)")
+    if seconds <= 0 and not _zero_allowed(path[-1] if path else None):
+        raise FieldError(path, "expected a duration above 0s")
+    return seconds
+
+
+_TEXT_MAX = 4096
+
+
+def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | None = None, path: tuple = ()) -> None:
+    """What the schema cannot say about single values: URLs without credentials, a length limit on text."""
+    if sub is None:
+        instance, sub = doc.data, schema
+    sub = _resolve(sub, schema) if isinstance(sub, dict) else {}
+
+    def fail(message: str) -> None:
+        raise SpecError(doc.locate(path), format_path(path), message)
+
+    if isinstance(instance, str):
+        kind = sub.get("x-url")
+        if kind and (kind != "maybe" or "://" in instance):
+            # link: any http(s) URL; base: paths and queries are appended to it; maybe: a URL or an ID.
+            problem = urls.url_problem(instance, allow_empty=kind == "base-or-empty",
+                                       allow_query=kind in ("link", "maybe"))
+            if problem:
+                fail(problem)
+        elif sub.get("x-hostport"):
+            problem = urls.hostport_problem(instance)
+            if problem:
+                fail(problem)
+        if len(instance) > _TEXT_MAX:
+            fail(f"expected text of at most {_TEXT_MAX} characters (the limit), got {len(instance)}")
+        return
+    if isinstance(instance, dict):
+        props = sub.get("properties", {})
+        extra = sub.get("additionalProperties")
+        for key, value in instance.items():
+            child = props.get(key, extra if isinstance(extra, dict) else None)
+            if isinstance(child, dict):
+                check_values(doc, schema, value, child, path + (key,))
+        return
+    if isinstance(instance, list):
+        items = sub.get("items")
+        for i, value in enumerate(instance):
+            if isinstance(items, dict):
+                check_values(doc, schema, value, items, path + (i,))
+            elif isinstance(value, str) and len(value) > _TEXT_MAX:
+                raise SpecError(doc.locate(path + (i,)), format_path(path + (i,)),
+                                f"expected text of at most {_TEXT_MAX} characters (the limit), got {len(value)}")
 
 
 def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:
@@ -114,9 +215,10 @@ def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:
     unit = schema.get("x-unit")
     if unit:
         try:
-            return _UNIT_PARSERS[unit](instance)
+            value = _UNIT_PARSERS[unit](instance)
         except ValueError as exc:
             raise FieldError(path, str(exc)) from None
+        return check_duration(value, path) if unit == "duration" else value
     if isinstance(instance, dict) and schema.get("type") == "object":
         out = {}
         props = schema.get("properties", {})

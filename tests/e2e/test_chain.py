@@ -12,7 +12,8 @@ webhook sink stands in for every receiver. One story, asserted in order:
 
 Run with `make e2e` (about 8 minutes, bounded at 10). On failure the work folder (generated output, configurations,
 both servers' logs) is kept and named in the message. `E2E_KEEP_GOING=1` records a failed step and goes on with the
-story, failing at the end with every broken step (for comparing two versions of the compiler).
+story, failing at the end with every broken step (for comparing two versions of the compiler);
+`E2E_DEFAULT_FLAGS=1` runs Prometheus without the generated flags.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ PRIMARY, PRIMARY_MODEL = "anthropic", "claude-sonnet-4-5"
 CALLS_PER_S = 5.0
 COLD_START = 180          # seconds of healthy traffic from an empty TSDB
 SECONDARY_AFTER = 60      # the team's escalation.secondary_after in spec.yaml.in
-SLACK = 20                # seconds either side of when the spec says the secondary page arrives
+SLACK = 15                # seconds either side of when the spec says the secondary page arrives
 BUDGET = 600              # the whole story, start to finish
 SCRAPE, EVALUATE = "2s", "5s"
 PIPELINE = "  pipeline: {receiver: pipeline, team: e2e}"
@@ -116,13 +117,13 @@ def _compile(workdir: Path, story: Story) -> Path:
 def _prometheus_flags(out: Path) -> list[str]:
     """The flags the generated output recommends (none when it recommends none)."""
     path = out / "prometheus" / "flags.txt"
-    if not path.exists():
+    if not path.exists() or os.environ.get("E2E_DEFAULT_FLAGS") == "1":  # to see what Prometheus' defaults do
         return []
     return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 
 @pytest.fixture
-def story():
+def story(request):
     for binary in ("prometheus", "prometheus-alertmanager"):
         if shutil.which(binary) is None:
             pytest.fail(f"{binary} is not installed: run `make tools` (Debian packages prometheus, "
@@ -162,7 +163,7 @@ def story():
         prom.start()
         s.t0 = time.monotonic()
         yield s
-        passed = not s.failures
+        passed = not getattr(request.node, "e2e_failed", True)
     finally:
         s.stop()
         if passed:
@@ -213,11 +214,15 @@ def test_the_whole_chain(story: Story) -> None:
     if am.post("/-/reload") != 200:
         s.fail("4. Alertmanager refused the reload")
     s.sleep_until(page.at + 10)
+    down = s.now()
     prom.stop()
     prom.start()
-    due = page.at + SECONDARY_AFTER
+    downtime = s.now() - down
+    # Restored `for` state resumes where it was: the wait grows by the time Prometheus was away, no more.
+    due = page.at + SECONDARY_AFTER + downtime
     secondary = s.wait_for(f"the secondary page (firing AIProviderDown, escalation=secondary) at receiver "
-                           f"secondary by t={due + SLACK:.0f}s",
+                           f"secondary by t={due + SLACK:.0f}s ({SECONDARY_AFTER}s after the primary, plus "
+                           f"{downtime:.0f}s of restart, ± {SLACK}s)",
                            lambda n: n.receiver == "secondary" and n.status == "firing"
                            and n.labels.get("alertname") == "AIProviderDown", due + SLACK, fatal=False)
     if secondary is None:
@@ -225,7 +230,7 @@ def test_the_whole_chain(story: Story) -> None:
                                and n.labels.get("alertname") == "AIProviderDown", due + 180)
     if secondary.at < due - SLACK:
         s.fail(f"4. the secondary page came at t={secondary.at:.0f}s, before the spec's {SECONDARY_AFTER}s "
-               f"after the primary (due t={due:.0f}s ± {SLACK}s)")
+               f"after the primary plus the restart (due t={due:.0f}s ± {SLACK}s)")
 
     # 5. The provider recovers. Meanwhile an alert of no team goes to the fallback receiver, whose secret file is
     #    missing: Alertmanager fails to notify it, and the pipeline must say so.
@@ -273,5 +278,6 @@ def test_the_whole_chain(story: Story) -> None:
     print(f"\ne2e timeline (seconds from start):\n{s.timeline()}\n"
           f"outage at {outage:.1f}s: failover webhook +{failover.at - outage:.1f}s, primary page "
           f"+{page.at - outage:.1f}s, secondary page +{secondary.at - outage:.1f}s "
-          f"({secondary.at - page.at:.1f}s after the primary; the spec says {SECONDARY_AFTER}s); recovery at "
+          f"({secondary.at - page.at:.1f}s after the primary; the spec says {SECONDARY_AFTER}s, plus "
+          f"{downtime:.1f}s of restart); recovery at "
           f"{recovery:.1f}s; pages or tickets started after recovery: none")
