@@ -391,3 +391,20 @@ def test_services_of_one_team_on_the_operator_share_a_namespace(tmp_path: Path, 
                 'AlertmanagerConfig, so they need the same namespace as "search-answers" (specs/search-answers.yaml)'
                 in line), line
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("labels: {release: kube-prometheus-stack}", 'labels: {release: "kube prometheus"}',
+     "error: specs/search-answers.yaml:44:14: spec.deploy.labels.release: expected a value matching"),
+    ("targets: [operator, thanos]", "targets: [operator, kubernetes]",
+     'error: specs/search-answers.yaml:42:25: spec.deploy.targets[1]: expected one of "operator", "mimir", "thanos", '
+     'got "kubernetes"'),
+    ("    namespace: search-prod\n    labels", "    namespace: " + "n" * 64 + "\n    labels",
+     "error: specs/search-answers.yaml:43:16: spec.deploy.namespace:"),
+])
+def test_deploy_settings_are_checked_where_they_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            old: str, new: str, message: str) -> None:
+    result = _generate(tmp_path, monkeypatch, ("search-answers.yaml", old, new))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1].startswith(message), result.stderr
+    assert not (tmp_path / "out").exists()

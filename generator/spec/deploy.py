@@ -17,15 +17,18 @@ DEPLOY = {
                     "description": "Targets to package this service's rules for, in every run: operator "
                                    "(PrometheusRule, and an AlertmanagerConfig for its team), mimir (a ruler "
                                    "namespace file), thanos (rule files with partial_response_strategy)."},
-        "namespace": {"type": "string", "pattern": _K8S_NAME, "x-expected": "a Kubernetes namespace like \"ml-platform\"",
+        "namespace": {"type": "string", "pattern": _K8S_NAME, "maxLength": 63, "x-expected": "a Kubernetes namespace like \"ml-platform\"",
                       "description": "[operator] Namespace of the PrometheusRule and of the team's "
                                      "AlertmanagerConfig. Default: the team name."},
-        "labels": {"type": "object", "default": {},
-                   "propertyNames": {"pattern": r"^([a-z0-9.-]+/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$"},
-                   "additionalProperties": {"type": "string", "pattern": r"^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$"},
+        # Kubernetes' rules for label keys (an optional DNS prefix, a name of 63 at most) and values (63 at most).
+        "labels": {"type": "object", "default": {}, "maxProperties": 32,
+                   "propertyNames": {"pattern": r"^([a-z0-9]([a-z0-9.-]*[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
+                                     "maxLength": 316},
+                   "additionalProperties": {"type": "string", "maxLength": 63,
+                                            "pattern": r"^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$"},
                    "description": "[operator] Labels of the generated objects, for the operator's ruleSelector "
                                   "and alertmanagerConfigSelector (e.g. {release: kube-prometheus-stack})."},
-        "tenant": {"type": "string", "pattern": r"^[A-Za-z0-9!._*'()-]+$",
+        "tenant": {"type": "string", "pattern": r"^[A-Za-z0-9!._*'()-]+$", "maxLength": 150,
                    "x-expected": "a Mimir tenant ID like \"ml-platform\"",
                    "description": "[mimir] Tenant (X-Scope-OrgID) whose ruler runs these rules; the team name "
                                   "gives a tenant per team. Default: \"anonymous\", Mimir's tenant without "
