@@ -400,7 +400,7 @@ def test_services_of_one_team_on_the_operator_share_a_namespace(tmp_path: Path, 
      'error: specs/search-answers.yaml:42:25: spec.deploy.targets[1]: expected one of "operator", "mimir", "thanos", '
      'got "kubernetes"'),
     ("    namespace: search-prod\n    labels", "    namespace: " + "n" * 64 + "\n    labels",
-     "error: specs/search-answers.yaml:43:16: spec.deploy.namespace:"),
+     "error: specs/search-answers.yaml:43:5: spec.deploy.namespace: expected at most 63 characters"),
 ])
 def test_deploy_settings_are_checked_where_they_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             old: str, new: str, message: str) -> None:
