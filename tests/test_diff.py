@@ -36,6 +36,7 @@ EDITS = {
                      "  slo: {latency_p95: 5120ms}\n  runbooks:\n    notes:\n      AILatencyP95High:\n"
                      "        notes: Check the model router's queue first.\n"),
     "nothing": ("chat.yaml", "", ""),
+    "channel": ("oncall.yaml", 'channel: "#assistants"', 'channel: "#assistants-oncall"'),
 }
 
 
@@ -111,6 +112,17 @@ def test_a_receiver_change_is_reported_per_alert_and_tier(repo: Path) -> None:
     }
     assert ("routing   chat AIProviderDown [primary]: assistants/pd-primary -> assistants/pd-secondary\n"
             in result.stdout)
+
+
+def test_a_receiver_setting_change_is_a_behaviour_change(repo: Path) -> None:
+    edit(repo, "channel")
+    result = run_diff()
+    assert result.exit_code == EXIT_CHANGED
+    changes = diff_files(folder_files(repo / "output"), _compiled(repo))
+    assert not changes.alerts and not changes.routes, "the same receiver, configured differently"
+    assert [(r.name, r.kind, r.settings) for r in changes.receivers] == [
+        ("assistants/slack", "changed", (FieldChange("slack_configs[0].channel", "#assistants", "#assistants-oncall"),))]
+    assert "receiver  assistants/slack: slack_configs[0].channel: #assistants -> #assistants-oncall\n" in result.stdout
 
 
 def test_runbook_only_changes_do_not_change_behaviour(repo: Path) -> None:

@@ -53,6 +53,15 @@ class RouteChange:
 
 
 @dataclass(frozen=True)
+class ReceiverChange:
+    """A receiver added, removed, or with settings changed (a channel, a key file, a URL)."""
+
+    name: str
+    kind: str
+    settings: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
 class RecordingChange:
     record: str
     kind: str
@@ -75,12 +84,13 @@ class Changes:
     inhibitions_removed: tuple[dict, ...]
     recordings: tuple[RecordingChange, ...]
     runbooks: tuple[RunbookChange, ...]
+    receivers: tuple[ReceiverChange, ...] = ()
 
     @property
     def behaviour_changed(self) -> bool:
         """Whether anything that decides what fires or who is notified changed (runbook text alone does not)."""
         return bool(self.alerts or self.routes or self.inhibitions_added or self.inhibitions_removed
-                    or self.recordings)
+                    or self.recordings or self.receivers)
 
 
 # ---- expressions: a threshold is a number on the right of a comparison ------------------------------------
@@ -201,6 +211,19 @@ def _recordings(before: State, after: State) -> list[RecordingChange]:
     return out
 
 
+def _receivers(before: State, after: State) -> list[ReceiverChange]:
+    out = []
+    for name in sorted(set(before.receivers) | set(after.receivers)):
+        b, a = before.receivers.get(name), after.receivers.get(name)
+        if b is None or a is None:
+            out.append(ReceiverChange(name, ADDED if b is None else REMOVED))
+        elif b != a:
+            keys = list(b) + [k for k in a if k not in b]
+            out.append(ReceiverChange(name, CHANGED, tuple(FieldChange(k, b.get(k, ""), a.get(k, ""))
+                                                           for k in keys if b.get(k) != a.get(k))))
+    return out
+
+
 def _runbooks(before: State, after: State) -> list[RunbookChange]:
     out = []
     for page in sorted(set(before.runbooks) | set(after.runbooks)):
@@ -222,4 +245,5 @@ def compare(before: State, after: State) -> Changes:
         inhibitions_removed=tuple(before.inhibitions[k] for k in sorted(set(before.inhibitions) - set(after.inhibitions))),
         recordings=tuple(_recordings(before, after)),
         runbooks=tuple(_runbooks(before, after)),
+        receivers=tuple(_receivers(before, after)),
     )

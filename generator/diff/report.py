@@ -27,6 +27,7 @@ def summary(changes: Changes) -> str:
     parts = [f"{_plural(count[CHANGED], 'alert')} changed, {count[ADDED]} added, {count[REMOVED]} removed",
              f"routing changed for {_plural(len(routed), 'alert')}",
              f"{len(changes.inhibitions_added)} inhibitions added, {len(changes.inhibitions_removed)} removed",
+             f"{_plural(len(changes.receivers), 'receiver')} changed",
              f"{_plural(len(changes.recordings), 'recording rule')} changed",
              f"{_plural(len(changes.runbooks), 'runbook page')} changed"]
     verdict = "Alerting behaviour changes" if changes.behaviour_changed else "No change in alerting behaviour"
@@ -82,6 +83,15 @@ def markdown(changes: Changes) -> str:
                 "|---|---|---|---|---|"]
         out += [f"| `{r.alertname}` | {_who(r.service)} | {r.where} | {_receivers(r.before)} | {_receivers(r.after)} |"
                 for r in changes.routes]
+    if changes.receivers:
+        out += ["", "#### Receivers", ""]
+        for r in changes.receivers:
+            if r.kind != CHANGED:
+                out.append(f"- `{r.name}` {r.kind}")
+                continue
+            out.append(f"- `{r.name}` changed:")
+            out += [f"  - `{ch.what}`: {_code(ch.before) if ch.before else '(none)'} → "
+                    f"{_code(ch.after) if ch.after else '(none)'}" for ch in r.settings]
     if changes.inhibitions_added or changes.inhibitions_removed:
         out += ["", "#### Inhibitions", ""]
         out += [f"- added: {_code(_inhibition(r))}" for r in changes.inhibitions_added]
@@ -118,6 +128,10 @@ def text(changes: Changes) -> str:
                 out.append(f"changed   {_who(alert.service)} {alert.alertname} [{', '.join(rule.wheres)}]: {ch.what}: "
                            f"{ch.before or '(none)'} -> {ch.after or '(none)'}")
     out += [_route_line(r) for r in changes.routes]
+    for r in changes.receivers:
+        if r.kind != CHANGED:
+            out.append(f"receiver  {r.name} {r.kind}")
+        out += [f"receiver  {r.name}: {ch.what}: {ch.before or '(none)'} -> {ch.after or '(none)'}" for ch in r.settings]
     out += [f"inhibit   added: {_inhibition(r)}" for r in changes.inhibitions_added]
     out += [f"inhibit   removed: {_inhibition(r)}" for r in changes.inhibitions_removed]
     out += [f"recording {r.kind}: {r.record}" for r in changes.recordings]

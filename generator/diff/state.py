@@ -71,6 +71,7 @@ class State:
     recordings: dict[tuple, str] = field(default_factory=dict)       # (record, labels) -> expr
     routes: dict[tuple, tuple[Delivery, ...]] = field(default_factory=dict)  # alert key -> receivers
     inhibitions: dict[str, dict] = field(default_factory=dict)      # canonical text -> rule
+    receivers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> setting path -> value
     runbooks: dict[str, dict[str, str]] = field(default_factory=dict)  # page -> section title -> text
     has_routing: bool = False
 
@@ -166,6 +167,21 @@ def _runbook_sections(text: str) -> dict[str, str]:
     return {k: "\n".join(v).strip() for k, v in sections.items()}
 
 
+def _flatten(value: Any, path: str = "") -> dict[str, str]:
+    """`{"slack_configs": [{"channel": "#x"}]}` -> `{"slack_configs[0].channel": "#x"}`."""
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(_flatten(item, f"{path}[{i}]"))
+        return out
+    return {path: json.dumps(value) if not isinstance(value, str) else value}
+
+
 def _canonical(rule: dict) -> str:
     return json.dumps({k: sorted(rule.get(k) or []) for k in ("source_matchers", "target_matchers", "equal")},
                       sort_keys=True)
@@ -187,4 +203,7 @@ def read_state(files: dict[str, str]) -> State:
             state.routes[key] = tuple(route(root, {"alertname": alert.alertname, **alert.labels}))
         for rule in config.get("inhibit_rules") or []:
             state.inhibitions[_canonical(rule)] = rule
+        for receiver in config.get("receivers") or []:
+            settings = dict(receiver)
+            state.receivers[str(settings.pop("name", ""))] = _flatten(settings)
     return state
