@@ -12,11 +12,11 @@ from . import alerting_pipeline, escalation, meta, outage, sli
 from .rules import Alert, Group, Recording, Scenario
 from .spec.errors import SpecError
 from .spec.loader import format_path
-from .signals import SIGNALS
+from .signals import SIGNALS, provider_down
 from .spec.model import Pipeline, Service, Specs, Team
 
 GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
-PROVIDER_DOWN = "provider_down"  # records the outages other signals are held back by (see outage.py)
+PROVIDER_DOWN = provider_down.NAME  # records the outages other signals are held back by (see outage.py)
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,11 @@ def active_signals(service: Service) -> list[str]:
 def compile_service(service: Service, team: Team | None = None) -> tuple[list[RuleFile], list[TestFile]]:
     """The rule and test files of one service; pages get a secondary tier when its team escalates in Prometheus."""
     source = service.location.file
-    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),), service.name)]
+    active = active_signals(service)
+    windows = tuple(w for name in active for w in SIGNALS[name].rate_windows(service, service.signals[name]))
+    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service, windows),), service.name)]
     tests = []
     by_path = {}
-    active = active_signals(service)
     outage_recorded = PROVIDER_DOWN in active
     for name in active:
         signal = SIGNALS[name]
