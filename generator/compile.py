@@ -24,6 +24,7 @@ class RuleFile:
     path: str                 # relative to the output folder
     source: str               # the spec it came from (or "all specs")
     groups: tuple[Group, ...]
+    owner: str = GLOBAL       # the service whose rules these are (GLOBAL: rules of no service)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
     source = service.location.file
     active = active_signals(service)
     windows = tuple(w for name in active for w in SIGNALS[name].rate_windows(service, service.signals[name]))
-    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service, windows),))]
+    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service, windows),), service.name)]
     tests = []
     by_path = {}
     outage_recorded = PROVIDER_DOWN in active
@@ -92,7 +93,7 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
         if team is not None and team.escalation.tiers:
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         path = c.rules_path(service.name, name)
-        rules.append(RuleFile(path, source, out.groups))
+        rules.append(RuleFile(path, source, out.groups, service.name))
         by_path[path] = out.groups
         by_path[rules[0].path] = rules[0].groups
         if out.scenarios:

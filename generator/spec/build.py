@@ -15,8 +15,9 @@ from ..presets import PRESETS
 from ..promql import PromQLError, check_expression, parse_matchers
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
-from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Escalation, Kubernetes, NoteStep, Price,
-                    Pipeline, Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers, freeze)
+from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Deploy, Escalation, Kubernetes, NoteStep,
+                    Pipeline, Price, Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers,
+                    freeze)
 from .oncall_schema import INLINE_SECRETS
 from .schema import KINDS, kind_schema
 from .units import format_duration
@@ -91,7 +92,14 @@ def _build(doc: Document) -> Service:
         runbooks=_runbooks(doc, rb, name, meta["team"]),
         positions=MappingProxyType(dict(doc.positions)),
         scrape_interval=metrics["scrape_interval"],
+        deploy=_deploy(spec["deploy"], meta["team"]),
     )
+
+
+def _deploy(cfg: dict, team: str) -> Deploy:
+    """spec.deploy with its defaults: the team's namespace, Mimir's single-tenant ID."""
+    return Deploy(tuple(cfg["targets"]), cfg.get("namespace") or team, MappingProxyType(dict(sorted(cfg["labels"].items()))),
+                  cfg.get("tenant") or "anonymous", cfg.get("partial_response_strategy"))
 
 
 def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:
@@ -221,6 +229,7 @@ def _build_team(doc: Document) -> Team:
         business_hours=BusinessHours(bh["location"], tuple(bh["weekdays"]), bh["start"], bh["end"]) if bh else None,
         page_timers=_timers(spec["page_timers"]), ticket_timers=_timers(spec["ticket_timers"]),
         info_timers=_timers(spec["info_timers"]), remediation_timers=_timers(spec["remediation_timers"]),
+        positions=MappingProxyType(dict(doc.positions)),
     )
     names = {r.name for r in team.receivers}
     roles = [("primary", team.primary), ("secondary", team.secondary), ("ticket", team.ticket),
@@ -307,7 +316,8 @@ def _build_routing(doc: Document) -> Routing:
                         matchers["alertmanager_selector"], matchers["prometheus_selector"],
                         doc.locate(("spec", "pipeline", "team")) if "team" in pipe else None)
     return Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
-                   spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], pipeline)
+                   spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], pipeline,
+                   MappingProxyType(dict(doc.positions)))
 
 
 def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routing | None) -> None:

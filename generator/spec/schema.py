@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
+from .deploy import DEPLOY
 from .units import DURATION_PATTERN, FACTOR_PATTERN, PERCENT_PATTERN, POINTS_PATTERN
 
 API_VERSION = "oncallgen/v1"
@@ -206,6 +207,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                             "changelog": _CHANGELOG,
                         },
                     },
+                    "deploy": DEPLOY,
                 },
             },
         },
