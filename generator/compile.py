@@ -89,7 +89,8 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
         out = signal.build(service, service.signals[name])
         if signal.explained_by_outage and outage_recorded:
             requires = out.requires if PROVIDER_DOWN in out.requires else (PROVIDER_DOWN,) + out.requires
-            out = replace(outage.hold_back(service, out), requires=requires)
+            out = replace(outage.hold_back(service, out, signal.history(service, service.signals[name])),
+                          requires=requires)
         if team is not None and team.escalation.tiers:
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         path = c.rules_path(service.name, name)

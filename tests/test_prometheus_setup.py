@@ -90,9 +90,14 @@ def test_prometheus_accepts_the_flags(tmp_path: Path) -> None:
     """The flags parse: `prometheus --help` would not tell, so ask the real binary to check them and exit."""
     out = _generate(tmp_path)
     flags = [line for line in (out / "prometheus" / "flags.txt").read_text().splitlines() if not line.startswith("#")]
-    # An unknown flag or a bad duration makes Prometheus exit at once with status 1 and "Error parsing command line".
-    run = subprocess.run(["prometheus", *flags, "--config.file=/nonexistent/prometheus.yml",
-                          f"--storage.tsdb.path={tmp_path / 'tsdb'}", "--web.listen-address=127.0.0.1:0"],
-                         capture_output=True, text=True, timeout=60)
-    assert "Error parsing command line" not in run.stderr, run.stderr
-    assert "nonexistent" in run.stderr  # it got as far as loading the configuration
+    # An unknown flag or a bad duration makes Prometheus exit at once with "Error parsing commandline arguments";
+    # good flags get it as far as loading the (missing) configuration.
+    def run(extra: list[str]) -> str:
+        return subprocess.run(["prometheus", *extra, "--config.file=/nonexistent/prometheus.yml",
+                               f"--storage.tsdb.path={tmp_path / 'tsdb'}", "--web.listen-address=127.0.0.1:0"],
+                              capture_output=True, text=True, timeout=60).stderr
+
+    assert "Error parsing commandline arguments" in run(["--rules.alert.for-grace-period=soon"])  # the check can fail
+    stderr = run(flags)
+    assert "Error parsing commandline arguments" not in stderr, stderr
+    assert "Error loading config" in stderr, stderr

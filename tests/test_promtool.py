@@ -132,3 +132,27 @@ def test_no_rule_reads_more_than_an_hour_of_raw_series(compiled) -> None:
                     seen_long = True
                     assert ":" in metric, f"{rule}: reads {window} of raw {metric}"
     assert seen_long  # the check above must have had something to check
+
+
+def test_every_baseline_has_an_empty_history_and_an_earliest_scenario(compiled) -> None:
+    """Young data never pages: each signal whose baseline needs history is tested from an empty history (silent) and
+    at the earliest it can page, for every service of the examples."""
+    from generator.compile import active_signals
+    from generator.signals import SIGNALS
+
+    names: dict[str, list[str]] = {}
+    for tf in compiled.plan.test_files:
+        names.setdefault(tf.rule_files[-1], []).extend(s.name for s in tf.scenarios)
+    checked = 0
+    for service in compiled.services:
+        for signal in active_signals(service):
+            cfg = service.signals[signal]
+            if not SIGNALS[signal].history(service, cfg):
+                continue
+            if signal == "eval_regression" and cfg["floor"] + cfg["max_drop"] >= 1:
+                continue  # a pass ratio cannot fall max_drop below its baseline without falling under the floor
+            scenarios = " | ".join(names[f"rules/{service.name}.{signal}.rules.yml"])
+            assert "empty history" in scenarios, (service.name, signal, scenarios)
+            assert "at the earliest" in scenarios, (service.name, signal, scenarios)
+            checked += 1
+    assert checked >= 10  # five baseline signals over the example services

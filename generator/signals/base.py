@@ -45,6 +45,10 @@ class Signal:
     def check(self, service: Service, cfg: Config) -> None:
         """Raise FieldError for settings that cannot work; the default accepts everything."""
 
+    def history(self, service: Service, cfg: Config) -> float:
+        """Seconds of history its baseline needs before it can page at all (young data never pages); 0: none."""
+        return 0
+
     def rate_windows(self, service: Service, cfg: Config) -> tuple[float, ...]:
         """Windows (seconds) of per-provider call and error rates it reads besides the SLI group's 5m; the SLI group
         records them (`sli.provider_rates` names them)."""

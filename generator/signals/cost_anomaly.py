@@ -49,6 +49,9 @@ class CostAnomaly(Signal):
         if cfg["factor"] <= 1:
             raise FieldError(("factor",), f"expected a factor above 1x, got {format_number(cfg['factor'])}x")
 
+    def history(self, service, cfg) -> float:
+        return cfg["baseline"]
+
     def build(self, service, cfg: Config) -> Output:
         w = c.window(cfg["baseline"])
         baseline = f"service:ai_spend_usd:rate1h_avg{w}"

@@ -56,7 +56,7 @@ class ErrorSpike(Signal):
         return (f"service:ai_errors:ratio_rate1h_avg{w}",
                 f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
 
-    def history(self, cfg) -> float:
+    def history(self, service, cfg) -> float:
         """Seconds of history the baseline needs: its window, or for last week's hour the day it falls back to."""
         return 86400 if cfg["baseline_mode"] == "last_week" else cfg["baseline"]
 
@@ -66,7 +66,7 @@ class ErrorSpike(Signal):
             f"{own(RATIO, service)} > {format_number(cfg['factor'])} * {own(name, service)}"
             f" and {own(RATIO, service)} > {format_number(cfg['min_error_ratio'])}"
             f" and {own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}",
-            service, self.history(cfg))
+            service, self.history(service, cfg))
         description = ("{{ $labels.service }} fails {{ $value | humanizePercentage }} of calls, more than "
                        f"{format_number(cfg['factor'])}x its baseline.")
         steady = make_alert(service, NAME, ALERT, spike, cfg["for"], c.PAGE,
@@ -131,8 +131,8 @@ class ErrorSpike(Signal):
             queries=(Query("Error ratio of the service", own(RATIO, service)),
                      Query("Its baseline", own(name, service)),
                      Query("Calls per second per provider", own("service_provider:ai_requests:rate5m", service))),
-            history=(f"Silent until the service has {format_duration(self.history(cfg))} of history (a new service, a "
-                     "renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
+            history=(f"Silent until the service has {format_duration(self.history(service, cfg))} of history (a new "
+                     "service, a renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
         )
 
     def _scenarios(self, service, cfg, steady, growing):
@@ -141,7 +141,7 @@ class ErrorSpike(Signal):
         # keeps these tests quick.
         week = cfg["baseline_mode"] == "last_week"
         step = 5
-        history = int(self.history(cfg) // 60)
+        history = int(self.history(service, cfg) // 60)
         t0 = 7 * 24 * 60 + 120 if week else history + 120
 
         def at(minute: int) -> int:
@@ -173,23 +173,14 @@ class ErrorSpike(Signal):
             )
         # The earliest it can page: a spike that starts before the baseline has its history stays silent until the
         # history is there, then pages after `for`.
-        h = int(self.history(cfg) // 60)
+        h = int(self.history(service, cfg) // 60)
         yield Scenario(
-            f"{ALERT} can page at the earliest once {format_duration(self.history(cfg))} of history exist: a spike that "
-            "starts 30 minutes earlier stays silent until then",
+            f"{ALERT} can page at the earliest once {format_duration(self.history(service, cfg))} of history exist: a "
+            "spike that starts 30 minutes earlier stays silent until then",
             streams=(Stream(p.name, model, (Phase(h - 30, ok=per_min - base_err, errors=base_err),
                                             Phase(90, ok=per_min - spike_err, errors=spike_err))),),
             checks=(Check(at(h - 5), ALERT), Check(at(h + 5 + int(cfg["for"] // 60)), ALERT,
                                                     (expect(steady, spike_err / per_min),), lasts=False)),
-            evaluation_interval=interval,
-        )
-        early = 120
-        yield Scenario(
-            f"{ALERT} and {GROWING} stay silent from an empty history: healthy traffic, then a spike before the "
-            f"baseline holds {format_duration(self.history(cfg))}",
-            streams=(Stream(p.name, model, (Phase(early, ok=per_min - base_err, errors=base_err),
-                                            Phase(60, ok=per_min - spike_err, errors=spike_err))),),
-            checks=tuple(Check(at(m), a) for m in (5, 30, 60, early + 20, early + 50) for a in (ALERT, GROWING)),
             evaluation_interval=interval,
         )
         # A ramp: errors grow 5% a minute (28% every 5 minutes) for an hour, so the growing alert pages before the
@@ -197,6 +188,14 @@ class ErrorSpike(Signal):
         start = per_min * cfg["min_error_ratio"] / 2
         ramp = [Phase(1, ok=per_min - e, errors=e) for e in (min(start * 1.05 ** k, per_min / 2) for k in range(60))]
         stream = Stream(p.name, model, (normal, *ramp))
+        early = 120
+        yield Scenario(
+            f"{ALERT} and {GROWING} stay silent from an empty history: healthy traffic, then the growing ramp before "
+            f"the baseline holds {format_duration(self.history(service, cfg))}",
+            streams=(Stream(p.name, model, (Phase(early, ok=per_min - base_err, errors=base_err), *ramp)),),
+            checks=tuple(Check(at(m), a) for m in (5, 30, 60, early + 20, early + 30, early + 50) for a in (ALERT, GROWING)),
+            evaluation_interval=interval,
+        )
 
         def ratio_at(minute: int) -> float:
             errors = window_sum(stream, "errors", minute, 5)

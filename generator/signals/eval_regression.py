@@ -53,6 +53,9 @@ class EvalRegression(Signal):
         if cfg["floor"] >= 1:
             raise FieldError(("floor",), "expected a floor below 100%")
 
+    def history(self, service, cfg) -> float:
+        return cfg["baseline"]
+
     def build(self, service, cfg: Config) -> Output:
         ev = service.source.eval
         labels = ((c.SERVICE, service.name), (c.TEAM, service.team))
@@ -185,8 +188,9 @@ class EvalRegression(Signal):
     def _scenarios(self, service, cfg, regression, stale):
         suite = cfg["suite"]
         model = service.models[0] if service.models else "default"
-        total = max(100, int(cfg["min_cases"]) * 2)
-        good = round(total * min(0.98, cfg["floor"] + 0.15))
+        total = max(1000, int(cfg["min_cases"]) * 2)  # fine enough to fall between the floor and the baseline
+        # Healthy runs pass well above the floor; with a floor near 100% every case may have to pass.
+        good = round(total * min(1.0, max(0.98, cfg["floor"] + cfg["max_drop"] + 0.03), cfg["floor"] + 0.15))
         fires_at = 120 + int(cfg["for"] // 60) + 3
         bad = round(total * cfg["floor"] * 0.75)
         yield Scenario(

@@ -39,6 +39,9 @@ class RateLimit(Signal):
         if cfg["traffic_factor"] <= 1:
             raise FieldError(("traffic_factor",), "expected a factor above 1x")
 
+    def history(self, service, cfg) -> float:
+        return BASELINE
+
     def build(self, service, cfg: Config) -> Output:
         traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
         spike = with_history(f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
@@ -146,8 +149,8 @@ class RateLimit(Signal):
         day = BASELINE // 60
         # Every five minutes: a day of history at one-minute steps would make the test slow for nothing.
         yield Scenario(
-            f"{SIGNAL_ALERT} engages on a {cfg['traffic_factor'] * 2:g}x traffic spike once a day of history exists, "
-            "and not before",
+            f"{SIGNAL_ALERT} engages on a {cfg['traffic_factor'] * 2:g}x traffic spike at the earliest once a day of history "
+            "exists, and not before",
             streams=(Stream(p.name, model, (Phase(day - 30, ok=per_min), Phase(60, ok=busy))),),
             checks=(Check(day - 5, SIGNAL_ALERT), Check(day + 5 + _steps(cfg["for"], 5), SIGNAL_ALERT, (expect(signal),))),
             evaluation_interval=300,

@@ -28,6 +28,9 @@ class UsagePattern(Signal):
         "for": unit("duration", "How long a pattern must hold before it is reported.", "10m"),
     }
 
+    def history(self, service, cfg) -> float:
+        return max(cfg["lookback"] + 3600, DAY)
+
     def build(self, service, cfg: Config) -> Output:
         w = c.window(cfg["lookback"])
         rate = own("service_model:ai_requests:rate5m", service)
@@ -131,6 +134,12 @@ class UsagePattern(Signal):
             checks=(Check(120 + f + 10, NEW_MODEL), Check(235, NEW_MODEL)),
         )
         busy = 600 * cfg["traffic_factor"] * 4
+        yield Scenario(
+            f"{TRAFFIC} stays silent on traffic at {cfg['traffic_factor'] * 4:g}x its usual rate before the service "
+            "has a day of history",
+            streams=(Stream(p.name, model, (Phase(120, ok=600), Phase(120, ok=busy))),),
+            checks=tuple(Check(m, TRAFFIC) for m in (150, 180, 200, 235)),
+        )
         day = DAY // 60
         late = day + 60 + -(-f // 5) * 5 + 5
         yield Scenario(

@@ -68,7 +68,6 @@ class Exporter:
         self._owed: dict[tuple[str, str, str], float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.port = free_port()
         registry = self.registry
 
         class Handler(MetricsHandler):
@@ -76,7 +75,8 @@ class Exporter:
                 pass
 
         Handler.registry = registry
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the kernel picks the port: no race
+        self.port = self._server.server_address[1]
         self._threads = [threading.Thread(target=self._server.serve_forever, daemon=True),
                          threading.Thread(target=self._tick, daemon=True)]
         for t in self._threads:
@@ -149,7 +149,6 @@ class Sink:
     def __init__(self, clock) -> None:
         self.notifications: list[Notification] = []
         self._lock = threading.Lock()
-        self.port = free_port()
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -167,7 +166,8 @@ class Sink:
             def log_message(self, *args) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def snapshot(self) -> list[Notification]:
