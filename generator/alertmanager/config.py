@@ -13,8 +13,8 @@ from .. import alerting_pipeline
 from .. import conventions as c
 from ..escalation import SECONDARY
 from ..meta import WATCHDOG
-from ..signals import SIGNALS
-from ..spec.model import REMEDIATION_ACTIONS, Routing, Specs, Team, Timers
+from ..signals import REMEDIATION_ACTIONS, SIGNALS
+from ..spec.model import Routing, Specs, Team, Timers
 from ..spec.units import format_duration
 from .receivers import full_name, render as render_receiver
 

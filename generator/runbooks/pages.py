@@ -182,10 +182,14 @@ def _thresholds(service: Service, signal: str) -> list[dict]:
     rows = [{"field": f"spec.signals.{signal}.{key}", "value": md.cell(_setting(prop, cfg.get(key))),
              "meaning": md.cell(Markdown(prop.get("description", "")))}
             for key, prop in schema.items()]
-    if signal in ("latency", "model_routing") and service.slo.latency_p95 is not None:
-        rows.append({"field": "spec.slo.latency_p95", "value": f"{format_number(service.slo.latency_p95)}s",
-                     "meaning": "p95 latency objective of one model call."})
+    for key in SIGNALS[signal].slo_fields:
+        value = getattr(service.slo, key)
+        if value is not None:
+            rows.append({"field": f"spec.slo.{key}", "value": f"{format_number(value)}s", "meaning": _SLO_MEANING[key]})
     return rows
+
+
+_SLO_MEANING = {"latency_p95": "p95 latency objective of one model call."}
 
 
 def _receivers(team: Team | None, alerts: tuple[Alert, ...]) -> list[str]:

@@ -22,4 +22,7 @@ SIGNALS: dict[str, Signal] = {
     )
 }
 
-__all__ = ["SIGNALS", "Signal"]
+# Every remediation action some signal asks automation for: the team schema's keys and the routing order.
+REMEDIATION_ACTIONS: tuple[str, ...] = tuple(s.remediation for s in SIGNALS.values() if s.remediation)
+
+__all__ = ["SIGNALS", "REMEDIATION_ACTIONS", "Signal"]

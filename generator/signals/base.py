@@ -30,6 +30,7 @@ class Signal:
     schema: dict = {}
     requires_sli: bool = True
     remediation: str | None = None   # the automation action its alerts ask for, if any
+    slo_fields: tuple[str, ...] = ()   # spec.slo fields its thresholds compare against (rows of its runbook tables)
     # A provider outage explains its pages and tickets: the outage's page mutes them (inhibition) and, once the
     # provider recovers, they stay quiet while their windows still cover the outage (see `outage.py`).
     explained_by_outage: bool = False

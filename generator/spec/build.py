@@ -15,7 +15,7 @@ from ..presets import PRESETS
 from ..promql import PromQLError, check_expression, parse_matchers
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
-from .model import (REMEDIATION_ACTIONS, SLO, BusinessHours, ChangelogEntry, Escalation, Kubernetes, NoteStep, Price,
+from .model import (SLO, BusinessHours, ChangelogEntry, Escalation, Kubernetes, NoteStep, Price,
                     Pipeline, Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers, freeze)
 from .oncall_schema import INLINE_SECRETS
 from .schema import KINDS, kind_schema

@@ -170,9 +170,6 @@ class BusinessHours:
     end: str
 
 
-REMEDIATION_ACTIONS = ("failover", "rate_limit", "cache_warming", "model_routing")
-
-
 @dataclass(frozen=True)
 class Team:
     """A team's on-call: which receiver plays each role, and how pages escalate."""

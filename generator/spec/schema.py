@@ -218,10 +218,10 @@ KINDS = ("AIService", "OnCallTeam", "AlertRouting")
 @lru_cache(maxsize=None)
 def _kind(kind: str) -> dict:
     from ..presets import PRESETS
-    from ..signals import SIGNALS
-    from .oncall_schema import ALERT_ROUTING, ONCALL_TEAM
+    from ..signals import REMEDIATION_ACTIONS, SIGNALS
+    from .oncall_schema import ALERT_ROUTING, oncall_team
     body = {"AIService": lambda: _service_schema(PRESETS, SIGNALS),
-            "OnCallTeam": lambda: copy.deepcopy(ONCALL_TEAM),
+            "OnCallTeam": lambda: oncall_team(REMEDIATION_ACTIONS),
             "AlertRouting": lambda: copy.deepcopy(ALERT_ROUTING)}[kind]()
     return {"$defs": copy.deepcopy(UNIT_DEFS), **body}
 
