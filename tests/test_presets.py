@@ -79,7 +79,7 @@ def test_custom_selectors_are_parsed_and_scoped_to_the_service(services) -> None
 
 
 def test_every_preset_is_registered_with_a_schema_and_a_source() -> None:
-    assert set(PRESETS) == {"otel-genai", "litellm", "custom"}
+    assert set(PRESETS) == {"otel-genai", "litellm", "custom", "vllm"}
     for module in PRESETS.values():
         assert isinstance(module.SCHEMA, dict) and callable(module.source)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..promql import Matcher, Selector
 from .source import Counter, Histogram, MetricSource
-from .common import eval_source, optional_selector, regex_option, service_matchers
+from .common import buckets_option, eval_source, optional_selector, regex_option, service_matchers
 
 NAME = "litellm"
 PROVIDER_LABELS = ("api_provider",)
@@ -46,7 +46,7 @@ def source(service: str, metrics: dict) -> MetricSource:
         errors=counter(failures),
         rate_limited=counter(failures.with_matchers(Matcher("exception_status", "=~", regex["rate_limit_statuses"]))),
         provider_errors=counter(failures.with_matchers(Matcher("exception_status", "=~", regex["provider_error_statuses"]))),
-        latency=Histogram(counter(Selector("litellm_llm_api_latency_metric_bucket", base), "model"), LATENCY_BUCKETS),
+        latency=Histogram(counter(Selector("litellm_llm_api_latency_metric_bucket", base), "model"), buckets_option(metrics, LATENCY_BUCKETS)),
         spend=Counter(Selector("litellm_spend_metric_total", base), (), "model"),
         tokens=None,
         eval=eval_source(service, metrics),

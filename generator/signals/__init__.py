@@ -1,14 +1,15 @@
 """The signals, in the order their rules are emitted. Adding a signal: one module, one line here."""
 from __future__ import annotations
 
-from . import (cache_warming, cost_anomaly, error_spike, eval_regression, failover, latency, model_routing,
-               provider_down, rate_limit, slo, usage_pattern)
+from . import (cache_warming, capacity, cost_anomaly, error_spike, eval_regression, failover, latency, model_routing,
+               provider_down, rate_limit, slo, traffic_stopped, usage_pattern)
 from .base import Signal
 
 SIGNALS: dict[str, Signal] = {
     s.name: s
     for s in (
         provider_down.SIGNAL,
+        traffic_stopped.SIGNAL,
         latency.SIGNAL,
         error_spike.SIGNAL,
         eval_regression.SIGNAL,
@@ -17,6 +18,7 @@ SIGNALS: dict[str, Signal] = {
         rate_limit.SIGNAL,
         cache_warming.SIGNAL,
         model_routing.SIGNAL,
+        capacity.SIGNAL,
         usage_pattern.SIGNAL,
         slo.SIGNAL,
     )

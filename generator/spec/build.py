@@ -70,11 +70,13 @@ def _build(doc: Document) -> Service:
         source = PRESETS[metrics["preset"]].source(name, metrics)
     except FieldError as exc:
         raise _field_error(doc, exc) from None
-    providers = tuple(
-        Provider(p["name"], p["role"], p.get("label_value") or p["name"], tuple(p["models"]),
-                 p.get("probe_target"), p.get("status_page"), p.get("sla"))
-        for p in spec["providers"]
-    )
+    providers = []
+    for p in spec["providers"]:
+        given = p.get("label_value") or p["name"]
+        values = tuple(given) if isinstance(given, list) else (given,)
+        providers.append(Provider(p["name"], p["role"], values[0], tuple(p["models"]), p.get("probe_target"),
+                                  p.get("status_page"), p.get("sla"), values))
+    providers = tuple(providers)
     slo = spec["slo"]
     prices = tuple(Price(model, float(p["input"]), float(p["output"])) for model, p in sorted(spec["pricing"].items()))
     rb = spec["runbooks"]

@@ -23,11 +23,13 @@ def freeze(value: Any) -> Any:
 class Provider:
     name: str
     role: str                      # primary | secondary | other
-    label_value: str               # the provider's value in the source metrics
+    label_value: str               # the provider's value in the source metrics (the first, when several)
     models: tuple[str, ...]
     probe_target: str | None
     status_page: str | None
     sla: float | None
+    # Every value the provider label may hold for it (instrumentations renamed them: vertex_ai, gcp.vertex_ai).
+    label_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -159,8 +159,14 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                                          "description": "Provider name; the `provider` label."},
                                 "role": {"enum": ["primary", "secondary", "other"], "default": "other",
                                          "description": "primary: fail over away from it; secondary: fail over to it."},
-                                "label_value": {"type": "string", "description": "The provider's value in the source "
-                                                "metrics' provider label, when it differs from `name` (e.g. \"gcp.gemini\")."},
+                                "label_value": {"oneOf": [{"type": "string"},
+                                                          {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                                                           "maxItems": 16}],
+                                                "x-expected": "a label value or a list of them",
+                                                "description": "The provider's value in the source metrics' provider "
+                                                "label, when it differs from `name`; a list when instrumentation "
+                                                "versions disagree (e.g. [\"vertex_ai\", \"gcp.vertex_ai\"]). The "
+                                                "first is what test series carry."},
                                 "models": {"type": "array", "items": {"type": "string"}, "default": [], "maxItems": 64,
                                            "description": "Models served by this provider, for runbooks and tests."},
                                 "probe_target": {"type": "string", "description": "The `instance` of this provider's "
