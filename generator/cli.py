@@ -14,7 +14,7 @@ import click
 from .pipeline import Result, build
 from .spec.errors import SpecError
 from .spec import reference
-from .spec.schema import spec_schema
+from .spec.documents import spec_schema
 from .targets.files import differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1

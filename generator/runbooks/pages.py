@@ -22,7 +22,6 @@ from ..alertmanager.receivers import full_name
 from ..compile import Plan
 from ..escalation import SECONDARY, tier_slug
 from ..rules import Alert
-from ..signals import SIGNALS
 from ..spec.model import Service, Specs, Team
 from ..spec.units import format_duration, format_number
 from . import markdown as md
@@ -88,9 +87,8 @@ def collect(plan: Plan) -> tuple[Page, ...]:
             content = meta.runbook(plan.specs.routing)
         elif alerts[0].signal == alerting_pipeline.SIGNAL:
             content = alerting_pipeline.runbook(alerts[0], plan.specs.routing)
-        elif service is not None and alerts[0].signal in SIGNALS:
-            signal = SIGNALS[alerts[0].signal]
-            content = signal.runbook(service, service.signals[signal.name], alerts[0])
+        elif service is not None and (service.name, alerts[0].signal) in plan.runbooks:
+            content = plan.runbooks[(service.name, alerts[0].signal)].content.get(alerts[0].alert)
         pages.append(Page(path, service, tuple(alerts), sources[path], content))
     return tuple(pages)
 
@@ -156,9 +154,8 @@ def _steps_view(steps: tuple[Step, ...], prometheus_url: str, first_added: int, 
     return out
 
 
-def _setting(prop: dict, value: object) -> str:
+def _setting(kind: str, value: object) -> str:
     """A signal setting as the spec writes it: 5m, 50%, 3x, 10pp."""
-    kind = prop.get("$ref", "").rsplit("/", 1)[-1]
     if value is None:
         return "not set"
     if kind == "duration":
@@ -169,6 +166,8 @@ def _setting(prop: dict, value: object) -> str:
         return times(value)
     if kind == "points":
         return format_number(value * 100) + "pp"
+    if kind == "seconds":
+        return f"{format_number(value)}s"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -176,20 +175,9 @@ def _setting(prop: dict, value: object) -> str:
     return str(value)
 
 
-def _thresholds(service: Service, signal: str) -> list[dict]:
-    schema = SIGNALS[signal].schema
-    cfg = service.signals[signal]
-    rows = [{"field": f"spec.signals.{signal}.{key}", "value": md.cell(_setting(prop, cfg.get(key))),
-             "meaning": md.cell(Markdown(prop.get("description", "")))}
-            for key, prop in schema.items()]
-    for key in SIGNALS[signal].slo_fields:
-        value = getattr(service.slo, key)
-        if value is not None:
-            rows.append({"field": f"spec.slo.{key}", "value": f"{format_number(value)}s", "meaning": _SLO_MEANING[key]})
-    return rows
-
-
-_SLO_MEANING = {"latency_p95": "p95 latency objective of one model call."}
+def _thresholds(plan: Plan, service: Service, signal: str) -> list[dict]:
+    return [{"field": row.field, "value": md.cell(_setting(row.unit, row.value)), "meaning": md.cell(Markdown(row.meaning))}
+            for row in plan.runbooks[(service.name, signal)].thresholds]
 
 
 def _receivers(team: Team | None, alerts: tuple[Alert, ...]) -> list[str]:
@@ -382,7 +370,7 @@ def _alert_page(plan: Plan, page: Page) -> str:
                            f"under way, or ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does "
                            "not start: its windows still hold the outage, whose own page covers it.")
         if any(outage.RECENT in a.expr for a in page.alerts) else "",
-        "thresholds": _thresholds(service, page.signal),
+        "thresholds": _thresholds(plan, service, page.signal),
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),
         "remediation": _remediation(plan, page, team),

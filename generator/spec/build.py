@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 import re
 from pathlib import Path
@@ -12,13 +13,14 @@ from types import MappingProxyType
 
 from .. import conventions as c
 from ..presets import PRESETS
+from ..signals import SIGNALS
 from ..promql import PromQLError, check_expression, parse_matchers
 from .errors import FieldError, Location, SpecError
 from .loader import Document, discover, format_path, load_file
 from .model import (SLO, BusinessHours, ChangelogEntry, Escalation, Kubernetes, NoteStep, Price,
                     Pipeline, Provider, Receiver, Routing, RunbookNotes, Runbooks, Service, Specs, Team, Timers, freeze)
 from .oncall_schema import INLINE_SECRETS
-from .schema import KINDS, kind_schema
+from .documents import KINDS, kind_schema
 from .units import format_duration
 from .validate import check_schema, check_values, did_you_mean, normalize
 
@@ -80,7 +82,7 @@ def _build(doc: Document) -> Service:
     slo = spec["slo"]
     prices = tuple(Price(model, float(p["input"]), float(p["output"])) for model, p in sorted(spec["pricing"].items()))
     rb = spec["runbooks"]
-    return Service(
+    service = Service(
         name=name,
         team=meta["team"],
         description=meta.get("description", ""),
@@ -94,6 +96,8 @@ def _build(doc: Document) -> Service:
         positions=MappingProxyType(dict(doc.positions)),
         scrape_interval=metrics["scrape_interval"],
     )
+    return replace(service, active_signals=tuple(name for name, signal in SIGNALS.items()
+                                                 if signal.active(service, service.signals[name])))
 
 
 def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:
@@ -130,7 +134,6 @@ def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:
 
 def _check_service(service: Service) -> None:
     """Checks the schema cannot express, for one service."""
-    from ..signals import SIGNALS
 
     def fail(path: tuple, message: str) -> None:
         raise SpecError(service.locate(path), format_path(path), message)
@@ -158,10 +161,8 @@ def _check_service(service: Service) -> None:
         fail(("spec", "metrics", "scrape_interval"), f"expected at most {format_duration(SLI_RATE_WINDOW / 2)}: the "
                                                      f"SLI series use {format_duration(SLI_RATE_WINDOW)} rate windows, "
                                                      f"which must span {RATE_WINDOW_SCRAPES} scrapes")
-    for name, signal in SIGNALS.items():
-        cfg = service.signals[name]
-        if not signal.active(service, cfg):
-            continue
+    for name in service.active_signals:
+        signal, cfg = SIGNALS[name], service.signals[name]
         for key, prop in signal.schema.items():
             if prop.get("x-rate-window") and cfg[key] < RATE_WINDOW_SCRAPES * scrape:
                 fail(("spec", "signals", name, key),
@@ -314,7 +315,6 @@ def _build_routing(doc: Document) -> Routing:
 
 def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routing | None) -> None:
     """Every service's team has on-call routing, and every remediation it uses has an endpoint."""
-    from ..signals import SIGNALS
 
     if not teams and routing is None:
         return  # rules only: no Alertmanager configuration is generated
@@ -332,7 +332,7 @@ def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routi
                             f'no OnCallTeam spec for team "{service.team}"')
         for name, signal in SIGNALS.items():
             action = getattr(signal, "remediation", None)
-            if action and signal.active(service, service.signals[name]) and action not in team.remediation:
+            if action and name in service.active_signals and action not in team.remediation:
                 raise SpecError(service.locate(("spec", "signals", name)), f"spec.signals.{name}",
                                 f'remediation "{action}" has no endpoint: add spec.routes.remediation.{action} to '
                                 f'OnCallTeam "{team.name}" ({team.location}), or set enabled: false')

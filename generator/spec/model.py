@@ -108,6 +108,8 @@ class Service:
     # Positions of fields, so signal checks can point at the line they complain about.
     positions: Mapping[tuple, tuple[int, int]]
     scrape_interval: float = 15.0  # seconds between scrapes of the source metrics; rate windows hold >= 2
+    # The signals that generate rules for it, in registry order: decided once, here, for every later stage.
+    active_signals: tuple[str, ...] = ()
 
     def provider(self, role: str) -> Provider | None:
         return next((p for p in self.providers if p.role == role), None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .schema import KINDS, kind_schema
+from .documents import KINDS, kind_schema
 
 
 def _type(prop: dict) -> str:
