@@ -1,7 +1,10 @@
 """LiteLLM proxy metrics.
 
 Outages are read from request and failure counters, never from `litellm_deployment_state`, which is
-last-write-wins across proxy replicas and hides a provider that fails on some of them.
+last-write-wins across proxy replicas and hides a provider that fails on some of them. Once LiteLLM cools a
+deployment down, its later failures carry `api_provider=""`: `litellm_deployment_cooled_down_total` keeps the
+provider's outage going (see provider_down). Failures with a 401 or an invalid-key message are not counted at all:
+a revoked key makes the service go quiet, which `traffic_stopped` catches.
 """
 from __future__ import annotations
 
@@ -54,4 +57,5 @@ def source(service: str, metrics: dict) -> MetricSource:
         deployment=optional_selector(metrics, "deployment"),
         fallbacks_ok=Selector("litellm_deployment_successful_fallbacks_total", base),
         fallbacks_failed=Selector("litellm_deployment_failed_fallbacks_total", base),
+        cooldowns=counter(Selector("litellm_deployment_cooled_down_total", base)),
     )

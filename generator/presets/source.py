@@ -85,6 +85,9 @@ class MetricSource:
     # Fallbacks the source itself made (LiteLLM routes to a fallback model on its own): diagnostics for failover.
     fallbacks_ok: Selector | None = None
     fallbacks_failed: Selector | None = None
+    # Deployments the source took out of rotation after failures (LiteLLM's cooldowns): while they keep coming, a
+    # provider outage goes on even though the provider's own series show no traffic.
+    cooldowns: Counter | None = None
     # A self-hosted engine's saturation (vLLM); None for hosted providers, whose capacity is their quota.
     saturation: Saturation | None = None
 
