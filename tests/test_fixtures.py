@@ -52,6 +52,8 @@ def selectors(src: MetricSource) -> dict[str, Selector]:
     out = {key: getattr(src, key).selector for key in ("requests", "errors", "rate_limited", "provider_errors")}
     if src.latency:
         out["latency"] = src.latency.buckets.selector
+    if src.first_token:
+        out["first_token"] = src.first_token.buckets.selector
     if src.tokens:
         out["tokens"] = src.tokens.counter.selector
     if src.saturation:
@@ -87,6 +89,7 @@ def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(servic
     assert error_types("provider_errors") == ["InternalServerError/chat", "ServerError/generate_content"]
     assert len(selected(src.latency.buckets.selector, series)) == 7 * 15  # 14 advisory boundaries and +Inf
     assert sorted(l["gen_ai_token_type"] for l in selected(src.tokens.counter.selector, series)) == ["input", "output"]
+    assert len(selected(src.first_token.buckets.selector, series)) == 15  # one streaming chat call
 
 
 def test_vllm_reads_what_vllm_exposes(services) -> None:
@@ -96,6 +99,7 @@ def test_vllm_reads_what_vllm_exposes(services) -> None:
     assert [l["finished_reason"] for l in selected(src.errors.selector, series)] == ["abort"]
     assert selected(src.rate_limited.selector, series) == []  # vLLM queues rather than answer 429
     assert len(selected(src.latency.buckets.selector, series)) == 22  # 21 boundaries and +Inf
+    assert len(selected(src.first_token.buckets.selector, series)) == 23  # 22 boundaries and +Inf
     for key in ("waiting", "running", "kv_cache_usage", "preemptions"):
         assert len(selected(getattr(src.saturation, key), series)) == 1, key
 

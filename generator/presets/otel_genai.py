@@ -64,4 +64,7 @@ def source(service: str, metrics: dict) -> MetricSource:
         eval=eval_source(service, metrics),
         probe=optional_selector(metrics, "probe"),
         deployment=optional_selector(metrics, "deployment"),
+        # gen_ai.client.operation.time_to_first_chunk: recorded for streaming calls only, with the duration's buckets.
+        first_token=Histogram(counter(calls.renamed("gen_ai_client_operation_time_to_first_chunk_seconds_bucket")),
+                              buckets_option(metrics, OTEL_DURATION_BUCKETS)),
     )

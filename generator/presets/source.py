@@ -85,6 +85,8 @@ class MetricSource:
     # Fallbacks the source itself made (LiteLLM routes to a fallback model on its own): diagnostics for failover.
     fallbacks_ok: Selector | None = None
     fallbacks_failed: Selector | None = None
+    # Time to the first streamed chunk or token of a call, when the source measures it (streaming latency SLO).
+    first_token: Histogram | None = None
     # Deployments the source took out of rotation after failures (LiteLLM's cooldowns): while they keep coming, a
     # provider outage goes on even though the provider's own series show no traffic.
     cooldowns: Counter | None = None

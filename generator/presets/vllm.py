@@ -17,6 +17,9 @@ MODEL_LABEL = "model_name"
 # vLLM V1's bucket boundaries of vllm:e2e_request_latency_seconds (vllm/v1/metrics/loggers.py).
 E2E_LATENCY_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
                        480.0, 960.0, 1920.0, 7680.0)
+# ... and of vllm:time_to_first_token_seconds.
+FIRST_TOKEN_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0,
+                       40.0, 80.0, 160.0, 640.0, 2560.0)
 _NEVER = Matcher("oncallgen_never", "=", "true")  # vLLM answers no 429: it queues
 
 SCHEMA = {
@@ -51,6 +54,7 @@ def source(service: str, metrics: dict) -> MetricSource:
         eval=eval_source(service, metrics),
         probe=optional_selector(metrics, "probe"),
         deployment=optional_selector(metrics, "deployment"),
+        first_token=Histogram(counter(Selector("vllm:time_to_first_token_seconds_bucket", base)), FIRST_TOKEN_BUCKETS),
         saturation=Saturation(
             waiting=Selector("vllm:num_requests_waiting", base),
             running=Selector("vllm:num_requests_running", base),

@@ -70,7 +70,8 @@ class Signal:
         return tuple(rows)
 
 
-SLO_MEANING = {"latency_p95": "p95 latency objective of one model call."}
+SLO_MEANING = {"latency_p95": "p95 latency objective of one model call.",
+               "first_token_p95": "p95 objective of the time to the first streamed chunk or token."}
 
 
 def first_model(service: Service) -> tuple[Provider, str]:

@@ -88,7 +88,7 @@ def _build(doc: Document) -> Service:
         description=meta.get("description", ""),
         location=doc.locate(("metadata", "name")),
         providers=providers,
-        slo=SLO(slo.get("latency_p95"), slo["availability"], slo["window"]),
+        slo=SLO(slo.get("latency_p95"), slo["availability"], slo["window"], slo.get("first_token_p95")),
         source=source,
         prices=prices,
         signals=freeze(spec["signals"]),

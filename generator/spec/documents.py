@@ -88,6 +88,9 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "description": "Service level objectives.",
                         "properties": {
                             "latency_p95": unit("duration", "p95 latency objective of one model call."),
+                            "first_token_p95": unit("duration", "p95 objective of the time to the first streamed "
+                                                                "chunk or token (streaming calls; otel-genai and vllm "
+                                                                "measure it)."),
                             "availability": unit("ratio", "Share of calls that must succeed.", "99.5%"),
                             "window": unit("duration", "SLO accounting window.", "30d"),
                         },

@@ -44,6 +44,7 @@ class SLO:
     latency_p95: float | None      # seconds
     availability: float
     window: float                  # seconds
+    first_token_p95: float | None = None  # seconds to the first streamed chunk or token, p95
 
 
 @dataclass(frozen=True)
