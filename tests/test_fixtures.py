@@ -131,9 +131,25 @@ def _input(service: str, values: dict[tuple[str, tuple], str], default: str = "0
         value = default
         for (want, subset), v in values.items():
             if name == want and all(labels.get(k) == x for k, x in subset):
-                value = v
+                value = v(labels) if callable(v) else v
         out.append({"series": _series_text(name, labels), "values": value})
     return out
+
+
+def _buckets(per_minute: int, phases: list[tuple[int, float]]):
+    """The values of one `_bucket` series (chosen by its `le`) when `per_minute` calls take each phase's seconds."""
+    def values(labels: dict[str, str]) -> str:
+        le = float(labels["le"])
+        parts, total = [], 0
+        for i, (minutes, seconds) in enumerate(phases):
+            step = per_minute if seconds <= le else 0
+            if i == 0:
+                parts.append(f"0+{step}x{minutes}")
+            else:
+                parts.append(f"{total + step}+{step}x{minutes - 1}")
+            total += step * minutes
+        return " ".join(parts)
+    return values
 
 
 def _run(tmp_path: Path, out_dir: Path, service: str, groups: tuple[str, ...], test: dict) -> promtool.Run:
@@ -225,4 +241,74 @@ def test_vllm_rules_over_its_series(tmp_path, out_dir) -> None:
         ],
     }
     run = _run(tmp_path, out_dir, "internal-chat", ("sli", "capacity"), test)
+    assert run.ok, run.output
+
+
+def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir) -> None:
+    """600 chat calls a minute take 0.5s, then 30s from minute 31; 6000 agent turns a minute take 9s throughout and
+    must not count. Streaming chats reach their first chunk in 0.3s. p95 by hand, interpolated in the OTel buckets:
+    0.5s -> 0.32 + 0.95 * (0.64 - 0.32) = 0.624; 30s -> 20.48 + 0.95 * (40.96 - 20.48) = 39.936;
+    0.3s -> 0.16 + 0.95 * (0.32 - 0.16) = 0.312."""
+    chat, ok = ("gen_ai_operation_name", "chat"), ("error_type", None)
+    agent = (("gen_ai_operation_name", "invoke_agent"),)
+    values = {
+        ("gen_ai_client_operation_duration_seconds_count", (chat, ok)): "0+600x90",
+        ("gen_ai_client_operation_duration_seconds_bucket", (chat, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
+        ("gen_ai_client_operation_duration_seconds_count", agent): "0+6000x90",
+        ("gen_ai_client_operation_duration_seconds_bucket", agent): _buckets(6000, [(90, 9)]),
+        ("gen_ai_client_operation_time_to_first_chunk_seconds_bucket", (chat,)): _buckets(600, [(90, 0.3)]),
+    }
+    own = 'service="support-assistant", team="ml-platform"'
+    p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"
+    first = f"service:ai_time_to_first_token_seconds:p95_rate5m{{{own}}}"
+    page = 'ALERTS{alertname="AILatencyP95High", alertstate="firing", escalation=""}'
+    test = {
+        "interval": "1m",
+        "input_series": _input("support-assistant", values),
+        "promql_expr_test": [
+            {"expr": p95, "eval_time": "20m", "exp_samples": [{"labels": p95, "value": 0.624}]},
+            {"expr": first, "eval_time": "20m", "exp_samples": [{"labels": first, "value": 0.312}]},
+            {"expr": page, "eval_time": "30m", "exp_samples": []},
+            {"expr": p95, "eval_time": "45m", "exp_samples": [{"labels": p95, "value": 39.936}]},
+            {"expr": page, "eval_time": "46m",
+             "exp_samples": [{"labels": _firing("AILatencyP95High", service="support-assistant", severity="critical",
+                                                signal="latency", team="ml-platform"), "value": 1}]},
+        ],
+    }
+    run = _run(tmp_path, out_dir, "support-assistant", ("sli", "provider_down", "latency", "first_token_latency"), test)
+    assert run.ok, run.output
+
+
+def test_vllm_latency_and_first_token_over_its_series(tmp_path, out_dir) -> None:
+    """600 requests a minute take 1.2s end to end, then 40s from minute 31; the first token comes after 0.3s, then 5s.
+    p95 by hand in vLLM's buckets: 1.2s -> 1 + 0.95 * 0.5 = 1.475; 40s -> 30 + 0.95 * 10 = 39.5 (above 3x the 10s SLO);
+    first token 0.3s -> 0.25 + 0.95 * 0.25 = 0.4875; 5s -> 2.5 + 0.95 * 2.5 = 4.875 (above 3x the 1s SLO)."""
+    stop = (("finished_reason", "stop"),)
+    values = {
+        ("vllm:request_success_total", stop): "0+600x90",
+        ("vllm:e2e_request_latency_seconds_bucket", ()): _buckets(600, [(30, 1.2), (60, 40)]),
+        ("vllm:time_to_first_token_seconds_bucket", ()): _buckets(600, [(30, 0.3), (60, 5)]),
+    }
+    own = 'service="internal-chat", team="ml-platform"'
+    p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"
+    first = f"service:ai_time_to_first_token_seconds:p95_rate5m{{{own}}}"
+
+    def firing(alertname: str, signal: str) -> dict:
+        return {"expr": f'ALERTS{{alertname="{alertname}", alertstate="firing", escalation=""}}', "eval_time": "46m",
+                "exp_samples": [{"labels": _firing(alertname, service="internal-chat", severity="critical",
+                                                   signal=signal, team="ml-platform"), "value": 1}]}
+    test = {
+        "interval": "1m",
+        "input_series": _input("internal-chat", values),
+        "promql_expr_test": [
+            {"expr": p95, "eval_time": "20m", "exp_samples": [{"labels": p95, "value": 1.475}]},
+            {"expr": first, "eval_time": "20m", "exp_samples": [{"labels": first, "value": 0.4875}]},
+            {"expr": 'ALERTS{alertstate="firing"}', "eval_time": "30m", "exp_samples": []},
+            {"expr": p95, "eval_time": "45m", "exp_samples": [{"labels": p95, "value": 39.5}]},
+            {"expr": first, "eval_time": "45m", "exp_samples": [{"labels": first, "value": 4.875}]},
+            firing("AILatencyP95High", "latency"),
+            firing("AIFirstTokenP95High", "first_token_latency"),
+        ],
+    }
+    run = _run(tmp_path, out_dir, "internal-chat", ("sli", "provider_down", "latency", "first_token_latency"), test)
     assert run.ok, run.output
