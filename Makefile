@@ -5,8 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SPECS  ?= specs
 OUTPUT ?= output
+# Extra targets for every service, e.g. TARGETS="operator mimir" (specs ask per service with spec.deploy.targets).
+TARGETS ?=
+# What `make diff` compares with, e.g. BASE=origin/main.
+BASE   ?= HEAD
+TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
 
-.PHONY: all generate test check e2e bench golden tools clean
+.PHONY: all generate test check diff e2e bench golden tools clean
 
 all: generate
 
@@ -29,14 +34,18 @@ tools:
 	fi
 
 generate: $(STAMP)
-	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT)
+	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) $(TARGET_FLAGS)
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest -q
 
 # The staleness gate: fails when output/ is not what the specs compile to.
 check: $(STAMP)
-	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) --check
+	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) $(TARGET_FLAGS) --check
+
+# What the specs change in alerting against $(OUTPUT)/ as committed at $(BASE); exits 4 when behaviour changes.
+diff: $(STAMP)
+	$(BIN)/oncallgen diff $(SPECS) -o $(OUTPUT) --base $(BASE)
 
 # The whole chain in real Prometheus and Alertmanager (Debian's), on loopback: about 8 minutes, bounded at 10.
 e2e: $(STAMP) tools
@@ -45,9 +54,11 @@ e2e: $(STAMP) tools
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
 
-# Regenerate the golden files and the README spec reference after an intended change; review the diff.
+# Regenerate the golden files (output trees, diff reports), the README spec reference and oncallgen.schema.json
+# after an intended change; review the diff.
 golden: $(STAMP)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py tests/test_diff.py \
+	  tests/test_schema_file.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

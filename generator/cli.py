@@ -1,7 +1,7 @@
 """The command line: the only place that prints or exits.
 
 Exit status: 0 success, 1 invalid spec (one line naming file:line:col and the field), 2 usage error,
-3 `generate --check` found the output folder out of date.
+3 `generate --check` found the output folder out of date, 4 `diff` found a change in alerting behaviour.
 """
 from __future__ import annotations
 
@@ -12,23 +12,31 @@ from pathlib import Path
 import click
 
 from . import live_buckets
+from .diff import diff_files
+from .diff.report import FORMATS
+from .diff.sources import SourceError, folder_files, git_files
+from .diff.state import StateError
 from .pipeline import Result, build
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.documents import spec_schema
-from .targets.files import differences, unsafe_output, write_tree
+from .targets import TARGETS
+from .targets.files import OutputError, differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
+EXIT_USAGE = 2
 EXIT_STALE = 3
+EXIT_CHANGED = 4
+STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
 
 
 def _paths(specs: tuple[str, ...]) -> list[Path]:
     return [Path(s) for s in specs] or [Path("specs")]
 
 
-def _run(specs: tuple[str, ...]) -> Result:
+def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
     try:
-        result = build(_paths(specs))
+        result = build(_paths(specs), targets)
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
@@ -45,17 +53,26 @@ def main() -> None:
 @main.command()
 @click.argument("specs", nargs=-1, type=click.Path(exists=True))
 @click.option("-o", "--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder to write; replaced as a whole, and only when every spec is valid.")
+              help="Folder to write, all at once and only when every spec is valid.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if the output folder is not up to date.")
-def generate(specs: tuple[str, ...], output: str, check: bool) -> None:
-    """Compile SPECS (files or folders; default: specs/) into the output folder."""
-    result = _run(specs)
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
+              help="Also package every service's rules for this target (repeatable); specs can ask per service "
+                   "with spec.deploy.targets. Plain rule files are always written. "
+                   + "; ".join(f"{name}: {t.DESCRIPTION}" for name, t in TARGETS.items() if name != "prometheus"))
+def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[str, ...]) -> None:
+    """Compile SPECS (files or folders; default: specs/) into the output folder.
+
+    Only the files oncallgen generated (listed in OUTPUT/.oncallgen-manifest) are rewritten or removed;
+    other files in the folder are left alone.
+    """
+    result = _run(specs, tuple(sorted(set(targets))))
     out = Path(output)
     if check:
         stale = differences(out, result.files)
         if stale:
-            click.echo(f"error: {output}/ is out of date ({len(stale)} files, e.g. {stale[0]}); run `make generate`",
-                       err=True)
+            shown = stale[:STALE_LISTED] + ([f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else [])
+            click.echo(f"error: {output}/ is out of date: {len(stale)} generated files differ from what the specs "
+                       f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
         click.echo(f"{output}/ is up to date ({len(result.files)} files)")
         return
@@ -65,6 +82,9 @@ def generate(specs: tuple[str, ...], output: str, check: bool) -> None:
         sys.exit(EXIT_INVALID)
     try:
         write_tree(out, result.files)
+    except OutputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
     except OSError as exc:
         click.echo(f"error: cannot write {output}/: {exc}", err=True)
         sys.exit(EXIT_INVALID)
@@ -105,3 +125,36 @@ def schema(markdown: bool) -> None:
         click.echo(reference.markdown(), nl=False)
         return
     click.echo(json.dumps(spec_schema(), indent=2, sort_keys=False))
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(exists=True))
+@click.option("-o", "--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="The output folder whose committed state is the base.")
+@click.option("--base", "base_ref", default="HEAD", show_default=True, metavar="REF",
+              help="Git ref of the base: the output folder as committed there (e.g. origin/main in a pull request).")
+@click.option("--base-dir", type=click.Path(file_okay=False, exists=True),
+              help="Compare with this output folder on disk instead of a git ref.")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
+              help="markdown: for a pull-request comment.")
+def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str) -> None:
+    """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks.
+
+    Compares the output folder at the base (default: as committed at HEAD) with a fresh compile of SPECS
+    (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
+    """
+    result = _run(specs)
+    try:
+        before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
+    except SourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        changes = diff_files(before, result.files)
+    except StateError as exc:
+        where = f"{base_dir}/" if base_dir else f"{output}/ at {base_ref}: "
+        click.echo(f"error: {where}{exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(FORMATS[fmt](changes), nl=False)
+    if changes.behaviour_changed:
+        sys.exit(EXIT_CHANGED)

@@ -15,11 +15,11 @@ from .rules import Alert, Group, Output, Recording, Scenario
 from .runbooks.content import RunbookContent, Threshold
 from .spec.errors import SpecError
 from .spec.loader import format_path
-from .signals import SIGNALS
+from .signals import SIGNALS, provider_down
 from .spec.model import Pipeline, Service, Specs, Team
 
 GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
-PROVIDER_DOWN = "provider_down"  # records the outages other signals are held back by (see outage.py)
+PROVIDER_DOWN = provider_down.NAME  # records the outages other signals are held back by (see outage.py)
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RuleFile:
     path: str                 # relative to the output folder
     source: str               # the spec it came from (or "all specs")
     groups: tuple[Group, ...]
+    owner: str = GLOBAL       # the service whose rules these are (GLOBAL: rules of no service)
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,12 @@ def compile_service(service: Service, team: Team | None = None
     """The rule and test files of one service, and its signals' runbook content; pages get a secondary tier when its
     team escalates in Prometheus."""
     source = service.location.file
-    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service),))]
+    active = active_signals(service)
+    windows = tuple(w for name in active for w in SIGNALS[name].rate_windows(service, service.signals[name]))
+    rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service, windows),), service.name)]
     tests = []
     runbooks = {}
     by_path = {}
-    active = active_signals(service)
     outage_recorded = PROVIDER_DOWN in active
     for name in active:
         signal = SIGNALS[name]
@@ -119,7 +121,7 @@ def compile_service(service: Service, team: Team | None = None
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         runbooks[(service.name, name)] = runbooks_of(service, name, out)
         path = c.rules_path(service.name, name)
-        rules.append(RuleFile(path, source, out.groups))
+        rules.append(RuleFile(path, source, out.groups, service.name))
         by_path[path] = out.groups
         by_path[rules[0].path] = rules[0].groups
         if out.scenarios:

@@ -1,6 +1,8 @@
 """The pipeline, top to bottom: load -> validate -> model -> compile -> render -> check runbooks. Writing: the CLI."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from .signals import SIGNALS
 from .spec.build import load_specs
 from .spec.loader import format_path
 from .spec.model import Service
+from .targets.files import with_manifest
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,32 @@ def warnings_for(service: Service) -> list[str]:
     return out
 
 
-def build(paths: list[Path]) -> Result:
-    """Compile the specs under `paths`; raises SpecError on bad input."""
+@contextmanager
+def _no_cyclic_gc():
+    """The build allocates a large, long-lived, acyclic graph and frees little: the cyclic collector would only
+    re-scan the growing heap (at 1,000 services a fifth of the CPU time). Reference counting still frees everything
+    it can; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build(paths: list[Path], targets: tuple[str, ...] = ()) -> Result:
+    """Compile the specs under `paths`, for plain Prometheus and `targets`; raises SpecError on bad input."""
+    with _no_cyclic_gc():
+        return _build(paths, targets)
+
+
+def _build(paths: list[Path], targets: tuple[str, ...]) -> Result:
     specs = load_specs(paths)
     services = specs.services
     plan = compile_all(specs)
     check_recorded_names(plan)
-    files = render(plan)
+    files = with_manifest(render(plan, targets))
     check_runbooks(plan, files)
     warnings = tuple(w for s in services for w in warnings_for(s))
     return Result(tuple(services), plan, files, warnings)

@@ -69,21 +69,23 @@ def static_labels(service: Service) -> tuple[tuple[str, str], ...]:
     return ((c.SERVICE, service.name), (c.TEAM, service.team))
 
 
-def provider_rates(service: Service, seconds: float) -> tuple[str, str, tuple[Recording, ...]]:
-    """Calls and failed calls per second per provider over a window of the signal's own: their recorded names, and
-    the recording rules (signals that decide on another window than the SLI group's 5m record these)."""
+def provider_rates(seconds: float) -> tuple[str, str]:
+    """The recorded calls and failed calls per second per provider over a window (`rate_windows` of a signal)."""
     w = c.window(seconds)
+    return (c.record("service_provider", "ai_requests", f"rate{w}"), c.record("service_provider", "ai_errors", f"rate{w}"))
+
+
+def _provider_rate_rules(service: Service, seconds: float) -> tuple[Recording, ...]:
+    requests, errors = provider_rates(seconds)
     by = (c.PROVIDER,)
-    requests = c.record("service_provider", "ai_requests", f"rate{w}")
-    errors = c.record("service_provider", "ai_errors", f"rate{w}")
-    rules = (Recording(requests, rate_by(service.source.requests, seconds, by, service), static_labels(service)),
-             Recording(errors, zero_filled(rate_by(service.source.errors, seconds, by, service), own(requests, service),
-                                           by), static_labels(service)))
-    return requests, errors, rules
+    return (Recording(requests, rate_by(service.source.requests, seconds, by, service), static_labels(service)),
+            Recording(errors, zero_filled(rate_by(service.source.errors, seconds, by, service), own(requests, service),
+                                          by), static_labels(service)))
 
 
-def build(service: Service) -> Group:
-    """The SLI recording rules of one service."""
+def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
+    """The SLI recording rules of one service, with per-provider rates over `provider_windows` too (the windows its
+    signals decide on besides 5m: one group records each series once, whichever signals read it)."""
     src = service.source
     labels = static_labels(service)
     rules: list[Recording] = []
@@ -150,6 +152,8 @@ def build(service: Service) -> Group:
             static=False)
         rec("service", "ai_spend_usd", "rate1h", f"avg_over_time({own('service:ai_spend_usd:rate5m', service)}[1h])",
             static=False)
+    for seconds in sorted(set(provider_windows) - {WINDOWS[0]}):
+        rules += _provider_rate_rules(service, seconds)
     return Group(f"oncallgen-{service.name}-sli", GROUP_KEY, tuple(rules))
 
 

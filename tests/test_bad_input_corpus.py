@@ -197,8 +197,6 @@ case("scrape-interval-too-slow", TARGETS,
 case("scrape-interval-zero", TARGETS,
      edit(SERVICE, "    preset: otel-genai\n", "    preset: otel-genai\n    scrape_interval: 0s\n"),
      "scrape_interval", "above 0s", "spec.metrics.scrape_interval")
-case("window-collides-with-sli", TARGETS, signal_setting("provider_down", "window", "5m"), "window: 5m",
-     "sli group records too", "spec.signals.provider_down.window")
 for name, value in {"nan": ".nan", "inf": ".inf", "minus-inf": "-.inf", "overflow": "1.0e+400", "NaN-caps": ".NaN"}.items():
     case(f"min-request-rate-{name}", TARGETS, signal_setting("provider_down", "min_request_rate", value),
          "min_request_rate", "finite number", "spec.signals.provider_down.min_request_rate")

@@ -198,9 +198,6 @@ def assert_failed_cleanly(result, exit_code: int = 1) -> str:
                                                 id="two-files")])
 def test_valid_specs_generate(workdir: Path, files: dict[str, str]) -> None:
     write_files(workdir, files)
-    # Only what oncallgen generated may be replaced: take the hand-written files away first.
-    for rel in ("README.keep", "nested/deep/blob.bin"):
-        (workdir / "out" / rel).unlink()
     result = invoke("generate", "specs", "-o", "out")
     assert result.exit_code == 0, (result.output, result.exception)
     assert result.exception is None
@@ -208,7 +205,12 @@ def test_valid_specs_generate(workdir: Path, files: dict[str, str]) -> None:
     assert result.stdout.startswith("wrote ")
     generated = {p.relative_to(workdir / "out").as_posix() for p in (workdir / "out").rglob("*") if p.is_file()}
     assert "rules/demo.latency.rules.yml" in generated
-    assert not generated & set(SENTINEL), "the output folder is replaced as a whole"
+    # Hand-written files stay byte for byte; a generated file (header, no manifest yet) the specs no longer
+    # produce is removed.
+    assert generated & set(SENTINEL) == {"README.keep", "nested/deep/blob.bin"}
+    for rel in ("README.keep", "nested/deep/blob.bin"):
+        assert (workdir / "out" / rel).read_bytes() == SENTINEL[rel]
+    assert ".oncallgen-manifest" in generated
     # The staging and old folders the writer makes next to the output are gone.
     assert sorted(os.listdir(workdir)) == ["out", "specs"]
 
@@ -250,11 +252,14 @@ def test_validate_accepts_the_valid_spec(workdir: Path) -> None:
     assert snapshot(workdir / "out") == before, "validate writes nothing"
 
 
-def test_generate_refuses_to_replace_a_folder_with_hand_written_files(workdir: Path) -> None:
+def test_generate_refuses_to_overwrite_a_hand_written_file_at_a_generated_path(workdir: Path) -> None:
+    """Files oncallgen did not write are never touched: one where it would write is refused, and nothing moves."""
     write_files(workdir, one(BASE))
+    (workdir / "out" / "rules" / "demo.latency.rules.yml").write_text("groups: []  # mine\n", encoding="utf-8")
     before = snapshot(workdir / "out")
     line = assert_failed_cleanly(invoke("generate", "specs", "-o", "out"))
-    assert "holds README.keep, which oncallgen did not generate" in line
+    assert line == ("error: out/rules/demo.latency.rules.yml exists and oncallgen did not generate it (it is not in "
+                    ".oncallgen-manifest); move it away, since generate would overwrite it")
     assert snapshot(workdir / "out") == before
 
 

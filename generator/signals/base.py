@@ -47,6 +47,11 @@ class Signal:
     def check(self, service: Service, cfg: Config) -> None:
         """Raise FieldError for settings that cannot work; the default accepts everything."""
 
+    def rate_windows(self, service: Service, cfg: Config) -> tuple[float, ...]:
+        """Windows (seconds) of per-provider call and error rates it reads besides the SLI group's 5m; the SLI group
+        records them (`sli.provider_rates` names them)."""
+        return ()
+
     def warnings(self, service: Service, cfg: Config) -> list[tuple[tuple, str]]:
         """(path inside the signal's settings, message) pairs worth telling the user."""
         return []

@@ -8,7 +8,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, percent, silence
-from ..sli import WINDOWS, own, provider_rates
+from ..sli import own, provider_rates
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -19,7 +19,6 @@ SIGNAL_ALERT = c.alert_name("ProviderFailover")
 PAGE_ALERT = c.alert_name("ProviderFailoverIneffective")
 ACTION = "failover"
 NEEDED = "service_provider:ai_failover_needed:active"
-SLI_WINDOW = WINDOWS[0]
 
 
 class Failover(Signal):
@@ -47,19 +46,13 @@ class Failover(Signal):
         if not self.auto(service):
             raise FieldError(("enabled",), "failover needs a provider with role primary and one with role secondary")
 
-    def rates(self, service, cfg) -> tuple[str, str, tuple]:
-        """The primary's calls and failures per second over `window`: the SLI group's at 5m, provider_down's when it
-        uses the same window, else recorded here."""
-        requests, errors, rules = provider_rates(service, cfg["window"])
-        down = service.signals["provider_down"]
-        if cfg["window"] == SLI_WINDOW or (down.get("enabled") is not False and down.get("window") == cfg["window"]):
-            return requests, errors, ()
-        return requests, errors, rules
+    def rate_windows(self, service, cfg):
+        return (cfg["window"],)
 
     def build(self, service, cfg: Config) -> Output:
         primary, secondary = service.provider("primary"), service.provider("secondary")
         thr = format_number(cfg["error_ratio_above"])
-        requests, errors, recorded = self.rates(service, cfg)
+        requests, errors = provider_rates(cfg["window"])
         cond = (f"{own(errors, service, provider=primary.name)} / {own(requests, service, provider=primary.name)}"
                 f" > {thr}"
                 f" and {own(requests, service, provider=primary.name)} > {format_number(cfg['min_request_rate'])}")
@@ -86,7 +79,7 @@ class Failover(Signal):
                          f"{secondary.name} began."),
         )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME,
-                      (*recorded, Recording(NEEDED, f"({cond}) * 0 + 1"), signal, page))
+                      (Recording(NEEDED, f"({cond}) * 0 + 1"), signal, page))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
 
     def runbook(self, service, cfg, alert):

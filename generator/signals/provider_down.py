@@ -33,6 +33,9 @@ class ProviderDown(Signal):
         "for": unit("duration", "How long the outage must last before paging.", "1m"),
     }
 
+    def rate_windows(self, service, cfg):
+        return (cfg["window"],)
+
     def condition(self, service, cfg) -> str:
         w = c.window(cfg["window"])
         cond = (f"{own(f'service_provider:ai_requests:success_ratio_rate{w}', service)} < {format_number(cfg['success_ratio_below'])}"
@@ -50,9 +53,8 @@ class ProviderDown(Signal):
         w = c.window(cfg["window"])
         src = service.source
         labels = static_labels(service)
-        requests, errors, rates = provider_rates(service, cfg["window"])
+        requests, errors = provider_rates(cfg["window"])
         rules: list = [
-            *rates,
             Recording(f"service_provider:ai_requests:success_ratio_rate{w}",
                       f"1 - {own(errors, service)} / {own(requests, service)}"),
         ]

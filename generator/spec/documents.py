@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from ..presets import COMMON_SCHEMA, PRESETS
 from ..signals import REMEDIATION_ACTIONS, SIGNALS
+from .deploy import DEPLOY
 from .oncall_schema import ALERT_ROUTING, oncall_team
 from .schema import _CHANGELOG, _KUBERNETES, _NAME, _NOTES, API_VERSION, NAME_MAX, UNIT_DEFS, enabled, unit, number
 
@@ -122,6 +123,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                             "changelog": _CHANGELOG,
                         },
                     },
+                    "deploy": DEPLOY,
                 },
             },
         },

@@ -1,7 +1,7 @@
 """The frozen model the compiler reads: services, providers, SLOs, prices and signal settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -17,6 +17,14 @@ def freeze(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(freeze(v) for v in value)
     return value
+
+
+def _locate(positions: Mapping[tuple, tuple[int, int]], document: Location, path: tuple) -> Location:
+    path = tuple(path)
+    while path and path not in positions:
+        path = path[:-1]
+    line, col = positions.get(path, (document.line, document.column))
+    return Location(document.file, line, col)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,17 @@ class Runbooks:
 
 
 @dataclass(frozen=True)
+class Deploy:
+    """spec.deploy: the targets besides plain rule files, and their settings."""
+
+    targets: tuple[str, ...]
+    namespace: str                 # Kubernetes namespace (operator)
+    labels: Mapping[str, str]      # labels of the Kubernetes objects (operator)
+    tenant: str                    # Mimir tenant
+    partial_response_strategy: str | None   # Thanos Ruler
+
+
+@dataclass(frozen=True)
 class Service:
     """One AI service, as every signal sees it."""
 
@@ -109,6 +128,7 @@ class Service:
     # Positions of fields, so signal checks can point at the line they complain about.
     positions: Mapping[tuple, tuple[int, int]]
     scrape_interval: float = 15.0  # seconds between scrapes of the source metrics; rate windows hold >= 2
+    deploy: Deploy = Deploy((), "", MappingProxyType({}), "anonymous", None)
     # The signals that generate rules for it, in registry order: decided once, here, for every later stage.
     active_signals: tuple[str, ...] = ()
 
@@ -193,6 +213,12 @@ class Team:
     ticket_timers: Timers
     info_timers: Timers
     remediation_timers: Timers
+    # Positions of fields, so checks made later (a target's) can point at the line they complain about.
+    positions: Mapping[tuple, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def locate(self, path: tuple) -> Location:
+        """The location of `path` in the team's spec, or of its nearest ancestor that has one."""
+        return _locate(self.positions, self.location, path)
 
 
 @dataclass(frozen=True)
@@ -217,6 +243,11 @@ class Routing:
     heartbeat: str
     resolve_timeout: float
     pipeline: Pipeline = Pipeline()
+    positions: Mapping[tuple, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def locate(self, path: tuple) -> Location:
+        """The location of `path` in the routing spec, or of its nearest ancestor that has one."""
+        return _locate(self.positions, self.location, path)
 
 
 @dataclass(frozen=True)

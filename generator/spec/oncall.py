@@ -3,6 +3,7 @@ templates where Alertmanager would evaluate them, and what Alertmanager itself w
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..promql import PromQLError, parse_matchers
@@ -78,6 +79,7 @@ def build_team(doc: Document) -> Team:
         business_hours=BusinessHours(bh["location"], tuple(bh["weekdays"]), bh["start"], bh["end"]) if bh else None,
         page_timers=_timers(spec["page_timers"]), ticket_timers=_timers(spec["ticket_timers"]),
         info_timers=_timers(spec["info_timers"]), remediation_timers=_timers(spec["remediation_timers"]),
+        positions=MappingProxyType(dict(doc.positions)),
     )
     names = {r.name for r in team.receivers}
     roles = [("primary", team.primary), ("secondary", team.secondary), ("ticket", team.ticket),
@@ -165,4 +167,5 @@ def build_routing(doc: Document) -> Routing:
                         matchers["alertmanager_selector"], matchers["prometheus_selector"],
                         doc.locate(("spec", "pipeline", "team")) if "team" in pipe else None)
     return Routing(data["metadata"]["name"], doc.locate(("metadata", "name")), _receivers(spec["receivers"]),
-                   spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], pipeline)
+                   spec["fallback"], spec["heartbeat"], spec["resolve_timeout"], pipeline,
+                   MappingProxyType(dict(doc.positions)))

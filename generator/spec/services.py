@@ -12,7 +12,7 @@ from ..signals import SIGNALS
 from .documents import kind_schema
 from .errors import FieldError, SpecError
 from .loader import Document, field_error, format_path
-from .model import SLO, ChangelogEntry, Kubernetes, NoteStep, Price, Provider, RunbookNotes, Runbooks, Service, freeze
+from .model import SLO, ChangelogEntry, Deploy, Kubernetes, NoteStep, Price, Provider, RunbookNotes, Runbooks, Service, freeze
 from .units import format_duration
 from .validate import check_schema, check_values, normalize
 
@@ -56,9 +56,16 @@ def build_service(doc: Document) -> Service:
         runbooks=_runbooks(doc, rb, name, meta["team"]),
         positions=MappingProxyType(dict(doc.positions)),
         scrape_interval=metrics["scrape_interval"],
+        deploy=_deploy(spec["deploy"], meta["team"]),
     )
     return replace(service, active_signals=tuple(name for name, signal in SIGNALS.items()
                                                  if signal.active(service, service.signals[name])))
+
+
+def _deploy(cfg: dict, team: str) -> Deploy:
+    """spec.deploy with its defaults: the team's namespace, Mimir's single-tenant ID."""
+    return Deploy(tuple(cfg["targets"]), cfg.get("namespace") or team, MappingProxyType(dict(sorted(cfg["labels"].items()))),
+                  cfg.get("tenant") or "anonymous", cfg.get("partial_response_strategy"))
 
 
 def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:

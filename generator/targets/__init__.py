@@ -1,1 +1,50 @@
-"""Output targets: where rendered files go."""
+"""Targets: where the compiled rules run, and the files each needs. One module per target, one table.
+
+Plain Prometheus rule files are always written (the promtool tests load them, and one `rule_files` entry,
+`rules/*.rules.yml`, loads them all). The other targets package the very same rule groups for the
+systems that run them at scale; a run asks for them with `generate --target`, a spec with `spec.deploy.targets`.
+Every target reads the compiled plan, never rendered YAML.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..compile import Plan
+from ..spec.model import Service
+from . import mimir, operator, prometheus, thanos
+
+
+class Target(Protocol):
+    """What a target module provides."""
+
+    NAME: str
+    DESCRIPTION: str
+
+    def files(self, plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+        """The files that run the rules of `services` (the services using this target) on this target."""
+
+
+TARGETS: dict[str, Target] = {
+    prometheus.NAME: prometheus,  # type: ignore[dict-item]
+    operator.NAME: operator,      # type: ignore[dict-item]
+    mimir.NAME: mimir,            # type: ignore[dict-item]
+    thanos.NAME: thanos,          # type: ignore[dict-item]
+}
+DEFAULT = prometheus.NAME
+
+
+def users(plan: Plan, name: str, run_targets: tuple[str, ...]) -> tuple[Service, ...]:
+    """The services whose rules go to target `name`: all when the run asks for it, else those whose spec does."""
+    if name == DEFAULT or name in run_targets:
+        return plan.services
+    return tuple(s for s in plan.services if name in s.deploy.targets)
+
+
+def render_targets(plan: Plan, run_targets: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every target's files: plain rule files always, the others for the services that use them."""
+    files: dict[str, str] = {}
+    for name, target in TARGETS.items():
+        services = users(plan, name, run_targets)
+        if services:
+            files.update(target.files(plan, services))
+    return files

@@ -1,0 +1,143 @@
+"""The changes as a reviewer reads them: Markdown for a pull-request comment, plain text for a terminal."""
+from __future__ import annotations
+
+from .compare import ADDED, CHANGED, REMOVED, Changes, FieldChange, RouteChange
+
+TITLE = "oncallgen: what changes in alerting"
+LONG = 120  # longer values (expressions, descriptions) go in a code block rather than a table cell
+
+
+GLOBAL = "(no service)"  # the Watchdog and the alerting pipeline's alerts belong to no service
+
+
+def _who(service: str) -> str:
+    return service or GLOBAL
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(changes: Changes) -> str:
+    """One line: how many alerts changed, were added or removed; routing, inhibitions, recording rules, runbooks."""
+    if not changes.behaviour_changed and not changes.runbooks:
+        return "No change in alerting behaviour, routing or runbooks."
+    count = {k: sum(a.kind == k for a in changes.alerts) for k in (CHANGED, ADDED, REMOVED)}
+    routed = {(r.service, r.alertname) for r in changes.routes}
+    parts = [f"{_plural(count[CHANGED], 'alert')} changed, {count[ADDED]} added, {count[REMOVED]} removed",
+             f"routing changed for {_plural(len(routed), 'alert')}",
+             f"{len(changes.inhibitions_added)} inhibitions added, {len(changes.inhibitions_removed)} removed",
+             f"{_plural(len(changes.receivers), 'receiver')} changed",
+             f"{_plural(len(changes.recordings), 'recording rule')} changed",
+             f"{_plural(len(changes.runbooks), 'runbook page')} changed"]
+    verdict = "Alerting behaviour changes" if changes.behaviour_changed else "No change in alerting behaviour"
+    return f"{verdict}: " + "; ".join(parts) + "."
+
+
+def _receivers(deliveries) -> str:
+    return ", ".join(str(d) for d in deliveries) or "(nothing: no Alertmanager configuration)"
+
+
+def _inhibition(rule: dict) -> str:
+    return (f"{', '.join(rule.get('source_matchers') or [])} mutes {', '.join(rule.get('target_matchers') or [])} "
+            f"(equal: {', '.join(rule.get('equal') or [])})")
+
+
+# ---- Markdown ---------------------------------------------------------------------------------------------------
+
+def _code(text: str) -> str:
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _md_change(wheres: str, change: FieldChange, blocks: list[str]) -> str:
+    if len(change.before) > LONG or len(change.after) > LONG:
+        blocks.append(f"{change.what} ({wheres}):\n\n```diff\n- {change.before}\n+ {change.after}\n```")
+        return f"| {wheres} | {change.what} | see below | |"
+    before = _code(change.before) if change.before else "(none)"
+    after = _code(change.after) if change.after else "(none)"
+    return f"| {wheres} | {change.what} | {before} | {after} |"
+
+
+def markdown(changes: Changes) -> str:
+    """A pull-request comment."""
+    out = [f"### {TITLE}", "", f"**{summary(changes)}**"]
+    changed = [a for a in changes.alerts if a.kind == CHANGED]
+    if changed:
+        out += ["", "#### Alerts changed"]
+        for alert in changed:
+            blocks: list[str] = []
+            out += ["", f"**`{alert.alertname}`** · {_who(alert.service)}", "", "| tier | what | before | after |",
+                    "|---|---|---|---|"]
+            for rule in alert.rules:
+                out += [_md_change(", ".join(rule.wheres), ch, blocks) for ch in rule.changes]
+            for block in blocks:
+                out += ["", block]
+    for kind in (ADDED, REMOVED):
+        listed = [a for a in changes.alerts if a.kind == kind]
+        if listed:
+            out += ["", f"#### Alerts {kind}", ""]
+            out += [f"- **`{a.alertname}`** · {_who(a.service)} ({', '.join(a.tiers)})" for a in listed]
+    if changes.routes:
+        out += ["", "#### Routing", "", "| alert | service | tier | notified before | notified after |",
+                "|---|---|---|---|---|"]
+        out += [f"| `{r.alertname}` | {_who(r.service)} | {r.where} | {_receivers(r.before)} | {_receivers(r.after)} |"
+                for r in changes.routes]
+    if changes.receivers:
+        out += ["", "#### Receivers", ""]
+        for r in changes.receivers:
+            if r.kind != CHANGED:
+                out.append(f"- `{r.name}` {r.kind}")
+                continue
+            out.append(f"- `{r.name}` changed:")
+            out += [f"  - `{ch.what}`: {_code(ch.before) if ch.before else '(none)'} → "
+                    f"{_code(ch.after) if ch.after else '(none)'}" for ch in r.settings]
+    if changes.inhibitions_added or changes.inhibitions_removed:
+        out += ["", "#### Inhibitions", ""]
+        out += [f"- added: {_code(_inhibition(r))}" for r in changes.inhibitions_added]
+        out += [f"- removed: {_code(_inhibition(r))}" for r in changes.inhibitions_removed]
+    if changes.recordings:
+        out += ["", "#### Recording rules", "", "| series | change | before | after |", "|---|---|---|---|"]
+        for r in changes.recordings:
+            before = _code(r.before) if r.before and len(r.before) <= LONG else ("(long)" if r.before else "(none)")
+            after = _code(r.after) if r.after and len(r.after) <= LONG else ("(long)" if r.after else "(none)")
+            out.append(f"| `{r.record}` | {r.kind} | {before} | {after} |")
+    if changes.runbooks:
+        out += ["", "#### Runbooks", ""]
+        for page in changes.runbooks:
+            detail = f": {', '.join(page.sections)}" if page.sections else ""
+            out.append(f"- `{page.page}` {page.kind}{detail}")
+    return "\n".join(out) + "\n"
+
+
+# ---- plain text ---------------------------------------------------------------------------------------------
+
+def _route_line(r: RouteChange) -> str:
+    return f"routing   {_who(r.service)} {r.alertname} [{r.where}]: {_receivers(r.before)} -> {_receivers(r.after)}"
+
+
+def text(changes: Changes) -> str:
+    """For a terminal: one line per change."""
+    out = [summary(changes)]
+    for alert in changes.alerts:
+        if alert.kind != CHANGED:
+            out.append(f"{alert.kind:<9} {_who(alert.service)} {alert.alertname} [{', '.join(alert.tiers)}]")
+            continue
+        for rule in alert.rules:
+            for ch in rule.changes:
+                out.append(f"changed   {_who(alert.service)} {alert.alertname} [{', '.join(rule.wheres)}]: {ch.what}: "
+                           f"{ch.before or '(none)'} -> {ch.after or '(none)'}")
+    out += [_route_line(r) for r in changes.routes]
+    for r in changes.receivers:
+        if r.kind != CHANGED:
+            out.append(f"receiver  {r.name} {r.kind}")
+        out += [f"receiver  {r.name}: {ch.what}: {ch.before or '(none)'} -> {ch.after or '(none)'}" for ch in r.settings]
+    out += [f"inhibit   added: {_inhibition(r)}" for r in changes.inhibitions_added]
+    out += [f"inhibit   removed: {_inhibition(r)}" for r in changes.inhibitions_removed]
+    out += [f"recording {r.kind}: {r.record}" for r in changes.recordings]
+    out += [f"runbook   {p.page} {p.kind}" + (f": {', '.join(p.sections)}" if p.sections else "")
+            for p in changes.runbooks]
+    return "\n".join(out) + "\n"
+
+
+FORMATS = {"text": text, "markdown": markdown}

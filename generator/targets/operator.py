@@ -1,0 +1,228 @@
+"""prometheus-operator: a `PrometheusRule` per service and an `AlertmanagerConfig` per team.
+
+The PrometheusRule (monitoring.coreos.com/v1) carries the service's rule groups as they are, with the spec's
+`deploy.labels` for the operator's `ruleSelector`. The AlertmanagerConfig (monitoring.coreos.com/v1alpha1)
+carries the team's subtree of the routing tree, its receivers and its inhibitions, in the operator's shape:
+camelCase fields, matchers as {name, value, matchType}, and secrets as references to Kubernetes secret keys
+(never values). `kubectl apply -f kubernetes/ --recursive` (or kustomize) applies them.
+"""
+from __future__ import annotations
+
+import re
+
+from .. import conventions as c
+from ..alertmanager.config import build as alertmanager_config_of, business_hours_name, inhibit_rules, team_route
+from ..alertmanager.receivers import render as render_receiver
+from ..compile import GLOBAL, Plan
+from ..spec.errors import SpecError
+from ..spec.model import Routing, Service, Specs, Team
+from ..yamltext import dump, header
+from .prometheus import group_dict
+
+NAME = "operator"
+DESCRIPTION = "prometheus-operator PrometheusRule per service and AlertmanagerConfig per team (kubernetes/<namespace>/)"
+FOLDER = "kubernetes"
+RULE_API = "monitoring.coreos.com/v1"
+CONFIG_API = "monitoring.coreos.com/v1alpha1"
+GLOBAL_NAMESPACE = "monitoring"  # the Watchdog and on-call health belong to no team: kube-prometheus' namespace
+ROOT_CONFIG = f"{c.GENERATOR}-root"  # the AlertmanagerConfig holding the root of the routing tree
+MANAGED_BY = ("app.kubernetes.io/managed-by", c.GENERATOR)
+
+# Where the operator mounts an Alertmanager's secrets: /etc/alertmanager/secrets/<secret>/<key>.
+SECRETS_DIR = "/etc/alertmanager/secrets/"
+_SECRET_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+# Alertmanager's file fields and the operator's secret-reference fields that replace them.
+SECRET_FIELDS = {"routing_key_file": "routingKey", "api_url_file": "apiURL", "api_key_file": "apiKey",
+                 "auth_password_file": "authPassword"}
+_MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)(=~|!~|!=|=)"((?:[^"\\]|\\.)*)"')
+
+
+def _metadata(name: str, namespace: str, labels: dict[str, str]) -> dict:
+    return {"name": name, "namespace": namespace, "labels": dict([MANAGED_BY, *sorted(labels.items())])}
+
+
+def _document(source: str, what: str, data: dict) -> str:
+    return header(source, what) + dump(data)
+
+
+def prometheus_rule(name: str, namespace: str, labels: dict[str, str], groups: list[dict]) -> dict:
+    """A PrometheusRule holding `groups` unchanged."""
+    return {"apiVersion": RULE_API, "kind": "PrometheusRule", "metadata": _metadata(name, namespace, labels),
+            "spec": {"groups": groups}}
+
+
+def matcher(text: str) -> dict:
+    """`severity="critical"` -> {name, value, matchType}, the operator's matcher."""
+    m = _MATCHER.fullmatch(text)
+    assert m, f"not a matcher: {text}"
+    value = re.sub(r"\\(.)", r"\1", m.group(3))
+    return {"name": m.group(1), "value": value, "matchType": m.group(2)}
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+def secret_ref(owner: Team | Routing, path: str, field: str, receiver: str, kind: str) -> dict:
+    """The Kubernetes secret key behind a secret file, as the operator mounts it: /etc/alertmanager/secrets/
+    <secret>/<key>, or /etc/alertmanager/secrets/<secret> (key: the field's name without `_file`)."""
+    parts = path.removeprefix(SECRETS_DIR).split("/") if path.startswith(SECRETS_DIR) else []
+    if len(parts) == 2:
+        name, key = parts
+    elif len(parts) == 1:
+        name, key = parts[0], field.removesuffix("_file")
+    else:
+        name = key = ""
+    if not (_SECRET_NAME.fullmatch(name) and len(name) <= 253 and _SECRET_KEY.fullmatch(key)):
+        where = ("spec", "receivers", receiver, kind, field)
+        raise SpecError(owner.locate(where), ".".join(where),
+                        f'the operator target needs secrets as Kubernetes secret keys: expected a path like '
+                        f'"{SECRETS_DIR}<secret>/<key>" or "{SECRETS_DIR}<secret>", got "{path}"')
+    return {"name": name, "key": key}
+
+
+def _integration(owner: Team | Routing, receiver: str, kind: str, config: dict) -> dict:
+    out: dict = {}
+    for key, value in config.items():
+        if key in SECRET_FIELDS:
+            out[SECRET_FIELDS[key]] = secret_ref(owner, value, key, receiver, kind)
+        elif key == "links":  # PagerDuty links: the operator calls them pagerDutyLinkConfigs, their text `alt`
+            out["pagerDutyLinkConfigs"] = [{"href": link["href"], "alt": link["text"]} for link in value]
+        else:
+            out[_camel(key)] = value
+    return out
+
+
+_KINDS = {"pagerduty_configs": "pagerduty", "slack_configs": "slack", "webhook_configs": "webhook",
+          "email_configs": "email", "opsgenie_configs": "opsgenie"}
+
+
+def _local(owner: Team | Routing, name: str) -> str:
+    """A receiver or interval name without its owner's prefix: the operator prefixes namespace and object instead."""
+    return name.removeprefix(f"{owner.name}/")
+
+
+def receiver(owner: Team | Routing, plain: dict) -> dict:
+    """A receiver of a team (or of the routing root) in the operator's shape."""
+    name = _local(owner, plain["name"])
+    out: dict = {"name": name}
+    for key, configs in plain.items():
+        if key != "name":
+            out[_camel(key)] = [_integration(owner, name, _KINDS.get(key, key), cfg) for cfg in configs]
+    return out
+
+
+def route(owner: Team | Routing, plain: dict) -> dict:
+    """A route of a team's subtree (or of the root) in the operator's shape."""
+    out: dict = {"receiver": _local(owner, plain["receiver"])}
+    for key, value in plain.items():
+        if key == "receiver":
+            continue
+        if key == "matchers":
+            out["matchers"] = [matcher(m) for m in value]
+        elif key == "active_time_intervals":
+            out["activeTimeIntervals"] = [_local(owner, n) for n in value]
+        elif key == "routes":
+            out["routes"] = [route(owner, r) for r in value]
+        else:
+            out[_camel(key)] = value
+    return out
+
+
+def _team_inhibitions(specs: Specs, team: Team) -> list[dict]:
+    """The inhibitions that concern the team: those of its services, and the generic ones scoped to the team."""
+    services = {s.name for s in specs.services if s.team == team.name}
+    out = []
+    for rule in inhibit_rules(specs):
+        source = [matcher(m) for m in rule["source_matchers"]]
+        target = [matcher(m) for m in rule["target_matchers"]]
+        named = {m["value"] for m in source + target if m["name"] == c.SERVICE and m["matchType"] == "="}
+        if named and not named <= services:
+            continue
+        if not named:  # a rule for every team: the same rule, limited to this team's alerts
+            scope = {"name": c.TEAM, "value": team.name, "matchType": "="}
+            source, target = [scope, *source], [scope, *target]
+        out.append({"sourceMatch": source, "targetMatch": target, "equal": list(rule["equal"])})
+    return out
+
+
+def _time_intervals(team: Team) -> list[dict]:
+    hours = team.business_hours
+    if hours is None:
+        return []
+    if hours.location not in ("UTC", "Etc/UTC"):
+        raise SpecError(team.locate(("spec", "business_hours", "location")), "spec.business_hours.location",
+                        f'the operator\'s AlertmanagerConfig (v1alpha1) has no time-zone location, so "{hours.location}" '
+                        "cannot be kept: give business hours in UTC for a team on the operator target")
+    return [{"name": business_hours_name(team).removeprefix(f"{team.name}/"), "timeIntervals": [{
+        "weekdays": list(hours.weekdays), "times": [{"startTime": hours.start, "endTime": hours.end}]}]}]
+
+
+def alertmanager_config(specs: Specs, team: Team, namespace: str, labels: dict[str, str]) -> dict:
+    """The team's AlertmanagerConfig: its route subtree, receivers, business hours and inhibitions."""
+    spec: dict = {"route": route(team, team_route(team)),
+                  "receivers": [receiver(team, render_receiver(team.name, r)) for r in team.receivers]}
+    intervals = _time_intervals(team)
+    if intervals:
+        spec["muteTimeIntervals"] = intervals  # v1alpha1 defines active and mute intervals under this one name
+    spec["inhibitRules"] = _team_inhibitions(specs, team)
+    return {"apiVersion": CONFIG_API, "kind": "AlertmanagerConfig", "metadata": _metadata(team.name, namespace, labels),
+            "spec": spec}
+
+
+def root_config(specs: Specs) -> dict:
+    """The AlertmanagerConfig the operator's Alertmanager takes as its whole base (`spec.alertmanagerConfiguration.
+    name`): the root route with the fallback receiver and the heartbeat route, and the root's receivers. The teams'
+    AlertmanagerConfigs are merged in front of its routes, so every team alert is delivered once, by its team's."""
+    root = specs.routing
+    plain = alertmanager_config_of(specs)["route"]
+    own = [r for r in plain.get("routes", []) if r["receiver"].startswith(f"{root.name}/")]  # the heartbeat
+    return {"apiVersion": CONFIG_API, "kind": "AlertmanagerConfig",
+            "metadata": _metadata(ROOT_CONFIG, GLOBAL_NAMESPACE, {}),
+            "spec": {"route": route(root, {**plain, "routes": own}),
+                     "receivers": [receiver(root, render_receiver(root.name, r)) for r in root.receivers]}}
+
+
+def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Namespace and labels per team: its services on this target must agree, since one AlertmanagerConfig
+    serves them all (and with the operator's default matcher strategy only alerts of its namespace reach it)."""
+    out: dict[str, tuple[str, dict[str, str], Service]] = {}
+    for service in services:
+        mine = (service.deploy.namespace, dict(service.deploy.labels))
+        first = out.setdefault(service.team, (*mine, service))
+        if first[:2] != mine:
+            field = "namespace" if first[0] != mine[0] else "labels"
+            raise SpecError(service.locate(("spec", "deploy", field)), f"spec.deploy.{field}",
+                            f'services of team "{service.team}" on the operator target share one '
+                            f'AlertmanagerConfig, so they need the same {field} as "{first[2].name}" '
+                            f"({first[2].location.file})")
+    return {team: (ns, labels) for team, (ns, labels, _) in out.items()}
+
+
+def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+    """A PrometheusRule per service, one for the global rules, and an AlertmanagerConfig per team."""
+    placement = _placement(services)
+    out = {}
+    for service in services:
+        namespace, labels = placement[service.team]
+        groups = [group_dict(g) for f in plan.rule_files if f.owner == service.name for g in f.groups]
+        out[f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml"] = _document(
+            service.location.file, "prometheus-operator PrometheusRule",
+            prometheus_rule(service.name, namespace, labels, groups))
+    shared = set.intersection(*(set(labels.items()) for _, labels in placement.values()))
+    global_groups = [group_dict(g) for f in plan.rule_files if f.owner == GLOBAL for g in f.groups]
+    out[f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml"] = _document(
+        "all specs", "prometheus-operator PrometheusRule",
+        prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, dict(shared), global_groups))
+    if plan.specs.routing is not None:
+        out[f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml"] = _document(
+            plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
+            root_config(plan.specs))
+        for team_name, (namespace, labels) in sorted(placement.items()):
+            team = plan.specs.teams[team_name]
+            out[f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml"] = _document(
+                team.location.file, "prometheus-operator AlertmanagerConfig",
+                alertmanager_config(plan.specs, team, namespace, labels))
+    return out

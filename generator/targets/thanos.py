@@ -1,0 +1,34 @@
+"""Thanos Ruler: the plain rule files, plus `partial_response_strategy` on every group when the spec asks for it.
+
+Thanos Ruler reads Prometheus' format with that one extra group field; `--rule-file=thanos/*.rules.yml` loads them.
+"""
+from __future__ import annotations
+
+import posixpath
+
+from ..compile import GLOBAL, Plan
+from ..spec.model import Service
+from ..yamltext import dump, header
+from .prometheus import group_dict
+
+NAME = "thanos"
+DESCRIPTION = "Thanos Ruler rule files (thanos/*.rules.yml), partial_response_strategy per group when asked"
+FOLDER = "thanos"
+
+
+def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+    """One Thanos rule file per plain rule file of `services`, and the global rules."""
+    strategy = {s.name: s.deploy.partial_response_strategy for s in services}
+    out = {}
+    for f in plan.rule_files:
+        if f.owner not in strategy and f.owner != GLOBAL:
+            continue
+        groups = []
+        for g in f.groups:
+            group = group_dict(g)
+            if strategy.get(f.owner):
+                group = {"name": group.pop("name"), "partial_response_strategy": strategy[f.owner], **group}
+            groups.append(group)
+        path = posixpath.join(FOLDER, posixpath.basename(f.path))
+        out[path] = header(f.source, "Thanos Ruler recording and alerting rules") + dump({"groups": groups})
+    return out
