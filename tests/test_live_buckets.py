@@ -92,7 +92,8 @@ def test_buckets_the_server_does_not_have_fail_at_the_spec_line(prometheus, tmp_
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, result.stderr
     line = errors[0]
-    assert line.startswith("error: ") and "chat.yaml:11:5: spec.metrics.buckets: the latency buckets of " \
+    where = spec.splitlines().index("    buckets: [0.5, 1, 2.5, 5]") + 1
+    assert line.startswith("error: ") and f"chat.yaml:{where}:5: spec.metrics.buckets: the latency buckets of " \
         "vllm:e2e_request_latency_seconds_bucket differ" in line
     assert "declared but not on the server" not in line  # 0.5, 1, 2.5 and 5 are vLLM's too
     assert "on the server but not declared: 0.3, 0.8, 1.5, 2" in line

@@ -84,7 +84,7 @@ class FirstTokenLatency(Signal):
             Step("Is the whole call slow too, or only its start? p95 of the whole call.",
                  own(c.LATENCY_P95, service), key="whole",
                  branches=(("both rose", "the model or its server is slow → step:cause"),
-                           ("only the first token", "calls wait before they start: a queue (ours, a gateway's or the "
+                           ("only the time to first token rose", "calls wait before they start: a queue (ours, a gateway's or the "
                                                     "provider's), or longer prompts to read → step:cause"))),
         ]
         if self_hosted:
