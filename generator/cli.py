@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from . import live_buckets
 from .diff import diff_files
 from .diff.report import FORMATS
 from .diff.sources import SourceError, folder_files, git_files
@@ -18,7 +19,7 @@ from .diff.state import StateError
 from .pipeline import Result, build
 from .spec.errors import SpecError
 from .spec import reference
-from .spec.schema import spec_schema
+from .spec.documents import spec_schema
 from .targets import TARGETS
 from .targets.files import OutputError, differences, unsafe_output, write_tree
 
@@ -93,10 +94,27 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
 
 @main.command()
 @click.argument("specs", nargs=-1, type=click.Path(exists=True))
-def validate(specs: tuple[str, ...]) -> None:
+@click.option("--prometheus", "prometheus_url", metavar="URL",
+              help="Also check each histogram's declared buckets against this Prometheus' series.")
+def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     """Check SPECS without writing anything."""
     result = _run(specs)
+    if prometheus_url:
+        _check_live_buckets(result, prometheus_url)
     click.echo(f"{len(result.services)} services valid")
+
+
+def _check_live_buckets(result: Result, url: str) -> None:
+    """Exit 1 when a histogram's buckets on the server are not the ones the spec declares."""
+    try:
+        mismatches = live_buckets.check(list(result.services), live_buckets.http_query(url))
+    except (OSError, ValueError, KeyError) as exc:
+        click.echo(f"error: cannot query {url}: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    for mismatch in mismatches:
+        click.echo(f"error: {mismatch}", err=True)
+    if mismatches:
+        sys.exit(EXIT_INVALID)
 
 
 @main.command()

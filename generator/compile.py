@@ -4,12 +4,15 @@ Pure: no I/O. The renderer turns the plan into file contents; the writer puts th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import MappingProxyType
+from typing import Mapping
 
 from . import conventions as c
 from . import alerting_pipeline, escalation, meta, outage, sli
-from .rules import Alert, Group, Recording, Scenario
+from .rules import Alert, Group, Output, Recording, Scenario
+from .runbooks.content import RunbookContent, Threshold
 from .spec.errors import SpecError
 from .spec.loader import format_path
 from .signals import SIGNALS, provider_down
@@ -38,10 +41,20 @@ class TestFile:
 
 
 @dataclass(frozen=True)
+class SignalRunbooks:
+    """What one signal of one service says in its runbooks: content per alert name, and its threshold rows."""
+
+    content: Mapping[str, RunbookContent | None]
+    thresholds: tuple[Threshold, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     specs: Specs
     rule_files: tuple[RuleFile, ...]
     test_files: tuple[TestFile, ...]
+    # By (service, signal): the runbook layer reads these and never calls back into the signals.
+    runbooks: Mapping[tuple[str, str], SignalRunbooks] = field(default_factory=dict)
 
     @property
     def services(self) -> tuple[Service, ...]:
@@ -72,16 +85,30 @@ class Plan:
 
 def active_signals(service: Service) -> list[str]:
     """Names of the signals that generate rules for `service`, in registry order."""
-    return [name for name, sig in SIGNALS.items() if sig.active(service, service.signals[name])]
+    return list(service.active_signals)
 
 
-def compile_service(service: Service, team: Team | None = None) -> tuple[list[RuleFile], list[TestFile]]:
-    """The rule and test files of one service; pages get a secondary tier when its team escalates in Prometheus."""
+def runbooks_of(service: Service, name: str, out: Output) -> SignalRunbooks:
+    """The runbook content of each alert a signal emitted (tiers share their page's), and its threshold rows."""
+    signal, cfg = SIGNALS[name], service.signals[name]
+    content: dict[str, RunbookContent | None] = {}
+    for group in out.groups:
+        for alert in group.alerts:
+            if alert.alert not in content:
+                content[alert.alert] = signal.runbook(service, cfg, alert)
+    return SignalRunbooks(MappingProxyType(content), signal.thresholds(service, cfg))
+
+
+def compile_service(service: Service, team: Team | None = None
+                    ) -> tuple[list[RuleFile], list[TestFile], dict[tuple[str, str], SignalRunbooks]]:
+    """The rule and test files of one service, and its signals' runbook content; pages get a secondary tier when its
+    team escalates in Prometheus."""
     source = service.location.file
     active = active_signals(service)
     windows = tuple(w for name in active for w in SIGNALS[name].rate_windows(service, service.signals[name]))
     rules = [RuleFile(c.rules_path(service.name, sli.GROUP_KEY), source, (sli.build(service, windows),), service.name)]
     tests = []
+    runbooks = {}
     by_path = {}
     outage_recorded = PROVIDER_DOWN in active
     for name in active:
@@ -93,6 +120,7 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
                           requires=requires)
         if team is not None and team.escalation.tiers:
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
+        runbooks[(service.name, name)] = runbooks_of(service, name, out)
         path = c.rules_path(service.name, name)
         rules.append(RuleFile(path, source, out.groups, service.name))
         by_path[path] = out.groups
@@ -108,24 +136,26 @@ def compile_service(service: Service, team: Team | None = None) -> tuple[list[Ru
                 scenarios = tuple(s for s in out.scenarios if s.evaluation_interval == interval)
                 key = name if interval == intervals[0] else f"{name}.{c.window(interval)}"
                 tests.append(TestFile(c.test_path(service.name, key), source, tuple(needed), scenarios, service, order))
-    return rules, tests
+    return rules, tests, runbooks
 
 
 def compile_all(specs: Specs) -> Plan:
     """The whole plan for every service, plus the rules of no service: on-call health and the alerting pipeline."""
     rule_files: list[RuleFile] = []
     test_files: list[TestFile] = []
+    runbooks: dict[tuple[str, str], SignalRunbooks] = {}
     for service in specs.services:
-        r, t = compile_service(service, specs.team_of(service))
+        r, t, b = compile_service(service, specs.team_of(service))
         rule_files += r
         test_files += t
+        runbooks.update(b)
     pipeline = specs.routing.pipeline if specs.routing else Pipeline()
     for key, out in ((meta.GROUP_KEY, meta.build()), (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline))):
         path = c.rules_path(GLOBAL, key)
         rule_files.append(RuleFile(path, "all specs", out.groups))
         test_files.append(TestFile(c.test_path(GLOBAL, key), "all specs", (path,), out.scenarios, None,
                                    tuple(g.name for g in out.groups)))
-    return Plan(specs, tuple(rule_files), tuple(test_files))
+    return Plan(specs, tuple(rule_files), tuple(test_files), MappingProxyType(runbooks))
 
 
 def check_recorded_names(plan: Plan) -> None:

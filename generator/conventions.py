@@ -77,6 +77,18 @@ def selector(**labels: str) -> str:
     return "{" + inner + "}"
 
 
+# Recorded series more than one module reads (the SLI group records them; signals compare against them).
+REQUESTS_RATE5M = record("service", "ai_requests", "rate5m")
+REQUESTS_RATE1H = record("service", "ai_requests", "rate1h")
+LATENCY_P95 = record("service", "ai_request_duration_seconds", "p95_rate5m")
+FIRST_TOKEN_BUCKETS = record("service_le", "ai_time_to_first_token_seconds_bucket", "rate5m")
+FIRST_TOKEN_P95 = record("service", "ai_time_to_first_token_seconds", "p95_rate5m")
+# A self-hosted engine's saturation (the capacity signal records these from the preset's saturation selectors).
+REQUESTS_WAITING_MAX = record("service", "ai_requests_waiting", "max")
+REQUESTS_RUNNING_SUM = record("service", "ai_requests_running", "sum")
+KV_CACHE_USAGE_MAX = record("service", "ai_kv_cache_usage", "max")
+PREEMPTIONS_RATE5M = record("service", "ai_preemptions", "rate5m")
+
 RULES_DIR = "rules"
 RULES_GLOB = f"{RULES_DIR}/*.rules.yml"  # the one `rule_files` entry that loads every generated rule file
 

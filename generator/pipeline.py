@@ -9,7 +9,7 @@ from pathlib import Path
 from .compile import Plan, active_signals, check_recorded_names, compile_all
 from .render import render
 from .rules import Alert, Recording
-from .runbooks import check_runbooks
+from .runbooks.checks import check_all as check_runbooks
 from .signals import SIGNALS
 from .spec.build import load_specs
 from .spec.loader import format_path

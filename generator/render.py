@@ -8,9 +8,10 @@ from __future__ import annotations
 import posixpath
 
 from . import synth
+from .alertmanager.config import build as alertmanager_config, route_cases
 from .compile import Plan, TestFile
 from .rules import Scenario
-from .runbooks import render_runbooks
+from .runbooks.pages import render_all as render_runbooks
 from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
 from .targets import render_targets
@@ -69,11 +70,9 @@ ROUTE_TESTS = "alertmanager/routes.test.yml"
 
 def render_alertmanager(plan: Plan) -> dict[str, str]:
     """alertmanager.yml and its routing cases (labels -> exact ordered receivers, for amtool)."""
-    from .alertmanager.config import build, route_cases
-
     if plan.specs.routing is None:
         return {}
-    config = header("all specs", "Alertmanager 0.25 configuration") + dump(build(plan.specs))
+    config = header("all specs", "Alertmanager 0.25 configuration") + dump(alertmanager_config(plan.specs))
     cases = [{"name": rc.name, "labels": dict(sorted(rc.labels.items())), "receivers": list(rc.receivers)}
              for rc in route_cases(plan)]
     tests = (header("all specs", "routing cases checked with `amtool config routes test --verify.receivers`")

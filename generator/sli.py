@@ -19,14 +19,17 @@ WINDOWS = (300, 3600)  # 5m for alerting, 1h for baselines and SLO accounting
 
 def normalise(expr: str, counter: Counter, service: Service, want_provider: bool, want_model: bool = True) -> str:
     """Wrap `expr` in label_replace calls that copy the source's provider and model labels to ours."""
-    if want_provider:
+    if want_provider and not counter.provider_labels:
+        # A self-hosted source (vLLM) names no provider: its traffic is the service's one serving pool.
+        expr = fragments.label_replace(expr, c.PROVIDER, service.providers[0].name, c.PROVIDER, "")
+    elif want_provider:
         # Later entries win: apply the fallbacks first, the preferred label last.
         for label in reversed(counter.provider_labels):
             if label != c.PROVIDER:
                 expr = fragments.copy_label(expr, c.PROVIDER, label)
         for p in service.providers:
-            if p.label_value != p.name:
-                expr = fragments.label_replace(expr, c.PROVIDER, p.name, c.PROVIDER, fragments.regex_literal(p.label_value))
+            if p.label_values != (p.name,):
+                expr = fragments.label_replace(expr, c.PROVIDER, p.name, c.PROVIDER, fragments.alternatives(*p.label_values))
     if want_model and counter.model_label and counter.model_label != c.MODEL:
         expr = fragments.copy_label(expr, c.MODEL, counter.model_label)
     return expr

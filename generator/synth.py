@@ -114,16 +114,17 @@ def call_series(service: Service, stream: Stream, latency: bool = False) -> list
 
 
 def _latency_series(service: Service, stream: Stream) -> list[Series]:
-    hist = service.source.latency
-    if hist is None:
-        return []
-    base = _base(hist.buckets, service, stream)
-    labels = example_labels(hist.buckets.selector.metric, base, [hist.buckets.selector], [])
+    """Latency histograms of every call; the first token (where measured) takes as long as the whole call."""
     out = []
-    for bound in list(hist.boundaries) + [float("inf")]:
-        le = "+Inf" if bound == float("inf") else format_number(bound)
-        steps = [(ph.minutes, (ph.ok + ph.errors) if ph.latency <= bound else 0.0) for ph in stream.phases]
-        out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
+    for hist in (service.source.latency, service.source.first_token):
+        if hist is None:
+            continue
+        base = _base(hist.buckets, service, stream)
+        labels = example_labels(hist.buckets.selector.metric, base, [hist.buckets.selector], [])
+        for bound in list(hist.boundaries) + [float("inf")]:
+            le = "+Inf" if bound == float("inf") else format_number(bound)
+            steps = [(ph.minutes, (ph.ok + ph.errors) if ph.latency <= bound else 0.0) for ph in stream.phases]
+            out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
     return out
 
 

@@ -105,9 +105,10 @@ def test_a_receiver_change_is_reported_per_alert_and_tier(repo: Path) -> None:
     changes = diff_files(folder_files(repo / "output"), _compiled(repo))
     assert not changes.alerts, "no rule changed: only where the pages go"
     moved = {(r.alertname, r.where): ([str(d) for d in r.before], [str(d) for d in r.after]) for r in changes.routes}
-    # The primary tier of both pages moves from pd-primary to pd-secondary; the secondary tier and the ticket stay.
+    # The primary tier of every page moves from pd-primary to pd-secondary; the secondary tier and the ticket stay.
     assert moved == {
         ("AIProviderDown", "primary"): (["assistants/pd-primary"], ["assistants/pd-secondary"]),
+        ("AITrafficStopped", "primary"): (["assistants/pd-primary"], ["assistants/pd-secondary"]),
         ("AILatencyP95High", "primary"): (["assistants/pd-primary"], ["assistants/pd-secondary"]),
     }
     assert ("routing   chat AIProviderDown [primary]: assistants/pd-primary -> assistants/pd-secondary\n"

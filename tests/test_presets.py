@@ -32,7 +32,8 @@ def exprs(service) -> dict[str, str]:
 
 def test_otel_genai_counts_calls_and_failures_from_the_duration_histogram(services) -> None:
     src = services["support-assistant"].source
-    assert str(src.requests.selector) == 'gen_ai_client_operation_duration_seconds_count{job="support-assistant"}'
+    assert str(src.requests.selector) == ('gen_ai_client_operation_duration_seconds_count{job="support-assistant", '
+                                          'gen_ai_operation_name=~"chat|generate_content|text_completion"}')
     assert 'error_type!=""' in str(src.errors.selector)
     assert src.latency.buckets.selector.metric == "gen_ai_client_operation_duration_seconds_bucket"
     assert src.latency.boundaries[0] == 0.01 and src.latency.boundaries[-1] == 81.92
@@ -46,7 +47,7 @@ def test_otel_genai_prefers_the_new_provider_label_and_accepts_the_old_one(servi
 
 
 def test_otel_genai_rate_limit_matcher_is_a_preset_default_the_spec_can_change(services, tmp_path) -> None:
-    assert 'error_type=~"429|.*[Rr]ate[Ll]imit.*"' in str(services["support-assistant"].source.rate_limited.selector)
+    assert 'error_type=~"429|.*[Rr]ate[Ll]imit.*|ResourceExhausted"' in str(services["support-assistant"].source.rate_limited.selector)
     spec = (ROOT / "specs" / "support-assistant.yaml").read_text().replace(
         "    preset: otel-genai\n", "    preset: otel-genai\n    rate_limit_error_types: 'TooManyRequests'\n")
     (tmp_path / "s.yaml").write_text(spec)
@@ -79,7 +80,7 @@ def test_custom_selectors_are_parsed_and_scoped_to_the_service(services) -> None
 
 
 def test_every_preset_is_registered_with_a_schema_and_a_source() -> None:
-    assert set(PRESETS) == {"otel-genai", "litellm", "custom"}
+    assert set(PRESETS) == {"otel-genai", "litellm", "custom", "vllm"}
     for module in PRESETS.values():
         assert isinstance(module.SCHEMA, dict) and callable(module.source)
 
@@ -102,3 +103,30 @@ def test_synthesised_series_tell_ok_failed_and_rate_limited_calls_apart(services
             if getattr(src, key).selector.matches(metric, pairs):
                 totals[key] += last
     assert totals == {"requests": 100.0, "errors": 10.0, "rate_limited": 4.0}
+
+
+def _variant(tmp_path, old: str, new: str):
+    spec = (ROOT / "specs" / "support-assistant.yaml").read_text()
+    assert old in spec
+    (tmp_path / "s.yaml").write_text(spec.replace(old, new))
+    (service,) = load_specs([tmp_path / "s.yaml"]).services
+    return service
+
+
+def test_otel_genai_operations_are_a_preset_default_the_spec_can_change(tmp_path) -> None:
+    service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    operations: 'chat|embeddings'\n")
+    assert str(service.source.requests.selector).endswith('gen_ai_operation_name=~"chat|embeddings"}')
+    assert 'gen_ai_operation_name=~"chat|embeddings"' in str(service.source.tokens.counter.selector)
+
+
+def test_a_provider_label_value_may_be_several_values(tmp_path) -> None:
+    service = _variant(tmp_path, "    - name: anthropic\n",
+                       "    - name: anthropic\n      label_value: [anthropic, aws.bedrock]\n")
+    expr = exprs(service)["service_provider_model:ai_requests:rate5m"]
+    # Either value becomes provider="anthropic"; the dot is a literal, not "any character".
+    assert '"provider", "anthropic", "provider", "anthropic|aws\\\\.bedrock"' in expr
+
+
+def test_buckets_declared_in_the_spec_replace_the_preset_default(tmp_path) -> None:
+    service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    buckets: [0.005, 0.01, 0.025, 5]\n")
+    assert service.source.latency.boundaries == (0.005, 0.01, 0.025, 5)

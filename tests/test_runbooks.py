@@ -17,7 +17,7 @@ import yaml
 
 from generator.alertmanager.config import expected_receivers
 from generator.pipeline import Result, build
-from generator.runbooks import check_runbooks
+from generator.runbooks.checks import check_all as check_runbooks
 from generator.runbooks.content import RunbookContent, Step
 from generator.runbooks.links import dashboard_url, graph_expr, graph_url, runbook_file
 from generator.signals import SIGNALS

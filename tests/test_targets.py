@@ -95,8 +95,8 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
 
 def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
     mimir = sorted(p.relative_to(everywhere / "mimir").as_posix() for p in (everywhere / "mimir").rglob("*.yaml"))
-    assert mimir == ["anonymous/oncallgen.yaml", "anonymous/search-answers.yaml", "anonymous/support-assistant.yaml",
-                     "legal-ai/contract-review.yaml", "legal-ai/oncallgen.yaml"]
+    assert mimir == ["anonymous/internal-chat.yaml", "anonymous/oncallgen.yaml", "anonymous/search-answers.yaml",
+                     "anonymous/support-assistant.yaml", "legal-ai/contract-review.yaml", "legal-ai/oncallgen.yaml"]
     configs = sorted(p.relative_to(everywhere).as_posix() for p in everywhere.glob("kubernetes/*/*.alertmanagerconfig.yaml"))
     assert configs == ["kubernetes/legal-ai/legal-ai.alertmanagerconfig.yaml",
                        "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml",
@@ -271,7 +271,7 @@ def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere:
     plain = _load(everywhere / "alertmanager" / "alertmanager.yml")["inhibit_rules"]
     merged = _load(merged_config)["inhibit_rules"]
     providers = {"support-assistant": ["anthropic", "openai"], "search-answers": ["gemini", "bedrock"],
-                 "contract-review": ["openai", "anthropic"]}
+                 "contract-review": ["openai", "anthropic"], "internal-chat": ["vllm-pool"]}
     alerts = []
     for case in _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]:
         labels = case["labels"]
@@ -357,11 +357,11 @@ def _generate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, 
 
 @pytest.mark.parametrize("edit, args, message", [
     (("support-assistant.yaml", "  runbooks:\n", "  deploy: {targets: [operator]}\n  runbooks:\n"), (),
-     "error: specs/oncall/ml-platform.yaml:38:5: spec.business_hours.location: the operator's AlertmanagerConfig "
+     "error: specs/oncall/ml-platform.yaml:39:5: spec.business_hours.location: the operator's AlertmanagerConfig "
      "(v1alpha1) has no time-zone location, so \"Europe/Berlin\" cannot be kept: give business hours in UTC for a "
      "team on the operator target"),
     (("support-assistant.yaml", "", ""), ("--target", "operator"),  # every service, for this run
-     "error: specs/oncall/ml-platform.yaml:38:5: spec.business_hours.location"),
+     "error: specs/oncall/ml-platform.yaml:39:5: spec.business_hours.location"),
     (("oncall/search.yaml", "/etc/alertmanager/secrets/search-opsgenie", "/run/secrets/opsgenie"), (),
      "error: specs/oncall/search.yaml:10:18: spec.receivers.opsgenie.opsgenie.api_key_file: the operator target needs "
      "secrets as Kubernetes secret keys: expected a path like \"/etc/alertmanager/secrets/<secret>/<key>\" or "

@@ -13,8 +13,9 @@ from .. import alerting_pipeline
 from .. import conventions as c
 from ..escalation import SECONDARY
 from ..meta import WATCHDOG
-from ..signals import SIGNALS
-from ..spec.model import REMEDIATION_ACTIONS, Routing, Specs, Team, Timers
+from ..rules import Alert
+from ..signals import REMEDIATION_ACTIONS, SIGNALS
+from ..spec.model import Routing, Specs, Team, Timers
 from ..spec.units import format_duration
 from .receivers import full_name, render as render_receiver
 
@@ -171,8 +172,6 @@ def expected_pipeline_receivers(specs: Specs, labels: dict) -> tuple[str, ...]:
 
 def route_cases(plan) -> list[RouteCase]:
     """One routing case per generated alert and tier, plus the Watchdog, a foreign alert and an odd one."""
-    from ..rules import Alert
-
     specs: Specs = plan.specs
     root = specs.routing
     cases: list[RouteCase] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import custom, litellm, otel_genai
+from . import custom, litellm, otel_genai, vllm
 from .common import SCHEMA as COMMON_SCHEMA
 from .source import MetricSource
 
@@ -14,6 +14,7 @@ PRESETS: dict[str, ModuleType] = {
     otel_genai.NAME: otel_genai,
     litellm.NAME: litellm,
     custom.NAME: custom,
+    vllm.NAME: vllm,
 }
 
 __all__ = ["PRESETS", "COMMON_SCHEMA", "MetricSource"]

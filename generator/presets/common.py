@@ -16,6 +16,11 @@ SCHEMA = {
         "description": "Label matchers that pick this service's series out of the source metrics, "
                        "e.g. `{job=\"support-assistant\"}`. Default: `{job=\"<metadata.name>\"}`.",
     },
+    "buckets": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1, "maxItems": 64,
+                "description": "Bucket boundaries (`le`, in seconds) of the latency histogram as the source exports "
+                               "them: SDKs that ignore OTel's advisory buckets, and LiteLLM's `buckets` setting, "
+                               "change them. Default: the preset's (otel-genai and custom: OTel GenAI's advisory "
+                               "0.01 ... 81.92; litellm: LiteLLM's defaults; vllm: vLLM V1's 0.3 ... 7680)."},
     "eval": {
         "type": "object",
         "default": {},
@@ -86,6 +91,18 @@ def regex_option(value: str, path: tuple) -> str:
         return check_regex(value)
     except PromQLTextError as exc:
         raise FieldError(path, str(exc)) from None
+
+
+def buckets_option(metrics: dict, default: tuple[float, ...]) -> tuple[float, ...]:
+    """The latency histogram's bucket boundaries: the spec's, strictly increasing, or the preset's default."""
+    values = metrics.get("buckets")
+    if values is None:
+        return default
+    for i in range(1, len(values)):
+        if values[i] <= values[i - 1]:
+            raise FieldError(("spec", "metrics", "buckets", i), f"expected boundaries in increasing order, got "
+                                                                f"{values[i]:g} after {values[i - 1]:g}")
+    return tuple(float(v) for v in values)
 
 
 CONVENTION = {"cases": "ai_eval_cases", "last_run": "ai_eval_last_run_timestamp_seconds"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..promql import Matcher, PromQLError, Selector
 from ..spec.errors import FieldError
 from .source import OTEL_DURATION_BUCKETS, Counter, Histogram, MetricSource
-from .common import eval_source, label_option, optional_selector, service_matchers
+from .common import buckets_option, eval_source, label_option, optional_selector, service_matchers
 
 NAME = "custom"
 _NEVER = Matcher("oncallgen_never", "=", "true")
@@ -16,8 +16,6 @@ SCHEMA = {
     "rate_limited": dict(_SELECTOR, description="Counter of rate-limited calls. Default: none are."),
     "provider_errors": dict(_SELECTOR, description="Counter of failures charged to the provider. Default: `errors`."),
     "latency_buckets": dict(_SELECTOR, description="The `_bucket` counter of a latency histogram in seconds."),
-    "buckets": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1, "maxItems": 64,
-                "description": "Bucket boundaries of `latency_buckets`, in seconds. Default: the OTel GenAI ones."},
     "spend_usd": dict(_SELECTOR, description="Counter of money spent, in USD."),
     "provider_label": {"type": "string", "description": "Label holding the provider.", "default": "provider"},
     "model_label": {"type": "string", "description": "Label holding the model.", "default": "model"},
@@ -53,7 +51,7 @@ def source(service: str, metrics: dict) -> MetricSource:
         errors=errors,
         rate_limited=rate_limited,
         provider_errors=counter("provider_errors") or errors,
-        latency=Histogram(bucket, tuple(metrics.get("buckets", OTEL_DURATION_BUCKETS))) if bucket else None,
+        latency=Histogram(bucket, buckets_option(metrics, OTEL_DURATION_BUCKETS)) if bucket else None,
         spend=counter("spend_usd"),
         tokens=None,
         eval=eval_source(service, metrics),

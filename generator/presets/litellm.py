@@ -1,13 +1,16 @@
 """LiteLLM proxy metrics.
 
 Outages are read from request and failure counters, never from `litellm_deployment_state`, which is
-last-write-wins across proxy replicas and hides a provider that fails on some of them.
+last-write-wins across proxy replicas and hides a provider that fails on some of them. Once LiteLLM cools a
+deployment down, its later failures carry `api_provider=""`: `litellm_deployment_cooled_down_total` keeps the
+provider's outage going (see provider_down). Failures with a 401 or an invalid-key message are not counted at all:
+a revoked key makes the service go quiet, which `traffic_stopped` catches.
 """
 from __future__ import annotations
 
 from ..promql import Matcher, Selector
 from .source import Counter, Histogram, MetricSource
-from .common import eval_source, optional_selector, regex_option, service_matchers
+from .common import buckets_option, eval_source, optional_selector, regex_option, service_matchers
 
 NAME = "litellm"
 PROVIDER_LABELS = ("api_provider",)
@@ -46,7 +49,7 @@ def source(service: str, metrics: dict) -> MetricSource:
         errors=counter(failures),
         rate_limited=counter(failures.with_matchers(Matcher("exception_status", "=~", regex["rate_limit_statuses"]))),
         provider_errors=counter(failures.with_matchers(Matcher("exception_status", "=~", regex["provider_error_statuses"]))),
-        latency=Histogram(counter(Selector("litellm_llm_api_latency_metric_bucket", base), "model"), LATENCY_BUCKETS),
+        latency=Histogram(counter(Selector("litellm_llm_api_latency_metric_bucket", base), "model"), buckets_option(metrics, LATENCY_BUCKETS)),
         spend=Counter(Selector("litellm_spend_metric_total", base), (), "model"),
         tokens=None,
         eval=eval_source(service, metrics),
@@ -54,4 +57,5 @@ def source(service: str, metrics: dict) -> MetricSource:
         deployment=optional_selector(metrics, "deployment"),
         fallbacks_ok=Selector("litellm_deployment_successful_fallbacks_total", base),
         fallbacks_failed=Selector("litellm_deployment_failed_fallbacks_total", base),
+        cooldowns=counter(Selector("litellm_deployment_cooled_down_total", base)),
     )

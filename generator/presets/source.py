@@ -58,6 +58,16 @@ class EvalSource:
 
 
 @dataclass(frozen=True)
+class Saturation:
+    """How full a self-hosted inference engine is: its queue, its KV cache, and the requests it preempts."""
+
+    waiting: Selector          # gauge: requests queued, per engine
+    running: Selector          # gauge: requests being served, per engine
+    kv_cache_usage: Selector   # gauge: share of KV-cache blocks in use, 0 to 1, per engine
+    preemptions: Selector      # counter: requests evicted from the KV cache to make room
+
+
+@dataclass(frozen=True)
 class MetricSource:
     """Everything the compiler needs to know about one service's metrics."""
 
@@ -75,4 +85,11 @@ class MetricSource:
     # Fallbacks the source itself made (LiteLLM routes to a fallback model on its own): diagnostics for failover.
     fallbacks_ok: Selector | None = None
     fallbacks_failed: Selector | None = None
+    # Time to the first streamed chunk or token of a call, when the source measures it (streaming latency SLO).
+    first_token: Histogram | None = None
+    # Deployments the source took out of rotation after failures (LiteLLM's cooldowns): while they keep coming, a
+    # provider outage goes on even though the provider's own series show no traffic.
+    cooldowns: Counter | None = None
+    # A self-hosted engine's saturation (vLLM); None for hosted providers, whose capacity is their quota.
+    saturation: Saturation | None = None
 

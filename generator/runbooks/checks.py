@@ -16,7 +16,7 @@ from ..spec.errors import Location, SpecError
 from ..spec.loader import format_path
 from ..spec.model import Service
 from .links import RUNBOOKS
-from .pages import INDEX, Page, alert_file, collect, decision_tree
+from .collect import INDEX, Page, alert_file, collect, decision_tree
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCED = re.compile(r"^```.*?^```", re.S | re.M)

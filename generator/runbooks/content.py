@@ -51,3 +51,13 @@ class RunbookContent:
     remediation: Remediation | None = None
     provider_outage: bool = False   # add provider status pages, customer communication, SLO and SLA credit
     history: str = ""               # how much history its baseline needs before it can fire (young data never pages)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One row of a runbook's threshold table: a spec field, its value and what it means."""
+
+    field: str                 # e.g. spec.signals.latency.page_at
+    value: object              # as the model holds it (seconds, ratios, factors), None when not set
+    unit: str                  # duration | ratio | factor | points | seconds | "" (a plain value)
+    meaning: str               # Markdown oncallgen wrote (schema descriptions)

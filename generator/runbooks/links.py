@@ -81,9 +81,7 @@ def sibling(alertname: str, text: str | None = None) -> str:
 
 def is_on(service: Service, signal: str) -> bool:
     """Whether `signal` generates rules for `service` (so its alerts, and their runbooks, exist)."""
-    from ..signals import SIGNALS  # signals import this module: resolve the registry when called
-
-    return SIGNALS[signal].active(service, service.signals[signal])
+    return signal in service.active_signals
 
 
 def runbook_file(url: str, base_url: str) -> str | None:

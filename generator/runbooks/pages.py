@@ -1,125 +1,31 @@
-"""Which runbook pages exist and what is on them, rendered with the jinja2 templates in `templates/`.
-
-One page per alert type: every alert whose `runbook_url` names the same file shares the page (a page
-and its secondary tier are two types, with two pages). The signal that owns the alert writes the
-meaning, impact and decision tree; this module adds what every page has: thresholds from the spec,
-receivers and escalation from the team, dashboards, kubectl lines, notes and the changelog.
+"""What is on each runbook page, rendered with the jinja2 templates in `templates/` (`collect.py` says which pages
+exist). The signal that owns the alert wrote the meaning, impact and decision tree (carried by the plan); this
+module adds what every page has: thresholds from the spec, receivers and escalation from the team, dashboards,
+kubectl lines, notes and the changelog.
 """
 from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .. import conventions as c
-from .. import alerting_pipeline, meta, outage
+from .. import alerting_pipeline, outage
 from ..alertmanager.config import expected_pipeline_receivers, expected_receivers
 from ..alertmanager.receivers import full_name
 from ..compile import Plan
 from ..escalation import SECONDARY, tier_slug
 from ..rules import Alert
-from ..signals import SIGNALS
 from ..spec.model import Service, Specs, Team
 from ..spec.units import format_duration, format_number
 from . import markdown as md
+from .collect import INDEX, STEP_REF, Page, collect, decision_tree
 from .content import Query, RunbookContent, Step
 from .markdown import Markdown
-from .links import (RUNBOOKS, dashboard_url, graph_url, is_on, kubectl, percent, runbook_file, sibling, silence,
-                    times)
-
-INDEX = f"{RUNBOOKS}/README.md"
-STEP_REF = re.compile(r"step:([a-z_]+)")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One runbook file and the alert rules that link to it."""
-
-    path: str                       # relative to the output folder
-    service: Service | None         # None: the global Watchdog
-    alerts: tuple[Alert, ...]
-    rule_file: str
-    content: RunbookContent | None  # None: the owning signal wrote no runbook (an error the checks report)
-
-    @property
-    def alertname(self) -> str:
-        return self.alerts[0].alert
-
-    @property
-    def severity(self) -> str:
-        return self.alerts[0].severity
-
-    @property
-    def signal(self) -> str:
-        return self.alerts[0].signal
-
-    @property
-    def tier(self) -> bool:
-        return self.alerts[0].label_map.get(c.ESCALATION) == SECONDARY
-
-
-def alert_file(alert: Alert, services: dict[str, Service]) -> str | None:
-    """The runbook file inside the output folder that `alert` links to (None: a link elsewhere)."""
-    service = services.get(alert.label_map.get(c.SERVICE, ""))
-    return runbook_file(alert.annotation_map["runbook_url"], service.runbooks.base_url if service else "")
-
-
-def collect(plan: Plan) -> tuple[Page, ...]:
-    """Every page the alerts of `plan` link to, in rule order (services in name order, signals in registry order)."""
-    services = {s.name: s for s in plan.services}
-    found: dict[str, list[Alert]] = {}
-    sources: dict[str, str] = {}
-    for rule_file in plan.rule_files:
-        for group in rule_file.groups:
-            for alert in group.alerts:
-                path = alert_file(alert, services)
-                if path is not None:  # a runbook_url outside the output folder: the checks report it
-                    found.setdefault(path, []).append(alert)
-                    sources.setdefault(path, rule_file.path)
-    pages = []
-    for path, alerts in found.items():
-        service = services.get(alerts[0].label_map.get(c.SERVICE, ""))
-        content = None
-        if alerts[0].alert == meta.WATCHDOG:
-            content = meta.runbook(plan.specs.routing)
-        elif alerts[0].signal == alerting_pipeline.SIGNAL:
-            content = alerting_pipeline.runbook(alerts[0], plan.specs.routing)
-        elif service is not None and alerts[0].signal in SIGNALS:
-            signal = SIGNALS[alerts[0].signal]
-            content = signal.runbook(service, service.signals[signal.name], alerts[0])
-        pages.append(Page(path, service, tuple(alerts), sources[path], content))
-    return tuple(pages)
-
-
-def decision_tree(page: Page) -> tuple[Step, ...]:
-    """The page's steps: a secondary tier's own first step, the signal's steps (or the spec's), the spec's additions."""
-    if page.content is None:
-        return ()
-    notes = page.service.runbooks.notes.get(page.alertname) if page.service else None
-    steps = () if notes and notes.replace else page.content.steps
-    if notes:
-        steps += tuple(Step(md.text(n.check), n.query, n.command) for n in notes.steps)
-    if page.tier and steps:
-        steps = (_tier_step(page),) + steps
-    return steps
-
-
-def _tier_step(page: Page) -> Step:
-    service = page.service.name
-    return Step(
-        "Is the page still firing, and is anyone on it? The alert's tiers, firing now.",
-        f'ALERTS{{alertname="{page.alertname}", {c.SERVICE}="{c.escape(service)}", alertstate="firing"}}',
-        branches=(("the primary on-call is on it (acknowledged in the paging tool, which does not stop this tier; a "
-                   "silence would have)", "join them, take the part they hand you, and have the alert silenced so "
-                   "neither tier pages again"),
-                  ("nobody has answered", "you own it now: say so where the team talks, then continue with step 2"),
-                  ("it has resolved", "nothing to do; check the primary was not left alone with a follow-up")),
-    )
-
+from .links import dashboard_url, graph_url, is_on, kubectl, percent, sibling, silence, times
 
 # ---- view models: plain values the templates print ----
 
@@ -156,9 +62,8 @@ def _steps_view(steps: tuple[Step, ...], prometheus_url: str, first_added: int, 
     return out
 
 
-def _setting(prop: dict, value: object) -> str:
+def _setting(kind: str, value: object) -> str:
     """A signal setting as the spec writes it: 5m, 50%, 3x, 10pp."""
-    kind = prop.get("$ref", "").rsplit("/", 1)[-1]
     if value is None:
         return "not set"
     if kind == "duration":
@@ -169,6 +74,8 @@ def _setting(prop: dict, value: object) -> str:
         return times(value)
     if kind == "points":
         return format_number(value * 100) + "pp"
+    if kind == "seconds":
+        return f"{format_number(value)}s"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -176,16 +83,9 @@ def _setting(prop: dict, value: object) -> str:
     return str(value)
 
 
-def _thresholds(service: Service, signal: str) -> list[dict]:
-    schema = SIGNALS[signal].schema
-    cfg = service.signals[signal]
-    rows = [{"field": f"spec.signals.{signal}.{key}", "value": md.cell(_setting(prop, cfg.get(key))),
-             "meaning": md.cell(Markdown(prop.get("description", "")))}
-            for key, prop in schema.items()]
-    if signal in ("latency", "model_routing") and service.slo.latency_p95 is not None:
-        rows.append({"field": "spec.slo.latency_p95", "value": f"{format_number(service.slo.latency_p95)}s",
-                     "meaning": "p95 latency objective of one model call."})
-    return rows
+def _thresholds(plan: Plan, service: Service, signal: str) -> list[dict]:
+    return [{"field": row.field, "value": md.cell(_setting(row.unit, row.value)), "meaning": md.cell(Markdown(row.meaning))}
+            for row in plan.runbooks[(service.name, signal)].thresholds]
 
 
 def _receivers(team: Team | None, alerts: tuple[Alert, ...]) -> list[str]:
@@ -378,7 +278,7 @@ def _alert_page(plan: Plan, page: Page) -> str:
                            f"under way, or ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does "
                            "not start: its windows still hold the outage, whose own page covers it.")
         if any(outage.RECENT in a.expr for a in page.alerts) else "",
-        "thresholds": _thresholds(service, page.signal),
+        "thresholds": _thresholds(plan, service, page.signal),
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),
         "remediation": _remediation(plan, page, team),

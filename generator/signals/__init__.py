@@ -1,15 +1,17 @@
 """The signals, in the order their rules are emitted. Adding a signal: one module, one line here."""
 from __future__ import annotations
 
-from . import (cache_warming, cost_anomaly, error_spike, eval_regression, failover, latency, model_routing,
-               provider_down, rate_limit, slo, usage_pattern)
+from . import (cache_warming, capacity, cost_anomaly, error_spike, eval_regression, failover, first_token_latency,
+               latency, model_routing, provider_down, rate_limit, slo, traffic_stopped, usage_pattern)
 from .base import Signal
 
 SIGNALS: dict[str, Signal] = {
     s.name: s
     for s in (
         provider_down.SIGNAL,
+        traffic_stopped.SIGNAL,
         latency.SIGNAL,
+        first_token_latency.SIGNAL,
         error_spike.SIGNAL,
         eval_regression.SIGNAL,
         cost_anomaly.SIGNAL,
@@ -17,9 +19,13 @@ SIGNALS: dict[str, Signal] = {
         rate_limit.SIGNAL,
         cache_warming.SIGNAL,
         model_routing.SIGNAL,
+        capacity.SIGNAL,
         usage_pattern.SIGNAL,
         slo.SIGNAL,
     )
 }
 
-__all__ = ["SIGNALS", "Signal"]
+# Every remediation action some signal asks automation for: the team schema's keys and the routing order.
+REMEDIATION_ACTIONS: tuple[str, ...] = tuple(s.remediation for s in SIGNALS.values() if s.remediation)
+
+__all__ = ["SIGNALS", "REMEDIATION_ACTIONS", "Signal"]

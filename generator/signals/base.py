@@ -6,7 +6,8 @@ A signal is one module exposing `SIGNAL`, an instance of a `Signal` subclass:
 - `check(service, cfg)`: cross-field checks, raising FieldError with a path inside the signal's settings;
 - `warnings(service, cfg)`: advice that does not stop generation;
 - `build(service, cfg)`: its rule groups and promtool scenarios (pure: no I/O);
-- `runbook(service, cfg, alert)`: what the runbook of one of its alerts says (pure: no I/O).
+- `runbook(service, cfg, alert)`: what the runbook of one of its alerts says (pure: no I/O);
+- `thresholds(service, cfg)`: the rows of its runbooks' threshold tables.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any, Mapping
 
 from .. import conventions as c
 from ..rules import Alert, Expected, Output
-from ..runbooks.content import RunbookContent
+from ..runbooks.content import RunbookContent, Threshold
 from ..spec.model import Provider, Service
 from ..templating import render
 
@@ -30,6 +31,7 @@ class Signal:
     schema: dict = {}
     requires_sli: bool = True
     remediation: str | None = None   # the automation action its alerts ask for, if any
+    slo_fields: tuple[str, ...] = ()   # spec.slo fields its thresholds compare against (rows of its runbook tables)
     # A provider outage explains its pages and tickets: the outage's page mutes them (inhibition) and, once the
     # provider recovers, they stay quiet while their windows still cover the outage (see `outage.py`).
     explained_by_outage: bool = False
@@ -64,6 +66,21 @@ class Signal:
     def runbook(self, service: Service, cfg: Config, alert: Alert) -> RunbookContent | None:
         """The signal's part of the runbook of `alert` (one of its own); None: it has none, which is an error."""
         return None
+
+    def thresholds(self, service: Service, cfg: Config) -> tuple[Threshold, ...]:
+        """Every setting of the signal, then the SLO fields it compares against."""
+        rows = [Threshold(f"spec.signals.{self.name}.{key}", cfg.get(key),
+                          prop.get("$ref", "").rsplit("/", 1)[-1], prop.get("description", ""))
+                for key, prop in self.schema.items()]
+        for key in self.slo_fields:
+            value = getattr(service.slo, key)
+            if value is not None:
+                rows.append(Threshold(f"spec.slo.{key}", value, "seconds", SLO_MEANING[key]))
+        return tuple(rows)
+
+
+SLO_MEANING = {"latency_p95": "p95 latency objective of one model call.",
+               "first_token_p95": "p95 objective of the time to the first streamed chunk or token."}
 
 
 def first_model(service: Service) -> tuple[Provider, str]:

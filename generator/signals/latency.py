@@ -20,6 +20,7 @@ P95 = "service:ai_request_duration_seconds:p95_rate5m"
 
 class Latency(Signal):
     name = NAME
+    slo_fields = ("latency_p95",)
     explained_by_outage = True
     description = "Page when p95 latency is far above its SLO; open a ticket when it is above it for long."
     auto_when = "on when spec.slo.latency_p95 is set and the metrics have a latency histogram"

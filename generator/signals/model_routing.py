@@ -19,6 +19,7 @@ ACTION = "model_routing"
 
 class ModelRouting(Signal):
     name = NAME
+    slo_fields = ("latency_p95",)
     explained_by_outage = True
     remediation = ACTION
     description = "Route a degraded model's traffic to its fallback and open a ticket for the team."

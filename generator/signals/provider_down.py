@@ -11,7 +11,7 @@ from ..promql import Matcher
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
-from ..sli import own, provider_rates, static_labels
+from ..sli import own, provider_rates, rate_by, static_labels
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import probe_series
@@ -42,6 +42,11 @@ class ProviderDown(Signal):
                 f" and {own(f'service_provider:ai_requests:rate{w}', service)} > {format_number(cfg['min_request_rate'])}")
         if any(p.probe_target for p in service.providers):
             cond = f"({cond}) or ({own('service_provider:ai_probe:success', service)} == 0)"
+        if service.source.cooldowns is not None:
+            # Cooldowns never start an outage (a 429 cools a deployment too) but keep one going: the provider's
+            # failures stop counting as its own once its deployments are cooled down.
+            cond = (f"({cond}) or ({own(cooldowns_name(cfg), service)} > 0 and on (service, team, provider) "
+                    f"max_over_time({own(OUTAGE, service)}[{w}]) == 1) * 0")
         return cond
 
     def build(self, service, cfg: Config) -> Output:
@@ -58,6 +63,9 @@ class ProviderDown(Signal):
                 sel = src.probe.with_matchers(Matcher("instance", "=", p.probe_target))
                 rules.append(Recording("service_provider:ai_probe:success", f"min({sel})",
                                        labels + ((c.PROVIDER, p.name),)))
+        if src.cooldowns is not None:
+            rules.append(Recording(cooldowns_name(cfg), rate_by(src.cooldowns, cfg["window"], (c.PROVIDER,), service),
+                                   labels))
         cond = self.condition(service, cfg)
         rules.append(Recording(OUTAGE, f"({cond}) * 0 + 1"))
         rules.append(outage.recent_rule(service))
@@ -97,6 +105,15 @@ class ProviderDown(Signal):
                            "the probe is broken, not the provider: check the blackbox exporter and its target"),
                           ("the probe is 0 and calls fail too", "the provider is down → step:status")),
             ))
+        if service.source.cooldowns is not None:
+            steps.append(Step(
+                "Does LiteLLM keep the provider's deployments cooled down? Cooldowns per second by provider: while "
+                "they go on the page stays, even though the provider's own series show no traffic (LiteLLM writes "
+                "the failures of a cooled-down deployment with an empty `api_provider`).",
+                own(cooldowns_name(cfg), service), key="cooldowns",
+                branches=(("cooldowns continue", "the provider still fails whenever LiteLLM retries it → step:status"),
+                          ("cooldowns stopped", "LiteLLM routes to it again; the page resolves within "
+                                                f"{c.window(cfg['window'])} → step:traffic"))))
         steps.append(Step(
             f"Has the provider acknowledged it? Status pages: {status_pages(service)}.", key="status",
             branches=(("an incident is posted", "it is the provider's: post the customer note below → step:traffic"),
@@ -119,7 +136,11 @@ class ProviderDown(Signal):
         steps.append(Step(
             "What do our calls to the provider return? Errors in the service's logs.",
             command=k.logs("401|403|429|5[0-9][0-9]|timeout|refused|tls|dns"), key="logs",
-            branches=(("401 or 403", f"our API key expired or was revoked: rotate the secret, then `{k.restart()}`"),
+            branches=(("401 or 403, or an authentication / invalid API key message",
+                       f"our API key expired or was revoked: rotate the secret, then `{k.restart()}`"
+                       + (" (LiteLLM does not count these failures at all: the service goes quiet rather than red, "
+                          "which " + alert_ref(service, "traffic_stopped", "AITrafficStopped") + " catches)"
+                          if service.source.preset == "litellm" else "")),
                       ("timeouts, refused connections, DNS or TLS errors",
                        "the network path is broken (egress gateway, NAT, proxy, DNS): page the platform on-call"),
                       ("5xx from the provider", "the provider is failing → step:status")),
@@ -128,6 +149,8 @@ class ProviderDown(Signal):
             meaning=(f"A provider of `{service.name}` answers less than {below} of calls over {w} (while it gets more "
                      f"than {format_number(cfg['min_request_rate'])} calls/s)"
                      + (", or its synthetic probe fails" if probed else "")
+                     + (" (once it is down, LiteLLM cooling its deployments down keeps it down)"
+                        if service.source.cooldowns is not None else "")
                      + f", and has done so for {format_duration(cfg['for'])}."),
             impact=("Every call routed to that provider fails. With automated failover users see errors until traffic "
                     "moves; without it, until the provider recovers. Automation cannot tell customers: you can."),
@@ -177,6 +200,11 @@ class ProviderDown(Signal):
                 checks=(Check(29, ALERT), Check(30 + int(cfg["for"] // 60) + 2, ALERT,
                                                  (expect(alert, 0, provider=probed.name),))),
             )
+
+
+def cooldowns_name(cfg: Config) -> str:
+    """Deployments cooled down per second, per provider, over the signal's window."""
+    return c.record("service_provider", "ai_deployment_cooldowns", f"rate{c.window(cfg['window'])}")
 
 
 SIGNAL = ProviderDown()

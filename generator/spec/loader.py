@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, SpecError
+from .errors import FieldError, Location, SpecError
 
 try:  # the LibYAML parser is several times faster on large spec trees
     from yaml import CSafeLoader as _Loader
@@ -227,3 +227,8 @@ def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
             raise SpecError(Location(display_path(p)), "", "no such file or directory")
     # Sort by the posix form of the path so the order is the same on every machine and locale.
     return sorted(found.items(), key=lambda item: item[0].as_posix())
+
+
+def field_error(doc: Document, exc: FieldError) -> SpecError:
+    """A FieldError raised inside `doc`, located at the field's line."""
+    return SpecError(doc.locate(exc.path), format_path(exc.path), exc.message)

@@ -31,11 +31,13 @@ def _locate(positions: Mapping[tuple, tuple[int, int]], document: Location, path
 class Provider:
     name: str
     role: str                      # primary | secondary | other
-    label_value: str               # the provider's value in the source metrics
+    label_value: str               # the provider's value in the source metrics (the first, when several)
     models: tuple[str, ...]
     probe_target: str | None
     status_page: str | None
     sla: float | None
+    # Every value the provider label may hold for it (instrumentations renamed them: vertex_ai, gcp.vertex_ai).
+    label_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class SLO:
     latency_p95: float | None      # seconds
     availability: float
     window: float                  # seconds
+    first_token_p95: float | None = None  # seconds to the first streamed chunk or token, p95
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class Service:
     positions: Mapping[tuple, tuple[int, int]]
     scrape_interval: float = 15.0  # seconds between scrapes of the source metrics; rate windows hold >= 2
     deploy: Deploy = Deploy((), "", MappingProxyType({}), "anonymous", None)
+    # The signals that generate rules for it, in registry order: decided once, here, for every later stage.
+    active_signals: tuple[str, ...] = ()
 
     def provider(self, role: str) -> Provider | None:
         return next((p for p in self.providers if p.role == role), None)
@@ -188,9 +193,6 @@ class BusinessHours:
     weekdays: tuple[str, ...]
     start: str
     end: str
-
-
-REMEDIATION_ACTIONS = ("failover", "rate_limit", "cache_warming", "model_routing")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ Secrets are only ever named by file: every integration takes `*_file` fields, an
 """
 from __future__ import annotations
 
+import copy
+
 from .schema import NAME_MAX, unit
 
 _NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
@@ -116,8 +118,7 @@ ONCALL_TEAM = {
                             "type": "object", "additionalProperties": False, "default": {},
                             "description": "Automation endpoints per remediation action; every action a service of "
                                            "this team uses needs one.",
-                            "properties": {a: {"type": "string", "description": f"Receiver of `remediation={a}` alerts."}
-                                           for a in ("failover", "rate_limit", "cache_warming", "model_routing")},
+                            "properties": {},  # one per remediation action of the signal registry: see oncall_team
                         },
                     },
                 },
@@ -160,6 +161,15 @@ ONCALL_TEAM = {
         },
     },
 }
+
+def oncall_team(actions: tuple[str, ...]) -> dict:
+    """The OnCallTeam schema with one remediation endpoint per action the signals ask for."""
+    schema = copy.deepcopy(ONCALL_TEAM)
+    routes = schema["properties"]["spec"]["properties"]["routes"]["properties"]
+    routes["remediation"]["properties"] = {a: {"type": "string", "description": f"Receiver of `remediation={a}` alerts."}
+                                           for a in actions}
+    return schema
+
 
 ALERT_ROUTING = {
     "type": "object", "additionalProperties": False, "required": ["apiVersion", "kind", "metadata", "spec"],

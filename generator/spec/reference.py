@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .schema import KINDS, kind_schema
+from .documents import KINDS, kind_schema
 
 
 def _type(prop: dict) -> str:
@@ -11,6 +11,8 @@ def _type(prop: dict) -> str:
         return prop["$ref"].rsplit("/", 1)[-1]
     if "enum" in prop:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "oneOf" in prop and "x-unit" not in prop:
+        return " or ".join(_type(option) for option in prop["oneOf"])
     if "const" in prop:
         return f"`{prop['const']}`"
     t = prop.get("type", "")
@@ -22,7 +24,7 @@ def _type(prop: dict) -> str:
 
 def _rows(prop: dict, path: str, out: list[str]) -> None:
     default = prop.get("default")
-    shown = "" if default is None or default == {} else f"`{json.dumps(default)}`"
+    shown = "" if default is None or default == {} else f"`{json.dumps(default)}`".replace("|", "\\|")
     desc = prop.get("description", "").replace("|", "\\|").replace("\n", " ")
     if path:
         out.append(f"| `{path}` | {_type(prop)} | {shown} | {desc} |")

@@ -1,0 +1,314 @@
+"""The presets against `/metrics` pages the real libraries produce (tests/fixtures/exporters.py).
+
+Scenario series elsewhere are made from the presets' own selectors, so a wrong label would pass them. Here the series
+come from the OpenTelemetry SDK's Prometheus exporter and from prometheus_client with vLLM's names: which of them a
+preset selects is written by hand, and promtool runs the generated rules over them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import promtool
+from generator.presets.source import MetricSource
+from generator.promql import Selector
+from generator.spec.build import load_specs
+from tests.fixtures import exporters
+
+ROOT = Path(__file__).resolve().parent.parent
+# What Prometheus adds when it scrapes each example service's target (its job and instance).
+TARGET = {"support-assistant": {"job": "support-assistant", "instance": "10.0.0.7:9464"},
+          "internal-chat": {"namespace": "llm-serving", "job": "vllm-llama", "instance": "10.0.1.3:8000"}}
+PAGES = {"support-assistant": exporters.OTEL_FILE, "internal-chat": exporters.VLLM_FILE}
+
+
+@pytest.fixture(scope="module")
+def services():
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return {s.name: s for s in load_specs([Path("specs")]).services}
+    finally:
+        os.chdir(old)
+
+
+def scraped(service: str) -> list[tuple[str, dict[str, str]]]:
+    """The fixture's series as Prometheus stores them: empty labels dropped, target labels added."""
+    out = []
+    for name, labels in exporters.series(PAGES[service].read_text()):
+        out.append((name, {**{k: v for k, v in labels.items() if v != ""}, **TARGET[service]}))
+    return out
+
+
+def selected(selector: Selector, series) -> list[dict[str, str]]:
+    return [labels for name, labels in series if selector.matches(name, labels)]
+
+
+def selectors(src: MetricSource) -> dict[str, Selector]:
+    """Every raw selector a source reads."""
+    out = {key: getattr(src, key).selector for key in ("requests", "errors", "rate_limited", "provider_errors")}
+    if src.latency:
+        out["latency"] = src.latency.buckets.selector
+    if src.first_token:
+        out["first_token"] = src.first_token.buckets.selector
+    if src.tokens:
+        out["tokens"] = src.tokens.counter.selector
+    if src.saturation:
+        out.update({f"saturation.{k}": getattr(src.saturation, k)
+                    for k in ("waiting", "running", "kv_cache_usage", "preemptions")})
+    return out
+
+
+@pytest.mark.parametrize("path,make", [(exporters.OTEL_FILE, exporters.otel_genai_page),
+                                       (exporters.VLLM_FILE, exporters.vllm_page)])
+def test_regenerating_a_fixture_gives_the_same_series(path, make) -> None:
+    """A library upgrade that renames a metric or a label fails here: run `python -m tests.fixtures.exporters`."""
+    def names(page: str) -> list:
+        return sorted((name, tuple(sorted(labels))) for name, labels in exporters.series(page))
+    assert names(make()) == names(path.read_text())
+
+
+def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(services) -> None:
+    series = scraped("support-assistant")
+    src = services["support-assistant"].source
+
+    def error_types(key: str) -> list[str]:
+        return sorted(l.get("error_type", "") + "/" + l["gen_ai_operation_name"]
+                      for l in selected(getattr(src, key).selector, series))
+    # Seven chat and generate_content calls; the agent turn and the tool call are not model calls.
+    assert error_types("requests") == ["/chat", "/generate_content", "BLOCKED_SAFETY/generate_content",
+                                       "BadRequestError/chat", "InternalServerError/chat", "RateLimitError/chat",
+                                       "ServerError/generate_content"]
+    assert error_types("errors") == ["BLOCKED_SAFETY/generate_content", "BadRequestError/chat",
+                                     "InternalServerError/chat", "RateLimitError/chat", "ServerError/generate_content"]
+    assert error_types("rate_limited") == ["RateLimitError/chat"]
+    # Safety blocks and bad requests fail the call but are not the provider's fault.
+    assert error_types("provider_errors") == ["InternalServerError/chat", "ServerError/generate_content"]
+    assert len(selected(src.latency.buckets.selector, series)) == 7 * 15  # 14 advisory boundaries and +Inf
+    assert sorted(l["gen_ai_token_type"] for l in selected(src.tokens.counter.selector, series)) == ["input", "output"]
+    assert len(selected(src.first_token.buckets.selector, series)) == 15  # one streaming chat call
+
+
+def test_vllm_reads_what_vllm_exposes(services) -> None:
+    series = scraped("internal-chat")
+    src = services["internal-chat"].source
+    assert sorted(l["finished_reason"] for l in selected(src.requests.selector, series)) == ["abort", "length", "stop"]
+    assert [l["finished_reason"] for l in selected(src.errors.selector, series)] == ["abort"]
+    assert selected(src.rate_limited.selector, series) == []  # vLLM queues rather than answer 429
+    assert len(selected(src.latency.buckets.selector, series)) == 22  # 21 boundaries and +Inf
+    assert len(selected(src.first_token.buckets.selector, series)) == 23  # 22 boundaries and +Inf
+    for key in ("waiting", "running", "kv_cache_usage", "preemptions"):
+        assert len(selected(getattr(src.saturation, key), series)) == 1, key
+
+
+@pytest.mark.parametrize("service", sorted(PAGES))
+def test_every_selector_of_a_preset_matches_its_fixture(services, service) -> None:
+    src = services[service].source
+    missing = [k for k, sel in selectors(src).items() if k != "rate_limited" and not selected(sel, scraped(service))]
+    assert missing == []
+
+
+def test_a_preset_whose_selectors_match_nothing_in_the_fixture_is_caught(services) -> None:
+    """The check above bites: the vLLM preset read against the OpenTelemetry page matches none of it."""
+    src = services["internal-chat"].source
+    series = [(n, {**l, **TARGET["internal-chat"]}) for n, l in scraped("support-assistant")]
+    missing = [k for k, sel in selectors(src).items() if not selected(sel, series)]
+    assert missing == sorted(selectors(src), key=list(selectors(src)).index)
+
+
+def _series_text(name: str, labels: dict[str, str]) -> str:
+    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def _input(service: str, values: dict[tuple[str, tuple], str], default: str = "0x90") -> list[dict]:
+    """Every scraped series of the fixture; `values` (by name and a label subset) picks their promtool values."""
+    out = []
+    for name, labels in scraped(service):
+        value = default
+        for (want, subset), v in values.items():
+            if name == want and all(labels.get(k) == x for k, x in subset):
+                value = v(labels) if callable(v) else v
+        out.append({"series": _series_text(name, labels), "values": value})
+    return out
+
+
+def _buckets(per_minute: int, phases: list[tuple[int, float]]):
+    """The values of one `_bucket` series (chosen by its `le`) when `per_minute` calls take each phase's seconds."""
+    def values(labels: dict[str, str]) -> str:
+        le = float(labels["le"])
+        parts, total = [], 0
+        for i, (minutes, seconds) in enumerate(phases):
+            step = per_minute if seconds <= le else 0
+            if i == 0:
+                parts.append(f"0+{step}x{minutes}")
+            else:
+                parts.append(f"{total + step}+{step}x{minutes - 1}")
+            total += step * minutes
+        return " ".join(parts)
+    return values
+
+
+def _run(tmp_path: Path, out_dir: Path, service: str, groups: tuple[str, ...], test: dict) -> promtool.Run:
+    files = [str(out_dir / "rules" / f"{service}.{g}.rules.yml") for g in groups]
+    doc = {"rule_files": files, "evaluation_interval": "1m",
+           "group_eval_order": [f"oncallgen-{service}-{g}" for g in groups], "tests": [test]}
+    path = tmp_path / f"{service}.fixture.test.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return promtool.test_rules(path)
+
+
+def _firing(alertname: str, **labels: str) -> str:
+    return _series_text("ALERTS", {"alertname": alertname, "alertstate": "firing", **labels})
+
+
+def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir) -> None:
+    """Calls per minute (hand-set): anthropic chat 600 ok and 60 rate limited, then from minute 30 2400 server
+    errors; gemini 120 ok, 60 safety-blocked, 60 server errors; 6000 agent turns and 6000 tool calls that are not
+    model calls. Expected values are those numbers per second."""
+    count = "gen_ai_client_operation_duration_seconds_count"
+    chat, gen = ("gen_ai_operation_name", "chat"), ("gen_ai_operation_name", "generate_content")
+    values = {
+        (count, (chat, ("error_type", None))): "0+600x90",
+        (count, (chat, ("error_type", "RateLimitError"))): "0+60x90",
+        (count, (chat, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
+        (count, (gen, ("error_type", None))): "0+120x90",
+        (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
+        (count, (gen, ("error_type", "ServerError"))): "0+60x90",
+        (count, (("gen_ai_operation_name", "invoke_agent"),)): "0+6000x90",
+        (count, (("gen_ai_operation_name", "execute_tool"),)): "0+6000x90",
+    }
+    own = 'service="support-assistant"'
+    test = {
+        "interval": "1m",
+        "input_series": _input("support-assistant", values),
+        "promql_expr_test": [
+            {"expr": f"sum by (provider) (service_provider_model:ai_requests:rate5m{{{own}}})", "eval_time": "20m",
+             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 11},
+                             {"labels": '{provider="gcp.gemini"}', "value": 4}]},
+            {"expr": f"sum by (provider) (service_provider_model:ai_errors:rate5m{{{own}}})", "eval_time": "20m",
+             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
+                             {"labels": '{provider="gcp.gemini"}', "value": 2}]},
+            {"expr": f"sum by (provider) (service_provider_model:ai_rate_limited:rate5m{{{own}}})", "eval_time": "20m",
+             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
+                             {"labels": '{provider="gcp.gemini"}', "value": 0}]},
+            # The hour ending at 70m holds 39 minutes of 2400 server errors (from minute 32): 39 * 2400 / 3600.
+            {"expr": f"sum by (provider) (service_provider_model:ai_provider_errors:rate1h{{{own}}})", "eval_time": "70m",
+             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 26},
+                             {"labels": '{provider="gcp.gemini"}', "value": 1}]},
+            # Silent before the outage, and for gemini (a third of its calls fail, under the 50% bound) throughout.
+            {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing"}', "eval_time": "29m", "exp_samples": []},
+            {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation=""}', "eval_time": "40m",
+             "exp_samples": [{"labels": _firing("AIProviderDown", provider="anthropic", service="support-assistant",
+                                                severity="critical", signal="provider_down", team="ml-platform"),
+                              "value": 1}]},
+        ],
+    }
+    run = _run(tmp_path, out_dir, "support-assistant", ("sli", "provider_down"), test)
+    assert run.ok, run.output
+
+
+def test_vllm_rules_over_its_series(tmp_path, out_dir) -> None:
+    """Requests per minute (hand-set): 540 stopped, 60 aborted; the queue holds 3 requests, then 20 from minute 31."""
+    success = "vllm:request_success_total"
+    values = {
+        (success, (("finished_reason", "stop"),)): "0+540x90",
+        (success, (("finished_reason", "abort"),)): "0+60x90",
+        ("vllm:num_requests_waiting", ()): "3x30 20x60",
+        ("vllm:kv_cache_usage_perc", ()): "0.42x90",
+    }
+    own = 'service="internal-chat"'
+    model = "meta-llama/Llama-3.1-8B-Instruct"
+    test = {
+        "interval": "1m",
+        "input_series": _input("internal-chat", values),
+        "promql_expr_test": [
+            {"expr": f"sum by (provider, model) (service_provider_model:ai_requests:rate5m{{{own}}})", "eval_time": "20m",
+             "exp_samples": [{"labels": f'{{model="{model}", provider="vllm-pool"}}', "value": 10}]},
+            {"expr": f"sum by (provider, model) (service_provider_model:ai_errors:rate5m{{{own}}})", "eval_time": "20m",
+             "exp_samples": [{"labels": f'{{model="{model}", provider="vllm-pool"}}', "value": 1}]},
+            {"expr": f"service:ai_requests_waiting:max{{{own}}}", "eval_time": "20m",
+             "exp_samples": [{"labels": 'service:ai_requests_waiting:max{service="internal-chat", team="ml-platform"}',
+                              "value": 3}]},
+            {"expr": 'ALERTS{alertname="AICapacityScaleOut", alertstate="firing"}', "eval_time": "30m", "exp_samples": []},
+            {"expr": 'ALERTS{alertname="AICapacityScaleOut", alertstate="firing"}', "eval_time": "35m",
+             "exp_samples": [{"labels": _firing("AICapacityScaleOut", remediation="scale_out", service="internal-chat",
+                                                severity="info", signal="capacity", team="ml-platform"),
+                              "value": 1}]},
+        ],
+    }
+    run = _run(tmp_path, out_dir, "internal-chat", ("sli", "capacity"), test)
+    assert run.ok, run.output
+
+
+def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir) -> None:
+    """600 chat calls a minute take 0.5s, then 30s from minute 31; 6000 agent turns a minute take 9s throughout and
+    must not count. Streaming chats reach their first chunk in 0.3s. p95 by hand, interpolated in the OTel buckets:
+    0.5s -> 0.32 + 0.95 * (0.64 - 0.32) = 0.624; 30s -> 20.48 + 0.95 * (40.96 - 20.48) = 39.936;
+    0.3s -> 0.16 + 0.95 * (0.32 - 0.16) = 0.312."""
+    chat, ok = ("gen_ai_operation_name", "chat"), ("error_type", None)
+    agent = (("gen_ai_operation_name", "invoke_agent"),)
+    values = {
+        ("gen_ai_client_operation_duration_seconds_count", (chat, ok)): "0+600x90",
+        ("gen_ai_client_operation_duration_seconds_bucket", (chat, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
+        ("gen_ai_client_operation_duration_seconds_count", agent): "0+6000x90",
+        ("gen_ai_client_operation_duration_seconds_bucket", agent): _buckets(6000, [(90, 9)]),
+        ("gen_ai_client_operation_time_to_first_chunk_seconds_bucket", (chat,)): _buckets(600, [(90, 0.3)]),
+    }
+    own = 'service="support-assistant", team="ml-platform"'
+    p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"
+    first = f"service:ai_time_to_first_token_seconds:p95_rate5m{{{own}}}"
+    page = 'ALERTS{alertname="AILatencyP95High", alertstate="firing", escalation=""}'
+    test = {
+        "interval": "1m",
+        "input_series": _input("support-assistant", values),
+        "promql_expr_test": [
+            {"expr": p95, "eval_time": "20m", "exp_samples": [{"labels": p95, "value": 0.624}]},
+            {"expr": first, "eval_time": "20m", "exp_samples": [{"labels": first, "value": 0.312}]},
+            {"expr": page, "eval_time": "30m", "exp_samples": []},
+            {"expr": p95, "eval_time": "45m", "exp_samples": [{"labels": p95, "value": 39.936}]},
+            {"expr": page, "eval_time": "46m",
+             "exp_samples": [{"labels": _firing("AILatencyP95High", service="support-assistant", severity="critical",
+                                                signal="latency", team="ml-platform"), "value": 1}]},
+        ],
+    }
+    run = _run(tmp_path, out_dir, "support-assistant", ("sli", "provider_down", "latency", "first_token_latency"), test)
+    assert run.ok, run.output
+
+
+def test_vllm_latency_and_first_token_over_its_series(tmp_path, out_dir) -> None:
+    """600 requests a minute take 1.2s end to end, then 40s from minute 31; the first token comes after 0.3s, then 5s.
+    p95 by hand in vLLM's buckets: 1.2s -> 1 + 0.95 * 0.5 = 1.475; 40s -> 30 + 0.95 * 10 = 39.5 (above 3x the 10s SLO);
+    first token 0.3s -> 0.25 + 0.95 * 0.25 = 0.4875; 5s -> 2.5 + 0.95 * 2.5 = 4.875 (above 3x the 1s SLO)."""
+    stop = (("finished_reason", "stop"),)
+    values = {
+        ("vllm:request_success_total", stop): "0+600x90",
+        ("vllm:e2e_request_latency_seconds_bucket", ()): _buckets(600, [(30, 1.2), (60, 40)]),
+        ("vllm:time_to_first_token_seconds_bucket", ()): _buckets(600, [(30, 0.3), (60, 5)]),
+    }
+    own = 'service="internal-chat", team="ml-platform"'
+    p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"
+    first = f"service:ai_time_to_first_token_seconds:p95_rate5m{{{own}}}"
+
+    def firing(alertname: str, signal: str) -> dict:
+        return {"expr": f'ALERTS{{alertname="{alertname}", alertstate="firing", escalation=""}}', "eval_time": "46m",
+                "exp_samples": [{"labels": _firing(alertname, service="internal-chat", severity="critical",
+                                                   signal=signal, team="ml-platform"), "value": 1}]}
+    test = {
+        "interval": "1m",
+        "input_series": _input("internal-chat", values),
+        "promql_expr_test": [
+            {"expr": p95, "eval_time": "20m", "exp_samples": [{"labels": p95, "value": 1.475}]},
+            {"expr": first, "eval_time": "20m", "exp_samples": [{"labels": first, "value": 0.4875}]},
+            {"expr": 'ALERTS{alertstate="firing"}', "eval_time": "30m", "exp_samples": []},
+            {"expr": p95, "eval_time": "45m", "exp_samples": [{"labels": p95, "value": 39.5}]},
+            {"expr": first, "eval_time": "45m", "exp_samples": [{"labels": first, "value": 4.875}]},
+            firing("AILatencyP95High", "latency"),
+            firing("AIFirstTokenP95High", "first_token_latency"),
+        ],
+    }
+    run = _run(tmp_path, out_dir, "internal-chat", ("sli", "provider_down", "latency", "first_token_latency"), test)
+    assert run.ok, run.output
