@@ -7,7 +7,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
-from ..sli import has_cost, own, with_history
+from ..sli import has_cost, own, same_hour, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -25,7 +25,7 @@ class CostAnomaly(Signal):
     auto_when = "on when spend is measurable (a spend counter, or token counts and spec.pricing)"
     schema = {
         "factor": unit("factor", "Page when spend exceeds this multiple of its normal rate.", "5x"),
-        "baseline": unit("duration", "The normal rate: the recorded 1h spend rate averaged over this window.", "1d"),
+        "baseline": unit("duration", "Fallback normal rate, used while no previous day has the same hour: the recorded 1h spend rate averaged over this window. The normal rate is the same hour on the previous days (up to a week).", "1d"),
         "forecast_daily_usd": number("Expected spend per day in USD. Spend projected above it opens a ticket; "
                                      "spend within it never pages. Default: no forecast."),
         "min_usd_per_hour": number("Never page below this spend per hour.", 1),
@@ -54,7 +54,7 @@ class CostAnomaly(Signal):
         baseline = f"service:ai_spend_usd:rate1h_avg{w}"
         factor = cfg["factor"]
         forecast = cfg.get("forecast_daily_usd")
-        expr = (f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(baseline, service)}"
+        expr = (f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
                 f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}")
         if forecast is not None:
             expr += f" and 86400 * {own(RATE, service)} > {format_number(forecast)}"
@@ -63,10 +63,12 @@ class CostAnomaly(Signal):
             service, NAME, ALERT, expr, cfg["for"], c.PAGE,
             summary="Spend is far above its normal rate.",
             description=(f"{{{{ $labels.service }}}} spends {{{{ $value | humanize }}}} USD per hour, more than "
-                         f"{format_number(factor)}x its {w} average" + (" and beyond the forecast." if forecast else ".")
+                         f"{format_number(factor)}x its usual rate at this time of day" + (" and beyond the forecast." if forecast else ".")
                          + " A bug, abuse or a misconfiguration?"),
         )
-        rules: list = [Recording(baseline, f"avg_over_time({own('service:ai_spend_usd:rate1h', service)}[{w}])"), anomaly]
+        rules: list = [Recording(baseline, f"avg_over_time({own('service:ai_spend_usd:rate1h', service)}[{w}])"),
+                       Recording(c.SPEND_SAME_HOUR, same_hour("service:ai_spend_usd:rate1h", service, own(baseline, service))),
+                       anomaly]
         ticket = None
         if forecast is not None:
             ticket = make_alert(
@@ -92,8 +94,9 @@ class CostAnomaly(Signal):
             impact = ("The budget overruns if this lasts. Not urgent: a ticket, handled in working hours; it pages as "
                       + alert_ref(service, NAME, ALERT) + f" at {times(cfg['factor'])} the usual rate.")
         else:
-            meaning = (f"`{service.name}` spends more than {times(cfg['factor'])} its usual rate (the hourly rate "
-                       f"averaged over {w}) and more than {format_number(cfg['min_usd_per_hour'])} USD an hour"
+            meaning = (f"`{service.name}` spends more than {times(cfg['factor'])} its usual rate at this time of day (the "
+                       f"same hour on the previous days, up to a week) and more than "
+                       f"{format_number(cfg['min_usd_per_hour'])} USD an hour"
                        + (f", beyond its forecast of {format_number(forecast)} USD a day" if forecast else "")
                        + f", for {format_duration(cfg['for'])}.")
             impact = ("Money, fast. The usual causes: a retry loop or runaway agent, abuse of a public endpoint, or a "
@@ -120,7 +123,7 @@ class CostAnomaly(Signal):
         )
         history = "" if alert.alert == FORECAST else (
             f"Silent until the service has {format_duration(cfg['baseline'])} of spend history (a new service, a "
-            "renamed job or a fresh Prometheus): the average over that window is its normal rate. The forecast ticket "
+            "renamed job or a fresh Prometheus): the same hour the day before is its normal rate. The forecast ticket "
             "needs no history.")
         return RunbookContent(
             history=history,
@@ -131,7 +134,7 @@ class CostAnomaly(Signal):
                         "cheaper one.",
                         "Provider billing dashboards lag by hours; the recorded spend here is the fast figure."),
             queries=(Query("USD per hour, whole service", f"3600 * {own(RATE, service)}"),
-                     Query(f"Usual USD per hour ({w} average)", f"3600 * {own(f'service:ai_spend_usd:rate1h_avg{w}', service)}"),
+                     Query("Usual USD per hour at this time of day", f"3600 * {own(c.SPEND_SAME_HOUR, service)}"),
                      Query("Projected USD per day", f"86400 * {own('service:ai_spend_usd:rate1h', service)}")),
         )
 

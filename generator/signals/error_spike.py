@@ -10,7 +10,7 @@ from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
-from ..sli import own, with_history
+from ..sli import own, same_hour, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -32,7 +32,7 @@ class ErrorSpike(Signal):
         "factor": unit("factor", "Page when the error ratio exceeds this multiple of its baseline.", "3x"),
         "baseline": unit("duration", "Average the recorded 1h error ratio over this window.", "1d"),
         "baseline_mode": {"enum": ["average", "last_week"], "default": "average",
-                          "description": "average: over `baseline`; last_week: the same hour one week earlier."},
+                          "description": "average: the same hour on the previous days (up to a week), or the average over `baseline` while no previous day has it; last_week: the same hour one week earlier."},
         "min_error_ratio": unit("ratio", "Never page below this error ratio.", "2%"),
         "min_request_rate": number("Calls per second needed before the ratio counts.", 0.2),
         "for": unit("duration", "How long a steady spike must last before paging.", "10m"),
@@ -53,8 +53,9 @@ class ErrorSpike(Signal):
             return ("service:ai_errors:ratio_rate1h_offset1w",
                     f"({hourly} offset 1w >= 0) or avg_over_time({hourly}[1d])")
         w = c.window(cfg["baseline"])
-        return (f"service:ai_errors:ratio_rate1h_avg{w}",
-                f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
+        return (c.ERRORS_SAME_HOUR,
+                same_hour("service:ai_errors:ratio_rate1h", service,
+                          f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])"))
 
     def history(self, cfg) -> float:
         """Seconds of history the baseline needs: its window, or for last week's hour the day it falls back to."""
@@ -82,7 +83,8 @@ class ErrorSpike(Signal):
         k = kubectl(service)
         name, _ = self.baseline(service, cfg)
         baseline = ("the same hour one week earlier" if cfg["baseline_mode"] == "last_week" else
-                    f"its hourly ratio averaged over {format_duration(cfg['baseline'])}")
+                    f"its hourly ratio at this time of day (the same hour on the previous days, up to a week; "
+                    f"averaged over {format_duration(cfg['baseline'])} while no previous day has the hour)")
         growing = alert.alert == GROWING
         secondary = service.provider("secondary")
         steps = (

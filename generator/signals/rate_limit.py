@@ -27,7 +27,7 @@ class RateLimit(Signal):
     auto_when = "on"
     schema = {
         "rate_limited_ratio_above": unit("ratio", "Engage when this share of calls is rate limited (429).", "5%"),
-        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its daily average.", "3x"),
+        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its usual rate at this time of day (the same hour on the previous days, up to a week; the daily average while no previous day has the hour).", "3x"),
         "min_request_rate": number("Calls per second needed before either condition counts.", 0.2),
         "for": unit("duration", "How long before the rate-limit signal fires.", "2m"),
         "page_after": unit("duration", "Page when rate limiting stays engaged this long.", "30m"),
@@ -42,7 +42,7 @@ class RateLimit(Signal):
     def build(self, service, cfg: Config) -> Output:
         traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
         spike = with_history(f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
-                             f" * {own('service:ai_requests:rate1h_avg1d', service)}", service, BASELINE)
+                             f" * {own(c.REQUESTS_SAME_HOUR, service)}", service, BASELINE)
         cond = (f"({own('service:ai_rate_limited:ratio_rate5m', service)} > {format_number(cfg['rate_limited_ratio_above'])}"
                 f" or {spike}) and {traffic}")
         signal = make_alert(
@@ -50,7 +50,7 @@ class RateLimit(Signal):
             summary="Rate limiting engaged.",
             description=("{{ $labels.service }} sees rate-limited calls above "
                          f"{format_number(cfg['rate_limited_ratio_above'] * 100)}% or traffic above "
-                         f"{format_number(cfg['traffic_factor'])}x its daily average; automation throttles clients."),
+                         f"{format_number(cfg['traffic_factor'])}x its usual rate at this time of day; automation throttles clients."),
         )
         page = make_alert(
             service, NAME, PAGE_ALERT, cond, cfg["page_after"], c.PAGE,
@@ -66,9 +66,9 @@ class RateLimit(Signal):
         limited = percent(cfg["rate_limited_ratio_above"])
         factor = times(cfg["traffic_factor"])
         ratio = own("service:ai_rate_limited:ratio_rate5m", service)
-        load = f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
+        load = f"{own('service:ai_requests:rate5m', service)} / {own(c.REQUESTS_SAME_HOUR, service)}"
         condition = (f"more than {limited} of the calls of `{service.name}` are rate limited (429), or its traffic is "
-                     f"above {factor} its daily average (while it gets more than "
+                     f"above {factor} its usual rate at this time of day (the same hour on the previous days, up to a week) (while it gets more than "
                      f"{format_number(cfg['min_request_rate'])} calls/s)")
         why = Step("Why is it engaged: provider 429s, or our own traffic? Share of calls rate limited.", ratio,
                    branches=((f"above {limited}", "the provider's quota → step:quota"),
@@ -79,7 +79,7 @@ class RateLimit(Signal):
                      branches=(("one provider", "ask it for a higher quota tier, and shift traffic to another provider "
                                                 "in the meantime"),
                                ("every provider", "our concurrency exceeds our quotas: lower it, or queue requests")))
-        traffic = Step(f"Is the spike real demand or one client? Calls per second against the daily average "
+        traffic = Step(f"Is the spike real demand or one client? Calls per second against the usual rate at this time of day "
                        f"({factor} engages).", load, key="traffic",
                        branches=(("a launch, a campaign or steady growth", "raise our limits and the provider quotas "
                                                                           "together"),
@@ -103,7 +103,7 @@ class RateLimit(Signal):
                               f"`{silence(SIGNAL_ALERT, service.name, '1h', 'lift throttling: <your name>')}`."),
                     pages=PAGE_ALERT,
                 ),
-                queries=(Query("Calls per second against the daily average", load),),
+                queries=(Query("Calls per second against the usual rate at this time of day", load),),
                 history=HISTORY,
             )
         return RunbookContent(
@@ -113,7 +113,7 @@ class RateLimit(Signal):
             steps=(why, quota, traffic),
             mitigation=("Real demand: raising the limits is the fix, and the provider quota has to rise with them.",),
             history=HISTORY,
-            queries=(Query("Calls per second against the daily average", load),
+            queries=(Query("Calls per second against the usual rate at this time of day", load),
                      Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service))),
         )
 
@@ -160,8 +160,8 @@ class RateLimit(Signal):
         )
 
 
-HISTORY = ("The traffic clause compares against the daily average, so it stays silent until the service has a day of "
-           "history (a new service, a renamed job or a fresh Prometheus); the 429 clause works from the first minute.")
+HISTORY = ("The traffic clause compares against the same hour on the previous days (up to a week), so it stays silent "
+           "until the service has a day of history (a new service, a renamed job or a fresh Prometheus); the 429 clause works from the first minute.")
 
 
 def _steps(seconds: float, step: int) -> int:

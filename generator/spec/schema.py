@@ -9,13 +9,15 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 
-from .units import DURATION_PATTERN, FACTOR_PATTERN, PERCENT_PATTERN, POINTS_PATTERN
+from .units import DURATION_PATTERN, FACTOR_PATTERN, LATENCY_PATTERN, PERCENT_PATTERN, POINTS_PATTERN
 
 API_VERSION = "oncallgen/v1"
 
 UNIT_DEFS = {
     "duration": {"type": "string", "pattern": DURATION_PATTERN, "x-unit": "duration",
                  "description": 'A Prometheus duration such as "30s", "5m", "1h30m".'},
+    "latency": {"type": "string", "pattern": LATENCY_PATTERN, "x-unit": "latency",
+                "description": 'A duration, or decimal seconds: "2.56s", "800ms", "4s".'},
     "factor": {"oneOf": [{"type": "string", "pattern": FACTOR_PATTERN}, {"type": "number", "exclusiveMinimum": 0}],
                "x-unit": "factor", "description": 'A multiplier such as "3x".'},
     "ratio": {"oneOf": [{"type": "string", "pattern": PERCENT_PATTERN}, {"type": "number", "minimum": 0, "maximum": 1}],
@@ -174,7 +176,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "type": "object", "additionalProperties": False, "default": {},
                         "description": "Service level objectives.",
                         "properties": {
-                            "latency_p95": unit("duration", "p95 latency objective of one model call."),
+                            "latency_p95": unit("latency", "p95 latency objective of one model call (`4s`, `2.56s`, `800ms`)."),
                             "availability": unit("ratio", "Share of calls that must succeed.", "99.5%"),
                             "window": unit("duration", "SLO accounting window.", "30d"),
                         },
