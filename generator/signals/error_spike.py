@@ -6,7 +6,12 @@ traffic guard see to it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Callable
+
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
@@ -137,7 +142,39 @@ class ErrorSpike(Signal):
                      "renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
         )
 
+    def probes(self, service, cfg, steady) -> list[Probe]:
+        """The steady page's thresholds, after a day of history at a steady error ratio (5m evaluations): the ratio
+        against `factor` times that baseline, against the floor `min_error_ratio`, and calls/s against the guard."""
+        p, model = first_model(service)
+        start = int(self.history(cfg) // 60) + 120   # the baseline's history, and an hour to spare
+        minutes = start + int(cfg["for"] // 60) + 30
+
+        def traffic(baseline: float) -> Callable[[float, float | None], Traffic]:
+            def make(ratio: float, guard: float | None) -> Traffic:
+                per_min = guard * 60 if guard is not None else max(1000.0, cfg["min_request_rate"] * 1200)
+                before = Phase(start, ok=per_min * (1 - baseline), errors=per_min * baseline)
+                now = ratio * baseline if baseline else ratio
+                after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
+                # Both phases hold steady for whole 5m windows: the first evaluation after `start` sees the new ratio.
+                return Traffic(start + 5, streams=(Stream(p.name, model, (before, after)),), value=now)
+            return make
+
+        expected = lambda t: (expect(steady, t.value),)  # noqa: E731
+        guard = Clause("calls/s", ">", cfg["min_request_rate"])
+        # A baseline whose multiple clears the floor with room to spare, so only the factor decides...
+        usual = cfg["min_error_ratio"] * 1.5 / cfg["factor"]
+        by_factor = Probe(steady, Clause("error ratio / its usual ratio", ">", cfg["factor"]), cfg["for"],
+                          traffic(usual), expected, guard=guard, step=5)
+        # ...and a clean history (no errors: any ratio is far above it), so only the floor decides.
+        by_floor = Probe(steady, Clause("error ratio", ">", cfg["min_error_ratio"]), cfg["for"], traffic(0.0),
+                         expected, step=5)
+        return [by_factor, by_floor]
+
     def _scenarios(self, service, cfg, steady, growing):
+        for probe in self.probes(service, cfg, steady):
+            for s in boundaries.scenarios(probe):
+                # The steady ratio does not grow: the growing page stays silent while the steady one fires.
+                yield replace(s, checks=s.checks + tuple(Check(ch.minute, GROWING) for ch in s.checks if ch.due))
         p, model = first_model(service)
         # The baseline needs its history (a day, or a week for "same hour last week"): evaluating every 5 minutes
         # keeps these tests quick.

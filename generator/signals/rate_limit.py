@@ -4,6 +4,8 @@ spend and provider throttling in check); a human is paged only if it stays engag
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, silence, times
@@ -117,7 +119,25 @@ class RateLimit(Signal):
                      Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service))),
         )
 
+    def probes(self, service, cfg, signal, page) -> list[Probe]:
+        """The 429 clause of both alerts: the rate-limited share above the spec's, calls/s above the guard."""
+        p, model = first_model(service)
+        minutes = int(cfg["page_after"] // 60) + 30
+
+        def limited(ratio: float, guard: float | None) -> Traffic:
+            per_min = guard * 60 if guard is not None else max(600.0, cfg["min_request_rate"] * 600)
+            bad = per_min * ratio
+            phase = Phase(minutes, ok=per_min - bad, errors=bad, rate_limited=bad)
+            return Traffic(5 if guard is not None else 1, streams=(Stream(p.name, model, (phase,)),), value=ratio)
+
+        clause = Clause("share of calls rate limited", ">", cfg["rate_limited_ratio_above"])
+        guard = Clause("calls/s", ">", cfg["min_request_rate"])
+        return [Probe(a, clause, f, limited, lambda t, a=a: (expect(a, t.value),), guard=guard)
+                for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))]
+
     def _scenarios(self, service, cfg, signal, page):
+        for probe in self.probes(service, cfg, signal, page):
+            yield from boundaries.scenarios(probe)
         p, model = first_model(service)
         per_min = max(600.0, cfg["min_request_rate"] * 60 * 10)
         limited = per_min * min(0.5, cfg["rate_limited_ratio_above"] * 3)
