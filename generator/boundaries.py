@@ -8,7 +8,7 @@ Expected values come from the spec's numbers and the traffic, never from the rul
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from .rules import Alert, Check, Expected, ExprCheck, Scenario
@@ -33,10 +33,6 @@ class Clause:
         """A value just short of the threshold (the clause does not hold)."""
         return self.value * (1 - margin) if self.op == ">" else self.value * (1 + margin)
 
-    def far_beyond(self) -> float:
-        """A value well past the threshold, so that only the other clause decides."""
-        return self.value * 3 if self.op == ">" else self.value / 3
-
     def text(self, value: float) -> str:
         return f"{self.quantity} {format_number(round(value, 6))} (threshold: {self.op} " \
                f"{format_number(self.value)})"
@@ -52,6 +48,7 @@ class Traffic:
     eval_series: tuple = ()
     latency: bool = False
     value: float = 0.0  # the alert's value ($value) while the condition holds
+    value_at: Callable[[int], float] | None = None  # ...or, when it moves, its value at a minute
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,9 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
     wait = -(-int(probe.for_seconds // 60) // probe.step) * probe.step
     fires = probe.traffic(beyond, g.beyond() if g else None)
     due = fires.onset + wait
-    checks = [Check(due, a, probe.expected(fires), due=True)]
+    at_due = replace(fires, value=fires.value_at(due)) if fires.value_at else fires
+    later = (lambda n: probe.expected(replace(fires, value=fires.value_at(due + n)))) if fires.value_at else None
+    checks = [Check(due, a, probe.expected(at_due), due=True, later=later)]
     if wait:
         checks.insert(0, Check(due - probe.step, a))
     guard_text = f", {g.text(g.beyond())}" if g else ""
@@ -105,7 +104,7 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
         eval_series=quiet.eval_series, latency=quiet.latency, evaluation_interval=probe.step * 60,
     )
     if g:
-        few = probe.traffic(cl.far_beyond() if probe.beyond is None else beyond, g.inside())
+        few = probe.traffic(beyond, g.inside())
         at = few.onset + wait + probe.settle
         yield Scenario(
             f"{a} stays silent below its traffic guard: {g.text(g.inside())}",

@@ -3,7 +3,11 @@ forecast alone opens a ticket; within the forecast nothing happens, whatever the
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
@@ -54,8 +58,9 @@ class CostAnomaly(Signal):
         baseline = f"service:ai_spend_usd:rate1h_avg{w}"
         factor = cfg["factor"]
         forecast = cfg.get("forecast_daily_usd")
-        expr = (f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
-                f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}")
+        expr = f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
+        if self.floor_counts(cfg):
+            expr += f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}"
         if forecast is not None:
             expr += f" and 86400 * {own(RATE, service)} > {format_number(forecast)}"
         expr = with_history(expr, service, cfg["baseline"])
@@ -138,6 +143,52 @@ class CostAnomaly(Signal):
                      Query("Projected USD per day", f"86400 * {own('service:ai_spend_usd:rate1h', service)}")),
         )
 
+    @staticmethod
+    def floor_counts(cfg) -> bool:
+        """Whether `min_usd_per_hour` says anything the forecast does not (spend within the forecast never pages)."""
+        forecast = cfg.get("forecast_daily_usd")
+        return forecast is None or forecast / 24 < cfg["min_usd_per_hour"]
+
+    def probes(self, service, cfg, anomaly, ticket) -> list[Probe]:
+        """The page against `factor` times a day of steady spend, the floor and the forecast (5m evaluations); the
+        ticket against the forecast (every minute, from an empty history)."""
+        p, model = first_model(service)
+        forecast = cfg.get("forecast_daily_usd")
+        start = int(cfg["baseline"] // 60) + 120
+        minutes = start + int(cfg["for"] // 60) + 30
+
+        def spend(usual: float, scale: float) -> Callable[[float, float | None], Traffic]:
+            def make(value: float, guard: float | None) -> Traffic:
+                per_hour = value * scale
+                phases = (self._phase(service, model, start, usual), self._phase(service, model, minutes - start, per_hour))
+                return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=per_hour)
+            return make
+
+        expected = lambda t: (expect(anomaly, t.value),)  # noqa: E731
+        others = max(cfg["min_usd_per_hour"] if self.floor_counts(cfg) else 0, (forecast or 0) / 24)
+        usual = others * 1.5 / (0.9 * cfg["factor"]) if others else 10.0
+        out = [Probe(anomaly, Clause("USD/h / its usual USD/h", ">", cfg["factor"]), cfg["for"], spend(usual, usual),
+                     expected, step=5)]
+        if self.floor_counts(cfg) and (forecast is None or forecast / 24 < cfg["min_usd_per_hour"] * 0.9):
+            # No spend yesterday: any spend is far above it, and only the floor decides.
+            out.append(Probe(anomaly, Clause("USD/h", ">", cfg["min_usd_per_hour"]), cfg["for"], spend(0.0, 1.0),
+                             expected, step=5))
+        if forecast is not None and not self.floor_counts(cfg):
+            out.append(Probe(anomaly, Clause("projected USD/day", ">", forecast), cfg["for"],
+                             spend(forecast / 24 / cfg["factor"] / 3, 1 / 24), expected, step=5))
+        if ticket is not None:
+            def steady(per_day: float, guard: float | None) -> Traffic:
+                # From an empty history the 1h average counts the first 5m rates at 1/5 .. 4/5 of the truth (the
+                # counter starts at 0): at minute k it is (k - 2) / k of the spend, past the threshold from this minute.
+                onset = next(k for k in range(5, 60) if per_day * (k - 2) / k > forecast) if per_day > forecast else 60
+                phase = self._phase(service, model, onset + int(cfg["forecast_for"] // 60) + 20, per_day / 24)
+                return Traffic(onset, streams=(Stream(p.name, model, (phase,)),), value=per_day)
+
+            # 9% beyond rather than 10%: at 10% the ramp meets the threshold exactly at minute 22, a float coin toss.
+            out.append(Probe(ticket, Clause("projected USD/day", ">", forecast), cfg["forecast_for"], steady,
+                             lambda t: (expect(ticket, t.value),), beyond=forecast * 1.09))
+        return out
+
     def _phase(self, service, model, minutes, usd_per_hour):
         per_min = usd_per_hour / 60
         if service.source.spend is not None:
@@ -146,6 +197,8 @@ class CostAnomaly(Signal):
         return Phase(minutes, ok=100, input_tokens=per_min / (price.input_per_million / 1e6))
 
     def _scenarios(self, service, cfg, anomaly, ticket):
+        for probe in self.probes(service, cfg, anomaly, ticket):
+            yield from boundaries.scenarios(probe)
         p, model = first_model(service)
         forecast = cfg.get("forecast_daily_usd")
         factor = cfg["factor"]

@@ -132,8 +132,18 @@ class RateLimit(Signal):
 
         clause = Clause("share of calls rate limited", ">", cfg["rate_limited_ratio_above"])
         guard = Clause("calls/s", ">", cfg["min_request_rate"])
+        start = int(BASELINE // 60) + 120
+
+        def busy(scale: float, guard_value: float | None) -> Traffic:
+            # A day of steady traffic, then `scale` times as much: the first 5m window after the step sees all of it.
+            usual = max(600.0, cfg["min_request_rate"] * 600)
+            phases = (Phase(start, ok=usual), Phase(int(cfg["page_after"] // 60) + 30, ok=usual * scale))
+            return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=usual * scale / 60)
+
+        spike = Clause("calls/s / the same hour the day before", ">", cfg["traffic_factor"])
         return [Probe(a, clause, f, limited, lambda t, a=a: (expect(a, t.value),), guard=guard)
-                for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))]
+                for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))] + [
+                Probe(signal, spike, cfg["for"], busy, lambda t: (expect(signal, t.value),), step=5)]
 
     def _scenarios(self, service, cfg, signal, page):
         for probe in self.probes(service, cfg, signal, page):

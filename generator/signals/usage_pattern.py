@@ -4,6 +4,8 @@ traffic far outside its usual shape, is reported at severity info.
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
@@ -93,7 +95,28 @@ class UsagePattern(Signal):
                      "Prometheus): the same hour the day before is its baseline."),
         )
 
+    def probe(self, service, cfg, traffic) -> Probe:
+        """The unusual-traffic report: the last hour's calls/s against `traffic_factor` times the same hour the day
+        before, after a day of steady traffic (5m evaluations)."""
+        p, model = first_model(service)
+        start = DAY // 60 + 120
+        usual = 600.0
+
+        def hourly(k: int, scale: float) -> float:
+            # The 1h rate `k` minutes after the step: k minutes at the new rate, the rest at the usual one.
+            return (min(k, 60) * scale + 60 - min(k, 60)) / 60
+
+        def make(scale: float, guard: float | None) -> Traffic:
+            onset = next((k for k in range(5, 65, 5) if hourly(k, scale) > cfg["traffic_factor"]), 60)
+            phases = (Phase(start, ok=usual), Phase(onset + int(cfg["for"] // 60) + 30, ok=usual * scale))
+            return Traffic(start + onset, streams=(Stream(p.name, model, phases),),
+                           value_at=lambda m: usual / 60 * hourly(m - start, scale))
+
+        return Probe(traffic, Clause("calls/s over 1h / the same hour the day before", ">", cfg["traffic_factor"]),
+                     cfg["for"], make, lambda t: (expect(traffic, t.value),), step=5)
+
     def _scenarios(self, service, cfg, new_model, traffic):
+        yield from boundaries.scenarios(self.probe(service, cfg, traffic))
         p, model = first_model(service)
         yield Scenario(
             f"{NEW_MODEL} and {TRAFFIC} stay silent from an empty history (a cold start: every model is new to a "
