@@ -111,7 +111,7 @@ def mutants_of(tree: str, root: Path, rule_file: str) -> list[Mutant]:
     return out
 
 
-def tests_loading(root: Path) -> dict[str, list[str]]:
+def rule_file_tests(root: Path) -> dict[str, list[str]]:
     """Rule file (relative to `root`) -> the test files (relative to `root`) that load it."""
     out: dict[str, list[str]] = defaultdict(list)
     for test in sorted(root.rglob("*.test.yml")):
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         trees = compile_trees(base)
         mutants: list[tuple[Mutant, list[str]]] = []
         for tree, root in trees.items():
-            loading = tests_loading(root)
+            loading = rule_file_tests(root)
             for rule_file in sorted(loading):
                 if Path(rule_file).name.split(".")[1] == "sli":
                     continue  # the shared SLI series hold no thresholds
