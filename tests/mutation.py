@@ -123,14 +123,33 @@ def rule_file_tests(root: Path) -> dict[str, list[str]]:
 
 
 def compile_trees(work: Path) -> dict[str, Path]:
-    """output/ as committed, and each hand-written test's spec compiled by the CLI next to its tests."""
+    """output/ as committed, and each hand-written test's spec compiled by the CLI next to its tests; every test
+    file split into one file per test, so a mutant is judged by its cheapest failing test first."""
     trees = {"output": work / "output"}
     shutil.copytree(ROOT / "output", trees["output"])
     for case in sorted(p for p in HANDWRITTEN.iterdir() if p.is_dir()) if HANDWRITTEN.is_dir() else []:
         dest = work / "handwritten" / case.name
         compile_handwritten(case, dest)
         trees[case.name] = dest
+    for root in trees.values():
+        split_tests(root)
     return trees
+
+
+def split_tests(root: Path) -> None:
+    """Replace each test file under `root` by one file per test, named with its evaluation count (its cost)."""
+    for path in sorted(root.rglob("*.test.yml")):
+        data = yaml.safe_load(path.read_text())
+        if not isinstance(data, dict) or "rule_files" not in data:
+            continue  # not a promtool test (the Alertmanager routing cases)
+        step = duration(data.get("evaluation_interval", "1m"))
+        for i, test in enumerate(data["tests"]):
+            times = [duration(c["eval_time"]) for c in test.get("alert_rule_test", []) + test.get("promql_expr_test", [])]
+            cost = int(max(times, default=0) // step)
+            one = {**data, "tests": [test]}
+            path.with_name(f"{path.name[:-len('.test.yml')]}.{i}.{cost:06d}.test.yml").write_text(
+                yaml.safe_dump(one, sort_keys=False, width=1 << 20))
+        path.unlink()
 
 
 def compile_handwritten(case: Path, dest: Path) -> None:
@@ -144,8 +163,8 @@ def compile_handwritten(case: Path, dest: Path) -> None:
 
 
 def _run_tests(root: Path, tests: list[str]) -> bool:
-    """True when every test file passes; the smallest files first, since one failure settles it."""
-    for t in sorted(tests, key=lambda t: (root / t).stat().st_size):
+    """True when every test file passes; the cheapest first (fewest evaluations), since one failure settles it."""
+    for t in sorted(tests, key=lambda t: (t.rsplit(".", 3)[-3], t)):
         path = root / t
         proc = subprocess.run(["promtool", "test", "rules", path.name], cwd=path.parent, capture_output=True, timeout=600)
         if proc.returncode != 0:
@@ -168,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--signal", action="append", help="only this signal (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--service", action="append", help="only rule files of this service (repeatable)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="oncallgen-mutation-") as tmp:
@@ -180,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                 if Path(rule_file).name.split(".")[1] == "sli":
                     continue  # the shared SLI series hold no thresholds
                 for m in mutants_of(tree, root, rule_file):
-                    if not args.signal or m.signal in args.signal:
+                    service = Path(rule_file).name.split(".")[0]
+                    if (not args.signal or m.signal in args.signal) and (not args.service or service in args.service):
                         mutants.append((m, loading[rule_file]))
         if args.list:
             for m, tests in mutants:
