@@ -74,6 +74,15 @@ class Probe:
     record: Callable[[int, bool], tuple[ExprCheck, ...]] | None = None
 
 
+def same_hour_history(start: int) -> tuple[tuple[int, float], ...]:
+    """(minutes, level) phases of a `start`-minute history whose hours around `start` minus a day run at 1x and every
+    other hour at 2x: a baseline that forgets the time of day (a daily average) sees nearly twice as much as the
+    same hour the day before, so probes built on it tell the two apart."""
+    before = start - 1440 - 60
+    assert before > 0, start
+    return ((before, 2.0), (180, 1.0), (start - before - 180, 2.0))
+
+
 def scenarios(probe: Probe) -> Iterator[Scenario]:
     """The boundary scenarios of one alert: fires just beyond (at `for`, not before), silent just inside."""
     a, cl, g = probe.alert.alert, probe.clause, probe.guard
@@ -99,7 +108,7 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
     at = quiet.onset + wait + probe.settle
     yield Scenario(
         f"{a} stays silent at {cl.text(inside)}, just inside the threshold",
-        checks=(Check(quiet.onset + wait, a), Check(at, a)), streams=quiet.streams, series=quiet.series,
+        checks=(Check(quiet.onset + wait, a), Check(at, a, settled=True)), streams=quiet.streams, series=quiet.series,
         exprs=probe.record(at, False) if probe.record else (),
         eval_series=quiet.eval_series, latency=quiet.latency, evaluation_interval=probe.step * 60,
     )
@@ -108,7 +117,7 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
         at = few.onset + wait + probe.settle
         yield Scenario(
             f"{a} stays silent below its traffic guard: {g.text(g.inside())}",
-            checks=(Check(few.onset + wait, a), Check(at, a)), streams=few.streams, series=few.series,
+            checks=(Check(few.onset + wait, a), Check(at, a, settled=True)), streams=few.streams, series=few.series,
             exprs=probe.record(at, False) if probe.record else (),
             eval_series=few.eval_series, latency=few.latency, evaluation_interval=probe.step * 60,
         )

@@ -80,6 +80,10 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
     for s in out.scenarios:
         extra = []
         for ch in s.checks:
+            if ch.settled and not ch.alerts and ch.alertname in tiers:
+                # Still silent once the secondary tier would be due: a tier's threshold is checked from inside too.
+                extra.append(Check(ch.minute + step, ch.alertname))
+                continue
             if not (ch.alerts and ch.lasts and ch.alertname in tiers):
                 continue
             now = ch.later(step) if ch.later else ch.alerts

@@ -121,6 +121,7 @@ class Check:
     # When the alerts' values move with time (an age, say): the alerts `n` minutes after `minute`.
     later: Callable[[int], tuple[Expected, ...]] | None = None
     due: bool = False    # `minute` is the first evaluation at which the alert fires (its `for` just passed)
+    settled: bool = False  # silent because its condition does not hold, and it stays so (tiers must stay silent too)
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
             results = []
             for i, result in enumerate(pool.map(judge, mutants), 1):
                 results.append(result)
-                print(f"\r{i}/{len(mutants)} mutants judged", end="", file=sys.stderr, flush=True)
+                m, killed = result
+                print(f"{i}/{len(mutants)} {'killed  ' if killed else 'SURVIVED'} {m.tree}/{m.rule_file}: {m.label}",
+                      file=sys.stderr, flush=True)
             print(file=sys.stderr)
     report(results, time.monotonic() - started)
     return 0

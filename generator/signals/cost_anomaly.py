@@ -160,7 +160,9 @@ class CostAnomaly(Signal):
         def spend(usual: float, scale: float) -> Callable[[float, float | None], Traffic]:
             def make(value: float, guard: float | None) -> Traffic:
                 per_hour = value * scale
-                phases = (self._phase(service, model, start, usual), self._phase(service, model, minutes - start, per_hour))
+                # Yesterday's hour runs at `usual` and the rest of the day at twice it: the time of day matters.
+                phases = (*(self._phase(service, model, m, usual * k) for m, k in boundaries.same_hour_history(start)),
+                          self._phase(service, model, minutes - start, per_hour))
                 return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=per_hour)
             return make
 

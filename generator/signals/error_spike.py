@@ -152,11 +152,13 @@ class ErrorSpike(Signal):
         def traffic(baseline: float) -> Callable[[float, float | None], Traffic]:
             def make(ratio: float, guard: float | None) -> Traffic:
                 per_min = guard * 60 if guard is not None else max(1000.0, cfg["min_request_rate"] * 1200)
-                before = Phase(start, ok=per_min * (1 - baseline), errors=per_min * baseline)
+                # With the same-hour baseline, yesterday's hour runs at `baseline` and the rest of the day at twice it.
+                shape = ((start, 1.0),) if cfg["baseline_mode"] == "last_week" else boundaries.same_hour_history(start)
+                before = tuple(Phase(m, ok=per_min * (1 - baseline * k), errors=per_min * baseline * k) for m, k in shape)
                 now = ratio * baseline if baseline else ratio
                 after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
                 # Both phases hold steady for whole 5m windows: the first evaluation after `start` sees the new ratio.
-                return Traffic(start + 5, streams=(Stream(p.name, model, (before, after)),), value=now)
+                return Traffic(start + 5, streams=(Stream(p.name, model, (*before, after)),), value=now)
             return make
 
         expected = lambda t: (expect(steady, t.value),)  # noqa: E731
