@@ -61,12 +61,17 @@ def same_hour(hourly: str, service: Service, fallback: str, days: int = c.SAME_H
     """`hourly` at this time of day on each of the previous `days` days, averaged over the days that have it.
 
     Quiet nights compare with quiet nights and busy days with busy days; each day's hour ended a day or more ago, so
-    an incident never raises its own baseline. NaN hours (no calls) are dropped. Where no previous day has the
-    hour (less than a day of history, or a gap), `fallback` (a daily average) stands in.
+    an incident never raises its own baseline. Where no previous day has the hour (less than a day of history, or a
+    gap), `fallback` (a daily average) stands in.
     """
-    days_ago = " or ".join(f'label_replace({own(hourly, service)} offset {d}d >= 0, "days_ago", "{d}", "__name__", ".*")'
+    return f"{days_ago_average(hourly, service, days)} or {fallback}"
+
+
+def days_ago_average(hourly: str, service: Service, days: int = c.SAME_HOUR_DAYS) -> str:
+    """`hourly` at this time of day on each of the previous `days` days that have it, averaged (no fallback)."""
+    days_ago = " or ".join(f'label_replace({own(hourly, service)} offset {d}d, "days_ago", "{d}", "__name__", ".*")'
                            for d in range(1, days + 1))
-    return f"avg by (service, team) ({days_ago}) or {fallback}"
+    return f"avg by (service, team) ({days_ago})"
 
 
 def zero_filled(expr: str, like: str, by: tuple[str, ...]) -> str:

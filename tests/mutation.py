@@ -203,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
                     service = Path(rule_file).name.split(".")[0]
                     if (not args.signal or m.signal in args.signal) and (not args.service or service in args.service):
                         mutants.append((m, loading[rule_file]))
+        # Round-robin over signals, so a run cut short still scores every signal.
+        by_signal: dict[str, list] = defaultdict(list)
+        for item in mutants:
+            by_signal[item[0].signal].append(item)
+        mutants = [item for i in range(max(map(len, by_signal.values()), default=0))
+                   for sig in sorted(by_signal) if i < len(by_signal[sig]) for item in [by_signal[sig][i]]]
         if args.list:
             for m, tests in mutants:
                 print(f"{m.tree}/{m.rule_file}: {m.label}  [{len(tests)} test files]")

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from generator import promtool
-from generator.rules import Phase, Stream
-from generator.synth import call_series
+from generator.rules import EvalRun, Phase, Stream
+from generator.synth import call_series, eval_series
 from generator.tools import run
 
 from .test_alertmanager import muted
@@ -27,7 +27,7 @@ _LABELS = re.compile(r"Labels:\{(.*)\}")
 _PAIR = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def firing(service, out_dir: Path, tmp: Path, streams: list[Stream], minute: int) -> list[dict]:
+def firing(service, out_dir: Path, tmp: Path, streams: list[Stream], runs: list[EvalRun], minute: int) -> list[dict]:
     """The alerts promtool shows firing at `minute`, every rule file of the service loaded."""
     rule_files = sorted(p.name for p in (out_dir / "rules").glob(f"{service.name}.*.rules.yml"))
     groups, names = [], set()
@@ -44,7 +44,9 @@ def firing(service, out_dir: Path, tmp: Path, streams: list[Stream], minute: int
         "tests": [{
             "name": "what fires",
             "interval": "1m",
-            "input_series": [{"series": s.series, "values": s.values} for st in streams for s in call_series(service, st)],
+            "input_series": [{"series": s.series, "values": s.values}
+                             for s in [*(x for st in streams for x in call_series(service, st)),
+                                       *(x for r in runs for x in eval_series(service, r))]],
             "alert_rule_test": [{"eval_time": f"{minute}m", "alertname": n, "exp_alerts": []} for n in sorted(names)],
         }],
     }
@@ -64,7 +66,8 @@ def received(out_dir: Path, alerts: list[dict]) -> dict[str, set[str]]:
         r = run("amtool", "prometheus-alertmanager",
                 ["config", "routes", "test", f"--config.file={config}", *(f"{k}={v}" for k, v in sorted(a.items()))])
         assert r.ok, r.output
-        for receiver in r.output.strip().split(","):
+        # amtool prints the receivers on its first line (a warning about --alertmanager.url may follow).
+        for receiver in r.output.strip().splitlines()[0].split(","):
             out.setdefault(receiver.strip(), set()).add(a["alertname"])
     return out
 
@@ -76,8 +79,10 @@ def outage(compiled, out_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     start = DAY + 120
     streams = [Stream("anthropic", "claude-sonnet-4-5", (Phase(start, ok=600), Phase(40, errors=600, provider_errors=600))),
                Stream("openai", "gpt-5", (Phase(start + 40, ok=60),))]
+    # The eval suite keeps reporting healthy results, as it would.
+    runs = [EvalRun("prod-golden", "claude-sonnet-4-5", ((start + 40, 190, 10, True),))]
     service = next(s for s in compiled.services if s.name == SERVICE)
-    alerts = firing(service, out_dir, tmp_path_factory.mktemp("outage"), streams, start + 15)
+    alerts = firing(service, out_dir, tmp_path_factory.mktemp("outage"), streams, runs, start + 15)
     return alerts, received(out_dir, alerts)
 
 
@@ -88,15 +93,12 @@ def test_a_provider_outage_fires_its_page_and_the_remediation_signals(outage) ->
 
 
 def test_one_provider_outage_pages_once(outage) -> None:
+    """Read from specs/support-assistant.yaml and specs/oncall/: the page goes to the primary on-call, the failover
+    signal to the remediation webhook (and, as information, to Slack); the dependent pages (latency, error spike,
+    failover ineffective, model degraded) are held back, so nobody else is notified."""
     _, by_receiver = outage
-    pages = {r: names for r, names in by_receiver.items() if "pagerduty" in r}
-    assert pages == {"ml-platform/pagerduty-primary": {"AIProviderDown"}}, by_receiver
-    # Remediation webhooks see what automation acts on; nothing else reaches a person.
-    assert "AIProviderFailover" in by_receiver.get("ml-platform/failover-automation", set()), by_receiver
-    people = {n for r, names in by_receiver.items() if "automation" not in r and "webhook" not in r for n in names}
-    assert people == {"AIProviderDown"}, by_receiver
-
-
-def test_show(outage) -> None:
-    print(outage)
-    assert False
+    assert by_receiver == {
+        "ml-platform/pagerduty-primary": {"AIProviderDown"},
+        "ml-platform/remediator": {"AIProviderFailover"},
+        "ml-platform/slack-info": {"AIProviderFailover"},
+    }

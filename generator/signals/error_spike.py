@@ -15,7 +15,7 @@ from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
-from ..sli import own, same_hour, with_history
+from ..sli import days_ago_average, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -58,9 +58,11 @@ class ErrorSpike(Signal):
             return ("service:ai_errors:ratio_rate1h_offset1w",
                     f"({hourly} offset 1w >= 0) or avg_over_time({hourly}[1d])")
         w = c.window(cfg["baseline"])
+        # Failures over calls of the same hours (weighted by calls); NaN, when those hours had no calls, is dropped.
+        ratio = (f"{days_ago_average('service:ai_errors:rate1h', service)} / "
+                 f"{days_ago_average('service:ai_requests:rate1h', service)}")
         return (c.ERRORS_SAME_HOUR,
-                same_hour("service:ai_errors:ratio_rate1h", service,
-                          f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])"))
+                f"({ratio} >= 0) or avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
 
     def history(self, cfg) -> float:
         """Seconds of history the baseline needs: its window, or for last week's hour the day it falls back to."""
