@@ -154,7 +154,7 @@ class CostAnomaly(Signal):
         ticket against the forecast (every minute, from an empty history)."""
         p, model = first_model(service)
         forecast = cfg.get("forecast_daily_usd")
-        start = int(cfg["baseline"] // 60) + 120
+        start = int(max(cfg["baseline"], 86400) // 60) + 120  # the same hour a day ago, and the history the page needs
         minutes = start + int(cfg["for"] // 60) + 30
 
         def spend(usual: float, scale: float) -> Callable[[float, float | None], Traffic]:

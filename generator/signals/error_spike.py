@@ -148,7 +148,7 @@ class ErrorSpike(Signal):
         """The steady page's thresholds, after a day of history at a steady error ratio (5m evaluations): the ratio
         against `factor` times that baseline, against the floor `min_error_ratio`, and calls/s against the guard."""
         p, model = first_model(service)
-        start = int(self.history(cfg) // 60) + 120   # the baseline's history, and an hour to spare
+        start = int(max(self.history(cfg), 86400) // 60) + 120   # the same hour a day ago, and the baseline's history
         minutes = start + int(cfg["for"] // 60) + 30
 
         def traffic(baseline: float) -> Callable[[float, float | None], Traffic]:

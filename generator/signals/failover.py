@@ -229,6 +229,17 @@ class Failover(Signal):
             checks=(Check(due, SIGNAL_ALERT, (expect(signal, half / per_min, provider=primary.name),)),
                     Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT)),
         )
+        # The other way round: the secondary fails, the primary only at 0.9x the threshold. The service's ratio is far
+        # above it, but failing over would not help: no page.
+        inside, worse = per_min * cfg["error_ratio_above"] * 0.9, per_min * min(0.9, cfg["error_ratio_above"] * 3)
+        yield Scenario(
+            f"{PAGE_ALERT} stays silent while {primary.name} fails just inside "
+            f"{format_number(cfg['error_ratio_above'])} ({format_number(cfg['error_ratio_above'] * 0.9)}) and "
+            f"{secondary.name} fails more",
+            streams=(Stream(primary.name, pm, (Phase(due + 15, ok=per_min - inside, errors=inside, provider_errors=inside),)),
+                     Stream(secondary.name, sm, (Phase(due + 15, ok=per_min - worse, errors=worse, provider_errors=worse),))),
+            checks=(Check(due, SIGNAL_ALERT), Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT)),
+        )
         hold = int(cfg["hold"] // 60)
         held, released = 33 + 5 + hold // 2, 33 + 5 + hold + 5
         tail = max(persist, released) - 33 + 5

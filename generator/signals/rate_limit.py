@@ -143,7 +143,8 @@ class RateLimit(Signal):
         spike = Clause("calls/s / the same hour the day before", ">", cfg["traffic_factor"])
         return [Probe(a, clause, f, limited, lambda t, a=a: (expect(a, t.value),), guard=guard)
                 for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))] + [
-                Probe(signal, spike, cfg["for"], busy, lambda t: (expect(signal, t.value),), step=5)]
+                Probe(a, spike, f, busy, lambda t, a=a: (expect(a, t.value),), step=5)
+                for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))]
 
     def _scenarios(self, service, cfg, signal, page):
         for probe in self.probes(service, cfg, signal, page):
