@@ -227,7 +227,7 @@ class Failover(Signal):
             streams=(Stream(primary.name, pm, (Phase(due + 15, ok=per_min - half, errors=half, provider_errors=half),)),
                      Stream(secondary.name, sm, (Phase(due + 15, ok=per_min),))),
             checks=(Check(due, SIGNAL_ALERT, (expect(signal, half / per_min, provider=primary.name),)),
-                    Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT)),
+                    Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT, settled=True)),
         )
         # The other way round: the secondary fails, the primary only at 0.9x the threshold. The service's ratio is far
         # above it, but failing over would not help: no page.
@@ -238,7 +238,7 @@ class Failover(Signal):
             f"{secondary.name} fails more",
             streams=(Stream(primary.name, pm, (Phase(due + 15, ok=per_min - inside, errors=inside, provider_errors=inside),)),
                      Stream(secondary.name, sm, (Phase(due + 15, ok=per_min - worse, errors=worse, provider_errors=worse),))),
-            checks=(Check(due, SIGNAL_ALERT), Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT)),
+            checks=(Check(due, SIGNAL_ALERT), Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT, settled=True)),
         )
         hold = int(cfg["hold"] // 60)
         held, released = 33 + 5 + hold // 2, 33 + 5 + hold + 5
