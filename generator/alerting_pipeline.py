@@ -111,7 +111,10 @@ def build(pipeline: Pipeline) -> Output:
             scenarios.append(Scenario(
                 f"{check.alert} fires on a single failure, still fires 8 minutes later, and clears after 10 minutes",
                 series=(Series(series, "0x20 1x80"),),
-                checks=(Check(19, check.alert), Check(29, check.alert, (_expected(alert, check),), lasts=False),
+                checks=(Check(19, check.alert),
+                        # with a `for` (5m here): still pending a minute before it is due
+                        *((Check(25, check.alert),) if check.for_seconds else ()),
+                        Check(29, check.alert, (_expected(alert, check),), lasts=False),
                         Check(32, check.alert))))
             scenarios.append(Scenario(f"{check.alert} stays silent while nothing fails",
                                       series=(Series(series, "0x60"),), checks=(Check(30, check.alert),)))

@@ -42,6 +42,16 @@ LEVEL_LABELS = {
 }
 
 
+# Time-of-day baselines: an hourly series at the same time on each of the previous days (up to a week), averaged.
+SAME_HOUR_DAYS = 7
+REQUESTS_SAME_HOUR = "service:ai_requests:rate1h_same_hour_avg1w"
+SPEND_SAME_HOUR = "service:ai_spend_usd:rate1h_same_hour_avg1w"
+ERRORS_SAME_HOUR = "service:ai_errors:ratio_rate1h_same_hour_avg1w"
+# SLO accounting from coarse series: calls per hour, recorded once an hour.
+SLO_HOURLY = {"ai_requests": "service:ai_requests:increase1h", "ai_errors": "service:ai_errors:increase1h",
+              "ai_provider_errors": "service:ai_provider_errors:increase1h"}
+
+
 def by_labels(level: str) -> tuple[str, ...]:
     """The `by (...)` clause for a level: service and team first, then the level's own labels."""
     if level == "team":

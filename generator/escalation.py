@@ -80,11 +80,20 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
     for s in out.scenarios:
         extra = []
         for ch in s.checks:
+            if ch.settled and not ch.alerts and ch.alertname in tiers:
+                # Still silent once the secondary tier would be due: a tier's threshold is checked from inside too.
+                extra.append(Check(ch.minute + step, ch.alertname))
+                continue
             if not (ch.alerts and ch.lasts and ch.alertname in tiers):
                 continue
             now = ch.later(step) if ch.later else ch.alerts
+            if ch.due:
+                # The page fired at its first chance, so the tier is due exactly `delay` later: not one step before.
+                back = int(s.evaluation_interval // 60)
+                extra.append(Check(ch.minute + step - back, ch.alertname,
+                                   ch.later(step - back) if ch.later else ch.alerts))
             extra.append(Check(ch.minute + step, ch.alertname,
-                               now + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in now)))
+                               now + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in now), due=ch.due))
         if not extra:
             scenarios.append(s)
             continue

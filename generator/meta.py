@@ -36,9 +36,11 @@ def build() -> Output:
     firing = 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation="primary", provider="anthropic", ' \
              'service="chat", severity="critical", team="ml"}'
     wd = _watchdog()
+    # The secondary tier of the same page fires too: it is the same incident, so it must not count again.
+    secondary = firing.replace('escalation="primary"', 'escalation="secondary"')
     scenario = Scenario(
-        "On-call health counts two pages of one alert in a day; the Watchdog always fires",
-        series=(Series(firing, "_x10 1x10 _x10 1x10 _x20"),),
+        "On-call health counts two pages of one alert in a day, not their secondary tier; the Watchdog always fires",
+        series=(Series(firing, "_x10 1x10 _x10 1x10 _x20"), Series(secondary, "_x15 1x5 _x15 1x5 _x20")),
         exprs=(ExprCheck(60, "team:ai_pages:count1d", (((("__name__", "team:ai_pages:count1d"), ("team", "ml")), 2.0),)),
                ExprCheck(15, "team:ai_pages_firing:count",
                          (((("__name__", "team:ai_pages_firing:count"), ("team", "ml")), 1.0),))),

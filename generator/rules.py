@@ -78,6 +78,8 @@ class Phase:
     rate_limited: float = 0.0    # the part of `errors` that were 429s
     provider_errors: float = 0.0 # the part of `errors` charged to the provider (5xx, timeouts)
     latency: float = 0.5         # seconds every call in this phase takes
+    slow_share: float = 0.0      # ...except this share of them, which take `slow_latency` seconds
+    slow_latency: float = 0.0
     input_tokens: float = 0.0
     output_tokens: float = 0.0
     spend_usd: float = 0.0       # USD per minute, for sources with a spend counter
@@ -118,6 +120,8 @@ class Check:
     lasts: bool = True   # the condition still holds long after `minute` (so escalation can be checked later)
     # When the alerts' values move with time (an age, say): the alerts `n` minutes after `minute`.
     later: Callable[[int], tuple[Expected, ...]] | None = None
+    due: bool = False    # `minute` is the first evaluation at which the alert fires (its `for` just passed)
+    settled: bool = False  # silent because its condition does not hold, and it stays so (tiers must stay silent too)
 
 
 @dataclass(frozen=True)

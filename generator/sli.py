@@ -60,6 +60,23 @@ def with_history(expr: str, service: Service, seconds: float, series: str = HIST
     return f"({expr}) and on ({', '.join(on)}) ({own(series, service)} offset {c.window(seconds)})"
 
 
+def same_hour(hourly: str, service: Service, fallback: str, days: int = c.SAME_HOUR_DAYS) -> str:
+    """`hourly` at this time of day on each of the previous `days` days, averaged over the days that have it.
+
+    Quiet nights compare with quiet nights and busy days with busy days; each day's hour ended a day or more ago, so
+    an incident never raises its own baseline. Where no previous day has the hour (less than a day of history, or a
+    gap), `fallback` (a daily average) stands in.
+    """
+    return f"{days_ago_average(hourly, service, days)} or {fallback}"
+
+
+def days_ago_average(hourly: str, service: Service, days: int = c.SAME_HOUR_DAYS) -> str:
+    """`hourly` at this time of day on each of the previous `days` days that have it, averaged (no fallback)."""
+    days_ago = " or ".join(f'label_replace({own(hourly, service)} offset {d}d, "days_ago", "{d}", "__name__", ".*")'
+                           for d in range(1, days + 1))
+    return f"avg by (service, team) ({days_ago})"
+
+
 def zero_filled(expr: str, like: str, by: tuple[str, ...]) -> str:
     """`expr`, or 0 for every series of `like` where `expr` has none (a counter never incremented is absent)."""
     return f"{expr} or (sum by ({', '.join(by)}) ({like}) * 0)"
@@ -119,8 +136,9 @@ def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
     rec("service", "ai_rate_limited", "ratio_rate5m",
         f"sum by (service, team) ({own('service_provider_model:ai_rate_limited:rate5m', service)}) / "
         f"{own('service:ai_requests:rate5m', service)}", static=False)
-    rec("service", "ai_requests", "rate1h_avg1d", f"avg_over_time({own('service:ai_requests:rate1h', service)}[1d])",
-        static=False)
+    daily = rec("service", "ai_requests", "rate1h_avg1d", f"avg_over_time({own('service:ai_requests:rate1h', service)}[1d])",
+                static=False)
+    rules.append(Recording(c.REQUESTS_SAME_HOUR, same_hour("service:ai_requests:rate1h", service, own(daily, service))))
 
     if src.latency is not None:
         metric = LATENCY

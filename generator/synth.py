@@ -123,7 +123,9 @@ def _latency_series(service: Service, stream: Stream) -> list[Series]:
         labels = example_labels(hist.buckets.selector.metric, base, [hist.buckets.selector], [])
         for bound in list(hist.boundaries) + [float("inf")]:
             le = "+Inf" if bound == float("inf") else format_number(bound)
-            steps = [(ph.minutes, (ph.ok + ph.errors) if ph.latency <= bound else 0.0) for ph in stream.phases]
+            steps = [(ph.minutes, (ph.ok + ph.errors) * ((1 - ph.slow_share) * (ph.latency <= bound)
+                                                          + ph.slow_share * (ph.slow_latency <= bound)))
+                     for ph in stream.phases]
             out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
     return out
 
@@ -195,6 +197,21 @@ def window_sum(stream: Stream, field: str, minute: int, minutes: int) -> float:
             total += overlap * getattr(ph, field)
         start += ph.minutes
     return total
+
+
+def latency_mix(boundaries: tuple[float, ...], p95: float, q: float = 0.95) -> tuple[float, float, float]:
+    """(latency, slow share, slow latency) of calls whose histogram_quantile(q) is `p95`.
+
+    Most calls sit at the lower bound of p95's bucket and a share at its upper bound; interpolation inside the bucket
+    then lands on `p95`: lower + (upper - lower) * (q - (1 - share)) / share.
+    """
+    lower = 0.0
+    for upper in boundaries:
+        if p95 < upper:
+            x = (p95 - lower) / (upper - lower)
+            return lower, (1 - q) / (1 - x), upper
+        lower = upper
+    raise ValueError(f"p95 {p95} is beyond the highest bucket")
 
 
 def quantile_estimate(boundaries: tuple[float, ...], latency: float, q: float = 0.95) -> float:

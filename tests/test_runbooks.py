@@ -189,7 +189,8 @@ def _page(compiled: Result, path: str) -> str:
 
 def test_error_spike_page_names_its_thresholds_series_and_receivers(compiled: Result) -> None:
     text = _page(compiled, "support-assistant/ai-error-rate-spike.md")
-    assert "above 3x its hourly ratio averaged over 1d, and above 2%" in text
+    assert ("above 3x its hourly ratio at this time of day (the same hour on the previous days, up to a week; "
+            "averaged over 1d while no previous day has the hour), and above 2%") in text
     assert ('service_provider_model:ai_errors:rate5m{service="support-assistant"} / '
             'service_provider_model:ai_requests:rate5m{service="support-assistant"}') in _step(text, 1)
     assert "goes to `ml-platform/pagerduty-primary`" in text

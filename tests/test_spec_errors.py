@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,10 +95,17 @@ CASES = [
          17, 7, "spec.signals.latency.page_at", "expected a number more than 0, got 0"),
     Case("factor-boolean", one(edit(BASE, "page_at: 4x", "page_at: true")),
          17, 7, "spec.signals.latency.page_at", 'expected a factor like "3x", got true'),
-    Case("bad-duration", one(edit(BASE, "latency_p95: 2560ms", "latency_p95: 4 seconds")),
-         13, 5, "spec.slo.latency_p95", 'expected a duration like "5m" or "1h30m", got "4 seconds"'),
-    Case("duration-without-unit", one(edit(BASE, "latency_p95: 2560ms", "latency_p95: 4")),
-         13, 5, "spec.slo.latency_p95", 'expected a duration like "5m" or "1h30m", got 4'),
+    Case("bad-latency", one(edit(BASE, "latency_p95: 2560ms", "latency_p95: 4 seconds")),
+         13, 5, "spec.slo.latency_p95", 'expected a latency like "2.56s", "800ms" or "4s", got "4 seconds"'),
+    Case("latency-without-unit", one(edit(BASE, "latency_p95: 2560ms", "latency_p95: 4")),
+         13, 5, "spec.slo.latency_p95", 'expected a latency like "2.56s", "800ms" or "4s", got 4'),
+    Case("latency-below-a-millisecond", one(edit(BASE, "latency_p95: 2560ms", "latency_p95: 2.5604s")),
+         13, 5, "spec.slo.latency_p95", 'expected a latency to the millisecond like "2.56s" or "800ms", got "2.5604s"'),
+    Case("bad-duration", one(edit(BASE, "      factor: 3x\n", "      factor: 3x\n      for: 10 minutes\n")),
+         21, 7, "spec.signals.error_spike.for", 'expected a duration like "5m", "1h30m" or "800ms", got "10 minutes"'),
+    Case("decimal-duration", one(edit(BASE, "      factor: 3x\n", "      factor: 3x\n      for: 1.5m\n")),
+         21, 7, "spec.signals.error_spike.for",
+         'expected a duration in whole units like "1m30s" or "2s560ms" (decimals only for a latency: "2.56s"), got "1.5m"'),
     Case("duplicate-key", one(edit(BASE, "      page_at: 4x\n", "      page_at: 4x\n      page_at: 5x\n")),
          18, 7, "spec.signals.latency.page_at", "duplicate key (first defined at line 17)"),
     Case("invalid-yaml", one(edit(BASE, "  team: ml-platform\n", "  team: ml-platform: x\n")),
@@ -306,3 +315,17 @@ def test_custom_preset_with_default_provider_errors(workdir: Path) -> None:
     result = invoke("generate", "specs", "-o", "fresh")
     assert result.exception is None, repr(result.exception)
     assert result.exit_code == 0
+
+
+def test_a_latency_in_decimal_seconds_is_accepted_and_rendered_in_prometheus_form(tmp_path: Path) -> None:
+    spec = tmp_path / "specs" / "demo.yaml"
+    spec.parent.mkdir()
+    spec.write_text(edit(BASE, "latency_p95: 2560ms", "latency_p95: 2.56s"))
+    run = subprocess.run([sys.executable, "-m", "generator", "generate", str(spec.parent), "-o", str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rules = (tmp_path / "out" / "rules" / "demo.latency.rules.yml").read_text()
+    assert 'service:ai_request_duration_seconds:p95_rate5m{service="demo"} > 2.56 and' in rules  # ticket_at 1x
+    assert 'service:ai_request_duration_seconds:p95_rate5m{service="demo"} > 10.24 and' in rules  # page_at 4x
+    runbook = (tmp_path / "out" / "runbooks" / "demo" / "ai-latency-p95-high.md").read_text()
+    assert "2.56s" in runbook

@@ -5,6 +5,7 @@ The alert tells the cache-warming automation to run; it never pages.
 from __future__ import annotations
 
 from .. import conventions as c
+from ..boundaries import Clause
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, silence
@@ -12,7 +13,7 @@ from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import unit
 from ..spec.units import format_number
-from ..synth import gauge_series
+from ..synth import gauge_series, probe_series
 from .base import Config, Signal, expect, first_model, make_alert
 from .provider_down import NAME as PROVIDER_DOWN, OUTAGE, SIGNAL as PROVIDER_DOWN_SIGNAL
 
@@ -117,7 +118,31 @@ class CacheWarming(Signal):
     def _after_outage(self, service, cfg, alert):
         p, model = first_model(service)
         end = 40
-        return [Scenario(
+        down = service.signals[PROVIDER_DOWN]
+        guard = Clause("calls/s back on the provider", ">", down["min_request_rate"])
+        window = int(down["window"] // 60)
+        boundary = []
+        for rate, fires in ((guard.beyond(), True), (guard.inside(), False)):
+            per_min = rate * 60
+            # Once the outage's calls have left the rate window, only the recovered traffic counts.
+            at = end + window + 2
+            boundary.append(Scenario(
+                f"{ALERT} {'fires' if fires else 'stays silent'} after an outage of {p.name} when its traffic comes "
+                f"back at {guard.text(rate)}",
+                streams=(Stream(p.name, model, (Phase(30, ok=100), Phase(10, errors=100, provider_errors=100),
+                                                Phase(int(cfg["after_outage"] // 60) + 20, ok=per_min))),),
+                checks=(Check(at, ALERT, (expect(alert, 1, provider=p.name),) if fires else ()),),
+            ))
+        probed = next((q for q in service.providers if q.probe_target), None)
+        if probed:
+            m = probed.models[0] if probed.models else "default"
+            boundary.append(Scenario(
+                f"{ALERT} fires when the synthetic probe of {probed.name} recovers, even before traffic returns",
+                streams=(Stream(probed.name, m, (Phase(end + 30),)),),
+                series=(probe_series(service, probed.name, [(30, 1), (10, 0), (30, 1)]),),
+                checks=(Check(end - 2, ALERT), Check(end + 3, ALERT, (expect(alert, 1, provider=probed.name),))),
+            ))
+        return boundary + [Scenario(
             f"{ALERT} fires after an outage of {p.name} ends, and not while it lasts or long after",
             streams=(Stream(p.name, model, (Phase(30, ok=100), Phase(10, errors=100, provider_errors=100),
                                             Phase(int(cfg["after_outage"] // 60) + 20, ok=100))),),

@@ -3,11 +3,15 @@ forecast alone opens a ticket; within the forecast nothing happens, whatever the
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
-from ..sli import has_cost, own, with_history
+from ..sli import has_cost, own, same_hour, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -25,7 +29,7 @@ class CostAnomaly(Signal):
     auto_when = "on when spend is measurable (a spend counter, or token counts and spec.pricing)"
     schema = {
         "factor": unit("factor", "Page when spend exceeds this multiple of its normal rate.", "5x"),
-        "baseline": unit("duration", "The normal rate: the recorded 1h spend rate averaged over this window.", "1d"),
+        "baseline": unit("duration", "Fallback normal rate, used while no previous day has the same hour: the recorded 1h spend rate averaged over this window. The normal rate is the same hour on the previous days (up to a week).", "1d"),
         "forecast_daily_usd": number("Expected spend per day in USD. Spend projected above it opens a ticket; "
                                      "spend within it never pages. Default: no forecast."),
         "min_usd_per_hour": number("Never page below this spend per hour.", 1),
@@ -57,8 +61,9 @@ class CostAnomaly(Signal):
         baseline = f"service:ai_spend_usd:rate1h_avg{w}"
         factor = cfg["factor"]
         forecast = cfg.get("forecast_daily_usd")
-        expr = (f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(baseline, service)}"
-                f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}")
+        expr = f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
+        if self.floor_counts(cfg):
+            expr += f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}"
         if forecast is not None:
             expr += f" and 86400 * {own(RATE, service)} > {format_number(forecast)}"
         expr = with_history(expr, service, cfg["baseline"])
@@ -66,10 +71,12 @@ class CostAnomaly(Signal):
             service, NAME, ALERT, expr, cfg["for"], c.PAGE,
             summary="Spend is far above its normal rate.",
             description=(f"{{{{ $labels.service }}}} spends {{{{ $value | humanize }}}} USD per hour, more than "
-                         f"{format_number(factor)}x its {w} average" + (" and beyond the forecast." if forecast else ".")
+                         f"{format_number(factor)}x its usual rate at this time of day" + (" and beyond the forecast." if forecast else ".")
                          + " A bug, abuse or a misconfiguration?"),
         )
-        rules: list = [Recording(baseline, f"avg_over_time({own('service:ai_spend_usd:rate1h', service)}[{w}])"), anomaly]
+        rules: list = [Recording(baseline, f"avg_over_time({own('service:ai_spend_usd:rate1h', service)}[{w}])"),
+                       Recording(c.SPEND_SAME_HOUR, same_hour("service:ai_spend_usd:rate1h", service, own(baseline, service))),
+                       anomaly]
         ticket = None
         if forecast is not None:
             ticket = make_alert(
@@ -95,8 +102,9 @@ class CostAnomaly(Signal):
             impact = ("The budget overruns if this lasts. Not urgent: a ticket, handled in working hours; it pages as "
                       + alert_ref(service, NAME, ALERT) + f" at {times(cfg['factor'])} the usual rate.")
         else:
-            meaning = (f"`{service.name}` spends more than {times(cfg['factor'])} its usual rate (the hourly rate "
-                       f"averaged over {w}) and more than {format_number(cfg['min_usd_per_hour'])} USD an hour"
+            meaning = (f"`{service.name}` spends more than {times(cfg['factor'])} its usual rate at this time of day (the "
+                       f"same hour on the previous days, up to a week) and more than "
+                       f"{format_number(cfg['min_usd_per_hour'])} USD an hour"
                        + (f", beyond its forecast of {format_number(forecast)} USD a day" if forecast else "")
                        + f", for {format_duration(cfg['for'])}.")
             impact = ("Money, fast. The usual causes: a retry loop or runaway agent, abuse of a public endpoint, or a "
@@ -123,7 +131,7 @@ class CostAnomaly(Signal):
         )
         history = "" if alert.alert == FORECAST else (
             f"Silent until the service has {format_duration(cfg['baseline'])} of spend history (a new service, a "
-            "renamed job or a fresh Prometheus): the average over that window is its normal rate. The forecast ticket "
+            "renamed job or a fresh Prometheus): the same hour the day before is its normal rate. The forecast ticket "
             "needs no history.")
         return RunbookContent(
             history=history,
@@ -134,9 +142,57 @@ class CostAnomaly(Signal):
                         "cheaper one.",
                         "Provider billing dashboards lag by hours; the recorded spend here is the fast figure."),
             queries=(Query("USD per hour, whole service", f"3600 * {own(RATE, service)}"),
-                     Query(f"Usual USD per hour ({w} average)", f"3600 * {own(f'service:ai_spend_usd:rate1h_avg{w}', service)}"),
+                     Query("Usual USD per hour at this time of day", f"3600 * {own(c.SPEND_SAME_HOUR, service)}"),
                      Query("Projected USD per day", f"86400 * {own('service:ai_spend_usd:rate1h', service)}")),
         )
+
+    @staticmethod
+    def floor_counts(cfg) -> bool:
+        """Whether `min_usd_per_hour` says anything the forecast does not (spend within the forecast never pages)."""
+        forecast = cfg.get("forecast_daily_usd")
+        return forecast is None or forecast / 24 < cfg["min_usd_per_hour"]
+
+    def probes(self, service, cfg, anomaly, ticket) -> list[Probe]:
+        """The page against `factor` times a day of steady spend, the floor and the forecast (5m evaluations); the
+        ticket against the forecast (every minute, from an empty history)."""
+        p, model = first_model(service)
+        forecast = cfg.get("forecast_daily_usd")
+        start = int(max(cfg["baseline"], 86400) // 60) + 120  # the same hour a day ago, and the history the page needs
+        minutes = start + int(cfg["for"] // 60) + 30
+
+        def spend(usual: float, scale: float) -> Callable[[float, float | None], Traffic]:
+            def make(value: float, guard: float | None) -> Traffic:
+                per_hour = value * scale
+                # Yesterday's hour runs at `usual` and the rest of the day at twice it: the time of day matters.
+                phases = (*(self._phase(service, model, m, usual * k) for m, k in boundaries.same_hour_history(start)),
+                          self._phase(service, model, minutes - start, per_hour))
+                return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=per_hour)
+            return make
+
+        expected = lambda t: (expect(anomaly, t.value),)  # noqa: E731
+        others = max(cfg["min_usd_per_hour"] if self.floor_counts(cfg) else 0, (forecast or 0) / 24)
+        usual = others * 1.5 / (0.9 * cfg["factor"]) if others else 10.0
+        out = [Probe(anomaly, Clause("USD/h / its usual USD/h", ">", cfg["factor"]), cfg["for"], spend(usual, usual),
+                     expected, step=5)]
+        if self.floor_counts(cfg) and (forecast is None or forecast / 24 < cfg["min_usd_per_hour"] * 0.9):
+            # No spend yesterday: any spend is far above it, and only the floor decides.
+            out.append(Probe(anomaly, Clause("USD/h", ">", cfg["min_usd_per_hour"]), cfg["for"], spend(0.0, 1.0),
+                             expected, step=5))
+        if forecast is not None and not self.floor_counts(cfg):
+            out.append(Probe(anomaly, Clause("projected USD/day", ">", forecast), cfg["for"],
+                             spend(forecast / 24 / cfg["factor"] / 3, 1 / 24), expected, step=5))
+        if ticket is not None:
+            def steady(per_day: float, guard: float | None) -> Traffic:
+                # From an empty history the 1h average counts the first 5m rates at 1/5 .. 4/5 of the truth (the
+                # counter starts at 0): at minute k it is (k - 2) / k of the spend, past the threshold from this minute.
+                onset = next(k for k in range(5, 60) if per_day * (k - 2) / k > forecast) if per_day > forecast else 60
+                phase = self._phase(service, model, onset + int(cfg["forecast_for"] // 60) + 20, per_day / 24)
+                return Traffic(onset, streams=(Stream(p.name, model, (phase,)),), value=per_day)
+
+            # 9% beyond rather than 10%: at 10% the ramp meets the threshold exactly at minute 22, a float coin toss.
+            out.append(Probe(ticket, Clause("projected USD/day", ">", forecast), cfg["forecast_for"], steady,
+                             lambda t: (expect(ticket, t.value),), beyond=forecast * 1.09))
+        return out
 
     def _phase(self, service, model, minutes, usd_per_hour):
         per_min = usd_per_hour / 60
@@ -146,6 +202,8 @@ class CostAnomaly(Signal):
         return Phase(minutes, ok=100, input_tokens=per_min / (price.input_per_million / 1e6))
 
     def _scenarios(self, service, cfg, anomaly, ticket):
+        for probe in self.probes(service, cfg, anomaly, ticket):
+            yield from boundaries.scenarios(probe)
         p, model = first_model(service)
         forecast = cfg.get("forecast_daily_usd")
         factor = cfg["factor"]

@@ -6,11 +6,16 @@ traffic guard see to it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Callable
+
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
-from ..sli import own, with_history
+from ..sli import days_ago_average, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -32,7 +37,7 @@ class ErrorSpike(Signal):
         "factor": unit("factor", "Page when the error ratio exceeds this multiple of its baseline.", "3x"),
         "baseline": unit("duration", "Average the recorded 1h error ratio over this window.", "1d"),
         "baseline_mode": {"enum": ["average", "last_week"], "default": "average",
-                          "description": "average: over `baseline`; last_week: the same hour one week earlier."},
+                          "description": "average: the same hour on the previous days (up to a week), or the average over `baseline` while no previous day has it; last_week: the same hour one week earlier."},
         "min_error_ratio": unit("ratio", "Never page below this error ratio.", "2%"),
         "min_request_rate": number("Calls per second needed before the ratio counts.", 0.2),
         "for": unit("duration", "How long a steady spike must last before paging.", "10m"),
@@ -53,8 +58,11 @@ class ErrorSpike(Signal):
             return ("service:ai_errors:ratio_rate1h_offset1w",
                     f"({hourly} offset 1w >= 0) or avg_over_time({hourly}[1d])")
         w = c.window(cfg["baseline"])
-        return (f"service:ai_errors:ratio_rate1h_avg{w}",
-                f"avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
+        # Failures over calls of the same hours (weighted by calls); NaN, when those hours had no calls, is dropped.
+        ratio = (f"{days_ago_average('service:ai_errors:rate1h', service)} / "
+                 f"{days_ago_average('service:ai_requests:rate1h', service)}")
+        return (c.ERRORS_SAME_HOUR,
+                f"({ratio} >= 0) or avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
 
     def history(self, service, cfg) -> float:
         """Seconds of history the baseline needs: its window, or for last week's hour the day it falls back to."""
@@ -82,7 +90,8 @@ class ErrorSpike(Signal):
         k = kubectl(service)
         name, _ = self.baseline(service, cfg)
         baseline = ("the same hour one week earlier" if cfg["baseline_mode"] == "last_week" else
-                    f"its hourly ratio averaged over {format_duration(cfg['baseline'])}")
+                    f"its hourly ratio at this time of day (the same hour on the previous days, up to a week; "
+                    f"averaged over {format_duration(cfg['baseline'])} while no previous day has the hour)")
         growing = alert.alert == GROWING
         secondary = service.provider("secondary")
         steps = (
@@ -135,7 +144,41 @@ class ErrorSpike(Signal):
                      "service, a renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
         )
 
+    def probes(self, service, cfg, steady) -> list[Probe]:
+        """The steady page's thresholds, after a day of history at a steady error ratio (5m evaluations): the ratio
+        against `factor` times that baseline, against the floor `min_error_ratio`, and calls/s against the guard."""
+        p, model = first_model(service)
+        start = int(max(self.history(service, cfg), 86400) // 60) + 120   # the same hour a day ago, and the baseline's history
+        minutes = start + int(cfg["for"] // 60) + 30
+
+        def traffic(baseline: float) -> Callable[[float, float | None], Traffic]:
+            def make(ratio: float, guard: float | None) -> Traffic:
+                per_min = guard * 60 if guard is not None else max(1000.0, cfg["min_request_rate"] * 1200)
+                # With the same-hour baseline, yesterday's hour runs at `baseline` and the rest of the day at twice it.
+                shape = ((start, 1.0),) if cfg["baseline_mode"] == "last_week" else boundaries.same_hour_history(start)
+                before = tuple(Phase(m, ok=per_min * (1 - baseline * k), errors=per_min * baseline * k) for m, k in shape)
+                now = ratio * baseline if baseline else ratio
+                after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
+                # Both phases hold steady for whole 5m windows: the first evaluation after `start` sees the new ratio.
+                return Traffic(start + 5, streams=(Stream(p.name, model, (*before, after)),), value=now)
+            return make
+
+        expected = lambda t: (expect(steady, t.value),)  # noqa: E731
+        guard = Clause("calls/s", ">", cfg["min_request_rate"])
+        # A baseline whose multiple clears the floor with room to spare, so only the factor decides...
+        usual = cfg["min_error_ratio"] * 1.5 / cfg["factor"]
+        by_factor = Probe(steady, Clause("error ratio / its usual ratio", ">", cfg["factor"]), cfg["for"],
+                          traffic(usual), expected, guard=guard, step=5)
+        # ...and a clean history (no errors: any ratio is far above it), so only the floor decides.
+        by_floor = Probe(steady, Clause("error ratio", ">", cfg["min_error_ratio"]), cfg["for"], traffic(0.0),
+                         expected, step=5)
+        return [by_factor, by_floor]
+
     def _scenarios(self, service, cfg, steady, growing):
+        for probe in self.probes(service, cfg, steady):
+            for s in boundaries.scenarios(probe):
+                # The steady ratio does not grow: the growing page stays silent while the steady one fires.
+                yield replace(s, checks=s.checks + tuple(Check(ch.minute, GROWING) for ch in s.checks if ch.due))
         p, model = first_model(service)
         # The baseline needs its history (a day, or a week for "same hour last week"): evaluating every 5 minutes
         # keeps these tests quick.

@@ -7,9 +7,13 @@ Eval results have no standard metric; the oncallgen convention is two gauges, pe
 """
 from __future__ import annotations
 
+import math
+
 from .. import conventions as c
 from .. import promql_fragments as fragments
 from ..promql import Matcher
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, EvalRun, Group, Output, Recording, Scenario
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, status_pages
@@ -185,7 +189,24 @@ class EvalRegression(Signal):
                      "from the first run."),
         )
 
+    def probe(self, service, cfg, regression) -> Probe:
+        """The floor: the pass ratio below the spec's, in runs of at least `min_cases` cases, for `for`."""
+        suite = cfg["suite"]
+        model = service.models[0] if service.models else "default"
+        minutes = int(cfg["for"] // 60) + 30
+
+        def results(ratio: float, guard: float | None) -> Traffic:
+            total = math.ceil(guard) if guard is not None else max(200, int(cfg["min_cases"]) * 10)
+            passed = math.floor(total * ratio) if ratio < cfg["floor"] else math.ceil(total * ratio)
+            run = EvalRun(suite, model, ((minutes, passed, total - passed, True),))
+            return Traffic(0, eval_series=(run,), value=passed / total)
+
+        return Probe(regression, Clause("pass ratio", "<", cfg["floor"]), cfg["for"], results,
+                     lambda t: (expect(regression, t.value, suite=suite, model=model),),
+                     guard=Clause("cases in the run", ">", cfg["min_cases"]))
+
     def _scenarios(self, service, cfg, regression, stale):
+        yield from boundaries.scenarios(self.probe(service, cfg, regression))
         suite = cfg["suite"]
         model = service.models[0] if service.models else "default"
         total = max(1000, int(cfg["min_cases"]) * 2)  # fine enough to fall between the floor and the baseline

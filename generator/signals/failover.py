@@ -5,7 +5,9 @@ when the service still fails after the remediation window.
 from __future__ import annotations
 
 from .. import conventions as c
-from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
+from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, percent, silence
 from ..sli import own, provider_rates
@@ -158,7 +160,37 @@ class Failover(Signal):
             provider_outage=True,
         )
 
+    def probes(self, service, cfg, signal, page) -> list[Probe]:
+        """The primary's error ratio above the spec's, its calls/s above the guard: for `for`, and for the page
+        the remediation window on top (all traffic on the primary, so the service's ratio is the primary's)."""
+        primary = service.provider("primary")
+        pm = primary.models[0] if primary.models else "default"
+        window = int(cfg["window"] // 60)
+        minutes = int((cfg["for"] + cfg["remediation_window"]) // 60) + 30
+
+        def failing(ratio: float, guard: float | None) -> Traffic:
+            per_min = guard * 60 if guard is not None else 100.0
+            bad = per_min * ratio
+            phase = Phase(minutes, ok=per_min - bad, errors=bad, provider_errors=bad)
+            # The SLI's 5m rates and the failover window both fill from minute 0: the longer one decides.
+            return Traffic(max(window, 5) if guard is not None else 1, streams=(Stream(primary.name, pm, (phase,)),),
+                           value=ratio)
+
+        def record(minute: int, holds: bool) -> tuple[ExprCheck, ...]:
+            labels = tuple(sorted({"__name__": NEEDED, c.PROVIDER: primary.name, c.SERVICE: service.name,
+                                   c.TEAM: service.team}.items()))
+            return (ExprCheck(minute, own(NEEDED, service), ((labels, 1.0),) if holds else ()),)
+
+        clause = Clause(f"error ratio of {primary.name}", ">", cfg["error_ratio_above"])
+        guard = Clause(f"calls/s to {primary.name}", ">", cfg["min_request_rate"])
+        return [Probe(signal, clause, cfg["for"], failing, lambda t: (expect(signal, t.value, provider=primary.name),),
+                      guard=guard, record=record),
+                Probe(page, clause, cfg["for"] + cfg["remediation_window"], failing,
+                      lambda t: (expect(page, t.value),), guard=guard)]
+
     def _scenarios(self, service, cfg, signal, page):
+        for probe in self.probes(service, cfg, signal, page):
+            yield from boundaries.scenarios(probe)
         primary, secondary = service.provider("primary"), service.provider("secondary")
         pm = primary.models[0] if primary.models else "default"
         sm = secondary.models[0] if secondary.models else "default"
@@ -176,6 +208,30 @@ class Failover(Signal):
                     Check(fast, SIGNAL_ALERT, (expect(signal, bad / per_min, provider=primary.name),)),
                     Check(fast, PAGE_ALERT),
                     Check(persist, PAGE_ALERT, (expect(page, bad / (2 * per_min)),))),
+        )
+        # The page's clause on the whole service: the primary fails at twice the threshold on half the calls, so the
+        # service fails at 0.9x the threshold: failover is needed, but it is working.
+        half = per_min * cfg["error_ratio_above"] * 1.8
+        due = 5 + int((cfg["for"] + cfg["remediation_window"]) // 60)
+        yield Scenario(
+            f"{PAGE_ALERT} stays silent while the service's error ratio is just inside "
+            f"{format_number(cfg['error_ratio_above'])} ({format_number(cfg['error_ratio_above'] * 0.9)}), though "
+            f"{primary.name} fails at {format_number(cfg['error_ratio_above'] * 1.8)}",
+            streams=(Stream(primary.name, pm, (Phase(due + 15, ok=per_min - half, errors=half, provider_errors=half),)),
+                     Stream(secondary.name, sm, (Phase(due + 15, ok=per_min),))),
+            checks=(Check(due, SIGNAL_ALERT, (expect(signal, half / per_min, provider=primary.name),)),
+                    Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT, settled=True)),
+        )
+        # The other way round: the secondary fails, the primary only at 0.9x the threshold. The service's ratio is far
+        # above it, but failing over would not help: no page.
+        inside, worse = per_min * cfg["error_ratio_above"] * 0.9, per_min * min(0.9, cfg["error_ratio_above"] * 3)
+        yield Scenario(
+            f"{PAGE_ALERT} stays silent while {primary.name} fails just inside "
+            f"{format_number(cfg['error_ratio_above'])} ({format_number(cfg['error_ratio_above'] * 0.9)}) and "
+            f"{secondary.name} fails more",
+            streams=(Stream(primary.name, pm, (Phase(due + 15, ok=per_min - inside, errors=inside, provider_errors=inside),)),
+                     Stream(secondary.name, sm, (Phase(due + 15, ok=per_min - worse, errors=worse, provider_errors=worse),))),
+            checks=(Check(due, SIGNAL_ALERT), Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT, settled=True)),
         )
         hold = int(cfg["hold"] // 60)
         held, released = 33 + 5 + hold // 2, 33 + 5 + hold + 5

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, status_pages, times
@@ -9,7 +11,7 @@ from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import quantile_estimate
+from ..synth import latency_mix, quantile_estimate
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "latency"
@@ -126,7 +128,32 @@ class Latency(Signal):
                      Query("Calls per second per model", own("service_model:ai_requests:rate5m", service))),
         )
 
+    def probes(self, service, cfg, alerts) -> list[Probe]:
+        """Each alert's thresholds: p95 above its multiple of the SLO, calls/s above the guard, for its `for`."""
+        slo = service.slo.latency_p95
+        bounds = service.source.latency.boundaries
+        p, model = first_model(service)
+        out = []
+        for key, name, for_key in (("page_at", PAGE_ALERT, "page_for"), ("ticket_at", TICKET_ALERT, "ticket_for")):
+            clause = Clause("p95 (s)", ">", cfg[key] * slo)
+            if clause.beyond() >= bounds[-1]:
+                continue  # histogram_quantile cannot report beyond the highest bucket
+
+            def traffic(p95: float, guard: float | None) -> Traffic:
+                fast, share, slow = latency_mix(bounds, p95)
+                per_min = guard * 60 if guard is not None else 600.0
+                return Traffic(5 if guard is not None else 1, latency=True, value=p95,
+                               streams=(Stream(p.name, model, (Phase(int(cfg[for_key] // 60) + 30, ok=per_min, latency=fast,
+                                                                     slow_share=share, slow_latency=slow),)),))
+
+            out.append(Probe(alerts[name], clause, cfg[for_key], traffic,
+                             lambda t, a=alerts[name]: (expect(a, t.value),),
+                             guard=Clause("calls/s", ">", cfg["min_request_rate"])))
+        return out
+
     def _scenarios(self, service, cfg, alerts):
+        for probe in self.probes(service, cfg, alerts):
+            yield from boundaries.scenarios(probe)
         slo = service.slo.latency_p95
         bounds = service.source.latency.boundaries
         p, model = first_model(service)

@@ -4,13 +4,16 @@ traffic to a fallback and the team gets a ticket. No page: the quality SLO is ke
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, silence, status_pages
 from ..sli import own
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, make_alert
+from ..synth import latency_mix
+from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "model_routing"
 ALERT = c.alert_name("ModelDegraded")
@@ -86,7 +89,42 @@ class ModelRouting(Signal):
                      if latency else ()),
         )
 
+    def probes(self, service, cfg, alert) -> list[Probe]:
+        """Its thresholds: a model's error ratio, or its p95, above the spec's; its calls/s above the guard."""
+        p, model = first_model(service)
+        guard = Clause("calls/s of the model", ">", cfg["min_request_rate"])
+
+        minutes = int(cfg["for"] // 60) + 30
+
+        def per_minute(guard_value: float | None) -> float:
+            return guard_value * 60 if guard_value is not None else 600.0
+
+        def failing(ratio: float, guard_value: float | None) -> Traffic:
+            per_min = per_minute(guard_value)
+            phase = Phase(minutes, ok=per_min * (1 - ratio), errors=per_min * ratio)
+            return Traffic(5 if guard_value is not None else 1, streams=(Stream(p.name, model, (phase,)),), value=ratio)
+
+        expected = lambda t: (expect(alert, t.value, model=model),)  # noqa: E731
+        out = [Probe(alert, Clause("error ratio of the model", ">", cfg["error_ratio_above"]), cfg["for"], failing,
+                     expected, guard=guard)]
+        if service.slo.latency_p95 is not None and service.source.latency is not None:
+            bounds = service.source.latency.boundaries
+            clause = Clause("p95 (s) of the model", ">", cfg["latency_factor"] * service.slo.latency_p95)
+
+            def slow(p95: float, guard_value: float | None) -> Traffic:
+                fast, share, slow_latency = latency_mix(bounds, p95)
+                phase = Phase(minutes, ok=per_minute(guard_value), latency=fast, slow_share=share,
+                              slow_latency=slow_latency)
+                return Traffic(5 if guard_value is not None else 1, streams=(Stream(p.name, model, (phase,)),),
+                               latency=True, value=p95)
+
+            if clause.beyond() < bounds[-1]:
+                out.append(Probe(alert, clause, cfg["for"], slow, expected, guard=guard))
+        return out
+
     def _scenarios(self, service, cfg, alert):
+        for probe in self.probes(service, cfg, alert):
+            yield from boundaries.scenarios(probe)
         p = service.providers[0]
         models = list(service.models) or ["default"]
         good = models[0]

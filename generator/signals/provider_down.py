@@ -8,7 +8,9 @@ from __future__ import annotations
 from .. import conventions as c
 from .. import outage
 from ..promql import Matcher
-from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
+from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
 from ..sli import own, provider_rates, rate_by, static_labels
@@ -166,7 +168,31 @@ class ProviderDown(Signal):
             provider_outage=True,
         )
 
+    def probe(self, service, cfg, alert) -> Probe:
+        """The alert's thresholds: success ratio below the spec's, calls/s above its guard, for `for`."""
+        p, model = first_model(service)
+        window = int(cfg["window"] // 60)
+
+        def traffic(success: float, guard: float | None) -> Traffic:
+            per_min = guard * 60 if guard is not None else max(100.0, cfg["min_request_rate"] * 600)
+            ok = per_min * success
+            # Traffic from minute 0: the rate window fills at `window` minutes, when a guard just passed starts to hold.
+            return Traffic(window if guard is not None else 1,
+                           streams=(Stream(p.name, model, (Phase(60, ok=ok, errors=per_min - ok,
+                                                                 provider_errors=per_min - ok),)),),
+                           value=success)
+
+        def record(minute: int, holds: bool) -> tuple[ExprCheck, ...]:
+            labels = tuple(sorted({"__name__": OUTAGE, c.PROVIDER: p.name, c.SERVICE: service.name,
+                                   c.TEAM: service.team}.items()))
+            return (ExprCheck(minute, own(OUTAGE, service), ((labels, 1.0),) if holds else ()),)
+
+        return Probe(alert, Clause(f"success ratio over {c.window(cfg['window'])}", "<", cfg["success_ratio_below"]),
+                     cfg["for"], traffic, lambda t: (expect(alert, t.value, provider=p.name),),
+                     guard=Clause("calls/s", ">", cfg["min_request_rate"]), record=record)
+
     def _scenarios(self, service, cfg, alert):
+        yield from boundaries.scenarios(self.probe(service, cfg, alert))
         p, model = first_model(service)
         per_min = max(100.0, cfg["min_request_rate"] * 60 * 10)
         ok_ratio = cfg["success_ratio_below"] / 5

@@ -4,6 +4,8 @@ spend and provider throttling in check); a human is paged only if it stays engag
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, silence, times
@@ -27,7 +29,7 @@ class RateLimit(Signal):
     auto_when = "on"
     schema = {
         "rate_limited_ratio_above": unit("ratio", "Engage when this share of calls is rate limited (429).", "5%"),
-        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its daily average.", "3x"),
+        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its usual rate at this time of day (the same hour on the previous days, up to a week; the daily average while no previous day has the hour).", "3x"),
         "min_request_rate": number("Calls per second needed before either condition counts.", 0.2),
         "for": unit("duration", "How long before the rate-limit signal fires.", "2m"),
         "page_after": unit("duration", "Page when rate limiting stays engaged this long.", "30m"),
@@ -45,7 +47,7 @@ class RateLimit(Signal):
     def build(self, service, cfg: Config) -> Output:
         traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
         spike = with_history(f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
-                             f" * {own('service:ai_requests:rate1h_avg1d', service)}", service, BASELINE)
+                             f" * {own(c.REQUESTS_SAME_HOUR, service)}", service, BASELINE)
         cond = (f"({own('service:ai_rate_limited:ratio_rate5m', service)} > {format_number(cfg['rate_limited_ratio_above'])}"
                 f" or {spike}) and {traffic}")
         signal = make_alert(
@@ -53,7 +55,7 @@ class RateLimit(Signal):
             summary="Rate limiting engaged.",
             description=("{{ $labels.service }} sees rate-limited calls above "
                          f"{format_number(cfg['rate_limited_ratio_above'] * 100)}% or traffic above "
-                         f"{format_number(cfg['traffic_factor'])}x its daily average; automation throttles clients."),
+                         f"{format_number(cfg['traffic_factor'])}x its usual rate at this time of day; automation throttles clients."),
         )
         page = make_alert(
             service, NAME, PAGE_ALERT, cond, cfg["page_after"], c.PAGE,
@@ -69,9 +71,9 @@ class RateLimit(Signal):
         limited = percent(cfg["rate_limited_ratio_above"])
         factor = times(cfg["traffic_factor"])
         ratio = own("service:ai_rate_limited:ratio_rate5m", service)
-        load = f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
+        load = f"{own('service:ai_requests:rate5m', service)} / {own(c.REQUESTS_SAME_HOUR, service)}"
         condition = (f"more than {limited} of the calls of `{service.name}` are rate limited (429), or its traffic is "
-                     f"above {factor} its daily average (while it gets more than "
+                     f"above {factor} its usual rate at this time of day (the same hour on the previous days, up to a week) (while it gets more than "
                      f"{format_number(cfg['min_request_rate'])} calls/s)")
         why = Step("Why is it engaged: provider 429s, or our own traffic? Share of calls rate limited.", ratio,
                    branches=((f"above {limited}", "the provider's quota → step:quota"),
@@ -82,7 +84,7 @@ class RateLimit(Signal):
                      branches=(("one provider", "ask it for a higher quota tier, and shift traffic to another provider "
                                                 "in the meantime"),
                                ("every provider", "our concurrency exceeds our quotas: lower it, or queue requests")))
-        traffic = Step(f"Is the spike real demand or one client? Calls per second against the daily average "
+        traffic = Step(f"Is the spike real demand or one client? Calls per second against the usual rate at this time of day "
                        f"({factor} engages).", load, key="traffic",
                        branches=(("a launch, a campaign or steady growth", "raise our limits and the provider quotas "
                                                                           "together"),
@@ -106,7 +108,7 @@ class RateLimit(Signal):
                               f"`{silence(SIGNAL_ALERT, service.name, '1h', 'lift throttling: <your name>')}`."),
                     pages=PAGE_ALERT,
                 ),
-                queries=(Query("Calls per second against the daily average", load),),
+                queries=(Query("Calls per second against the usual rate at this time of day", load),),
                 history=HISTORY,
             )
         return RunbookContent(
@@ -116,11 +118,40 @@ class RateLimit(Signal):
             steps=(why, quota, traffic),
             mitigation=("Real demand: raising the limits is the fix, and the provider quota has to rise with them.",),
             history=HISTORY,
-            queries=(Query("Calls per second against the daily average", load),
+            queries=(Query("Calls per second against the usual rate at this time of day", load),
                      Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service))),
         )
 
+    def probes(self, service, cfg, signal, page) -> list[Probe]:
+        """The 429 clause of both alerts: the rate-limited share above the spec's, calls/s above the guard."""
+        p, model = first_model(service)
+        minutes = int(cfg["page_after"] // 60) + 30
+
+        def limited(ratio: float, guard: float | None) -> Traffic:
+            per_min = guard * 60 if guard is not None else max(600.0, cfg["min_request_rate"] * 600)
+            bad = per_min * ratio
+            phase = Phase(minutes, ok=per_min - bad, errors=bad, rate_limited=bad)
+            return Traffic(5 if guard is not None else 1, streams=(Stream(p.name, model, (phase,)),), value=ratio)
+
+        clause = Clause("share of calls rate limited", ">", cfg["rate_limited_ratio_above"])
+        guard = Clause("calls/s", ">", cfg["min_request_rate"])
+        start = int(BASELINE // 60) + 120
+
+        def busy(scale: float, guard_value: float | None) -> Traffic:
+            # A day of steady traffic, then `scale` times as much: the first 5m window after the step sees all of it.
+            usual = max(600.0, cfg["min_request_rate"] * 600)
+            phases = (Phase(start, ok=usual), Phase(int(cfg["page_after"] // 60) + 30, ok=usual * scale))
+            return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=usual * scale / 60)
+
+        spike = Clause("calls/s / the same hour the day before", ">", cfg["traffic_factor"])
+        return [Probe(a, clause, f, limited, lambda t, a=a: (expect(a, t.value),), guard=guard)
+                for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))] + [
+                Probe(a, spike, f, busy, lambda t, a=a: (expect(a, t.value),), step=5)
+                for a, f in ((signal, cfg["for"]), (page, cfg["page_after"]))]
+
     def _scenarios(self, service, cfg, signal, page):
+        for probe in self.probes(service, cfg, signal, page):
+            yield from boundaries.scenarios(probe)
         p, model = first_model(service)
         per_min = max(600.0, cfg["min_request_rate"] * 60 * 10)
         limited = per_min * min(0.5, cfg["rate_limited_ratio_above"] * 3)
@@ -163,8 +194,8 @@ class RateLimit(Signal):
         )
 
 
-HISTORY = ("The traffic clause compares against the daily average, so it stays silent until the service has a day of "
-           "history (a new service, a renamed job or a fresh Prometheus); the 429 clause works from the first minute.")
+HISTORY = ("The traffic clause compares against the same hour on the previous days (up to a week), so it stays silent "
+           "until the service has a day of history (a new service, a renamed job or a fresh Prometheus); the 429 clause works from the first minute.")
 
 
 def _steps(seconds: float, step: int) -> int:

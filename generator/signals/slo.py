@@ -1,8 +1,9 @@
 """SLO accounting (recorded, not alerted): availability and error budget over the SLO window, with the
 part burned by provider failures kept apart so the team can claim credit against the provider's SLA.
 
-Long windows read recorded hourly rates (`sum_over_time` of `rate1h` series), never raw counters, and
-the group runs every 5 minutes: the figures move slowly and 30 days of samples are not free.
+The window is summed from coarse series: calls, failures and provider failures per hour, recorded once an hour by a
+group of their own (`service:ai_*:increase1h`). A 30-day figure then reads 720 samples per series, where summing the
+SLI's every-minute `rate1h` read 43,200; and a promtool test evaluating every hour covers 31 days in seconds.
 """
 from __future__ import annotations
 
@@ -25,23 +26,29 @@ class SLOAccounting(Signal):
         w = c.window(service.slo.window)
         objective = format_number(service.slo.availability)
 
-        def total(metric: str, level: str = "service") -> str:
-            return f"sum_over_time({own(f'{level}:{metric}:rate1h', service)}[{w}])"
+        def total(metric: str) -> str:
+            return f"sum_over_time({own(c.SLO_HOURLY[metric], service)}[{w}])"
 
         labels = ((c.SERVICE, service.name), (c.TEAM, service.team))
+        # Once an hour, the calls of the hour just past: consecutive samples tile the window without overlap.
+        hourly = (
+            Recording(c.SLO_HOURLY["ai_requests"], f"3600 * {own('service:ai_requests:rate1h', service)}"),
+            Recording(c.SLO_HOURLY["ai_errors"], f"3600 * {own('service:ai_errors:rate1h', service)}"),
+            Recording(c.SLO_HOURLY["ai_provider_errors"],
+                      f"3600 * sum by (service, team) ({own('service_provider_model:ai_provider_errors:rate1h', service)})"),
+        )
         rules = (
             Recording(f"service:ai_slo_objective:ratio", f"vector({objective})", labels),
             Recording(f"service:ai_availability:ratio_{w}", f"1 - {total('ai_errors')} / {total('ai_requests')}"),
-            Recording(f"service:ai_provider_errors:rate1h",
-                      f"sum by (service, team) ({own('service_provider_model:ai_provider_errors:rate1h', service)})"),
             Recording(f"service:ai_provider_errors:ratio_{w}", f"{total('ai_provider_errors')} / {total('ai_requests')}"),
             Recording(f"service:ai_error_budget:remaining_{w}",
                       f"1 - (1 - {own(f'service:ai_availability:ratio_{w}', service)}) / (1 - {objective})"),
             Recording(f"service:ai_error_budget:burned_by_provider_{w}",
                       f"{own(f'service:ai_provider_errors:ratio_{w}', service)} / (1 - {objective})"),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, rules, interval=300)
-        return Output(groups=(group,), scenarios=(self._scenario(service, w),))
+        groups = (Group(f"oncallgen-{service.name}-{NAME}-hourly", NAME, hourly, interval=3600),
+                  Group(f"oncallgen-{service.name}-{NAME}", NAME, rules, interval=300))
+        return Output(groups=groups, scenarios=(self._scenario(service, w),))
 
     def _scenario(self, service, w):
         p, model = first_model(service)

@@ -4,6 +4,8 @@ traffic far outside its usual shape, is reported at severity info.
 from __future__ import annotations
 
 from .. import conventions as c
+from .. import boundaries
+from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, kubectl, times
@@ -24,7 +26,7 @@ class UsagePattern(Signal):
     auto_when = "on"
     schema = {
         "lookback": unit("duration", "A model is new when it had no traffic in this window (ending 1h ago).", "1d"),
-        "traffic_factor": unit("factor", "Traffic is unusual when the 1h rate is this far above its daily average (below it is just night).", "3x"),
+        "traffic_factor": unit("factor", "Traffic is unusual when the 1h rate is this far above its usual rate at this time of day (the same hour on the previous days, up to a week).", "3x"),
         "for": unit("duration", "How long a pattern must hold before it is reported.", "10m"),
     }
 
@@ -42,13 +44,13 @@ class UsagePattern(Signal):
             description=("{{ $labels.service }} started calling {{ $labels.model }} ({{ $value | humanize }} calls/s), "
                          f"unseen in the {w} before."),
         )
-        hourly, daily = own("service:ai_requests:rate1h", service), own("service:ai_requests:rate1h_avg1d", service)
+        hourly, daily = own("service:ai_requests:rate1h", service), own(c.REQUESTS_SAME_HOUR, service)
         f = format_number(cfg["traffic_factor"])
         traffic = make_alert(
             service, NAME, TRAFFIC, with_history(f"{hourly} > {f} * {daily}", service, DAY), cfg["for"], c.INFO,
             summary="Traffic is far outside its usual shape.",
             description=("{{ $labels.service }} gets {{ $value | humanize }} calls/s over the last hour, "
-                         f"more than {f}x its daily average."),
+                         f"more than {f}x its usual rate at this time of day."),
         )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (new_model, traffic))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, new_model, traffic)))
@@ -77,13 +79,13 @@ class UsagePattern(Signal):
                 history=(f"Silent until the service has {format_duration(cfg['lookback'] + 3600)} of history "
                          "(a new service, a renamed job or a fresh Prometheus): before that every model looks new."),
             )
-        ratio = f"{own('service:ai_requests:rate1h', service)} / {own('service:ai_requests:rate1h_avg1d', service)}"
+        ratio = f"{own('service:ai_requests:rate1h', service)} / {own(c.REQUESTS_SAME_HOUR, service)}"
         return RunbookContent(
-            meaning=(f"The call rate of `{service.name}` over the last hour is more than {f} its daily average, for "
-                     f"{format_duration(cfg['for'])}. Information, never a page. (Traffic below the average is not "
-                     "reported: it happens every night.)"),
+            meaning=(f"The call rate of `{service.name}` over the last hour is more than {f} its usual rate at this time of day (the same hour on the previous days, up to a week), for "
+                     f"{format_duration(cfg['for'])}. Information, never a page. (Traffic below it is not "
+                     "reported.)"),
             impact="Cost and rate limits follow the traffic; the provider may start throttling.",
-            steps=(Step("How far above usual? The last hour against the daily average (1 = usual).", ratio,
+            steps=(Step("How far above usual? The last hour against the same hour on the previous days (1 = usual).", ratio,
                         branches=((f"above {format_number(cfg['traffic_factor'])} and one client dominates",
                                    "a retry loop or abuse: find the client in the gateway logs and watch "
                                    + alert_ref(service, "rate_limit", "AIRateLimitEngaged")),
@@ -93,10 +95,31 @@ class UsagePattern(Signal):
                                    + " and tell the team so the forecast is raised"))),),
             queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
             history=("Silent until the service has a day of history (a new service, a renamed job or a fresh "
-                     "Prometheus): the daily average is its baseline."),
+                     "Prometheus): the same hour the day before is its baseline."),
         )
 
+    def probe(self, service, cfg, traffic) -> Probe:
+        """The unusual-traffic report: the last hour's calls/s against `traffic_factor` times the same hour the day
+        before, after a day of steady traffic (5m evaluations)."""
+        p, model = first_model(service)
+        start = DAY // 60 + 120
+        usual = 600.0
+
+        def hourly(k: int, scale: float) -> float:
+            # The 1h rate `k` minutes after the step: k minutes at the new rate, the rest at the usual one.
+            return (min(k, 60) * scale + 60 - min(k, 60)) / 60
+
+        def make(scale: float, guard: float | None) -> Traffic:
+            onset = next((k for k in range(5, 65, 5) if hourly(k, scale) > cfg["traffic_factor"]), 60)
+            phases = (Phase(start, ok=usual), Phase(onset + int(cfg["for"] // 60) + 30, ok=usual * scale))
+            return Traffic(start + onset, streams=(Stream(p.name, model, phases),),
+                           value_at=lambda m: usual / 60 * hourly(m - start, scale))
+
+        return Probe(traffic, Clause("calls/s over 1h / the same hour the day before", ">", cfg["traffic_factor"]),
+                     cfg["for"], make, lambda t: (expect(traffic, t.value),), step=5)
+
     def _scenarios(self, service, cfg, new_model, traffic):
+        yield from boundaries.scenarios(self.probe(service, cfg, traffic))
         p, model = first_model(service)
         yield Scenario(
             f"{NEW_MODEL} and {TRAFFIC} stay silent from an empty history (a cold start: every model is new to a "

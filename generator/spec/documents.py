@@ -88,8 +88,8 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "type": "object", "additionalProperties": False, "default": {},
                         "description": "Service level objectives.",
                         "properties": {
-                            "latency_p95": unit("duration", "p95 latency objective of one model call."),
-                            "first_token_p95": unit("duration", "p95 objective of the time to the first streamed "
+                            "latency_p95": unit("latency", "p95 latency objective of one model call (`4s`, `2.56s`, `800ms`)."),
+                            "first_token_p95": unit("latency", "p95 objective of the time to the first streamed "
                                                                 "chunk or token (streaming calls; otel-genai and vllm "
                                                                 "measure it)."),
                             "availability": unit("ratio", "Share of calls that must succeed.", "99.5%"),

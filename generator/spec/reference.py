@@ -49,6 +49,7 @@ def markdown() -> str:
         _rows(schema, "", rows)
         parts.append(f"#### `kind: {kind}`\n\n| field | type | default | description |\n|---|---|---|---|\n"
                      + "\n".join(rows) + "\n")
-    units = ("Units: `duration` is a Prometheus duration (`30s`, `5m`, `1h30m`, `1d`); `factor` is `3x` (or a number); "
+    units = ("Units: `duration` is a Prometheus duration (`30s`, `5m`, `1h30m`, `1d`); `latency` is a duration or "
+             "decimal seconds (`2.56s`, `0.5s`); `factor` is `3x` (or a number); "
              "`ratio` is a percentage (`99.5%`, or a number between 0 and 1); `points` is percentage points (`10pp`).\n")
     return units + "\n" + "\n".join(parts)

@@ -6,13 +6,15 @@ Defaults live in the schema: the model builder fills them in from it, never from
 """
 from __future__ import annotations
 
-from .units import DURATION_PATTERN, FACTOR_PATTERN, PERCENT_PATTERN, POINTS_PATTERN
+from .units import DURATION_PATTERN, FACTOR_PATTERN, LATENCY_PATTERN, PERCENT_PATTERN, POINTS_PATTERN
 
 API_VERSION = "oncallgen/v1"
 
 UNIT_DEFS = {
     "duration": {"type": "string", "pattern": DURATION_PATTERN, "x-unit": "duration",
                  "description": 'A Prometheus duration such as "30s", "5m", "1h30m".'},
+    "latency": {"type": "string", "pattern": LATENCY_PATTERN, "x-unit": "latency",
+                "description": 'A duration, or decimal seconds: "2.56s", "800ms", "4s".'},
     "factor": {"oneOf": [{"type": "string", "pattern": FACTOR_PATTERN}, {"type": "number", "exclusiveMinimum": 0}],
                "x-unit": "factor", "description": 'A multiplier such as "3x".'},
     "ratio": {"oneOf": [{"type": "string", "pattern": PERCENT_PATTERN}, {"type": "number", "minimum": 0, "maximum": 1}],

@@ -11,6 +11,8 @@ DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 FACTOR_PATTERN = r"^[0-9]+(\.[0-9]+)?x$"
 PERCENT_PATTERN = r"^[0-9]+(\.[0-9]+)?%$"
 POINTS_PATTERN = r"^[0-9]+(\.[0-9]+)?pp$"
+# A latency may also be written in decimal seconds (`2.56s`, `0.5s`), as histogram buckets and SDKs print it.
+LATENCY_PATTERN = r"^(([0-9]+(ms|s|m|h|d|w|y))+|[0-9]+\.[0-9]+s)$"
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
@@ -42,10 +44,26 @@ def duration(value: object) -> float:
     """`"5m"` -> 300.0 and `"800ms"` -> 0.8 (seconds), in Prometheus duration syntax."""
     if isinstance(value, str) and value.startswith("-") and re.fullmatch(DURATION_PATTERN, value[1:]):
         raise UnitError("a duration of zero or more (delays cannot be negative)", value)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+\.[0-9]+[a-z]+", value):
+        raise UnitError('a duration in whole units like "1m30s" or "2s560ms" (decimals only for a latency: "2.56s")',
+                        value)
     if not isinstance(value, str) or not re.fullmatch(DURATION_PATTERN, value):
-        raise UnitError('a duration like "5m" or "1h30m"', value)
+        raise UnitError('a duration like "5m", "1h30m" or "800ms"', value)
     ms = sum(int(n) * round(_DURATION_UNITS[u] * 1000) for n, u in _DURATION_PART.findall(value))
     return ms / 1000
+
+
+def latency(value: object) -> float:
+    """A duration, or decimal seconds: `"2.56s"` -> 2.56, `"800ms"` -> 0.8; to the millisecond, like Prometheus."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+\.[0-9]+s", value):
+        seconds = round(float(value[:-1]), 3)
+        if abs(seconds - float(value[:-1])) > 1e-9:
+            raise UnitError('a latency to the millisecond like "2.56s" or "800ms"', value)
+        return seconds
+    try:
+        return duration(value)
+    except UnitError:
+        raise UnitError('a latency like "2.56s", "800ms" or "4s"', value) from None
 
 
 def factor(value: object) -> float:

@@ -11,7 +11,7 @@ from . import units, urls
 from .errors import FieldError, SpecError
 from .loader import Document, format_path
 
-_UNIT_PARSERS = {"duration": units.duration, "factor": units.factor, "ratio": units.ratio, "points": units.points}
+_UNIT_PARSERS = {"duration": units.duration, "latency": units.latency, "factor": units.factor, "ratio": units.ratio, "points": units.points}
 _TYPE_NAMES = {"string": "a string", "object": "a mapping", "array": "a list", "number": "a number",
                "integer": "a whole number", "boolean": "true or false"}
 
@@ -218,7 +218,7 @@ def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:
             value = _UNIT_PARSERS[unit](instance)
         except ValueError as exc:
             raise FieldError(path, str(exc)) from None
-        return check_duration(value, path) if unit == "duration" else value
+        return check_duration(value, path) if unit in ("duration", "latency") else value
     if isinstance(instance, dict) and schema.get("type") == "object":
         out = {}
         props = schema.get("properties", {})

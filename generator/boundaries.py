@@ -1,0 +1,123 @@
+"""Boundary scenarios: each threshold of an alert probed from both sides, and its `for` at the minute it is due.
+
+A signal declares what an alert compares (`Clause`: the quantity, the comparison, the value from the spec), its
+minimum-traffic guard and its `for`, and says how to produce traffic holding a given value (`Probe.traffic`). From
+that alone come the scenarios: just beyond the threshold with traffic just above the guard (silent one evaluation
+before `for` is over, firing when it is), just inside the threshold (silent), and just below the guard (silent).
+Expected values come from the spec's numbers and the traffic, never from the rule's expression.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator
+
+from .rules import Alert, Check, Expected, ExprCheck, Scenario
+from .spec.units import format_duration, format_number
+
+MARGIN = 0.1  # "just beyond" and "just inside": within 10% of the threshold
+
+
+@dataclass(frozen=True)
+class Clause:
+    """`quantity op value`: one comparison of an alert, with the value taken from the spec."""
+
+    quantity: str
+    op: str  # ">" or "<"
+    value: float
+
+    def beyond(self, margin: float = MARGIN) -> float:
+        """A value just past the threshold (the clause holds)."""
+        return self.value * (1 + margin) if self.op == ">" else self.value * (1 - margin)
+
+    def inside(self, margin: float = MARGIN) -> float:
+        """A value just short of the threshold (the clause does not hold)."""
+        return self.value * (1 - margin) if self.op == ">" else self.value * (1 + margin)
+
+    def text(self, value: float) -> str:
+        return f"{self.quantity} {format_number(round(value, 6))} (threshold: {self.op} " \
+               f"{format_number(self.value)})"
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Scenario inputs holding a quantity at a value, and the minute from which the alert's condition holds."""
+
+    onset: int
+    streams: tuple = ()
+    series: tuple = ()
+    eval_series: tuple = ()
+    latency: bool = False
+    value: float = 0.0  # the alert's value ($value) while the condition holds
+    value_at: Callable[[int], float] | None = None  # ...or, when it moves, its value at a minute
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An alert's declared thresholds, and how its signal makes traffic for them.
+
+    `traffic(quantity, guard)` returns inputs in which the compared quantity is `quantity` and the guarded traffic
+    is `guard` (or None: the signal's comfortable default, well above any guard).
+    """
+
+    alert: Alert
+    clause: Clause
+    for_seconds: float
+    traffic: Callable[[float, float | None], Traffic]
+    expected: Callable[[Traffic], tuple[Expected, ...]]
+    guard: Clause | None = None
+    beyond: float | None = None   # overrides of clause.beyond()/inside(), e.g. a histogram bucket either side
+    inside: float | None = None
+    step: int = 1                 # minutes between evaluations
+    settle: int = 10              # minutes after `for` at which the silent cases are checked
+    extra_checks: tuple[Check, ...] = field(default=())
+    # A recorded series that mirrors the condition (1 while it holds), checked along: minute, holds -> checks.
+    record: Callable[[int, bool], tuple[ExprCheck, ...]] | None = None
+
+
+def same_hour_history(start: int) -> tuple[tuple[int, float], ...]:
+    """(minutes, level) phases of a `start`-minute history whose hours around `start` minus a day run at 1x and every
+    other hour at 2x: a baseline that forgets the time of day (a daily average) sees nearly twice as much as the
+    same hour the day before, so probes built on it tell the two apart."""
+    before = start - 1440 - 60
+    assert before > 0, start
+    return ((before, 2.0), (180, 1.0), (start - before - 180, 2.0))
+
+
+def scenarios(probe: Probe) -> Iterator[Scenario]:
+    """The boundary scenarios of one alert: fires just beyond (at `for`, not before), silent just inside."""
+    a, cl, g = probe.alert.alert, probe.clause, probe.guard
+    beyond = probe.beyond if probe.beyond is not None else cl.beyond()
+    inside = probe.inside if probe.inside is not None else cl.inside()
+    wait = -(-int(probe.for_seconds // 60) // probe.step) * probe.step
+    fires = probe.traffic(beyond, g.beyond() if g else None)
+    due = fires.onset + wait
+    at_due = replace(fires, value=fires.value_at(due)) if fires.value_at else fires
+    later = (lambda n: probe.expected(replace(fires, value=fires.value_at(due + n)))) if fires.value_at else None
+    checks = [Check(due, a, probe.expected(at_due), due=True, later=later)]
+    if wait:
+        checks.insert(0, Check(due - probe.step, a))
+    guard_text = f", {g.text(g.beyond())}" if g else ""
+    yield Scenario(
+        f"{a} fires at {cl.text(beyond)}{guard_text}: due {format_duration(probe.for_seconds)} after it starts, "
+        "not one evaluation earlier",
+        checks=tuple(checks) + probe.extra_checks, streams=fires.streams, series=fires.series,
+        exprs=probe.record(due, True) if probe.record else (),
+        eval_series=fires.eval_series, latency=fires.latency, evaluation_interval=probe.step * 60,
+    )
+    quiet = probe.traffic(inside, g.beyond() if g else None)
+    at = quiet.onset + wait + probe.settle
+    yield Scenario(
+        f"{a} stays silent at {cl.text(inside)}, just inside the threshold",
+        checks=(Check(quiet.onset + wait, a), Check(at, a, settled=True)), streams=quiet.streams, series=quiet.series,
+        exprs=probe.record(at, False) if probe.record else (),
+        eval_series=quiet.eval_series, latency=quiet.latency, evaluation_interval=probe.step * 60,
+    )
+    if g:
+        few = probe.traffic(beyond, g.inside())
+        at = few.onset + wait + probe.settle
+        yield Scenario(
+            f"{a} stays silent below its traffic guard: {g.text(g.inside())}",
+            checks=(Check(few.onset + wait, a), Check(at, a, settled=True)), streams=few.streams, series=few.series,
+            exprs=probe.record(at, False) if probe.record else (),
+            eval_series=few.eval_series, latency=few.latency, evaluation_interval=probe.step * 60,
+        )

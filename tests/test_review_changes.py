@@ -1,0 +1,107 @@
+"""The changes a reviewer tried on compiled rules (issue 8): each must make a generated promtool test fail.
+
+Each change edits one compiled rule file of one service the way a person would (a threshold, a `for`, a matcher),
+with the numbers taken from the spec, and runs every generated test that loads the file. `make mutation` does this
+for every threshold, comparison and `for`; these six are the ones that once passed unnoticed.
+"""
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import promtool
+from generator.spec.units import format_duration, format_number
+
+from .mutation import rule_file_tests
+
+
+def _alerts(data: dict, name: str):
+    return [r for g in data["groups"] for r in g["rules"] if r.get("alert") == name]
+
+
+def _replace_in(name: str, old: str, new: str):
+    def change(data: dict) -> None:
+        rules = _alerts(data, name)
+        assert rules and all(old in r["expr"] for r in rules), (name, old)
+        for r in rules:
+            r["expr"] = r["expr"].replace(old, new)
+    return change
+
+
+def _for_halved(name: str, seconds: float):
+    def change(data: dict) -> None:
+        rules = [r for r in _alerts(data, name) if "escalation" not in r["labels"]]
+        assert rules and rules[0]["for"] == format_duration(seconds)
+        rules[0]["for"] = format_duration(seconds / 2)
+    return change
+
+
+def _cases(compiled) -> list[tuple[str, str, object]]:
+    """(description, rule file, change) for every service a change applies to."""
+    out = []
+    for s in compiled.services:
+        sig = s.signals
+        if sig["provider_down"].get("enabled") is not False:
+            ratio = sig["provider_down"]["success_ratio_below"]
+            out.append((f"{s.name}: provider_down success ratio {ratio:.0%} -> {ratio / 2:.0%}",
+                        f"rules/{s.name}.provider_down.rules.yml",
+                        _replace_in("AIProviderDown", f"< {format_number(ratio)}", f"< {format_number(ratio / 2)}")))
+        if sig["eval_regression"].get("suite"):
+            floor = sig["eval_regression"]["floor"]
+            out.append((f"{s.name}: eval floor {floor:.0%} -> {floor * 0.8:.0%}", f"rules/{s.name}.eval_regression.rules.yml",
+                        _replace_in("AIEvalRegression", f"< {format_number(floor)})", f"< {format_number(floor * 0.8)})")))
+        limited = sig["rate_limit"]["rate_limited_ratio_above"]
+        out.append((f"{s.name}: rate-limit engage ratio {limited:.1%} -> {limited * 2.5:.1%}",
+                    f"rules/{s.name}.rate_limit.rules.yml",
+                    _replace_in("AIRateLimitEngaged", f"> {format_number(limited)}", f"> {format_number(limited * 2.5)}")))
+        if s.slo.latency_p95 and s.source.latency is not None:
+            page = sig["latency"]["page_at"] * s.slo.latency_p95
+            out.append((f"{s.name}: latency page {sig['latency']['page_at']:g}x -> {sig['latency']['page_at'] * 1.4:g}x",
+                        f"rules/{s.name}.latency.rules.yml",
+                        _replace_in("AILatencyP95High", f"> {format_number(page)} ", f"> {format_number(page * 1.4)} ")))
+        out.append((f"{s.name}: error_spike `for` halved", f"rules/{s.name}.error_spike.rules.yml",
+                    _for_halved("AIErrorRateSpike", sig["error_spike"]["for"])))
+
+    def secondary_counted(data: dict) -> None:
+        for g in data["groups"]:
+            for r in g["rules"]:
+                r["expr"] = r["expr"].replace(', escalation!="secondary"', "")
+    out.append(("on-call health also counting secondary tiers", "rules/oncallgen.oncall_health.rules.yml",
+                secondary_counted))
+    return out
+
+
+pytestmark = pytest.mark.mutation
+
+
+@pytest.fixture(scope="session")
+def review_runs(compiled, out_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, bool]]:
+    """Each change applied to its own copy of the output; (description, caught by a generated test)."""
+    cases = _cases(compiled)
+    loading = rule_file_tests(out_dir)
+
+    def judge(i_case):
+        i, (what, rule_file, change) = i_case
+        root = tmp_path_factory.mktemp(f"review{i}") / "output"
+        shutil.copytree(out_dir, root)
+        data = yaml.safe_load((root / rule_file).read_text())
+        change(data)
+        (root / rule_file).write_text(yaml.safe_dump(data, sort_keys=False, width=1 << 20))
+        tests = loading[rule_file]
+        assert tests, rule_file
+        # Smallest files first: one failure settles it.
+        return what, any(not promtool.test_rules(root / t).ok for t in sorted(tests, key=lambda t: (root / t).stat().st_size))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(judge, enumerate(cases)))
+
+
+def test_every_reviewer_change_is_caught(review_runs) -> None:
+    kinds = {what.split(": ", 1)[-1].split(" ")[0] for what, _ in review_runs}
+    assert len(review_runs) >= 6 and {"provider_down", "eval", "rate-limit", "latency", "error_spike"} <= kinds
+    missed = [what for what, caught in review_runs if not caught]
+    assert not missed, f"changes no generated test notices: {missed}"
