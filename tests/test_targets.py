@@ -87,9 +87,9 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
         "mimir/legal-ai/oncallgen.yaml",
     ]
     thanos = sorted(p.name for p in (out_dir / "thanos").iterdir())
-    assert "oncallgen.oncall_health.rules.yml" in thanos
+    assert "oncallgen.oncall_health.thanos.yml" in thanos
     assert {n.split(".")[0] for n in thanos} == {"search-answers", "oncallgen"}
-    assert thanos == sorted(p.name for p in (out_dir / "rules").iterdir()
+    assert thanos == sorted(p.name.replace(".rules.yml", ".thanos.yml") for p in (out_dir / "rules").iterdir()
                             if p.name.startswith(("search-answers.", "oncallgen.")))
 
 
@@ -320,14 +320,15 @@ def test_thanos_rule_files_match_the_schema_and_pass_promtool_without_the_thanos
                                                                                        tmp_path: Path) -> None:
     validator = _schema("thanos-rules")
     stripped = []
-    for path in sorted(tree.glob("thanos/*.rules.yml")):
+    for path in sorted(tree.glob("thanos/*.thanos.yml")):
         doc = _load(path)
         assert not _errors(validator, doc), (path, _errors(validator, doc))
-        plain = _load(tree / "rules" / path.name)
+        plain_name = path.name.replace(".thanos.yml", ".rules.yml")
+        plain = _load(tree / "rules" / plain_name)
         for group in doc["groups"]:
             group.pop("partial_response_strategy", None)
-        assert doc == plain, f"{path}: anything but partial_response_strategy differs from rules/{path.name}"
-        target = tmp_path / path.name
+        assert doc == plain, f"{path}: anything but partial_response_strategy differs from rules/{plain_name}"
+        target = tmp_path / plain_name
         target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         stripped.append(target)
     assert stripped
@@ -336,7 +337,7 @@ def test_thanos_rule_files_match_the_schema_and_pass_promtool_without_the_thanos
 
 
 def test_partial_response_strategy_only_where_the_spec_asks(out_dir: Path) -> None:
-    strategies = {(path.name, g.get("partial_response_strategy")) for path in out_dir.glob("thanos/*.rules.yml")
+    strategies = {(path.name, g.get("partial_response_strategy")) for path in out_dir.glob("thanos/*.thanos.yml")
                   for g in _load(path)["groups"]}
     assert {s for name, s in strategies if name.startswith("search-answers.")} == {"warn"}
     assert {s for name, s in strategies if name.startswith("oncallgen.")} == {None}

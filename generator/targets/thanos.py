@@ -1,6 +1,8 @@
 """Thanos Ruler: the plain rule files, plus `partial_response_strategy` on every group when the spec asks for it.
 
-Thanos Ruler reads Prometheus' format with that one extra group field; `--rule-file=thanos/*.rules.yml` loads them.
+Thanos Ruler reads Prometheus' format with that one extra group field; `--rule-file=thanos/*.thanos.yml` loads them.
+Named `.thanos.yml`, not `.rules.yml`: with the extra field they are not Prometheus rule files, and tools that lint
+every `*.rules.yml` with promtool must not take them for ones.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from ..yamltext import dump, header
 from .prometheus import group_dict
 
 NAME = "thanos"
-DESCRIPTION = "Thanos Ruler rule files (thanos/*.rules.yml), partial_response_strategy per group when asked"
+DESCRIPTION = "Thanos Ruler rule files (thanos/*.thanos.yml), partial_response_strategy per group when asked"
 FOLDER = "thanos"
 
 
@@ -29,6 +31,6 @@ def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
             if strategy.get(f.owner):
                 group = {"name": group.pop("name"), "partial_response_strategy": strategy[f.owner], **group}
             groups.append(group)
-        path = posixpath.join(FOLDER, posixpath.basename(f.path))
+        path = posixpath.join(FOLDER, posixpath.basename(f.path).removesuffix(".rules.yml") + ".thanos.yml")
         out[path] = header(f.source, "Thanos Ruler recording and alerting rules") + dump({"groups": groups})
     return out
