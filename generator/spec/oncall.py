@@ -53,17 +53,22 @@ def _reject_templates(doc: Document, node: object, path: tuple = ()) -> None:
             raise SpecError(doc.locate(path), format_path(path), f"the value {problem}")
 
 
-def build_team(doc: Document) -> Team:
-    """The model of one OnCallTeam document; raises SpecError at the offending line."""
-    schema = kind_schema("OnCallTeam")
+def _validated(doc: Document, kind: str) -> dict:
+    """An on-call document checked in order (inline secrets, schema, values, templates) and with its defaults."""
+    schema = kind_schema(kind)
     _reject_inline_secrets(doc, doc.data)
     check_schema(doc, schema)
     check_values(doc, schema)
     _reject_templates(doc, doc.data)
     try:
-        data = normalize(doc.data, schema, schema)
+        return normalize(doc.data, schema, schema)
     except FieldError as exc:
         raise field_error(doc, exc) from None
+
+
+def build_team(doc: Document) -> Team:
+    """The model of one OnCallTeam document; raises SpecError at the offending line."""
+    data = _validated(doc, "OnCallTeam")
     spec, routes = data["spec"], data["spec"]["routes"]
     esc = spec["escalation"]
     bh = spec.get("business_hours")
@@ -139,15 +144,7 @@ def _check_team_details(doc: Document, team: Team) -> None:
 
 def build_routing(doc: Document) -> Routing:
     """The model of the AlertRouting document; raises SpecError at the offending line."""
-    schema = kind_schema("AlertRouting")
-    _reject_inline_secrets(doc, doc.data)
-    check_schema(doc, schema)
-    check_values(doc, schema)
-    _reject_templates(doc, doc.data)
-    try:
-        data = normalize(doc.data, schema, schema)
-    except FieldError as exc:
-        raise field_error(doc, exc) from None
+    data = _validated(doc, "AlertRouting")
     spec = data["spec"]
     names = set(spec["receivers"])
     pipe = spec["pipeline"]
