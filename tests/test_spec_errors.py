@@ -120,6 +120,11 @@ CASES = [
          21 + 17, 7, "spec.signals.latency.page_at", 'expected a factor like "3x", got "three"'),
     Case("secondary-without-primary", one(edit(BASE, "role: primary", "role: secondary")),
          11, 7, "spec.providers[0].role", "a secondary provider needs a primary provider"),
+    # vLLM's series name no provider: a second one would get no traffic and never page, so it is refused.
+    Case("vllm-two-providers", one(edit(edit(BASE, "    preset: otel-genai\n", "    preset: vllm\n"),
+                                        "      role: primary\n",
+                                        "      role: primary\n    - name: spare-pool\n      role: secondary\n")),
+         12, 7, "spec.providers[1]", "the vllm preset's series name no provider: list one provider"),
     Case("two-primaries", one(edit(BASE, "      role: primary\n",
                                    "      role: primary\n    - name: openai\n      role: primary\n")),
          13, 7, "spec.providers[1].role", "only one provider can be primary"),

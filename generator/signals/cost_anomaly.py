@@ -92,7 +92,6 @@ class CostAnomaly(Signal):
 
     def runbook(self, service, cfg, alert):
         k = kubectl(service)
-        w = c.window(cfg["baseline"])
         forecast = cfg.get("forecast_daily_usd")
         source = ("a spend counter in the metrics" if service.source.spend is not None else
                   "token counts priced with spec.pricing (stale prices give wrong figures)")

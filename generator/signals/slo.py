@@ -38,7 +38,7 @@ class SLOAccounting(Signal):
                       f"3600 * sum by (service, team) ({own('service_provider_model:ai_provider_errors:rate1h', service)})"),
         )
         rules = (
-            Recording(f"service:ai_slo_objective:ratio", f"vector({objective})", labels),
+            Recording("service:ai_slo_objective:ratio", f"vector({objective})", labels),
             Recording(f"service:ai_availability:ratio_{w}", f"1 - {total('ai_errors')} / {total('ai_requests')}"),
             Recording(f"service:ai_provider_errors:ratio_{w}", f"{total('ai_provider_errors')} / {total('ai_requests')}"),
             Recording(f"service:ai_error_budget:remaining_{w}",

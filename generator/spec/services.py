@@ -121,6 +121,11 @@ def check_service(service: Service) -> None:
         fail(("spec", "slo", "window"), "expected a window longer than 0s")
     if service.slo.availability >= 1:
         fail(("spec", "slo", "availability"), "expected an objective below 100% (a 100% objective leaves no error budget)")
+    if not service.source.requests.provider_labels and len(service.providers) > 1:
+        # A self-hosted source (vLLM) names no provider: every series is the one serving pool's, so a second
+        # provider would silently get no traffic and never page.
+        fail(("spec", "providers", 1), f"the {service.source.preset} preset's series name no provider: list one "
+                                       "provider (the serving pool), and one service per pool")
     for i, p in enumerate(service.providers):
         if p.probe_target and service.source.probe is None:
             fail(("spec", "providers", i, "probe_target"), "needs spec.metrics.probe (the probe_success selector)")
