@@ -172,8 +172,9 @@ class Failover(Signal):
             per_min = guard * 60 if guard is not None else 100.0
             bad = per_min * ratio
             phase = Phase(minutes, ok=per_min - bad, errors=bad, provider_errors=bad)
-            # The SLI's 5m rates and the failover window both fill from minute 0: the longer one decides.
-            return Traffic(max(window, 5) if guard is not None else 1, streams=(Stream(primary.name, pm, (phase,)),),
+            # Calls/s at the guard reach it once the failover window is full (the 5m ratio of the same traffic holds
+            # its value from the first minute, so only the window decides).
+            return Traffic(window if guard is not None else 1, streams=(Stream(primary.name, pm, (phase,)),),
                            value=ratio)
 
         def record(minute: int, holds: bool) -> tuple[ExprCheck, ...]:
