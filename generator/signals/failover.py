@@ -62,18 +62,21 @@ class Failover(Signal):
         traffic = f"{own(requests, service, provider=primary.name)} > {format_number(cfg['min_request_rate'])}"
         # Once failover drains the primary, its ratio has no traffic to stand on: without the hold the alert
         # would resolve, automation would route back, and failover would flap.
+        engaged = (f"{needed} or (max_over_time({needed}[{c.window(cfg['hold'])}]) unless on (service, team, provider) "
+                   f"({traffic}))")
         signal = make_alert(
-            service, NAME, SIGNAL_ALERT,
-            f"{needed} or (max_over_time({needed}[{c.window(cfg['hold'])}]) unless on (service, team, provider) ({traffic}))",
+            service, NAME, SIGNAL_ALERT, engaged,
             cfg["for"], c.INFO, remediation=ACTION,
             summary="Failing over from the primary provider.",
             description=(f"{{{{ $labels.provider }}}} fails more than {format_number(cfg['error_ratio_above'] * 100)}% "
                          f"of calls from {{{{ $labels.service }}}} (or did until its traffic drained, within "
                          f"{format_duration(cfg['hold'])}); automation routes traffic to {secondary.name}."),
         )
+        # The page: the service still fails while failover is engaged, whether traffic never moved (the primary still
+        # fails) or moved to a secondary that fails too (the primary drained, failover held).
         page = make_alert(
             service, NAME, PAGE_ALERT,
-            f"{own('service:ai_errors:ratio_rate5m', service)} > {thr} and on (service, team) ({cond})",
+            f"{own('service:ai_errors:ratio_rate5m', service)} > {thr} and on (service, team) ({engaged})",
             cfg["for"] + cfg["remediation_window"], c.PAGE,
             summary="Failover did not stop the errors.",
             description=(f"{{{{ $labels.service }}}} still fails {{{{ $value | humanizePercentage }}}} of calls "
