@@ -250,6 +250,31 @@ class Failover(Signal):
                     Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),)),
                     Check(released, SIGNAL_ALERT)),
         )
+        # Failover moves the traffic, and the secondary fails too: the page still fires, while failover holds. The
+        # primary keeps a trickle of healthy calls just under its guard (held) or just over it (automation may try it
+        # again: failover and its page resolve).
+        window = int(cfg["window"] // 60)
+        guard = cfg["min_request_rate"] * 60
+        needed_last = 33 + window - 1   # the last minute the primary's window still holds a failing minute
+        due = max(35 + -(-int(cfg["for"] + cfg["remediation_window"]) // 60), 33 + window + 1)
+        if due <= needed_last + hold - 1:
+            sbad = 2 * per_min * min(0.9, cfg["error_ratio_above"] * 3)
+            for trickle, held_on in ((guard * 0.8, True), (guard * 1.2, False)):
+                drained = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad),
+                                                    Phase(due - 33 + 5, ok=trickle)))
+                failing_secondary = Stream(secondary.name, sm, (Phase(33, ok=per_min),
+                                                                Phase(due - 33 + 5, ok=2 * per_min - sbad, errors=sbad,
+                                                                      provider_errors=sbad)))
+                ratio = sbad / (2 * per_min + trickle)
+                yield Scenario(
+                    f"{PAGE_ALERT} {'fires' if held_on else 'stays silent'} when failover moved the traffic to "
+                    f"{secondary.name}, which fails too, while {primary.name} keeps "
+                    f"{format_number(trickle / 60)} calls/s ({'held' if held_on else 'above the guard: not held'})",
+                    streams=(drained, failing_secondary),
+                    checks=((Check(due, PAGE_ALERT, (expect(page, ratio),), lasts=False),
+                             Check(due, SIGNAL_ALERT, (expect(signal, provider=primary.name),), lasts=False))
+                            if held_on else (Check(due, PAGE_ALERT), Check(due, SIGNAL_ALERT))),
+                )
         yield Scenario(
             f"{SIGNAL_ALERT} stays silent on one failed request among thousands",
             streams=(Stream(primary.name, pm, (Phase(30, ok=1000), Phase(1, ok=999, errors=1), Phase(10, ok=1000))),),
