@@ -62,18 +62,21 @@ class Failover(Signal):
         traffic = f"{own(requests, service, provider=primary.name)} > {format_number(cfg['min_request_rate'])}"
         # Once failover drains the primary, its ratio has no traffic to stand on: without the hold the alert
         # would resolve, automation would route back, and failover would flap.
+        engaged = (f"{needed} or (max_over_time({needed}[{c.window(cfg['hold'])}]) unless on (service, team, provider) "
+                   f"({traffic}))")
         signal = make_alert(
-            service, NAME, SIGNAL_ALERT,
-            f"{needed} or (max_over_time({needed}[{c.window(cfg['hold'])}]) unless on (service, team, provider) ({traffic}))",
+            service, NAME, SIGNAL_ALERT, engaged,
             cfg["for"], c.INFO, remediation=ACTION,
             summary="Failing over from the primary provider.",
             description=(f"{{{{ $labels.provider }}}} fails more than {format_number(cfg['error_ratio_above'] * 100)}% "
                          f"of calls from {{{{ $labels.service }}}} (or did until its traffic drained, within "
                          f"{format_duration(cfg['hold'])}); automation routes traffic to {secondary.name}."),
         )
+        # The page: the service still fails while failover is engaged, whether traffic never moved (the primary still
+        # fails) or moved to a secondary that fails too (the primary drained, failover held).
         page = make_alert(
             service, NAME, PAGE_ALERT,
-            f"{own('service:ai_errors:ratio_rate5m', service)} > {thr} and on (service, team) ({cond})",
+            f"{own('service:ai_errors:ratio_rate5m', service)} > {thr} and on (service, team) ({engaged})",
             cfg["for"] + cfg["remediation_window"], c.PAGE,
             summary="Failover did not stop the errors.",
             description=(f"{{{{ $labels.service }}}} still fails {{{{ $value | humanizePercentage }}}} of calls "
@@ -172,8 +175,9 @@ class Failover(Signal):
             per_min = guard * 60 if guard is not None else 100.0
             bad = per_min * ratio
             phase = Phase(minutes, ok=per_min - bad, errors=bad, provider_errors=bad)
-            # The SLI's 5m rates and the failover window both fill from minute 0: the longer one decides.
-            return Traffic(max(window, 5) if guard is not None else 1, streams=(Stream(primary.name, pm, (phase,)),),
+            # Calls/s at the guard reach it once the failover window is full (the 5m ratio of the same traffic holds
+            # its value from the first minute, so only the window decides).
+            return Traffic(window if guard is not None else 1, streams=(Stream(primary.name, pm, (phase,)),),
                            value=ratio)
 
         def record(minute: int, holds: bool) -> tuple[ExprCheck, ...]:
@@ -246,6 +250,31 @@ class Failover(Signal):
                     Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),)),
                     Check(released, SIGNAL_ALERT)),
         )
+        # Failover moves the traffic, and the secondary fails too: the page still fires, while failover holds. The
+        # primary keeps a trickle of healthy calls just under its guard (held) or just over it (automation may try it
+        # again: failover and its page resolve).
+        window = int(cfg["window"] // 60)
+        guard = cfg["min_request_rate"] * 60
+        needed_last = 33 + window - 1   # the last minute the primary's window still holds a failing minute
+        due = max(35 + -(-int(cfg["for"] + cfg["remediation_window"]) // 60), 33 + window + 1)
+        if due <= needed_last + hold - 1:
+            sbad = 2 * per_min * min(0.9, cfg["error_ratio_above"] * 3)
+            for trickle, held_on in ((guard * 0.8, True), (guard * 1.2, False)):
+                drained = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad),
+                                                    Phase(due - 33 + 5, ok=trickle)))
+                failing_secondary = Stream(secondary.name, sm, (Phase(33, ok=per_min),
+                                                                Phase(due - 33 + 5, ok=2 * per_min - sbad, errors=sbad,
+                                                                      provider_errors=sbad)))
+                ratio = sbad / (2 * per_min + trickle)
+                yield Scenario(
+                    f"{PAGE_ALERT} {'fires' if held_on else 'stays silent'} when failover moved the traffic to "
+                    f"{secondary.name}, which fails too, while {primary.name} keeps "
+                    f"{format_number(trickle / 60)} calls/s ({'held' if held_on else 'above the guard: not held'})",
+                    streams=(drained, failing_secondary),
+                    checks=((Check(due, PAGE_ALERT, (expect(page, ratio),), lasts=False),
+                             Check(due, SIGNAL_ALERT, (expect(signal, provider=primary.name),), lasts=False))
+                            if held_on else (Check(due, PAGE_ALERT), Check(due, SIGNAL_ALERT))),
+                )
         yield Scenario(
             f"{SIGNAL_ALERT} stays silent on one failed request among thousands",
             streams=(Stream(primary.name, pm, (Phase(30, ok=1000), Phase(1, ok=999, errors=1), Phase(10, ok=1000))),),
