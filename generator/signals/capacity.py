@@ -73,7 +73,7 @@ class Capacity(Signal):
         cond = self.saturated(service, cfg)
         what = (f"more than {format_number(cfg['queue_above'])} requests wait in an engine, its KV cache is above "
                 f"{format_number(cfg['kv_cache_above'] * 100)}%, or requests are preempted; the first limit crossed "
-                "reads {{ $value | humanize }}")
+                "reads {{ printf \"%.2f\" $value }}")
         scale = make_alert(service, NAME, SCALE_OUT, cond, cfg["scale_out_after"], c.INFO, remediation=ACTION,
                            summary="The model server is saturated: scale out.",
                            description=f"{{{{ $labels.service }}}} is saturated ({what}); automation adds replicas.")
@@ -90,7 +90,7 @@ class Capacity(Signal):
                               summary="The model server is saturated and users wait.",
                               description=(f"{{{{ $labels.service }}}} has been saturated for "
                                            f"{format_duration(cfg['page_after'])} with p95 latency above its {slo}s SLO "
-                                           "(the first saturation limit crossed reads {{ $value | humanize }})."))
+                                           "(the first saturation limit crossed reads {{ printf \"%.2f\" $value }})."))
             rules.append(page)
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, scale, ticket, page)))

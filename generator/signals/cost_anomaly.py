@@ -70,7 +70,7 @@ class CostAnomaly(Signal):
         anomaly = make_alert(
             service, NAME, ALERT, expr, cfg["for"], c.PAGE,
             summary="Spend is far above its normal rate.",
-            description=(f"{{{{ $labels.service }}}} spends {{{{ $value | humanize }}}} USD per hour, more than "
+            description=(f"{{{{ $labels.service }}}} spends {{{{ printf \"%.2f\" $value }}}} USD per hour, more than "
                          f"{format_number(factor)}x its usual rate at this time of day" + (" and beyond the forecast." if forecast else ".")
                          + " A bug, abuse or a misconfiguration?"),
         )
@@ -83,7 +83,7 @@ class CostAnomaly(Signal):
                 service, NAME, FORECAST, f"86400 * {own('service:ai_spend_usd:rate1h', service)} > {format_number(forecast)}",
                 cfg["forecast_for"], c.TICKET,
                 summary="Spend is running above its forecast.",
-                description=(f"{{{{ $labels.service }}}} is on course to spend {{{{ $value | humanize }}}} USD a day, "
+                description=(f"{{{{ $labels.service }}}} is on course to spend {{{{ printf \"%.2f\" $value }}}} USD a day, "
                              f"above its forecast of {format_number(forecast)} USD."),
             )
             rules.append(ticket)

@@ -59,7 +59,7 @@ class TrafficStopped(Signal):
         alert = make_alert(
             service, NAME, ALERT, self.condition(service, cfg), cfg["for"], c.PAGE,
             summary="The service gets (nearly) no calls at an hour it normally has them.",
-            description=("{{ $labels.service }} gets {{ $value | humanize }} calls/s, under "
+            description=("{{ $labels.service }} gets {{ printf \"%.2f\" $value }} calls/s, under "
                          f"{format_number(cfg['below'] * 100)}% of its calls at this hour "
                          f"{format_duration(cfg['baseline'])} ago."),
         )

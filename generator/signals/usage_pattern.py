@@ -41,7 +41,7 @@ class UsagePattern(Signal):
             with_history(f"{rate} > 0 unless on (service, model) (max_over_time({rate}[{w}] offset 1h) > 0)", service,
                          cfg["lookback"] + 3600), cfg["for"], c.INFO,
             summary="A new model is serving traffic.",
-            description=("{{ $labels.service }} started calling {{ $labels.model }} ({{ $value | humanize }} calls/s), "
+            description=("{{ $labels.service }} started calling {{ $labels.model }} ({{ printf \"%.2f\" $value }} calls/s), "
                          f"unseen in the {w} before."),
         )
         hourly, daily = own("service:ai_requests:rate1h", service), own(c.REQUESTS_SAME_HOUR, service)
@@ -49,7 +49,7 @@ class UsagePattern(Signal):
         traffic = make_alert(
             service, NAME, TRAFFIC, with_history(f"{hourly} > {f} * {daily}", service, DAY), cfg["for"], c.INFO,
             summary="Traffic is far outside its usual shape.",
-            description=("{{ $labels.service }} gets {{ $value | humanize }} calls/s over the last hour, "
+            description=("{{ $labels.service }} gets {{ printf \"%.2f\" $value }} calls/s over the last hour, "
                          f"more than {f}x its usual rate at this time of day."),
         )
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (new_model, traffic))
