@@ -47,6 +47,9 @@ SAME_HOUR_DAYS = 7
 REQUESTS_SAME_HOUR = "service:ai_requests:rate1h_same_hour_avg1w"
 SPEND_SAME_HOUR = "service:ai_spend_usd:rate1h_same_hour_avg1w"
 ERRORS_SAME_HOUR = "service:ai_errors:ratio_rate1h_same_hour_avg1w"
+# ...and the busiest of the hour-long windows ending between now and an hour later on those days: what a 5m rate
+# compares with, so a daily ramp a few minutes early is not a spike.
+REQUESTS_SAME_HOUR_PEAK = "service:ai_requests:rate1h_same_hour_peak_avg1w"
 # SLO accounting from coarse series: calls per hour, recorded once an hour.
 SLO_HOURLY = {"ai_requests": "service:ai_requests:increase1h", "ai_errors": "service:ai_errors:increase1h",
               "ai_provider_errors": "service:ai_provider_errors:increase1h"}

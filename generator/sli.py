@@ -70,6 +70,18 @@ def same_hour(hourly: str, service: Service, fallback: str, days: int = c.SAME_H
     return f"{days_ago_average(hourly, service, days)} or {fallback}"
 
 
+def days_ago_peak(hourly: str, service: Service, days: int = c.SAME_HOUR_DAYS) -> str:
+    """The highest `hourly` of the hour from this time of day on each of the previous `days` days, averaged.
+
+    A 5m rate compared with the hour that *ended* at this time yesterday sees every daily ramp as a spike for its
+    first minutes (at 06:05 the hour ending 06:05 yesterday is still mostly night); the busiest hour-long window that
+    ends within the next hour of yesterday already holds the ramp. Each day reads 60 samples of a 1m series.
+    """
+    days_ago = " or ".join(f'label_replace(max_over_time({own(hourly, service)}[1h] offset {24 * d - 1}h), "days_ago", '
+                           f'"{d}", "__name__", ".*")' for d in range(1, days + 1))
+    return f"avg by (service, team) ({days_ago})"
+
+
 def days_ago_average(hourly: str, service: Service, days: int = c.SAME_HOUR_DAYS) -> str:
     """`hourly` at this time of day on each of the previous `days` days that have it, averaged (no fallback)."""
     days_ago = " or ".join(f'label_replace({own(hourly, service)} offset {d}d, "days_ago", "{d}", "__name__", ".*")'

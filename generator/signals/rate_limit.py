@@ -6,10 +6,10 @@ from __future__ import annotations
 from .. import conventions as c
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
-from ..rules import Check, Group, Output, Phase, Scenario, Stream
+from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
 from ..runbooks.links import kubectl, percent, silence, times
-from ..sli import own, with_history
+from ..sli import days_ago_peak, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -29,7 +29,7 @@ class RateLimit(Signal):
     auto_when = "on"
     schema = {
         "rate_limited_ratio_above": unit("ratio", "Engage when this share of calls is rate limited (429).", "5%"),
-        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its usual rate at this time of day (the same hour on the previous days, up to a week; the daily average while no previous day has the hour).", "3x"),
+        "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its usual rate at this time of day (the busiest hour-long window starting within the hour from this time on the previous days, up to a week; the daily average while no previous day has the hour).", "3x"),
         "min_request_rate": number("Calls per second needed before either condition counts.", 0.2),
         "for": unit("duration", "How long before the rate-limit signal fires.", "2m"),
         "page_after": unit("duration", "Page when rate limiting stays engaged this long.", "30m"),
@@ -47,7 +47,7 @@ class RateLimit(Signal):
     def build(self, service, cfg: Config) -> Output:
         traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
         spike = with_history(f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
-                             f" * {own(c.REQUESTS_SAME_HOUR, service)}", service, BASELINE)
+                             f" * {own(c.REQUESTS_SAME_HOUR_PEAK, service)}", service, BASELINE)
         cond = (f"({own('service:ai_rate_limited:ratio_rate5m', service)} > {format_number(cfg['rate_limited_ratio_above'])}"
                 f" or {spike}) and {traffic}")
         signal = make_alert(
@@ -63,7 +63,11 @@ class RateLimit(Signal):
             description=(f"Rate limiting of {{{{ $labels.service }}}} has been engaged for "
                          f"{format_duration(cfg['page_after'])}: the spike is not passing."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (signal, page))
+        # The busiest hour from this time on the previous days, not the hour that ended now: a 5m rate against the
+        # latter calls every morning ramp a spike for its first minutes.
+        peak = Recording(c.REQUESTS_SAME_HOUR_PEAK, f"{days_ago_peak('service:ai_requests:rate1h', service)} or "
+                                                    f"{own(c.REQUESTS_SAME_HOUR, service)}")
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (peak, signal, page))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
 
     def runbook(self, service, cfg, alert):
@@ -71,9 +75,9 @@ class RateLimit(Signal):
         limited = percent(cfg["rate_limited_ratio_above"])
         factor = times(cfg["traffic_factor"])
         ratio = own("service:ai_rate_limited:ratio_rate5m", service)
-        load = f"{own('service:ai_requests:rate5m', service)} / {own(c.REQUESTS_SAME_HOUR, service)}"
+        load = f"{own('service:ai_requests:rate5m', service)} / {own(c.REQUESTS_SAME_HOUR_PEAK, service)}"
         condition = (f"more than {limited} of the calls of `{service.name}` are rate limited (429), or its traffic is "
-                     f"above {factor} its usual rate at this time of day (the same hour on the previous days, up to a week) (while it gets more than "
+                     f"above {factor} its usual rate at this time of day (the busiest hour from this time on the previous days, up to a week) (while it gets more than "
                      f"{format_number(cfg['min_request_rate'])} calls/s)")
         why = Step("Why is it engaged: provider 429s, or our own traffic? Share of calls rate limited.", ratio,
                    branches=((f"above {limited}", "the provider's quota → step:quota"),
