@@ -253,9 +253,18 @@ def _test_file(plan: Plan, rule_file: str) -> str | None:
     return plan.test_file_of.get(rule_file)
 
 
-def _alert_page(plan: Plan, page: Page) -> str:
+def _service_views(plan: Plan, service: Service) -> dict:
+    """What every page of a service shows alike, computed once for its two dozen pages."""
+    return {"team": plan.specs.team_of(service), "provider": _provider(service), "dashboards": _dashboards(service),
+            "kubectl": _kubectl(service), "changelog": _changelog(service), "thresholds": {}}
+
+
+def _alert_page(plan: Plan, page: Page, shared: dict) -> str:
     service = page.service
-    team = plan.specs.team_of(service)
+    team = shared["team"]
+    thresholds = shared["thresholds"]
+    if page.signal not in thresholds:
+        thresholds[page.signal] = _thresholds(plan, service, page.signal)
     content = page.content
     receivers = _receivers(team, page.alerts)
     notes = service.runbooks.notes.get(page.alertname)
@@ -278,16 +287,16 @@ def _alert_page(plan: Plan, page: Page) -> str:
                            f"under way, or ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does "
                            "not start: its windows still hold the outage, whose own page covers it.")
         if any(outage.RECENT in a.expr for a in page.alerts) else "",
-        "thresholds": _thresholds(plan, service, page.signal),
+        "thresholds": thresholds[page.signal],
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),
         "remediation": _remediation(plan, page, team),
-        "provider": _provider(service) if content.provider_outage else None,
+        "provider": shared["provider"] if content.provider_outage else None,
         "queries": [_query_view(q, service) for q in content.queries],
-        "dashboards": _dashboards(service), "kubectl": _kubectl(service),
+        "dashboards": shared["dashboards"], "kubectl": shared["kubectl"],
         "kube": service.runbooks.kubernetes,
         "notes": md.paragraphs(notes.notes) if notes else "",
-        "changelog": _changelog(service),
+        "changelog": shared["changelog"],
         "links": {"rules": _relative(page, page.rule_file),
                   "tests": _relative(page, test_file) if test_file else None,
                   "index": _relative(page, INDEX)},
@@ -395,11 +404,14 @@ def render_all(plan: Plan) -> dict[str, str]:
     """Every runbook page (pages whose signal wrote no content are left out) and the index."""
     pages = collect(plan)
     files = {}
+    shared: dict = {}  # the views of the service whose pages are being rendered (pages come service by service)
     for page in pages:
         if page.content is None:
             continue
         if page.service is not None:
-            files[page.path] = _alert_page(plan, page)
+            if shared.get("service") is not page.service:
+                shared = {"service": page.service, **_service_views(plan, page.service)}
+            files[page.path] = _alert_page(plan, page, shared)
         elif page.signal == alerting_pipeline.SIGNAL:
             files[page.path] = _pipeline_page(plan, page)
         else:
