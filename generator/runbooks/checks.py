@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+from typing import Collection, Container, Iterable
 
 from .. import conventions as c
 from ..compile import Plan
@@ -47,7 +48,7 @@ def check_notes(plan: Plan) -> None:
                             f"{hint}")
 
 
-def check_alerts_have_runbooks(plan: Plan, pages: tuple[Page, ...], files: dict[str, str]) -> None:
+def check_alerts_have_runbooks(plan: Plan, pages: tuple[Page, ...], files: Container[str]) -> None:
     """Every alert's runbook_url names a generated page."""
     services = {s.name: s for s in plan.services}
     written = {p.path: p for p in pages}
@@ -65,7 +66,7 @@ def check_alerts_have_runbooks(plan: Plan, pages: tuple[Page, ...], files: dict[
                         f"names no generated page{why}")
 
 
-def check_runbooks_have_alerts(plan: Plan, pages: tuple[Page, ...], files: dict[str, str]) -> None:
+def check_runbooks_have_alerts(plan: Plan, pages: tuple[Page, ...], files: Iterable[str]) -> None:
     """Every generated runbook page (the index aside) is where some alert's runbook_url leads."""
     services = {s.name: s for s in plan.services}
     reached = {p.path for p in pages}
@@ -105,27 +106,38 @@ def _link_origin(page: Page | None, target: str) -> tuple:
     return ("spec", "signals", page.signal)
 
 
+def check_page_links(path: str, text: str, page: Page | None, paths: Container[str]) -> None:
+    """Relative links inside the runbook at `path` (whose text is `text`) lead to files of the generated tree, whose
+    paths are `paths`. Run on each page as it is rendered: the text is read once, and not kept."""
+    if not (path.startswith(RUNBOOKS + "/") and path.endswith(".md")):
+        return
+    for target in LINK.findall(FENCED.sub("", text)):
+        if SCHEME.match(target) or target.startswith(("#", "/")):
+            continue  # external, or an anchor: not a file of ours
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target.split("#")[0]))
+        if resolved not in paths:
+            raise _fail(page.service if page else None, _link_origin(page, target),
+                        f"{path} links to {target}, which is not a generated file ({resolved})")
+
+
 def check_links(pages: tuple[Page, ...], files: dict[str, str]) -> None:
     """Relative links inside the runbooks lead to files of the generated tree."""
     by_path = {p.path: p for p in pages}
     for path, text in files.items():
-        if not (path.startswith(RUNBOOKS + "/") and path.endswith(".md")):
-            continue
-        for target in LINK.findall(FENCED.sub("", text)):
-            if SCHEME.match(target) or target.startswith(("#", "/")):
-                continue  # external, or an anchor: not a file of ours
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target.split("#")[0]))
-            if resolved not in files:
-                page = by_path.get(path)
-                raise _fail(page.service if page else None, _link_origin(page, target),
-                            f"{path} links to {target}, which is not a generated file ({resolved})")
+        check_page_links(path, text, by_path.get(path), files)
+
+
+def check_pages(plan: Plan, pages: tuple[Page, ...], paths: Collection[str]) -> None:
+    """The checks that need no page's text, the ones that can name a precise spec line first: `pages` is
+    `collect(plan)`, `paths` every generated path (runbook pages included)."""
+    check_notes(plan)
+    check_alerts_have_runbooks(plan, pages, paths)
+    check_runbooks_have_alerts(plan, pages, paths)
+    check_decision_trees(pages)
 
 
 def check_all(plan: Plan, files: dict[str, str]) -> None:
-    """Every runbook check, the ones that can name a precise spec line first."""
+    """Every runbook check over a whole generated tree in memory, the ones that can name a precise spec line first."""
     pages = collect(plan)
-    check_notes(plan)
-    check_alerts_have_runbooks(plan, pages, files)
-    check_runbooks_have_alerts(plan, pages, files)
-    check_decision_trees(pages)
+    check_pages(plan, pages, files)
     check_links(pages, files)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from functools import lru_cache
+from typing import Iterator
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -22,7 +23,7 @@ from ..rules import Alert
 from ..spec.model import Service, Specs, Team
 from ..spec.units import format_duration, format_number
 from . import markdown as md
-from .collect import INDEX, STEP_REF, Page, collect, decision_tree
+from .collect import INDEX, STEP_REF, Page, decision_tree
 from .content import Query, RunbookContent, Step
 from .markdown import Markdown
 from .links import dashboard_url, graph_url, is_on, kubectl, percent, sibling, silence, times
@@ -400,10 +401,9 @@ def _template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
 
 
-def render_all(plan: Plan) -> dict[str, str]:
-    """Every runbook page (pages whose signal wrote no content are left out) and the index."""
-    pages = collect(plan)
-    files = {}
+def render_all(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]:
+    """Every runbook page of `pages` (`collect(plan)`; pages whose signal wrote no content are left out), then the
+    index, as (path, Markdown), each rendered when it is asked for."""
     shared: dict = {}  # the views of the service whose pages are being rendered (pages come service by service)
     for page in pages:
         if page.content is None:
@@ -411,10 +411,9 @@ def render_all(plan: Plan) -> dict[str, str]:
         if page.service is not None:
             if shared.get("service") is not page.service:
                 shared = {"service": page.service, **_service_views(plan, page.service)}
-            files[page.path] = _alert_page(plan, page, shared)
+            yield page.path, _alert_page(plan, page, shared)
         elif page.signal == alerting_pipeline.SIGNAL:
-            files[page.path] = _pipeline_page(plan, page)
+            yield page.path, _pipeline_page(plan, page)
         else:
-            files[page.path] = _watchdog_page(plan, page)
-    files[INDEX] = _index(plan, pages)
-    return files
+            yield page.path, _watchdog_page(plan, page)
+    yield INDEX, _index(plan, pages)
