@@ -1,16 +1,19 @@
 """YAML text as every generated file writes it: block style, insertion order, unfolded lines, no anchors.
 
-The text is LibYAML's (the C emitter when present). The node tree it serializes is built here rather than by
-PyYAML's representer: for the plain data we dump (dicts, lists, str, int, float, bool, None) it is the very tree
-the representer would build (same tags, styles and flow style), so the text is the same, at well under half the
-cost of walking the representer's type tables for a million scalars.
+The text is LibYAML's (the C emitter when present), fed the event stream PyYAML's representer and serializer would
+feed it for the same data, built here in one walk: for the plain data we dump (dicts, lists, str, and the odd int,
+float, bool or None) the events are the same (same tags, implicit flags, styles, block style throughout), so the text
+is the same, without building a node per scalar and answering the emitter's two resolver questions about each.
 """
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, Callable
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (DocumentEndEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent)
+from yaml.nodes import ScalarNode
 
 try:
     from yaml import CSafeDumper as _BaseDumper
@@ -20,25 +23,11 @@ except ImportError:  # pragma: no cover
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_INT = "tag:yaml.org,2002:int"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
-    # First characters of the plain scalars an implicit resolver could read as something other than a string.
-    _RESOLVED_STARTS = frozenset(_BaseDumper.yaml_implicit_resolvers)
-
     def ignore_aliases(self, data: Any) -> bool:
         return True  # repeated lists are written out in full: reviewers read files, not anchors
-
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        # The emitter asks twice per scalar whether its plain form would read back as a string. A scalar whose first
-        # character no implicit resolver (nor a wildcard one) looks at always does: PyYAML's answer, without its lookups.
-        if (kind is ScalarNode and value and value[0] not in self._RESOLVED_STARTS
-                and None not in self._RESOLVED_STARTS and not self.yaml_path_resolvers):
-            return _STR
-        return super().resolve(kind, value, implicit)
 
 
 def _str(dumper: yaml.Dumper, value: str) -> yaml.Node:
@@ -47,30 +36,69 @@ def _str(dumper: yaml.Dumper, value: str) -> yaml.Node:
 
 
 _Dumper.add_representer(str, _str)
-_REPRESENTER = _Dumper(None, sort_keys=False)  # for the rare values below that need PyYAML's own spelling (floats) or its error
+# For the values that are not strings, lists or dicts: PyYAML's own node (its spelling of a float, its error for a
+# type it cannot represent).
+_REPRESENTER = _Dumper(None, sort_keys=False)
+# First characters of the plain scalars an implicit resolver could read as something other than a string: a string
+# starting otherwise reads back as a string when written plain (what the serializer asks the resolver, per scalar).
+_RESOLVED_STARTS = frozenset(_Dumper.yaml_implicit_resolvers)
+assert None not in _RESOLVED_STARTS and not _Dumper.yaml_path_resolvers, "a resolver the fast path does not know"
+_MAP_START = MappingStartEvent(None, _MAP, True, flow_style=False)
+_MAP_END = MappingEndEvent()
+_SEQ_START = SequenceStartEvent(None, _SEQ, True, flow_style=False)
+_SEQ_END = SequenceEndEvent()
 
 
-def _node(value: Any) -> Node:
-    """The node PyYAML's representer (with `_str` above, sort_keys off, block style) makes of `value`."""
-    kind = type(value)
-    if kind is str:
-        return ScalarNode(_STR, value, style="|" if "\n" in value else None)
-    if kind is dict:
-        return MappingNode(_MAP, [(_node(k), _node(v)) for k, v in value.items()], flow_style=False)
-    if kind is list:
-        return SequenceNode(_SEQ, [_node(v) for v in value], flow_style=False)
-    if kind is int:
-        return ScalarNode(_INT, str(value))
-    if kind is bool:
-        return ScalarNode(_BOOL, "true" if value else "false")
-    if value is None:
-        return ScalarNode(_NULL, "null")
-    return _REPRESENTER.represent_data(value)  # floats, and anything else exactly as PyYAML treats it
+def _events(dumper: Any, emit: Callable[[Any], None], data: Any) -> None:
+    """Emit `data` as PyYAML's Serializer emits the representer's node tree for it (with `_str` above, no sorting,
+    block style)."""
+    resolve = dumper.resolve
+    plain: dict[str, bool] = {}  # per document: values starting with a digit, say, recur (eval times, durations)
+
+    def walk(value: Any) -> None:
+        kind = type(value)
+        if kind is str:
+            if value and value[0] not in _RESOLVED_STARTS:
+                implicit = True
+            else:
+                implicit = plain.get(value)  # type: ignore[assignment]
+                if implicit is None:
+                    implicit = plain[value] = resolve(ScalarNode, value, (True, False)) == _STR
+            emit(ScalarEvent(None, _STR, (implicit, True), value, style="|" if "\n" in value else None))
+        elif kind is dict:
+            emit(_MAP_START)
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+            emit(_MAP_END)
+        elif kind is list:
+            emit(_SEQ_START)
+            for v in value:
+                walk(v)
+            emit(_SEQ_END)
+        else:
+            node = _REPRESENTER.represent_data(value)
+            if not isinstance(node, ScalarNode):
+                raise TypeError(f"not plain data for YAML: {type(value).__name__}")
+            tag = node.tag
+            emit(ScalarEvent(None, tag, (resolve(ScalarNode, node.value, (True, False)) == tag,
+                                         resolve(ScalarNode, node.value, (False, True)) == tag),
+                             node.value, style=node.style))
+
+    walk(data)
 
 
 def dump(data: Any) -> str:
     """YAML text of `data`: block style, insertion order, unfolded lines."""
-    return yaml.serialize(_node(data), Dumper=_Dumper, width=1 << 30, allow_unicode=True)
+    out = io.StringIO()
+    dumper = _Dumper(out, width=1 << 30, allow_unicode=True)
+    emit = dumper.emit
+    emit(StreamStartEvent())
+    emit(DocumentStartEvent(explicit=None))
+    _events(dumper, emit, data)
+    emit(DocumentEndEvent(explicit=None))
+    emit(StreamEndEvent())
+    return out.getvalue()
 
 
 def header(source: str, what: str) -> str:
