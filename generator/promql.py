@@ -162,5 +162,12 @@ def _example_labels(metric: str, base_items: tuple[tuple[str, str], ...], must_t
 
 def series_text(metric: str, labels: dict[str, str]) -> str:
     """promtool's series notation with labels in sorted order."""
+    return _series_text(metric, tuple(labels.items()))
+
+
+# A service's scenarios write the same series (each provider and model, each histogram bucket) again and again.
+@lru_cache(maxsize=2048)
+def _series_text(metric: str, items: tuple[tuple[str, str], ...]) -> str:
+    labels = dict(items)
     inner = ", ".join(f"{k}={string(v)}" for k, v in sorted(labels.items()) if v != "")
     return metric + "{" + inner + "}"

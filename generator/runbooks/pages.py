@@ -247,7 +247,12 @@ def _header(source: str, what: str) -> Markdown:
 
 
 def _relative(page: Page, target: str) -> str:
-    return posixpath.relpath(target, posixpath.dirname(page.path))
+    return _relpath(target, posixpath.dirname(page.path))
+
+
+@lru_cache(maxsize=1024)
+def _relpath(target: str, start: str) -> str:
+    return posixpath.relpath(target, start)  # both relative to the output folder: the working directory plays no part
 
 
 def _test_file(plan: Plan, rule_file: str) -> str | None:
