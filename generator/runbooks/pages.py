@@ -409,6 +409,18 @@ def _template(name: str) -> jinja2.Template:
 def render_all(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]:
     """Every runbook page of `pages` (`collect(plan)`; pages whose signal wrote no content are left out), then the
     index, as (path, Markdown), each rendered when it is asked for."""
+    yield from render_pages(plan, pages)
+    yield INDEX, render_index(plan, pages)
+
+
+def render_index(plan: Plan, pages: tuple[Page, ...]) -> str:
+    """The index of `pages` (their content is not read)."""
+    return _index(plan, pages)
+
+
+def render_pages(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]:
+    """The runbook pages of `pages` that have content, as (path, Markdown); `plan` holds at least their alerts'
+    rule files, tests and runbook content (a service's part of the plan will do)."""
     shared: dict = {}  # the views of the service whose pages are being rendered (pages come service by service)
     for page in pages:
         if page.content is None:
@@ -421,4 +433,3 @@ def render_all(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]
             yield page.path, _pipeline_page(plan, page)
         else:
             yield page.path, _watchdog_page(plan, page)
-    yield INDEX, _index(plan, pages)
