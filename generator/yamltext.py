@@ -49,43 +49,39 @@ _SEQ_START = SequenceStartEvent(None, _SEQ, True, flow_style=False)
 _SEQ_END = SequenceEndEvent()
 
 
-def _events(dumper: Any, emit: Callable[[Any], None], data: Any) -> None:
-    """Emit `data` as PyYAML's Serializer emits the representer's node tree for it (with `_str` above, no sorting,
-    block style)."""
-    resolve = dumper.resolve
-    plain: dict[str, bool] = {}  # per document: values starting with a digit, say, recur (eval times, durations)
-
-    def walk(value: Any) -> None:
-        kind = type(value)
-        if kind is str:
-            if value and value[0] not in _RESOLVED_STARTS:
-                implicit = True
-            else:
-                implicit = plain.get(value)  # type: ignore[assignment]
-                if implicit is None:
-                    implicit = plain[value] = resolve(ScalarNode, value, (True, False)) == _STR
-            emit(ScalarEvent(None, _STR, (implicit, True), value, style="|" if "\n" in value else None))
-        elif kind is dict:
-            emit(_MAP_START)
-            for k, v in value.items():
-                walk(k)
-                walk(v)
-            emit(_MAP_END)
-        elif kind is list:
-            emit(_SEQ_START)
-            for v in value:
-                walk(v)
-            emit(_SEQ_END)
+def _walk(value: Any, emit: Callable[[Any], None], resolve: Callable[..., str], plain: dict[str, bool]) -> None:
+    """Emit `value` as PyYAML's Serializer emits the representer's node tree for it (with `_str` above, no sorting,
+    block style). `plain` remembers, per document, whether a string the resolvers look at reads back as a string when
+    written plain (values starting with a digit recur: eval times, durations). A plain function rather than a closure
+    calling itself: that would be a reference cycle holding the document's text until the cyclic collector runs."""
+    kind = type(value)
+    if kind is str:
+        if value and value[0] not in _RESOLVED_STARTS:
+            implicit = True
         else:
-            node = _REPRESENTER.represent_data(value)
-            if not isinstance(node, ScalarNode):
-                raise TypeError(f"not plain data for YAML: {type(value).__name__}")
-            tag = node.tag
-            emit(ScalarEvent(None, tag, (resolve(ScalarNode, node.value, (True, False)) == tag,
-                                         resolve(ScalarNode, node.value, (False, True)) == tag),
-                             node.value, style=node.style))
-
-    walk(data)
+            implicit = plain.get(value)  # type: ignore[assignment]
+            if implicit is None:
+                implicit = plain[value] = resolve(ScalarNode, value, (True, False)) == _STR
+        emit(ScalarEvent(None, _STR, (implicit, True), value, style="|" if "\n" in value else None))
+    elif kind is dict:
+        emit(_MAP_START)
+        for k, v in value.items():
+            _walk(k, emit, resolve, plain)
+            _walk(v, emit, resolve, plain)
+        emit(_MAP_END)
+    elif kind is list:
+        emit(_SEQ_START)
+        for v in value:
+            _walk(v, emit, resolve, plain)
+        emit(_SEQ_END)
+    else:
+        node = _REPRESENTER.represent_data(value)
+        if not isinstance(node, ScalarNode):
+            raise TypeError(f"not plain data for YAML: {type(value).__name__}")
+        tag = node.tag
+        emit(ScalarEvent(None, tag, (resolve(ScalarNode, node.value, (True, False)) == tag,
+                                     resolve(ScalarNode, node.value, (False, True)) == tag),
+                         node.value, style=node.style))
 
 
 def dump(data: Any) -> str:
@@ -95,7 +91,7 @@ def dump(data: Any) -> str:
     emit = dumper.emit
     emit(StreamStartEvent())
     emit(DocumentStartEvent(explicit=None))
-    _events(dumper, emit, data)
+    _walk(data, emit, dumper.resolve, {})
     emit(DocumentEndEvent(explicit=None))
     emit(StreamEndEvent())
     return out.getvalue()
