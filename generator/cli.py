@@ -16,7 +16,7 @@ from .diff import diff_files
 from .diff.report import FORMATS
 from .diff.sources import SourceError, folder_files, git_files
 from .diff.state import StateError
-from .pipeline import Result, build
+from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.documents import spec_schema
@@ -40,9 +40,28 @@ def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
     except SpecError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    _warn(result.warnings)
     return result
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
+    """A streamed run (nothing is kept in memory but the compiled rules): load and validate now, compile and render
+    while the files are consumed."""
+    try:
+        return Run(_paths(specs), targets)
+    except SpecError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+def _stream_failed(exc: SpecError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_INVALID)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,31 +84,38 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     Only the files oncallgen generated (listed in OUTPUT/.oncallgen-manifest) are rewritten or removed;
     other files in the folder are left alone.
     """
-    result = _run(specs, tuple(sorted(set(targets))))
+    run = _start(specs, tuple(sorted(set(targets))))
     out = Path(output)
     if check:
-        stale = differences(out, result.files)
+        try:
+            stale = differences(out, run.files())  # compared file by file as they are rendered
+        except SpecError as exc:
+            _stream_failed(exc)
+        _warn(run.warnings)
         if stale:
             shown = stale[:STALE_LISTED] + ([f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else [])
             click.echo(f"error: {output}/ is out of date: {len(stale)} generated files differ from what the specs "
                        f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
-        click.echo(f"{output}/ is up to date ({len(result.files)} files)")
+        click.echo(f"{output}/ is up to date ({run.file_count} files)")
         return
     unsafe = unsafe_output(out, _paths(specs))
     if unsafe:
         click.echo(f"error: {unsafe}", err=True)
         sys.exit(EXIT_INVALID)
     try:
-        write_tree(out, result.files)
+        write_tree(out, run.files())  # each file goes to the staging folder as it is rendered
+    except SpecError as exc:
+        _stream_failed(exc)
     except OutputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     except OSError as exc:
         click.echo(f"error: cannot write {output}/: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    click.echo(f"wrote {len(result.files)} files to {output}/ from {len(result.services)} services: "
-               f"{result.alert_count} alerts, {result.recording_count} recording rules")
+    _warn(run.warnings)
+    click.echo(f"wrote {run.file_count} files to {output}/ from {len(run.services)} services: "
+               f"{alert_count(run.plan)} alerts, {recording_count(run.plan)} recording rules")
 
 
 @main.command()
@@ -98,16 +124,22 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
               help="Also check each histogram's declared buckets against this Prometheus' series.")
 def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     """Check SPECS without writing anything."""
-    result = _run(specs)
+    run = _start(specs)
+    try:
+        for _ in run.files():  # every check a generate would make, nothing kept
+            pass
+    except SpecError as exc:
+        _stream_failed(exc)
+    _warn(run.warnings)
     if prometheus_url:
-        _check_live_buckets(result, prometheus_url)
-    click.echo(f"{len(result.services)} services valid")
+        _check_live_buckets(run.services, prometheus_url)
+    click.echo(f"{len(run.services)} services valid")
 
 
-def _check_live_buckets(result: Result, url: str) -> None:
+def _check_live_buckets(services: tuple, url: str) -> None:
     """Exit 1 when a histogram's buckets on the server are not the ones the spec declares."""
     try:
-        mismatches = live_buckets.check(list(result.services), live_buckets.http_query(url))
+        mismatches = live_buckets.check(list(services), live_buckets.http_query(url))
     except (OSError, ValueError, KeyError) as exc:
         click.echo(f"error: cannot query {url}: {exc}", err=True)
         sys.exit(EXIT_INVALID)

@@ -65,6 +65,14 @@ class Plan:
         return tuple(g for f in self.rule_files for g in f.groups)
 
     @cached_property
+    def rule_files_of(self) -> dict[str, tuple[RuleFile, ...]]:
+        """The rule files of each owner (a service, or GLOBAL), in plan order: targets package them per service."""
+        out: dict[str, list[RuleFile]] = {}
+        for f in self.rule_files:
+            out.setdefault(f.owner, []).append(f)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
     def alerts_by_service(self) -> dict[str, tuple[Alert, ...]]:
         """Every alert rule of each service, in rule order (lookups per page must not rescan the plan)."""
         out: dict[str, list[Alert]] = {}
@@ -139,6 +147,18 @@ def compile_service(service: Service, team: Team | None = None
     return rules, tests, runbooks
 
 
+def compile_global(specs: Specs) -> tuple[list[RuleFile], list[TestFile]]:
+    """The rules of no service, on-call health and the alerting pipeline, and their tests."""
+    rule_files, test_files = [], []
+    pipeline = specs.routing.pipeline if specs.routing else Pipeline()
+    for key, out in ((meta.GROUP_KEY, meta.build()), (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline))):
+        path = c.rules_path(GLOBAL, key)
+        rule_files.append(RuleFile(path, "all specs", out.groups))
+        test_files.append(TestFile(c.test_path(GLOBAL, key), "all specs", (path,), out.scenarios, None,
+                                   tuple(g.name for g in out.groups)))
+    return rule_files, test_files
+
+
 def compile_all(specs: Specs) -> Plan:
     """The whole plan for every service, plus the rules of no service: on-call health and the alerting pipeline."""
     rule_files: list[RuleFile] = []
@@ -149,33 +169,33 @@ def compile_all(specs: Specs) -> Plan:
         rule_files += r
         test_files += t
         runbooks.update(b)
-    pipeline = specs.routing.pipeline if specs.routing else Pipeline()
-    for key, out in ((meta.GROUP_KEY, meta.build()), (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline))):
-        path = c.rules_path(GLOBAL, key)
-        rule_files.append(RuleFile(path, "all specs", out.groups))
-        test_files.append(TestFile(c.test_path(GLOBAL, key), "all specs", (path,), out.scenarios, None,
-                                   tuple(g.name for g in out.groups)))
-    return Plan(specs, tuple(rule_files), tuple(test_files), MappingProxyType(runbooks))
+    r, t = compile_global(specs)
+    return Plan(specs, tuple(rule_files + r), tuple(test_files + t), MappingProxyType(runbooks))
 
 
 def check_recorded_names(plan: Plan) -> None:
     """Two groups of one service recording the same series would write the same samples twice (Prometheus
     drops one as a duplicate, at random): refuse it, at the settings of the signal that chose the name."""
-    services = {s.name: s for s in plan.services}
-    for service_name, service in services.items():
-        first: dict[str, str] = {}
-        for f in plan.rule_files:
-            for group in f.groups:
-                if not group.name.startswith(f"{c.GENERATOR}-{service_name}-"):
+    for service in {s.name: s for s in plan.services}.values():
+        check_service_recorded_names(service, plan.rule_files_of.get(service.name, ()))
+
+
+def check_service_recorded_names(service: Service, rule_files: tuple[RuleFile, ...] | list[RuleFile]) -> None:
+    """`check_recorded_names` for one service, over `rule_files` (those of the service will do)."""
+    service_name = service.name
+    first: dict[str, str] = {}
+    for f in rule_files:
+        for group in f.groups:
+            if not group.name.startswith(f"{c.GENERATOR}-{service_name}-"):
+                continue
+            for rule in group.rules:
+                if not isinstance(rule, Recording):
                     continue
-                for rule in group.rules:
-                    if not isinstance(rule, Recording):
-                        continue
-                    owner = first.setdefault(rule.record, group.key)
-                    if owner != group.key:
-                        signal = group.key if group.key in SIGNALS else owner
-                        keys = [k for k, p in SIGNALS[signal].schema.items() if p.get("x-rate-window")]
-                        path = ("spec", "signals", signal) + tuple(keys[:1])
-                        raise SpecError(service.locate(path), format_path(path),
-                                        f"records {rule.record}, which the {owner if owner != signal else group.key} "
-                                        "group records too: choose another value")
+                owner = first.setdefault(rule.record, group.key)
+                if owner != group.key:
+                    signal = group.key if group.key in SIGNALS else owner
+                    keys = [k for k, p in SIGNALS[signal].schema.items() if p.get("x-rate-window")]
+                    path = ("spec", "signals", signal) + tuple(keys[:1])
+                    raise SpecError(service.locate(path), format_path(path),
+                                    f"records {rule.record}, which the {owner if owner != signal else group.key} "
+                                    "group records too: choose another value")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import promql_parser
 
@@ -132,6 +133,16 @@ def example_labels(metric: str, base: dict[str, str], must: list[Selector], must
 
     `base` labels are fixed (provider, model, le). Returns None when no such label set is found.
     """
+    found = _example_labels(metric, tuple(base.items()), tuple(must), tuple(must_not))
+    return None if found is None else dict(found)
+
+
+# Test series ask the same question for every scenario of a service (a few dozen distinct ones per service), and
+# each answer is a search: remember the recent answers, a bounded number, so memory does not grow with the run.
+@lru_cache(maxsize=512)
+def _example_labels(metric: str, base_items: tuple[tuple[str, str], ...], must_t: tuple[Selector, ...],
+                    must_not_t: tuple[Selector, ...]) -> tuple[tuple[str, str], ...] | None:
+    base, must, must_not = dict(base_items), list(must_t), list(must_not_t)
     labels = dict(base)
     for sel in must:
         for m in sel.matchers:
@@ -143,13 +154,20 @@ def example_labels(metric: str, base: dict[str, str], must: list[Selector], must
         trial = dict(labels)
         trial.update({n: v for n, v in zip(free, combo) if v != ""})
         if all(s.matches(metric, trial) for s in must) and not any(s.matches(metric, trial) for s in must_not):
-            return trial
+            return tuple(trial.items())
     if all(s.matches(metric, labels) for s in must) and not any(s.matches(metric, labels) for s in must_not):
-        return labels
+        return tuple(labels.items())
     return None
 
 
 def series_text(metric: str, labels: dict[str, str]) -> str:
     """promtool's series notation with labels in sorted order."""
+    return _series_text(metric, tuple(labels.items()))
+
+
+# A service's scenarios write the same series (each provider and model, each histogram bucket) again and again.
+@lru_cache(maxsize=2048)
+def _series_text(metric: str, items: tuple[tuple[str, str], ...]) -> str:
+    labels = dict(items)
     inner = ", ".join(f"{k}={string(v)}" for k, v in sorted(labels.items()) if v != "")
     return metric + "{" + inner + "}"

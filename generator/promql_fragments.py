@@ -17,6 +17,7 @@ METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _RE2_SPECIAL = set(r"\.+*?()|[]{}^$")
 # Go string-literal escapes the PromQL lexer understands, for the characters that cannot stand for themselves.
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')  # the characters `string` does not write as themselves
 # Regex syntax RE2 does not have (Prometheus would reject it) or that Python reads differently.
 _NOT_RE2 = (
     (re.compile(r"\(\?<?[=!]"), "lookarounds"),
@@ -42,6 +43,8 @@ def label_name(name: str) -> str:
 
 def string(value: str) -> str:
     """`value` as a double-quoted PromQL string literal that reads back as exactly `value`."""
+    if not _NEEDS_ESCAPE.search(value):
+        return '"' + value + '"'  # the common case, without the walk below
     out = []
     for ch in value:
         if ch in _STRING_ESCAPES:

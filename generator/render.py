@@ -1,4 +1,5 @@
-"""Plan in, file contents out: rule files (through the targets), promtool unit tests, Alertmanager, runbooks.
+"""Plan in, file contents out: rule files (through the targets), promtool unit tests, Alertmanager (runbooks:
+`runbooks.pages`). The pipeline asks for each file when it can hand it on, so nothing here returns the whole tree.
 
 Output is diff-friendly and deterministic: keys in a fixed order, labels sorted, no timestamps, lines
 never folded, one YAML document per file, and a header naming the source spec.
@@ -6,12 +7,12 @@ never folded, one YAML document per file, and a header naming the source spec.
 from __future__ import annotations
 
 import posixpath
+from typing import Iterator
 
 from . import synth
 from .alertmanager.config import build as alertmanager_config, route_cases
 from .compile import Plan, TestFile
 from .rules import Scenario
-from .runbooks.pages import render_all as render_runbooks
 from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
 from .targets import render_targets
@@ -80,11 +81,9 @@ def render_alertmanager(plan: Plan) -> dict[str, str]:
     return {ALERTMANAGER_CONFIG: config, ROUTE_TESTS: tests}
 
 
-def render(plan: Plan, run_targets: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every generated file: relative path -> content. Rule files (and Prometheus' set-up): the plain ones, and
-    those of the targets asked for."""
-    files = render_targets(plan, run_targets)
-    files.update({f.path: render_test_file(f) for f in plan.test_files})
-    files.update(render_alertmanager(plan))
-    files.update(render_runbooks(plan))
-    return dict(sorted(files.items()))
+def render_configuration(plan: Plan, run_targets: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """Every generated file but the promtool tests and the runbooks, as (path, content), one at a time: rule files
+    (and Prometheus' set-up), the plain ones and those of the targets asked for, and Alertmanager's."""
+    yield from render_targets(plan, run_targets)
+    yield from render_alertmanager(plan).items()
+

@@ -1,14 +1,28 @@
-"""YAML text as every generated file writes it: block style, insertion order, unfolded lines, no anchors."""
+"""YAML text as every generated file writes it: block style, insertion order, unfolded lines, no anchors.
+
+The text is LibYAML's (the C emitter when present), fed the event stream PyYAML's representer and serializer would
+feed it for the same data, built here in one walk: for the plain data we dump (dicts, lists, str, and the odd int,
+float, bool or None) the events are the same (same tags, implicit flags, styles, block style throughout), so the text
+is the same, without building a node per scalar and answering the emitter's two resolver questions about each.
+"""
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, Callable
 
 import yaml
+from yaml.events import (DocumentEndEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent)
+from yaml.nodes import ScalarNode
 
 try:
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover
     from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
@@ -18,16 +32,69 @@ class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
 
 def _str(dumper: yaml.Dumper, value: str) -> yaml.Node:
     style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    return dumper.represent_scalar(_STR, value, style=style)
 
 
 _Dumper.add_representer(str, _str)
+# For the values that are not strings, lists or dicts: PyYAML's own node (its spelling of a float, its error for a
+# type it cannot represent).
+_REPRESENTER = _Dumper(None, sort_keys=False)
+# First characters of the plain scalars an implicit resolver could read as something other than a string: a string
+# starting otherwise reads back as a string when written plain (what the serializer asks the resolver, per scalar).
+_RESOLVED_STARTS = frozenset(_Dumper.yaml_implicit_resolvers)
+assert None not in _RESOLVED_STARTS and not _Dumper.yaml_path_resolvers, "a resolver the fast path does not know"
+_MAP_START = MappingStartEvent(None, _MAP, True, flow_style=False)
+_MAP_END = MappingEndEvent()
+_SEQ_START = SequenceStartEvent(None, _SEQ, True, flow_style=False)
+_SEQ_END = SequenceEndEvent()
+
+
+def _walk(value: Any, emit: Callable[[Any], None], resolve: Callable[..., str], plain: dict[str, bool]) -> None:
+    """Emit `value` as PyYAML's Serializer emits the representer's node tree for it (with `_str` above, no sorting,
+    block style). `plain` remembers, per document, whether a string the resolvers look at reads back as a string when
+    written plain (values starting with a digit recur: eval times, durations). A plain function rather than a closure
+    calling itself: that would be a reference cycle holding the document's text until the cyclic collector runs."""
+    kind = type(value)
+    if kind is str:
+        if value and value[0] not in _RESOLVED_STARTS:
+            implicit = True
+        else:
+            implicit = plain.get(value)  # type: ignore[assignment]
+            if implicit is None:
+                implicit = plain[value] = resolve(ScalarNode, value, (True, False)) == _STR
+        emit(ScalarEvent(None, _STR, (implicit, True), value, style="|" if "\n" in value else None))
+    elif kind is dict:
+        emit(_MAP_START)
+        for k, v in value.items():
+            _walk(k, emit, resolve, plain)
+            _walk(v, emit, resolve, plain)
+        emit(_MAP_END)
+    elif kind is list:
+        emit(_SEQ_START)
+        for v in value:
+            _walk(v, emit, resolve, plain)
+        emit(_SEQ_END)
+    else:
+        node = _REPRESENTER.represent_data(value)
+        if not isinstance(node, ScalarNode):
+            raise TypeError(f"not plain data for YAML: {type(value).__name__}")
+        tag = node.tag
+        emit(ScalarEvent(None, tag, (resolve(ScalarNode, node.value, (True, False)) == tag,
+                                     resolve(ScalarNode, node.value, (False, True)) == tag),
+                         node.value, style=node.style))
 
 
 def dump(data: Any) -> str:
     """YAML text of `data`: block style, insertion order, unfolded lines."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1 << 30,
-                     allow_unicode=True)
+    out = io.StringIO()
+    dumper = _Dumper(out, width=1 << 30, allow_unicode=True)
+    emit = dumper.emit
+    emit(StreamStartEvent())
+    emit(DocumentStartEvent(explicit=None))
+    _walk(data, emit, dumper.resolve, {})
+    emit(DocumentEndEvent(explicit=None))
+    emit(StreamEndEvent())
+    return out.getvalue()
 
 
 def header(source: str, what: str) -> str:

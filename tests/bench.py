@@ -5,8 +5,10 @@ Run from the repository root: `python -m tests.bench` (or `make bench`). Options
 the hotspots instead of the table), `--keep DIR` (leave the synthesised specs and output under DIR).
 
 Each size runs in a fresh interpreter, so its peak RSS is its own. The child times
-`generator.pipeline.build` (load -> validate -> compile -> render) and `generator.targets.files.write_tree`
-separately; wall time is their sum (interpreter start-up and imports excluded, reported apart).
+what `oncallgen generate` does: `generator.pipeline.Run` (load -> validate) and `generator.targets.files.write_tree`
+consuming `Run.files()` (compile -> render -> check, each file written to the staging folder as it is rendered);
+wall time is their sum (interpreter start-up and imports excluded, reported apart). The floor's input is the tree
+generate wrote, read back after the timing.
 This is a benchmark, not a test: it asserts nothing about timings.
 
 The specs are the shapes of the repository's three example specs (one per preset) with a new name per
@@ -174,29 +176,37 @@ def _floor(files: dict[str, str], out: Path) -> float:
     return time.process_time() - start
 
 
+def _read_tree(out: Path) -> dict[str, str]:
+    """Every file under `out` (what generate wrote), relative path -> text."""
+    return {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def child(workdir: Path) -> None:
-    """Inside the fresh interpreter: compile `workdir/specs` into `workdir/output`, print one JSON line."""
+    """Inside the fresh interpreter: compile `workdir/specs` into `workdir/output` as `oncallgen generate` does
+    (files streamed into the staging folder as they are rendered), print one JSON line."""
     t0 = time.perf_counter()
-    from generator.pipeline import build
+    from generator.pipeline import Run, alert_count, recording_count
     from generator.targets.files import write_tree
     imported = time.perf_counter()
     os.chdir(workdir)  # header paths read specs/<team>/<file>.yaml, as in a real repository
     cpu0 = time.process_time()
     start = time.perf_counter()
-    result = build([Path("specs")])
-    built = time.perf_counter()
-    write_tree(Path("output"), result.files)
+    run = Run([Path("specs")])
+    built = time.perf_counter()  # loaded and validated: compile, render and write are one stream
+    write_tree(Path("output"), run.files())
+    warnings = run.warnings
     written = time.perf_counter()
     cpu = time.process_time() - cpu0
     rss = _maxrss_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # before the floor adds its own
-    floor = _floor(result.files, Path("floor"))
+    files = _read_tree(Path("output"))  # what was generated, read back untimed: the floor's input
+    floor = _floor(files, Path("floor"))
     print(json.dumps({
-        "services": len(result.services),
-        "alerts": result.alert_count,
-        "recording": result.recording_count,
-        "files": len(result.files),
-        "bytes": sum(len(t.encode("utf-8")) for t in result.files.values()),
-        "warnings": len(result.warnings),
+        "services": len(run.services),
+        "alerts": alert_count(run.plan),
+        "recording": recording_count(run.plan),
+        "files": len(files),
+        "bytes": sum(len(t.encode("utf-8")) for t in files.values()),
+        "warnings": len(warnings),
         "import_s": imported - t0,
         "build_s": built - start,
         "write_s": written - built,
@@ -251,17 +261,18 @@ def profile(n: int, base: Path, templates: dict[str, Doc], top: int = 30) -> Non
     import cProfile
     import pstats
 
-    from generator.pipeline import build
+    from generator.pipeline import Run
+    from generator.targets.files import write_tree
     work = base / f"profile-n{n}"
     synthesise(n, work / "specs", templates)
     os.chdir(work)
     prof = cProfile.Profile()
     prof.enable()
-    build([Path("specs")])
+    write_tree(Path("output"), Run([Path("specs")]).files())
     prof.disable()
     os.chdir(REPO)
     stats = pstats.Stats(prof, stream=sys.stdout).strip_dirs()
-    print(f"## cProfile of build() on {n} services, by cumulative time")
+    print(f"## cProfile of generate (Run + write_tree) on {n} services, by cumulative time")
     stats.sort_stats("cumulative").print_stats(top)
     print(f"## by own time")
     stats.sort_stats("tottime").print_stats(top)
@@ -291,8 +302,9 @@ def main(argv: list[str] | None = None) -> None:
             return
         print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}, "
               f"{platform.machine()}, {os.cpu_count()} CPUs, LibYAML {'yes' if yaml.__with_libyaml__ else 'no'}")
-        print("generate = generator.pipeline.build (load -> validate -> compile -> render) + "
-              "generator.targets.files.write_tree, in a fresh interpreter per size (start-up and imports excluded), "
+        print("generate = generator.pipeline.Run (load -> validate) + generator.targets.files.write_tree of its "
+              "streamed files (compile -> render -> check -> write), in a fresh interpreter per size (start-up and "
+              "imports excluded), "
               "as CPU time (process_time, the minimum of --runs); floor = LibYAML re-dumping the same YAML data plus "
               "writing every file's bytes, measured in the same process; peak RSS is that interpreter's ru_maxrss "
               "before the floor runs.\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+from typing import Collection, Container, Iterable
 
 from .. import conventions as c
 from ..compile import Plan
@@ -34,9 +35,10 @@ def _service_alerts(plan: Plan, service: Service) -> list[str]:
     return list(dict.fromkeys(a.alert for a in plan.alerts_by_service.get(service.name, ())))
 
 
-def check_notes(plan: Plan) -> None:
-    """Every `spec.runbooks.notes` key names an alert of its service: otherwise its page would have no alert."""
-    for service in plan.services:
+def check_notes(plan: Plan, services: Iterable[Service] | None = None) -> None:
+    """Every `spec.runbooks.notes` key names an alert of its service (of `services`, default all the plan's):
+    otherwise its page would have no alert."""
+    for service in plan.services if services is None else services:
         names = _service_alerts(plan, service)
         for key in service.runbooks.notes:
             if key not in names:
@@ -47,7 +49,7 @@ def check_notes(plan: Plan) -> None:
                             f"{hint}")
 
 
-def check_alerts_have_runbooks(plan: Plan, pages: tuple[Page, ...], files: dict[str, str]) -> None:
+def check_alerts_have_runbooks(plan: Plan, pages: tuple[Page, ...], files: Container[str]) -> None:
     """Every alert's runbook_url names a generated page."""
     services = {s.name: s for s in plan.services}
     written = {p.path: p for p in pages}
@@ -65,7 +67,7 @@ def check_alerts_have_runbooks(plan: Plan, pages: tuple[Page, ...], files: dict[
                         f"names no generated page{why}")
 
 
-def check_runbooks_have_alerts(plan: Plan, pages: tuple[Page, ...], files: dict[str, str]) -> None:
+def check_runbooks_have_alerts(plan: Plan, pages: tuple[Page, ...], files: Iterable[str]) -> None:
     """Every generated runbook page (the index aside) is where some alert's runbook_url leads."""
     services = {s.name: s for s in plan.services}
     reached = {p.path for p in pages}
@@ -105,27 +107,52 @@ def _link_origin(page: Page | None, target: str) -> tuple:
     return ("spec", "signals", page.signal)
 
 
+def page_links(path: str, text: str) -> list[tuple[str, str]]:
+    """The relative links of the runbook at `path` whose text is `text`: (target as written, path it resolves to).
+    Read from each page as it is rendered: the text is read once, and not kept."""
+    if not (path.startswith(RUNBOOKS + "/") and path.endswith(".md")):
+        return []
+    out = []
+    for target in LINK.findall(FENCED.sub("", text)):
+        if SCHEME.match(target) or target.startswith(("#", "/")):
+            continue  # external, or an anchor: not a file of ours
+        out.append((target, posixpath.normpath(posixpath.join(posixpath.dirname(path), target.split("#")[0]))))
+    return out
+
+
+def link_error(path: str, page: Page | None, target: str, resolved: str) -> SpecError:
+    """The error for a link of the runbook at `path` (of `page`) to `target`, which leads to no generated file."""
+    return _fail(page.service if page else None, _link_origin(page, target),
+                 f"{path} links to {target}, which is not a generated file ({resolved})")
+
+
+def check_page_links(path: str, text: str, page: Page | None, paths: Container[str]) -> None:
+    """Relative links inside the runbook at `path` (whose text is `text`) lead to files of the generated tree, whose
+    paths are `paths`."""
+    for target, resolved in page_links(path, text):
+        if resolved not in paths:
+            raise link_error(path, page, target, resolved)
+
+
 def check_links(pages: tuple[Page, ...], files: dict[str, str]) -> None:
     """Relative links inside the runbooks lead to files of the generated tree."""
     by_path = {p.path: p for p in pages}
     for path, text in files.items():
-        if not (path.startswith(RUNBOOKS + "/") and path.endswith(".md")):
-            continue
-        for target in LINK.findall(FENCED.sub("", text)):
-            if SCHEME.match(target) or target.startswith(("#", "/")):
-                continue  # external, or an anchor: not a file of ours
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target.split("#")[0]))
-            if resolved not in files:
-                page = by_path.get(path)
-                raise _fail(page.service if page else None, _link_origin(page, target),
-                            f"{path} links to {target}, which is not a generated file ({resolved})")
+        check_page_links(path, text, by_path.get(path), files)
+
+
+def check_pages(plan: Plan, pages: tuple[Page, ...], paths: Collection[str],
+                services: Iterable[Service] | None = None) -> None:
+    """The checks that need no page's text, the ones that can name a precise spec line first: `pages` is
+    `collect(plan)`, `paths` every generated path (runbook pages included); notes of `services` (default: all)."""
+    check_notes(plan, services)
+    check_alerts_have_runbooks(plan, pages, paths)
+    check_runbooks_have_alerts(plan, pages, paths)
+    check_decision_trees(pages)
 
 
 def check_all(plan: Plan, files: dict[str, str]) -> None:
-    """Every runbook check, the ones that can name a precise spec line first."""
+    """Every runbook check over a whole generated tree in memory, the ones that can name a precise spec line first."""
     pages = collect(plan)
-    check_notes(plan)
-    check_alerts_have_runbooks(plan, pages, files)
-    check_runbooks_have_alerts(plan, pages, files)
-    check_decision_trees(pages)
+    check_pages(plan, pages, files)
     check_links(pages, files)

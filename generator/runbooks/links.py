@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 from .. import conventions as c
@@ -17,6 +18,8 @@ RUNBOOKS = "runbooks"          # the folder of runbooks inside the output folder
 ALL = "$__all"                 # Grafana's value for "every option of a variable"
 
 
+# A page's queries recur on its secondary tier's page and across a service's pages: remember the recent links.
+@lru_cache(maxsize=1024)
 def graph_url(prometheus_url: str, expr: str) -> str:
     """A Prometheus graph link for `expr`, escaped as Go's url.QueryEscape does."""
     return f"{prometheus_url.rstrip('/')}/graph?g0.expr={quote_plus(expr, safe='')}&g0.tab=0"

@@ -8,6 +8,7 @@ spec values inside it with `text` and `code`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Characters that start emphasis, code, links, tables, strike-through or escapes anywhere in a line; an
 # underscore between two letters or digits cannot (CommonMark's flanking rules), so snake_case stays readable.
@@ -31,7 +32,13 @@ def text(value: object) -> Markdown:
     """`value` as Markdown that renders as exactly its text, on one line (line breaks become spaces)."""
     if isinstance(value, Markdown):
         return value
-    s = _one_line(str(value))
+    return _escaped(str(value))
+
+
+# Pages print the same values over and over (names, labels, thresholds): remember the recent ones, a bounded number.
+@lru_cache(maxsize=4096)
+def _escaped(value: str) -> Markdown:
+    s = _one_line(value)
     s = "".join(_HTML.get(ch, ch) for ch in s)
     s = _INLINE.sub(r"\\\1", s)
     # A backslash escapes punctuation only: "1." becomes "1\." rather than "\1.".
@@ -49,7 +56,12 @@ def paragraphs(value: str) -> Markdown:
 
 def code(value: object) -> Markdown:
     """Inline code showing exactly `value` (on one line): the fence is longer than any backtick run inside."""
-    s = _one_line(str(value))
+    return _code(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _code(value: str) -> Markdown:
+    s = _one_line(value)
     if not s:
         return Markdown("` `")
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(s)), default=0)

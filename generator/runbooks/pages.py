@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from functools import lru_cache
+from typing import Iterator
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -22,7 +23,7 @@ from ..rules import Alert
 from ..spec.model import Service, Specs, Team
 from ..spec.units import format_duration, format_number
 from . import markdown as md
-from .collect import INDEX, STEP_REF, Page, collect, decision_tree
+from .collect import INDEX, STEP_REF, Page, decision_tree
 from .content import Query, RunbookContent, Step
 from .markdown import Markdown
 from .links import dashboard_url, graph_url, is_on, kubectl, percent, sibling, silence, times
@@ -246,16 +247,30 @@ def _header(source: str, what: str) -> Markdown:
 
 
 def _relative(page: Page, target: str) -> str:
-    return posixpath.relpath(target, posixpath.dirname(page.path))
+    return _relpath(target, posixpath.dirname(page.path))
+
+
+@lru_cache(maxsize=1024)
+def _relpath(target: str, start: str) -> str:
+    return posixpath.relpath(target, start)  # both relative to the output folder: the working directory plays no part
 
 
 def _test_file(plan: Plan, rule_file: str) -> str | None:
     return plan.test_file_of.get(rule_file)
 
 
-def _alert_page(plan: Plan, page: Page) -> str:
+def _service_views(plan: Plan, service: Service) -> dict:
+    """What every page of a service shows alike, computed once for its two dozen pages."""
+    return {"team": plan.specs.team_of(service), "provider": _provider(service), "dashboards": _dashboards(service),
+            "kubectl": _kubectl(service), "changelog": _changelog(service), "thresholds": {}}
+
+
+def _alert_page(plan: Plan, page: Page, shared: dict) -> str:
     service = page.service
-    team = plan.specs.team_of(service)
+    team = shared["team"]
+    thresholds = shared["thresholds"]
+    if page.signal not in thresholds:
+        thresholds[page.signal] = _thresholds(plan, service, page.signal)
     content = page.content
     receivers = _receivers(team, page.alerts)
     notes = service.runbooks.notes.get(page.alertname)
@@ -278,16 +293,16 @@ def _alert_page(plan: Plan, page: Page) -> str:
                            f"under way, or ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does "
                            "not start: its windows still hold the outage, whose own page covers it.")
         if any(outage.RECENT in a.expr for a in page.alerts) else "",
-        "thresholds": _thresholds(plan, service, page.signal),
+        "thresholds": thresholds[page.signal],
         "steps": _steps_view(steps, prom, added),
         "escalation": _escalation(page, team, receivers),
         "remediation": _remediation(plan, page, team),
-        "provider": _provider(service) if content.provider_outage else None,
+        "provider": shared["provider"] if content.provider_outage else None,
         "queries": [_query_view(q, service) for q in content.queries],
-        "dashboards": _dashboards(service), "kubectl": _kubectl(service),
+        "dashboards": shared["dashboards"], "kubectl": shared["kubectl"],
         "kube": service.runbooks.kubernetes,
         "notes": md.paragraphs(notes.notes) if notes else "",
-        "changelog": _changelog(service),
+        "changelog": shared["changelog"],
         "links": {"rules": _relative(page, page.rule_file),
                   "tests": _relative(page, test_file) if test_file else None,
                   "index": _relative(page, INDEX)},
@@ -391,18 +406,30 @@ def _template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
 
 
-def render_all(plan: Plan) -> dict[str, str]:
-    """Every runbook page (pages whose signal wrote no content are left out) and the index."""
-    pages = collect(plan)
-    files = {}
+def render_all(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]:
+    """Every runbook page of `pages` (`collect(plan)`; pages whose signal wrote no content are left out), then the
+    index, as (path, Markdown), each rendered when it is asked for."""
+    yield from render_pages(plan, pages)
+    yield INDEX, render_index(plan, pages)
+
+
+def render_index(plan: Plan, pages: tuple[Page, ...]) -> str:
+    """The index of `pages` (their content is not read)."""
+    return _index(plan, pages)
+
+
+def render_pages(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]:
+    """The runbook pages of `pages` that have content, as (path, Markdown); `plan` holds at least their alerts'
+    rule files, tests and runbook content (a service's part of the plan will do)."""
+    shared: dict = {}  # the views of the service whose pages are being rendered (pages come service by service)
     for page in pages:
         if page.content is None:
             continue
         if page.service is not None:
-            files[page.path] = _alert_page(plan, page)
+            if shared.get("service") is not page.service:
+                shared = {"service": page.service, **_service_views(plan, page.service)}
+            yield page.path, _alert_page(plan, page, shared)
         elif page.signal == alerting_pipeline.SIGNAL:
-            files[page.path] = _pipeline_page(plan, page)
+            yield page.path, _pipeline_page(plan, page)
         else:
-            files[page.path] = _watchdog_page(plan, page)
-    files[INDEX] = _index(plan, pages)
-    return files
+            yield page.path, _watchdog_page(plan, page)

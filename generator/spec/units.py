@@ -6,6 +6,7 @@ The same regular expressions are exported to the JSON Schema so editors flag bad
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 FACTOR_PATTERN = r"^[0-9]+(\.[0-9]+)?x$"
@@ -95,8 +96,17 @@ def points(value: object) -> float:
     raise UnitError('percentage points like "10pp"', value)
 
 
+# Test series and rules spell the same few durations and numbers hundreds of thousands of times; for ints and floats
+# the answer depends only on the value (1, 1.0 and True are spelled alike), so the recent ones are remembered, a bounded
+# number.
 def format_duration(seconds: float) -> str:
     """300 -> "5m", 0.8 -> "800ms"; the Prometheus form, largest units first."""
+    if type(seconds) not in (int, float):
+        return _format_duration(seconds)
+    return _cached_duration(seconds)
+
+
+def _format_duration(seconds: float) -> str:
     ms = round(seconds * 1000)
     if ms == 0:
         return "0s"
@@ -111,11 +121,23 @@ def format_duration(seconds: float) -> str:
     return out
 
 
+_cached_duration = lru_cache(maxsize=4096)(_format_duration)
+
+
 def format_number(value: float) -> str:
     """A number as PromQL and YAML should show it: no trailing `.0`, no float noise."""
+    if not value or type(value) not in (int, float, bool):
+        return _format_number(value)  # 0.0 and -0.0 are equal keys but spelled apart; other types as they come
+    return _cached_number(value)
+
+
+def _format_number(value: float) -> str:
     text = repr(float(value))
     if text.endswith(".0"):
         text = text[:-2]
     if "e" in text or len(text) > 12:
         text = f"{value:.10g}"
     return text
+
+
+_cached_number = lru_cache(maxsize=8192)(_format_number)

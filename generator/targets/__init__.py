@@ -7,7 +7,7 @@ Every target reads the compiled plan, never rendered YAML.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from ..compile import Plan
 from ..spec.model import Service
@@ -20,8 +20,9 @@ class Target(Protocol):
     NAME: str
     DESCRIPTION: str
 
-    def files(self, plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
-        """The files that run the rules of `services` (the services using this target) on this target."""
+    def files(self, plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
+        """The files that run the rules of `services` (the services using this target) on this target, as
+        (path, content), each rendered when it is asked for."""
 
 
 TARGETS: dict[str, Target] = {
@@ -40,11 +41,9 @@ def users(plan: Plan, name: str, run_targets: tuple[str, ...]) -> tuple[Service,
     return tuple(s for s in plan.services if name in s.deploy.targets)
 
 
-def render_targets(plan: Plan, run_targets: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every target's files: plain rule files always, the others for the services that use them."""
-    files: dict[str, str] = {}
+def render_targets(plan: Plan, run_targets: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """Every target's files, one at a time: plain rule files always, the others for the services that use them."""
     for name, target in TARGETS.items():
         services = users(plan, name, run_targets)
         if services:
-            files.update(target.files(plan, services))
-    return files
+            yield from target.files(plan, services)

@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 from ..compile import GLOBAL, Plan
 from ..spec.model import Service
 from ..yamltext import dump, header
@@ -20,16 +22,14 @@ def namespace_file(namespace: str, groups: list[dict], source: str) -> str:
     return header(source, "Mimir ruler namespace") + dump({"namespace": namespace, "groups": groups})
 
 
-def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A namespace file per service in its tenant's folder; every tenant also gets the global rules (the
     Watchdog and on-call health), since a tenant's ruler sees only its own series."""
-    out = {}
     tenants = sorted({s.deploy.tenant for s in services})
     for service in services:
-        groups = [group_dict(g) for f in plan.rule_files if f.owner == service.name for g in f.groups]
-        out[f"{FOLDER}/{service.deploy.tenant}/{service.name}.yaml"] = namespace_file(
-            service.name, groups, service.location.file)
-    global_groups = [group_dict(g) for f in plan.rule_files if f.owner == GLOBAL for g in f.groups]
+        groups = [group_dict(g) for f in plan.rule_files_of.get(service.name, ()) for g in f.groups]
+        yield (f"{FOLDER}/{service.deploy.tenant}/{service.name}.yaml",
+               namespace_file(service.name, groups, service.location.file))
+    global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups]
     for tenant in tenants:
-        out[f"{FOLDER}/{tenant}/{GLOBAL}.yaml"] = namespace_file(GLOBAL, global_groups, "all specs")
-    return out
+        yield f"{FOLDER}/{tenant}/{GLOBAL}.yaml", namespace_file(GLOBAL, global_groups, "all specs")

@@ -9,6 +9,7 @@ camelCase fields, matchers as {name, value, matchType}, and secrets as reference
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from .. import conventions as c
 from ..alertmanager.config import build as alertmanager_config_of, business_hours_name, inhibit_rules, team_route
@@ -201,28 +202,26 @@ def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, 
     return {team: (ns, labels) for team, (ns, labels, _) in out.items()}
 
 
-def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A PrometheusRule per service, one for the global rules, and an AlertmanagerConfig per team."""
     placement = _placement(services)
-    out = {}
     for service in services:
         namespace, labels = placement[service.team]
-        groups = [group_dict(g) for f in plan.rule_files if f.owner == service.name for g in f.groups]
-        out[f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml"] = _document(
+        groups = [group_dict(g) for f in plan.rule_files_of.get(service.name, ()) for g in f.groups]
+        yield f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml", _document(
             service.location.file, "prometheus-operator PrometheusRule",
             prometheus_rule(service.name, namespace, labels, groups))
     shared = set.intersection(*(set(labels.items()) for _, labels in placement.values()))
-    global_groups = [group_dict(g) for f in plan.rule_files if f.owner == GLOBAL for g in f.groups]
-    out[f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml"] = _document(
+    global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups]
+    yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
         prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, dict(shared), global_groups))
     if plan.specs.routing is not None:
-        out[f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml"] = _document(
+        yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
             root_config(plan.specs))
         for team_name, (namespace, labels) in sorted(placement.items()):
             team = plan.specs.teams[team_name]
-            out[f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml"] = _document(
+            yield f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml", _document(
                 team.location.file, "prometheus-operator AlertmanagerConfig",
                 alertmanager_config(plan.specs, team, namespace, labels))
-    return out

@@ -6,6 +6,7 @@ This is also the shape every other target repackages: `group_dict` is the rule g
 from __future__ import annotations
 
 import posixpath
+from typing import Iterator
 
 from .. import conventions as c
 from .. import prometheus_setup
@@ -64,9 +65,9 @@ def render_prometheus(plan: Plan) -> dict[str, str]:
     return {PROMETHEUS_FLAGS: "\n".join(lines) + "\n", PROMETHEUS_CONFIG: config}
 
 
-def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """Every rule file of the plan (the promtool tests load them whichever other targets are used), and how
     Prometheus loads them."""
-    out = {f.path: render_rule_file(f) for f in plan.rule_files}
-    out.update(render_prometheus(plan))
-    return out
+    for f in plan.rule_files:
+        yield f.path, render_rule_file(f)
+    yield from render_prometheus(plan).items()

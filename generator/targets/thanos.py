@@ -7,6 +7,7 @@ every `*.rules.yml` with promtool must not take them for ones.
 from __future__ import annotations
 
 import posixpath
+from typing import Iterator
 
 from ..compile import GLOBAL, Plan
 from ..spec.model import Service
@@ -18,10 +19,9 @@ DESCRIPTION = "Thanos Ruler rule files (thanos/*.thanos.yml), partial_response_s
 FOLDER = "thanos"
 
 
-def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
+def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """One Thanos rule file per plain rule file of `services`, and the global rules."""
     strategy = {s.name: s.deploy.partial_response_strategy for s in services}
-    out = {}
     for f in plan.rule_files:
         if f.owner not in strategy and f.owner != GLOBAL:
             continue
@@ -32,5 +32,4 @@ def files(plan: Plan, services: tuple[Service, ...]) -> dict[str, str]:
                 group = {"name": group.pop("name"), "partial_response_strategy": strategy[f.owner], **group}
             groups.append(group)
         path = posixpath.join(FOLDER, posixpath.basename(f.path).removesuffix(".rules.yml") + ".thanos.yml")
-        out[path] = header(f.source, "Thanos Ruler recording and alerting rules") + dump({"groups": groups})
-    return out
+        yield path, header(f.source, "Thanos Ruler recording and alerting rules") + dump({"groups": groups})
