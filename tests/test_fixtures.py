@@ -119,8 +119,8 @@ def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(servic
 
 
 def test_litellm_reads_what_litellm_exposes(services) -> None:
-    """Series of LiteLLM's own Prometheus callback: the search team's key called Gemini on Vertex AI (ok, 429, 503,
-    400) and Claude on Bedrock (ok, 503); the router cooled the Vertex AI deployment down once."""
+    """Series of LiteLLM's own Prometheus callback: the search team's key called Gemini on Vertex AI and Claude on
+    Bedrock (ok, 429, 503, 400 each); the router cooled the Vertex AI deployment down once."""
     series = scraped("search-answers")
     src = services["search-answers"].source
 
@@ -128,8 +128,9 @@ def test_litellm_reads_what_litellm_exposes(services) -> None:
         return sorted(l["api_provider"] + ":" + l.get("exception_status", "")
                       for l in selected(getattr(src, key).selector, series))
     assert picked("requests") == ["bedrock:", "vertex_ai:"]
-    assert picked("errors") == ["bedrock:503", "vertex_ai:400", "vertex_ai:429", "vertex_ai:503"]
-    assert picked("rate_limited") == ["vertex_ai:429"]
+    assert picked("errors") == ["bedrock:400", "bedrock:429", "bedrock:503", "vertex_ai:400", "vertex_ai:429",
+                                "vertex_ai:503"]
+    assert picked("rate_limited") == ["bedrock:429", "vertex_ai:429"]
     assert picked("provider_errors") == ["bedrock:503", "vertex_ai:503"]
     assert picked("cooldowns") == ["vertex_ai:503"]  # no team_alias on it: the selector must not ask for one
     assert sorted(l["model"] for l in selected(src.spend.selector, series)) == ["anthropic.claude-haiku-4-5",
