@@ -7,12 +7,12 @@ never folded, one YAML document per file, and a header naming the source spec.
 from __future__ import annotations
 
 import posixpath
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from . import synth
 from .alertmanager.config import build as alertmanager_config, route_cases
 from .compile import Plan, TestFile
-from .rules import Scenario
+from .rules import Scenario, Series
 from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
 from .targets import render_targets
@@ -23,12 +23,22 @@ def _minutes(m: float) -> str:
     return format_duration(m * 60)
 
 
-def _scenario(s: Scenario, service) -> dict:
+def scenario_series(s: Scenario, service) -> list[Series]:
+    """A scenario's input series, made from the service's own selectors (`synth`)."""
     series = list(s.series)
     for stream in s.streams:
         series += synth.call_series(service, stream, s.latency)
     for run in s.eval_series:
         series += synth.eval_series(service, run)
+    return series
+
+
+SeriesOf = Callable[[Scenario, Any], list[Series]]
+
+
+def scenario_test(s: Scenario, service, series_of: SeriesOf = scenario_series) -> dict:
+    """One promtool test of a scenario; `series_of` makes its input series (tests pass series of a real exporter)."""
+    series = series_of(s, service)
     test: dict = {"name": s.name, "interval": "1m",
                   "input_series": [{"series": x.series, "values": x.values} for x in series]}
     if s.checks:
@@ -47,7 +57,7 @@ def _scenario(s: Scenario, service) -> dict:
     return test
 
 
-def render_test_file(f: TestFile) -> str:
+def render_test_file(f: TestFile, series_of: SeriesOf = scenario_series) -> str:
     """A promtool unit-test file; rule files are named relative to the test file, as promtool reads them."""
     here = posixpath.dirname(f.path)
     intervals = {s.evaluation_interval for s in f.scenarios}
@@ -58,7 +68,7 @@ def render_test_file(f: TestFile) -> str:
         "group_eval_order": list(f.group_order),
     }
     try:
-        data["tests"] = [_scenario(s, f.service) for s in f.scenarios]
+        data["tests"] = [scenario_test(s, f.service, series_of) for s in f.scenarios]
     except synth.SynthError as exc:
         # The source's selectors contradict each other (say, errors no request selector matches).
         raise SpecError(f.service.locate(("spec", "metrics")), "spec.metrics", f"cannot build test series: {exc}") from None

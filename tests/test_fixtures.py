@@ -7,6 +7,8 @@ preset selects is written by hand, and promtool runs the generated rules over th
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,10 @@ from tests.fixtures import exporters
 ROOT = Path(__file__).resolve().parent.parent
 # What Prometheus adds when it scrapes each example service's target (its job and instance).
 TARGET = {"support-assistant": {"job": "support-assistant", "instance": "10.0.0.7:9464"},
-          "internal-chat": {"namespace": "llm-serving", "job": "vllm-llama", "instance": "10.0.1.3:8000"}}
-PAGES = {"support-assistant": exporters.OTEL_FILE, "internal-chat": exporters.VLLM_FILE}
+          "internal-chat": {"namespace": "llm-serving", "job": "vllm-llama", "instance": "10.0.1.3:8000"},
+          "search-answers": {"job": "litellm-proxy", "instance": "10.0.2.5:4000"}}
+PAGES = {"support-assistant": exporters.OTEL_FILE, "internal-chat": exporters.VLLM_FILE,
+         "search-answers": exporters.LITELLM_FILE}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +52,12 @@ def selected(selector: Selector, series) -> list[dict[str, str]]:
 
 
 def selectors(src: MetricSource) -> dict[str, Selector]:
-    """Every raw selector a source reads."""
+    """Every raw selector a source reads (LiteLLM's fallback counters aside: the fixture has no fallback)."""
     out = {key: getattr(src, key).selector for key in ("requests", "errors", "rate_limited", "provider_errors")}
+    if src.spend:
+        out["spend"] = src.spend.selector
+    if src.cooldowns:
+        out["cooldowns"] = src.cooldowns.selector
     if src.latency:
         out["latency"] = src.latency.buckets.selector
     if src.first_token:
@@ -62,13 +70,25 @@ def selectors(src: MetricSource) -> dict[str, Selector]:
     return out
 
 
+def _names(page: str) -> list:
+    return sorted((name, tuple(sorted(labels))) for name, labels in exporters.series(page))
+
+
 @pytest.mark.parametrize("path,make", [(exporters.OTEL_FILE, exporters.otel_genai_page),
                                        (exporters.VLLM_FILE, exporters.vllm_page)])
 def test_regenerating_a_fixture_gives_the_same_series(path, make) -> None:
     """A library upgrade that renames a metric or a label fails here: run `python -m tests.fixtures.exporters`."""
-    def names(page: str) -> list:
-        return sorted((name, tuple(sorted(labels))) for name, labels in exporters.series(page))
-    assert names(make()) == names(path.read_text())
+    assert _names(make()) == _names(path.read_text())
+
+
+def test_regenerating_the_litellm_fixture_gives_the_same_series() -> None:
+    """LiteLLM is optional (a large package): `pip install litellm` to run this. Its metrics live in prometheus_client's
+    default registry, once per interpreter: a fresh one makes the page."""
+    pytest.importorskip("litellm")
+    code = "from tests.fixtures.exporters import litellm_page; import sys; sys.stdout.write(litellm_page())"
+    page = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                          timeout=300).stdout
+    assert _names(page) == _names(exporters.LITELLM_FILE.read_text())
 
 
 def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(services) -> None:
@@ -76,20 +96,47 @@ def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(servic
     src = services["support-assistant"].source
 
     def error_types(key: str) -> list[str]:
-        return sorted(l.get("error_type", "") + "/" + l["gen_ai_operation_name"]
+        return sorted(l["gen_ai_provider_name"] + ":" + l.get("error_type", "") + "/" + l["gen_ai_operation_name"]
                       for l in selected(getattr(src, key).selector, series))
-    # Seven chat and generate_content calls; the agent turn and the tool call are not model calls.
-    assert error_types("requests") == ["/chat", "/generate_content", "BLOCKED_SAFETY/generate_content",
-                                       "BadRequestError/chat", "InternalServerError/chat", "RateLimitError/chat",
-                                       "ServerError/generate_content"]
-    assert error_types("errors") == ["BLOCKED_SAFETY/generate_content", "BadRequestError/chat",
-                                     "InternalServerError/chat", "RateLimitError/chat", "ServerError/generate_content"]
-    assert error_types("rate_limited") == ["RateLimitError/chat"]
+    # Eleven chat and generate_content calls; the agent turn and the tool call are not model calls.
+    assert error_types("requests") == [
+        "anthropic:/chat", "anthropic:BadRequestError/chat", "anthropic:InternalServerError/chat",
+        "anthropic:RateLimitError/chat", "gcp.gemini:/generate_content", "gcp.gemini:BLOCKED_SAFETY/generate_content",
+        "gcp.gemini:ServerError/generate_content", "openai:/chat", "openai:BadRequestError/chat",
+        "openai:InternalServerError/chat", "openai:RateLimitError/chat"]
+    assert error_types("errors") == [
+        "anthropic:BadRequestError/chat", "anthropic:InternalServerError/chat", "anthropic:RateLimitError/chat",
+        "gcp.gemini:BLOCKED_SAFETY/generate_content", "gcp.gemini:ServerError/generate_content",
+        "openai:BadRequestError/chat", "openai:InternalServerError/chat", "openai:RateLimitError/chat"]
+    assert error_types("rate_limited") == ["anthropic:RateLimitError/chat", "openai:RateLimitError/chat"]
     # Safety blocks and bad requests fail the call but are not the provider's fault.
-    assert error_types("provider_errors") == ["InternalServerError/chat", "ServerError/generate_content"]
-    assert len(selected(src.latency.buckets.selector, series)) == 7 * 15  # 14 advisory boundaries and +Inf
-    assert sorted(l["gen_ai_token_type"] for l in selected(src.tokens.counter.selector, series)) == ["input", "output"]
-    assert len(selected(src.first_token.buckets.selector, series)) == 15  # one streaming chat call
+    assert error_types("provider_errors") == ["anthropic:InternalServerError/chat", "gcp.gemini:ServerError/generate_content",
+                                              "openai:InternalServerError/chat"]
+    assert len(selected(src.latency.buckets.selector, series)) == 11 * 15  # 14 advisory boundaries and +Inf
+    assert sorted(l["gen_ai_token_type"] for l in selected(src.tokens.counter.selector, series)) == [
+        "input", "input", "output", "output"]
+    assert len(selected(src.first_token.buckets.selector, series)) == 2 * 15  # two streaming chat calls
+
+
+def test_litellm_reads_what_litellm_exposes(services) -> None:
+    """Series of LiteLLM's own Prometheus callback: the search team's key called Gemini on Vertex AI and Claude on
+    Bedrock (ok, 429, 503, 400 each); the router cooled the Vertex AI deployment down once."""
+    series = scraped("search-answers")
+    src = services["search-answers"].source
+
+    def picked(key: str) -> list[str]:
+        return sorted(l["api_provider"] + ":" + l.get("exception_status", "")
+                      for l in selected(getattr(src, key).selector, series))
+    assert picked("requests") == ["bedrock:", "vertex_ai:"]
+    assert picked("errors") == ["bedrock:400", "bedrock:429", "bedrock:503", "vertex_ai:400", "vertex_ai:429",
+                                "vertex_ai:503"]
+    assert picked("rate_limited") == ["bedrock:429", "vertex_ai:429"]
+    assert picked("provider_errors") == ["bedrock:503", "vertex_ai:503"]
+    assert picked("cooldowns") == ["vertex_ai:503"]  # no team_alias on it: the selector must not ask for one
+    assert sorted(l["model"] for l in selected(src.spend.selector, series)) == ["anthropic.claude-haiku-4-5",
+                                                                               "gemini-2.5-flash"]
+    les = sorted({float(l["le"]) for l in selected(src.latency.buckets.selector, series)})
+    assert les == sorted(src.latency.boundaries) + [float("inf")]  # the preset's default buckets are LiteLLM's
 
 
 def test_vllm_reads_what_vllm_exposes(services) -> None:
@@ -171,10 +218,11 @@ def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir) -> None:
     model calls. Expected values are those numbers per second."""
     count = "gen_ai_client_operation_duration_seconds_count"
     chat, gen = ("gen_ai_operation_name", "chat"), ("gen_ai_operation_name", "generate_content")
+    anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
     values = {
-        (count, (chat, ("error_type", None))): "0+600x90",
-        (count, (chat, ("error_type", "RateLimitError"))): "0+60x90",
-        (count, (chat, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
+        (count, (chat, anthropic, ("error_type", None))): "0+600x90",
+        (count, (chat, anthropic, ("error_type", "RateLimitError"))): "0+60x90",
+        (count, (chat, anthropic, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
         (count, (gen, ("error_type", None))): "0+120x90",
         (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
         (count, (gen, ("error_type", "ServerError"))): "0+60x90",
@@ -188,17 +236,21 @@ def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir) -> None:
         "promql_expr_test": [
             {"expr": f"sum by (provider) (service_provider_model:ai_requests:rate5m{{{own}}})", "eval_time": "20m",
              "exp_samples": [{"labels": '{provider="anthropic"}', "value": 11},
-                             {"labels": '{provider="gcp.gemini"}', "value": 4}]},
+                             {"labels": '{provider="gcp.gemini"}', "value": 4},
+                             {"labels": '{provider="openai"}', "value": 0}]},
             {"expr": f"sum by (provider) (service_provider_model:ai_errors:rate5m{{{own}}})", "eval_time": "20m",
              "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
-                             {"labels": '{provider="gcp.gemini"}', "value": 2}]},
+                             {"labels": '{provider="gcp.gemini"}', "value": 2},
+                             {"labels": '{provider="openai"}', "value": 0}]},
             {"expr": f"sum by (provider) (service_provider_model:ai_rate_limited:rate5m{{{own}}})", "eval_time": "20m",
              "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
-                             {"labels": '{provider="gcp.gemini"}', "value": 0}]},
+                             {"labels": '{provider="gcp.gemini"}', "value": 0},
+                             {"labels": '{provider="openai"}', "value": 0}]},
             # The hour ending at 70m holds 39 minutes of 2400 server errors (from minute 32): 39 * 2400 / 3600.
             {"expr": f"sum by (provider) (service_provider_model:ai_provider_errors:rate1h{{{own}}})", "eval_time": "70m",
              "exp_samples": [{"labels": '{provider="anthropic"}', "value": 26},
-                             {"labels": '{provider="gcp.gemini"}', "value": 1}]},
+                             {"labels": '{provider="gcp.gemini"}', "value": 1},
+                             {"labels": '{provider="openai"}', "value": 0}]},
             # Silent before the outage, and for gemini (a third of its calls fail, under the 50% bound) throughout.
             {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing"}', "eval_time": "29m", "exp_samples": []},
             {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation=""}', "eval_time": "40m",
@@ -250,13 +302,14 @@ def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir) -> None:
     0.5s -> 0.32 + 0.95 * (0.64 - 0.32) = 0.624; 30s -> 20.48 + 0.95 * (40.96 - 20.48) = 39.936;
     0.3s -> 0.16 + 0.95 * (0.32 - 0.16) = 0.312."""
     chat, ok = ("gen_ai_operation_name", "chat"), ("error_type", None)
+    anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
     agent = (("gen_ai_operation_name", "invoke_agent"),)
     values = {
-        ("gen_ai_client_operation_duration_seconds_count", (chat, ok)): "0+600x90",
-        ("gen_ai_client_operation_duration_seconds_bucket", (chat, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
+        ("gen_ai_client_operation_duration_seconds_count", (chat, anthropic, ok)): "0+600x90",
+        ("gen_ai_client_operation_duration_seconds_bucket", (chat, anthropic, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
         ("gen_ai_client_operation_duration_seconds_count", agent): "0+6000x90",
         ("gen_ai_client_operation_duration_seconds_bucket", agent): _buckets(6000, [(90, 9)]),
-        ("gen_ai_client_operation_time_to_first_chunk_seconds_bucket", (chat,)): _buckets(600, [(90, 0.3)]),
+        ("gen_ai_client_operation_time_to_first_chunk_seconds_bucket", (chat, anthropic)): _buckets(600, [(90, 0.3)]),
     }
     own = 'service="support-assistant", team="ml-platform"'
     p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"

@@ -1,7 +1,8 @@
 """LiteLLM as it emits: cooled-down deployments keep a provider outage going; 429 cooldowns alone page nobody.
 
-Series are written by hand as LiteLLM's proxy exports them (`api_provider`, `litellm_model_name`,
-`exception_status`), and promtool runs the generated rules of the search-answers example over them.
+Series are written by hand with the names and labels LiteLLM's own callback exports (`api_provider`,
+`litellm_model_name`, `exception_status`; tests/fixtures/litellm.metrics.txt), and promtool runs the generated rules of
+the search-answers example over them.
 """
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ MODEL = 'litellm_model_name="gemini-2.5-flash"'
 
 
 def _series(metric: str, labels: str, values: str) -> dict:
-    return {"series": f"{metric}{{{TARGET}, {MODEL}, {labels}}}", "values": values}
+    # Cooldowns are counted per deployment: LiteLLM gives them none of the caller's labels (team_alias), as
+    # tests/fixtures/litellm.metrics.txt shows.
+    target = 'job="litellm-proxy"' if metric == "litellm_deployment_cooled_down_total" else TARGET
+    return {"series": f"{metric}{{{target}, {MODEL}, {labels}}}", "values": values}
 
 
 def _firing(provider: str) -> str:

@@ -89,7 +89,20 @@ def test_no_import_is_deferred_and_no_module_imports_itself_back() -> None:
             assert visit(module, []) is None
 
 
+# The runbook renderer: the page assembly and its sections. Signals write content (`runbooks/content.py`) and may
+# build links (`runbooks/links.py`, `runbooks/markdown.py`); they never reach the renderer.
+RENDERER = {"generator.compile"} | {f"generator.runbooks.{m}" for m in (
+    "pages", "collect", "environment", "page_context", "thresholds", "escalation_path", "remediation", "provider")}
+
+
 def test_signals_never_import_the_runbook_renderer() -> None:
     for path in (PACKAGE / "signals").glob("*.py"):
         imported, _ = _imports(path)
-        assert not {"generator.runbooks.pages", "generator.runbooks.collect", "generator.compile"} & imported, path
+        assert not RENDERER & imported, path
+
+
+def test_the_runbook_renderer_never_imports_the_signal_registry() -> None:
+    """Signal facts reach the pages through the plan; the renderer never asks the registry back."""
+    for module in RENDERER - {"generator.compile"}:
+        imported, _ = _imports(PACKAGE / "runbooks" / (module.rsplit(".", 1)[1] + ".py"))
+        assert not {m for m in imported if m.startswith("generator.signals")}, module

@@ -1,0 +1,36 @@
+"""The provider section of a provider-outage page: providers with status pages and SLAs, and the SLO / SLA accounting
+queries."""
+from __future__ import annotations
+
+from . import markdown as md
+from .content import Query
+from .links import is_on, percent
+from .markdown import Markdown
+from .page_context import query_view
+from .. import conventions as c
+from ..spec.model import Service
+
+
+def provider_view(service: Service) -> dict:
+    w = c.window(service.slo.window)
+    own = c.selector(service=service.name)
+    providers = [{"name": p.name, "role": p.role, "models": md.cell(", ".join(p.models) or "-"),
+                  "status": md.cell(Markdown(f"<{md.url(p.status_page)}>") if p.status_page else "none in the spec"),
+                  "sla": percent(p.sla) if p.sla is not None else "none in the spec"} for p in service.providers]
+    queries = []
+    if is_on(service, "slo"):
+        queries = [Query(f"Error budget left over {w} (1 = untouched, below 0 = SLO missed)",
+                         f"service:ai_error_budget:remaining_{w}{own}"),
+                   Query(f"Share of the {w} error budget burned by provider failures",
+                         f"service:ai_error_budget:burned_by_provider_{w}{own}")]
+    availability = (f"1 - sum by ({c.PROVIDER}) (sum_over_time(service_provider_model:ai_provider_errors:rate1h{own}[{w}]))"
+                    f" / sum by ({c.PROVIDER}) (sum_over_time(service_provider_model:ai_requests:rate1h{own}[{w}]))")
+    secondary = service.provider("secondary")
+    return {
+        "providers": providers,
+        "objective": percent(service.slo.availability), "window": w, "slo_on": is_on(service, "slo"),
+        "queries": [query_view(q, service) for q in queries],
+        "availability": query_view(Query(f"Availability of each provider as we saw it over {w}", availability), service),
+        "with_sla": [{"name": p.name, "sla": percent(p.sla)} for p in service.providers if p.sla is not None],
+        "backup": secondary.name if secondary else None,
+    }
