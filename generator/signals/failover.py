@@ -184,9 +184,9 @@ class Failover(Signal):
         clause = Clause(f"error ratio of {primary.name}", ">", cfg["error_ratio_above"])
         guard = Clause(f"calls/s to {primary.name}", ">", cfg["min_request_rate"])
         return [Probe(signal, clause, cfg["for"], failing, lambda t: (expect(signal, t.value, provider=primary.name),),
-                      guard=guard, record=record),
+                      guard=guard, record=record, fine=False),
                 Probe(page, clause, cfg["for"] + cfg["remediation_window"], failing,
-                      lambda t: (expect(page, t.value),), guard=guard)]
+                      lambda t: (expect(page, t.value),), guard=guard, fine=False)]
 
     def _scenarios(self, service, cfg, signal, page):
         for probe in self.probes(service, cfg, signal, page):
@@ -246,6 +246,23 @@ class Failover(Signal):
                     Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),)),
                     Check(released, SIGNAL_ALERT)),
         )
+        # The hold's own traffic guard, from both sides: drained to just below `min_request_rate` the primary counts
+        # as drained (held); just above it, with its errors gone, it carries traffic again (released, no hold).
+        settle = max(int(cfg["window"] // 60), 5)
+        look = 33 + settle + 2
+        if hold > settle + 4:
+            for k, kept in ((0.9, True), (1.1, False)):
+                rate = cfg["min_request_rate"] * k
+                trickle = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad),
+                                                    Phase(tail, ok=rate * 60)))
+                yield Scenario(
+                    f"{SIGNAL_ALERT} " + ("still holds the failover" if kept else "lets go at once") + f" when "
+                    f"{primary.name} keeps {format_number(round(rate, 6))} calls/s without errors (guard: > "
+                    f"{format_number(cfg['min_request_rate'])})",
+                    streams=(trickle, takes_over),
+                    checks=(Check(look, SIGNAL_ALERT, (expect(signal, provider=primary.name),) if kept else (),
+                                  lasts=False),),
+                )
         yield Scenario(
             f"{SIGNAL_ALERT} stays silent on one failed request among thousands",
             streams=(Stream(primary.name, pm, (Phase(30, ok=1000), Phase(1, ok=999, errors=1), Phase(10, ok=1000))),),

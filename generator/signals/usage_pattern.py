@@ -106,11 +106,13 @@ class UsagePattern(Signal):
         usual = 600.0
 
         def hourly(k: int, scale: float) -> float:
-            # The 1h rate `k` minutes after the step: k minutes at the new rate, the rest at the usual one.
-            return (min(k, 60) * scale + 60 - min(k, 60)) / 60
+            # The 1h rate `k` minutes after the step: an hour of per-minute samples holds 59 increments, k of them
+            # at the new rate and the rest at the usual one.
+            return (min(k, 59) * scale + 59 - min(k, 59)) / 59
 
         def make(scale: float, guard: float | None) -> Traffic:
-            onset = next((k for k in range(5, 65, 5) if hourly(k, scale) > cfg["traffic_factor"]), 60)
+            # The first whole minute at which the hour holds enough of the new rate.
+            onset = next((k for k in range(1, 61) if hourly(k, scale) > cfg["traffic_factor"]), 60)
             phases = (Phase(start, ok=usual), Phase(onset + int(cfg["for"] // 60) + 30, ok=usual * scale))
             return Traffic(start + onset, streams=(Stream(p.name, model, phases),),
                            value_at=lambda m: usual / 60 * hourly(m - start, scale))
