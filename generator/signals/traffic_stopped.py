@@ -125,7 +125,8 @@ class TrafficStopped(Signal):
             checks=(Check(busy - 5, ALERT), Check(fires + 5, ALERT, (expect(alert, 0),), lasts=False)),
             evaluation_interval=300,
         )
-        low, high = cfg["below"] / 2, min(0.99, cfg["below"] * 2)
+        # Just either side of `below` (10% off), so a threshold half as large again, or two thirds of it, shows.
+        low, high = cfg["below"] * 0.9, min(0.99, cfg["below"] * 1.1)
         yield Scenario(
             f"{ALERT} fires at {percent(low)} of the usual calls",
             streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(120, ok=per_min * low))),),
