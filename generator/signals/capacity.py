@@ -189,6 +189,9 @@ class Capacity(Signal):
         slow = slo * 10
         at = start + 1  # a gauge's new value is read from the minute after its phase starts
         checks = [Check(start - 1, SCALE_OUT),
+                  # Due `scale_out_after` after the queue builds, not one evaluation earlier.
+                  Check(at + over - 1, SCALE_OUT),
+                  Check(at + over, SCALE_OUT, (expect(scale, busy),)),
                   Check(at + over + 1, SCALE_OUT, (expect(scale, busy),)),
                   Check(at + int(cfg["ticket_after"] // 60) - 2, TICKET),
                   Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, busy),))]

@@ -113,10 +113,13 @@ class TrafficStopped(Signal):
         busy = history + 90   # the baseline hour a `baseline` ago is full of traffic
         fires = busy + 5 + _steps(cfg["for"], 5) + 5
         stopped = Phase(120, ok=0)
+        # The first evaluation after the calls stop sees a 5m window without calls: `for` runs from there.
+        due = busy + 5 + _steps(cfg["for"], 5)
         yield Scenario(
             f"{ALERT} fires when calls stop at an hour that had {per_min:g} a minute {format_duration(cfg['baseline'])} ago",
             streams=(Stream(p.name, model, (Phase(busy, ok=per_min), stopped)),),
-            checks=(Check(busy - 5, ALERT), Check(fires, ALERT, (expect(alert, 0),))),
+            checks=(Check(busy - 5, ALERT), Check(due - 5, ALERT), Check(due, ALERT, (expect(alert, 0),), lasts=False),
+                    Check(fires, ALERT, (expect(alert, 0),))),
             evaluation_interval=300,
         )
         yield Scenario(
@@ -139,7 +142,16 @@ class TrafficStopped(Signal):
             checks=(Check(fires + 5, ALERT), Check(fires + 60, ALERT)),
             evaluation_interval=300,
         )
-        quiet = cfg["min_request_rate"] * 60 / 2
+        # The guard on the hour a baseline ago, `min_request_rate`, from both sides (10% off).
+        enough = cfg["min_request_rate"] * 60 * 1.1
+        yield Scenario(
+            f"{ALERT} fires when calls stop at an hour that had {enough:g} a minute, just above the "
+            f"{format_number(cfg['min_request_rate'])} calls/s it needs",
+            streams=(Stream(p.name, model, (Phase(busy, ok=enough), stopped)),),
+            checks=(Check(fires, ALERT, (expect(alert, 0),)),),
+            evaluation_interval=300,
+        )
+        quiet = cfg["min_request_rate"] * 60 * 0.9
         yield Scenario(
             f"{ALERT} stays silent when calls stop at an hour that had only {quiet:g} a minute (night)",
             streams=(Stream(p.name, model, (Phase(busy, ok=quiet), stopped)),),
