@@ -108,7 +108,7 @@ def for_step(step_seconds: float, for_seconds: float) -> float:
     return step_seconds
 
 
-def _on_grid(minute: float, step_seconds: float) -> float:
+def on_grid(minute: float, step_seconds: float) -> float:
     """The first evaluation at or after `minute` of a grid `step_seconds` apart (from 0), in minutes."""
     return -(-round(minute * 60) // step_seconds) * step_seconds / 60
 
@@ -124,8 +124,8 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
     # `onset` is the first whole minute at which the condition holds (rates over whole-minute windows of per-minute
     # samples keep their value until the next minute): the first evaluation of the fine grid from then on starts
     # the `for`, which ends a whole number of fine steps later.
-    start = _on_grid(fires.onset, fine)
-    due = start + _on_grid(probe.for_seconds / 60, fine)
+    start = on_grid(fires.onset, fine)
+    due = start + on_grid(probe.for_seconds / 60, fine)
     at_due = replace(fires, value=fires.value_at(math.floor(due))) if fires.value_at else fires
     later = (lambda n: probe.expected(replace(fires, value=fires.value_at(math.floor(due + n))))) \
         if fires.value_at else None
@@ -141,7 +141,7 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
         eval_series=fires.eval_series, latency=fires.latency, evaluation_interval=fine,
     )
     quiet = probe.traffic(inside, g.beyond() if g else None)
-    coarse = _on_grid(quiet.onset, probe.step * 60) + wait
+    coarse = on_grid(quiet.onset, probe.step * 60) + wait
     at = coarse + probe.settle
     yield Scenario(
         f"{a} stays silent at {cl.text(inside)}, just inside the threshold",
@@ -151,7 +151,7 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
     )
     if g:
         few = probe.traffic(beyond, g.inside())
-        coarse = _on_grid(few.onset, probe.step * 60) + wait
+        coarse = on_grid(few.onset, probe.step * 60) + wait
         at = coarse + probe.settle
         yield Scenario(
             f"{a} stays silent below its traffic guard: {g.text(g.inside())}",

@@ -142,6 +142,19 @@ class UsagePattern(Signal):
                     Check(at, TRAFFIC)),
             evaluation_interval=300,
         )
+        # Its `for`, at a step fine enough to see it end: the new model's first calls arrive at the sample of minute
+        # known + 1, the first evaluation from then on starts the `for`.
+        fine = boundaries.for_step(300, cfg["for"])
+        due = boundaries.on_grid(known + 1, fine) + boundaries.on_grid(cfg["for"] / 60, fine)
+        yield Scenario(
+            f"{NEW_MODEL} reports a new model {format_duration(cfg['for'])} after its first calls, not one evaluation "
+            f"({format_duration(fine)}) earlier",
+            streams=(Stream(p.name, model, (Phase(int(due) + 10, ok=600),)),
+                     Stream(p.name, "brand-new-model", (Phase(known), Phase(int(due) - known + 10, ok=60)))),
+            checks=(Check(due - fine / 60, NEW_MODEL),
+                    Check(due, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),), lasts=False)),
+            evaluation_interval=fine,
+        )
         yield Scenario(
             f"{NEW_MODEL} can report at the earliest once {format_duration(cfg['lookback'] + 3600)} of history exist: "
             "a model that appears 30 minutes earlier stays silent until then",
