@@ -246,6 +246,23 @@ class Failover(Signal):
                     Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),)),
                     Check(released, SIGNAL_ALERT)),
         )
+        # The signal's `for`, at a step fine enough to see it end. The boundary probes start their traffic with the
+        # scenario (rates move between whole minutes while the counters are young); here calls run error-free for
+        # half an hour, then 90% fail: the first failing increment (the sample of minute 31) alone puts the ratio
+        # over the threshold, so the condition holds from minute 31 exactly.
+        fine = boundaries.for_step(60, cfg["for"])
+        if fine < 60 and cfg["error_ratio_above"] < 0.15:
+            due = boundaries.on_grid(31, fine) + boundaries.on_grid(cfg["for"] / 60, fine)
+            worst = per_min * 0.9
+            yield Scenario(
+                f"{SIGNAL_ALERT} fires {format_duration(cfg['for'])} after {primary.name} starts failing, not one "
+                f"evaluation ({format_duration(fine)}) earlier",
+                streams=(Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(int(due) + 5 - 30, ok=per_min - worst,
+                                                                                errors=worst, provider_errors=worst))),),
+                checks=(Check(due - fine / 60, SIGNAL_ALERT),
+                        Check(due, SIGNAL_ALERT, (expect(signal, provider=primary.name),), lasts=False)),
+                evaluation_interval=fine,
+            )
         # The hold's own traffic guard, from both sides: drained to just below `min_request_rate` the primary counts
         # as drained (held); just above it, with its errors gone, it carries traffic again (released, no hold).
         settle = max(int(cfg["window"] // 60), 5)

@@ -139,7 +139,7 @@ class TrafficStopped(Signal):
         yield Scenario(
             f"{ALERT} stays silent at {percent(high)} of the usual calls",
             streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(120, ok=per_min * high))),),
-            checks=(Check(fires + 5, ALERT), Check(fires + 60, ALERT)),
+            checks=(Check(fires + 5, ALERT, settled=True), Check(fires + 60, ALERT)),
             evaluation_interval=300,
         )
         # The guard on the hour a baseline ago, `min_request_rate`, from both sides (10% off).
