@@ -2,8 +2,10 @@
 
 Each mutant changes one thing in one alerting or recording rule of a compiled rule file: a threshold literal (the
 number a comparison compares against, or its coefficient) times 1.5 or times 0.67, a comparison direction flipped,
-or an alert's `for` times 1.5 or 0.67. Every promtool test that loads the file runs against the mutant (the generated
-ones in output/tests and the hand-written ones in tests/handwritten); the mutant is killed when one fails.
+or an alert's `for` times 1.5 or 0.67. The promtool tests that load the file run against the mutant (the generated
+ones in output/tests and the hand-written ones in tests/handwritten), cheapest first; the mutant is killed when one
+fails. A changed alerting rule changes only its own alert, so only the tests that check that alert (or read ALERTS)
+judge it; a changed recording rule is judged by every test that loads its file.
 
     python -m tests.mutation [--jobs N] [--signal NAME] [--list]
 
