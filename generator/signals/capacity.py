@@ -222,7 +222,10 @@ class Capacity(Signal):
         yield Scenario(
             f"{SCALE_OUT} fires on a KV cache {percent(full)} full with no queue, and not at {percent(cfg['kv_cache_above'])}",
             streams=traffic(0.5), series=gauges(0, full),
-            checks=(Check(at + over + 1, SCALE_OUT, (expect(scale, full),)),), latency=True,
+            checks=(Check(at + over + 1, SCALE_OUT, (expect(scale, full),)),
+                    # the ticket reads the same clause
+                    Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, full),), lasts=False)),
+            latency=True,
         )
         yield Scenario(
             f"{SCALE_OUT} stays silent with the KV cache exactly at {percent(cfg['kv_cache_above'])}",

@@ -148,7 +148,9 @@ class FirstTokenLatency(Signal):
             def traffic(p95: float, guard: float | None, for_key=for_key) -> Traffic:
                 fast, share, slow = latency_mix(bounds, p95)
                 per_min = guard * 60 if guard is not None else 600.0
-                minutes = int(cfg[for_key] // 60) + 30
+                # Long enough for the silent cases to be checked again once a secondary tier would be due (the
+                # histogram is not a call stream, which the tiers extend).
+                minutes = int(cfg[for_key] // 60) + 90
                 return Traffic(5 if guard is not None else 1, value=p95,
                                streams=(Stream(p.name, model, (Phase(minutes, ok=per_min),)),),
                                series=self._histogram(service, per_min, [(minutes, fast, share, slow)]))
