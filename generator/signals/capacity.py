@@ -6,6 +6,7 @@ are preempted (evicted and recomputed). None of that shows in an error ratio or 
 """
 from __future__ import annotations
 
+from .. import boundaries
 from .. import conventions as c
 from ..promql import example_labels, series_text
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Series, Stream
@@ -204,6 +205,18 @@ class Capacity(Signal):
                                                           if page is not None else ""),
             streams=traffic(slow), series=gauges(busy), checks=tuple(checks), latency=True,
         )
+        # `scale_out_after` at a step fine enough to see it end: a gauge holds its value until the next sample, so
+        # the queue is there from minute `at` exactly.
+        fine = boundaries.for_step(60, cfg["scale_out_after"])
+        if fine < 60:
+            due = boundaries.on_grid(at, fine) + boundaries.on_grid(cfg["scale_out_after"] / 60, fine)
+            yield Scenario(
+                f"{SCALE_OUT} is due {format_duration(cfg['scale_out_after'])} after {format_number(busy)} requests "
+                f"start waiting, not one evaluation ({format_duration(fine)}) earlier",
+                streams=traffic(0.5), series=gauges(busy),
+                checks=(Check(due - fine / 60, SCALE_OUT), Check(due, SCALE_OUT, (expect(scale, busy),), lasts=False)),
+                latency=True, evaluation_interval=fine,
+            )
         quiet = [Check(at + over + 1, SCALE_OUT), Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET)]
         yield Scenario(
             f"{SCALE_OUT} and {TICKET} stay silent with exactly {format_number(bound)} requests waiting (the bound)",

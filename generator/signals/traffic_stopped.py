@@ -8,6 +8,7 @@ young data never pages: without a baseline there is no "normally".
 """
 from __future__ import annotations
 
+from .. import boundaries
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
@@ -129,6 +130,18 @@ class TrafficStopped(Signal):
             evaluation_interval=300,
         )
         # Just either side of `below` (10% off), so a threshold half as large again, or two thirds of it, shows.
+        # `for` at a step fine enough to see it end: the last calls arrive at the sample of minute `busy`, so from
+        # busy + 4 a 5m window holds no increment (at busy + 3 it still holds one of four, far above `below`).
+        fine = boundaries.for_step(300, cfg["for"])
+        if fine < 300 and cfg["below"] < 0.25:
+            soon = boundaries.on_grid(busy + 4, fine) + boundaries.on_grid(cfg["for"] / 60, fine)
+            yield Scenario(
+                f"{ALERT} is due {format_duration(cfg['for'])} after the calls stop, not one evaluation "
+                f"({format_duration(fine)}) earlier",
+                streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(int(soon) - busy + 5, ok=0))),),
+                checks=(Check(soon - fine / 60, ALERT), Check(soon, ALERT, (expect(alert, 0),), lasts=False)),
+                evaluation_interval=fine,
+            )
         low, high = cfg["below"] * 0.9, min(0.99, cfg["below"] * 1.1)
         yield Scenario(
             f"{ALERT} fires at {percent(low)} of the usual calls",
