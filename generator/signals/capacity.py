@@ -243,15 +243,33 @@ class Capacity(Signal):
         yield Scenario(
             f"{SCALE_OUT} stays silent with the KV cache exactly at {percent(cfg['kv_cache_above'])}",
             streams=traffic(0.5), series=gauges(0, cfg["kv_cache_above"]),
-            checks=(Check(at + over + 1, SCALE_OUT), Check(at + 20, SCALE_OUT)), latency=True,
+            checks=(Check(at + over + 1, SCALE_OUT), Check(at + 20, SCALE_OUT),
+                    Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET)), latency=True,
         )
+        if page is not None:
+            # The page's own saturation clauses, with p95 far above the SLO: silent at the queue bound (and a KV cache
+            # and preemptions within theirs), firing on a KV cache past its bound.
+            yield Scenario(
+                f"{PAGE} stays silent with exactly {format_number(bound)} requests waiting while p95 is "
+                f"{format_number(slow)}s",
+                streams=traffic(slow), series=gauges(bound),
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),), latency=True,
+            )
+            yield Scenario(
+                f"{PAGE} pages on a KV cache {percent(full)} full with no queue while p95 is {format_number(slow)}s",
+                streams=traffic(slow), series=gauges(0, full),
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, full),), lasts=False),),
+                latency=True,
+            )
         per_min = max(6.0, (cfg["preemptions_above"] * 60) * 2)
         yield Scenario(
             f"{SCALE_OUT} fires when requests are preempted ({format_number(per_min)} a minute)",
             streams=traffic(0.5),
             series=(gauge_series(sat.waiting, [(start + minutes, 0)]), gauge_series(sat.kv_cache_usage, [(start + minutes, 0.5)]),
                     _counter(sat.preemptions, [(start, 0.0), (minutes, per_min)])),
-            checks=(Check(start - 1, SCALE_OUT), Check(start + 5 + over + 1, SCALE_OUT, (expect(scale, per_min / 60),))),
+            checks=(Check(start - 1, SCALE_OUT), Check(start + 5 + over + 1, SCALE_OUT, (expect(scale, per_min / 60),)),
+                    Check(start + 5 + int(cfg["ticket_after"] // 60) + 1, TICKET, (expect(ticket, per_min / 60),),
+                          lasts=False)),
             latency=True,
         )
 
