@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signal", action="append", help="only this signal (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--service", action="append", help="only rule files of this service (repeatable)")
+    parser.add_argument("--part", metavar="FROM:TO", help="only mutants FROM to TO (1-based, inclusive, in the order "
+                        "a full run judges them): split a run across processes or machines and add up the logs")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="oncallgen-mutation-") as tmp:
@@ -246,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
             by_signal[item[0].signal].append(item)
         mutants = [item for i in range(max(map(len, by_signal.values()), default=0))
                    for sig in sorted(by_signal) if i < len(by_signal[sig]) for item in [by_signal[sig][i]]]
+        if args.part:
+            lo, _, hi = args.part.partition(":")
+            mutants = mutants[int(lo or 1) - 1:int(hi) if hi else None]
         if args.list:
             for m, tests in mutants:
                 print(f"{m.tree}/{m.rule_file}: {m.label}  [{len(tests)} test files]")
