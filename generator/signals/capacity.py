@@ -16,7 +16,7 @@ from ..sli import own, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import counter_values, gauge_series
+from ..synth import counter_values, gauge_series, latency_mix
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "capacity"
@@ -186,6 +186,13 @@ class Capacity(Signal):
             return (Stream(p.name, model, (Phase(start, ok=calls, latency=0.5),
                                            Phase(minutes, ok=calls, latency=latency))),)
 
+        def p95_at(p95: float) -> tuple[Stream, ...]:
+            # Calls whose histogram p95 lands on `p95` (a mix of two latencies either side of it).
+            fast, share, slow_ = latency_mix(service.source.latency.boundaries, p95)
+            return (Stream(p.name, model, (Phase(start, ok=calls, latency=0.5),
+                                           Phase(minutes, ok=calls, latency=fast, slow_share=share,
+                                                 slow_latency=slow_))),)
+
         busy = bound * 1.1  # just above the bound: a queue bound half as large again would stay silent
         slow = slo * 10
         at = start + 1  # a gauge's new value is read from the minute after its phase starts
@@ -253,14 +260,29 @@ class Capacity(Signal):
                 f"{PAGE} stays silent with exactly {format_number(bound)} requests waiting while p95 is "
                 f"{format_number(slow)}s",
                 streams=traffic(slow), series=gauges(bound),
-                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),), latency=True,
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, settled=True),), latency=True,
             )
             yield Scenario(
                 f"{PAGE} pages on a KV cache {percent(full)} full with no queue while p95 is {format_number(slow)}s",
                 streams=traffic(slow), series=gauges(0, full),
-                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, full),), lasts=False),),
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, full),)),),
                 latency=True,
             )
+            # Its latency clause, p95 against the SLO, from both sides (10% off), with the queue past its bound.
+            if slo * 1.1 < service.source.latency.boundaries[-1]:
+                yield Scenario(
+                    f"{PAGE} pages while saturated at p95 {format_number(round(slo * 1.1, 6))}s, just above the "
+                    f"{format_number(slo)}s SLO",
+                    streams=p95_at(slo * 1.1), series=gauges(busy),
+                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),), lasts=False),),
+                    latency=True,
+                )
+                yield Scenario(
+                    f"{PAGE} stays silent while saturated at p95 {format_number(round(slo * 0.9, 6))}s, just inside "
+                    f"the {format_number(slo)}s SLO",
+                    streams=p95_at(slo * 0.9), series=gauges(busy),
+                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),), latency=True,
+                )
         per_min = max(6.0, (cfg["preemptions_above"] * 60) * 2)
         yield Scenario(
             f"{SCALE_OUT} fires when requests are preempted ({format_number(per_min)} a minute)",
