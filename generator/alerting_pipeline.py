@@ -114,6 +114,9 @@ def build(pipeline: Pipeline) -> Output:
                 checks=(Check(19, check.alert),
                         # with a `for` (5m here): still pending a minute before it is due
                         *((Check(25, check.alert),) if check.for_seconds else ()),
+                        # ...and firing the minute it is due (the failure is seen from minute 21)
+                        *((Check(21 + int(check.for_seconds // 60), check.alert, (_expected(alert, check),),
+                                 lasts=False),) if check.for_seconds else ()),
                         Check(29, check.alert, (_expected(alert, check),), lasts=False),
                         Check(32, check.alert))))
             scenarios.append(Scenario(f"{check.alert} stays silent while nothing fails",

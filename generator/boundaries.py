@@ -8,6 +8,7 @@ Expected values come from the spec's numbers and the traffic, never from the rul
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
@@ -72,6 +73,9 @@ class Probe:
     extra_checks: tuple[Check, ...] = field(default=())
     # A recorded series that mirrors the condition (1 while it holds), checked along: minute, holds -> checks.
     record: Callable[[int, bool], tuple[ExprCheck, ...]] | None = None
+    # Run the firing scenario at the step that sees the `for` end (`for_step`). Off where the traffic starts with
+    # the scenario: the counters' first minutes move rates between whole minutes, so the onset is not a minute.
+    fine: bool = True
 
 
 def same_hour_history(start: int) -> tuple[tuple[int, float], ...]:
@@ -83,41 +87,75 @@ def same_hour_history(start: int) -> tuple[tuple[int, float], ...]:
     return ((before, 2.0), (180, 1.0), (start - before - 180, 2.0))
 
 
+FOR_SHORTER = 0.67  # a `for` this much shorter must be seen firing early
+
+
+def for_step(step_seconds: float, for_seconds: float) -> float:
+    """The evaluation step (seconds) at which the firing scenario sees its `for`: `step_seconds` divided by the
+    smallest whole number that leaves an evaluation after FOR_SHORTER x `for` and before `for` is over, so an alert
+    that waits only that long is caught firing one step early. (At 5-minute steps a 10m `for` and a 6m42s one both
+    fire at the second evaluation; at 2m30s steps the shorter one fires at 7m30s.) The step stays a divisor of
+    `step_seconds`, so the scenario's minutes stay on its grid."""
+    if for_seconds <= 0:
+        return step_seconds
+    for k in range(1, 13):
+        s = step_seconds / k
+        if s != int(s):
+            continue
+        wait = -(-for_seconds // s) * s
+        if wait - s > round(for_seconds * FOR_SHORTER):
+            return s
+    return step_seconds
+
+
+def on_grid(minute: float, step_seconds: float) -> float:
+    """The first evaluation at or after `minute` of a grid `step_seconds` apart (from 0), in minutes."""
+    return -(-round(minute * 60) // step_seconds) * step_seconds / 60
+
+
 def scenarios(probe: Probe) -> Iterator[Scenario]:
     """The boundary scenarios of one alert: fires just beyond (at `for`, not before), silent just inside."""
     a, cl, g = probe.alert.alert, probe.clause, probe.guard
     beyond = probe.beyond if probe.beyond is not None else cl.beyond()
     inside = probe.inside if probe.inside is not None else cl.inside()
     wait = -(-int(probe.for_seconds // 60) // probe.step) * probe.step
+    fine = for_step(probe.step * 60, probe.for_seconds) if probe.fine else probe.step * 60
     fires = probe.traffic(beyond, g.beyond() if g else None)
-    due = fires.onset + wait
-    at_due = replace(fires, value=fires.value_at(due)) if fires.value_at else fires
-    later = (lambda n: probe.expected(replace(fires, value=fires.value_at(due + n)))) if fires.value_at else None
+    # `onset` is the first whole minute at which the condition holds (rates over whole-minute windows of per-minute
+    # samples keep their value until the next minute): the first evaluation of the fine grid from then on starts
+    # the `for`, which ends a whole number of fine steps later.
+    start = on_grid(fires.onset, fine)
+    due = start + on_grid(probe.for_seconds / 60, fine)
+    at_due = replace(fires, value=fires.value_at(math.floor(due))) if fires.value_at else fires
+    later = (lambda n: probe.expected(replace(fires, value=fires.value_at(math.floor(due + n))))) \
+        if fires.value_at else None
     checks = [Check(due, a, probe.expected(at_due), due=True, later=later)]
     if wait:
-        checks.insert(0, Check(due - probe.step, a))
+        checks.insert(0, Check(due - fine / 60, a))
     guard_text = f", {g.text(g.beyond())}" if g else ""
     yield Scenario(
         f"{a} fires at {cl.text(beyond)}{guard_text}: due {format_duration(probe.for_seconds)} after it starts, "
-        "not one evaluation earlier",
+        f"not one evaluation ({format_duration(fine)}) earlier",
         checks=tuple(checks) + probe.extra_checks, streams=fires.streams, series=fires.series,
         exprs=probe.record(due, True) if probe.record else (),
-        eval_series=fires.eval_series, latency=fires.latency, evaluation_interval=probe.step * 60,
+        eval_series=fires.eval_series, latency=fires.latency, evaluation_interval=fine,
     )
     quiet = probe.traffic(inside, g.beyond() if g else None)
-    at = quiet.onset + wait + probe.settle
+    coarse = on_grid(quiet.onset, probe.step * 60) + wait
+    at = coarse + probe.settle
     yield Scenario(
         f"{a} stays silent at {cl.text(inside)}, just inside the threshold",
-        checks=(Check(quiet.onset + wait, a), Check(at, a, settled=True)), streams=quiet.streams, series=quiet.series,
+        checks=(Check(coarse, a), Check(at, a, settled=True)), streams=quiet.streams, series=quiet.series,
         exprs=probe.record(at, False) if probe.record else (),
         eval_series=quiet.eval_series, latency=quiet.latency, evaluation_interval=probe.step * 60,
     )
     if g:
         few = probe.traffic(beyond, g.inside())
-        at = few.onset + wait + probe.settle
+        coarse = on_grid(few.onset, probe.step * 60) + wait
+        at = coarse + probe.settle
         yield Scenario(
             f"{a} stays silent below its traffic guard: {g.text(g.inside())}",
-            checks=(Check(few.onset + wait, a), Check(at, a, settled=True)), streams=few.streams, series=few.series,
+            checks=(Check(coarse, a), Check(at, a, settled=True)), streams=few.streams, series=few.series,
             exprs=probe.record(at, False) if probe.record else (),
             eval_series=few.eval_series, latency=few.latency, evaluation_interval=probe.step * 60,
         )

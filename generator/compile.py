@@ -139,10 +139,12 @@ def compile_service(service: Service, team: Team | None = None
             order = tuple(g.name for p in needed for g in by_path[p])
             # promtool evaluates a whole file at one interval: scenarios that need days of history run at a
             # coarser one, in a file of their own.
+            # The firing boundary scenarios may run at a finer one, to see a `for` end (`boundaries.for_step`).
             intervals = sorted({s.evaluation_interval for s in out.scenarios})
-            for interval in intervals:
+            plain = 60 if 60 in intervals else intervals[-1]
+            for interval in sorted(intervals, key=lambda i: i != plain):  # the plain one first: runbooks link it
                 scenarios = tuple(s for s in out.scenarios if s.evaluation_interval == interval)
-                key = name if interval == intervals[0] else f"{name}.{c.window(interval)}"
+                key = name if interval == plain else f"{name}.{c.window(interval)}"
                 tests.append(TestFile(c.test_path(service.name, key), source, tuple(needed), scenarios, service, order))
     return rules, tests, runbooks
 

@@ -89,7 +89,7 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
             now = ch.later(step) if ch.later else ch.alerts
             if ch.due:
                 # The page fired at its first chance, so the tier is due exactly `delay` later: not one step before.
-                back = int(s.evaluation_interval // 60)
+                back = s.evaluation_interval / 60
                 extra.append(Check(ch.minute + step - back, ch.alertname,
                                    ch.later(step - back) if ch.later else ch.alerts))
             extra.append(Check(ch.minute + step, ch.alertname,

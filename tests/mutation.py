@@ -2,8 +2,10 @@
 
 Each mutant changes one thing in one alerting or recording rule of a compiled rule file: a threshold literal (the
 number a comparison compares against, or its coefficient) times 1.5 or times 0.67, a comparison direction flipped,
-or an alert's `for` times 1.5 or 0.67. Every promtool test that loads the file runs against the mutant (the generated
-ones in output/tests and the hand-written ones in tests/handwritten); the mutant is killed when one fails.
+or an alert's `for` times 1.5 or 0.67. The promtool tests that load the file run against the mutant (the generated
+ones in output/tests and the hand-written ones in tests/handwritten), cheapest first; the mutant is killed when one
+fails. A changed alerting rule changes only its own alert, so only the tests that check that alert (or read ALERTS)
+judge it; a changed recording rule is judged by every test that loads its file.
 
     python -m tests.mutation [--jobs N] [--signal NAME] [--list]
 
@@ -47,6 +49,7 @@ class Mutant:
     what: str        # "expr" or "for"
     new: str
     label: str       # human-readable: the rule and the change
+    alert: str = ""  # the alert's name when the mutated rule is an alerting rule
 
     @property
     def signal(self) -> str:
@@ -102,13 +105,46 @@ def mutants_of(tree: str, root: Path, rule_file: str) -> list[Mutant]:
             name = rule.get("alert") or rule.get("record")
             tier = f" ({rule['labels']['escalation']})" if rule.get("labels", {}).get("escalation") else ""
             for new, what in expr_mutants(rule["expr"]):
-                out.append(Mutant(tree, rule_file, gi, ri, "expr", new, f"{name}{tier}: {what}"))
+                out.append(Mutant(tree, rule_file, gi, ri, "expr", new, f"{name}{tier}: {what}", rule.get("alert", "")))
             if "alert" in rule and rule.get("for") and duration(rule["for"]) > 0:
                 seconds = duration(rule["for"])
                 for f in FACTORS:
                     changed = format_duration(max(1, round(seconds * f)))
-                    out.append(Mutant(tree, rule_file, gi, ri, "for", changed, f"{name}{tier}: for {rule['for']} -> {changed}"))
+                    out.append(Mutant(tree, rule_file, gi, ri, "for", changed, f"{name}{tier}: for {rule['for']} -> {changed}",
+                                      rule["alert"]))
     return out
+
+
+@dataclass(frozen=True)
+class TestFacts:
+    """What one (split) test file can notice: the alerts it checks, and whether anything it loads or queries reads
+    ALERTS (then a change to any alert may show, so it judges every alert mutant of the files it loads)."""
+
+    alerts: frozenset[str]
+    reads_alerts: bool
+
+
+def test_facts(root: Path) -> dict[str, TestFacts]:
+    """Test file (relative to `root`) -> its facts."""
+    out = {}
+    for test in sorted(root.rglob("*.test.yml")):
+        data = yaml.safe_load(test.read_text())
+        if not isinstance(data, dict) or "rule_files" not in data:
+            continue
+        alerts = frozenset(c["alertname"] for t in data["tests"] for c in t.get("alert_rule_test") or [])
+        reads = any("ALERTS" in c["expr"] for t in data["tests"] for c in t.get("promql_expr_test") or [])
+        reads = reads or any("ALERTS" in (test.parent / rf).read_text() for rf in data["rule_files"])
+        out[test.relative_to(root).as_posix()] = TestFacts(alerts, reads)
+    return out
+
+
+def relevant(m: "Mutant", tests: list[str], facts: dict[str, TestFacts]) -> list[str]:
+    """The tests that can tell mutant `m` from the original: a changed alerting rule changes only its own alert (and
+    ALERTS), so only tests checking that alert, or reading ALERTS, can fail on it; a changed recording rule may show
+    anywhere downstream, so every test loading the file judges it."""
+    if not m.alert:
+        return tests
+    return [t for t in tests if m.alert in facts[t].alerts or facts[t].reads_alerts]
 
 
 def rule_file_tests(root: Path) -> dict[str, list[str]]:
@@ -188,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signal", action="append", help="only this signal (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--service", action="append", help="only rule files of this service (repeatable)")
+    parser.add_argument("--part", metavar="FROM:TO", help="only mutants FROM to TO (1-based, inclusive, in the order "
+                        "a full run judges them): split a run across processes or machines and add up the logs")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="oncallgen-mutation-") as tmp:
@@ -196,19 +234,23 @@ def main(argv: list[str] | None = None) -> int:
         mutants: list[tuple[Mutant, list[str]]] = []
         for tree, root in trees.items():
             loading = rule_file_tests(root)
+            facts = test_facts(root)
             for rule_file in sorted(loading):
                 if Path(rule_file).name.split(".")[1] == "sli":
                     continue  # the shared SLI series hold no thresholds
                 for m in mutants_of(tree, root, rule_file):
                     service = Path(rule_file).name.split(".")[0]
                     if (not args.signal or m.signal in args.signal) and (not args.service or service in args.service):
-                        mutants.append((m, loading[rule_file]))
+                        mutants.append((m, relevant(m, loading[rule_file], facts)))
         # Round-robin over signals, so a run cut short still scores every signal.
         by_signal: dict[str, list] = defaultdict(list)
         for item in mutants:
             by_signal[item[0].signal].append(item)
         mutants = [item for i in range(max(map(len, by_signal.values()), default=0))
                    for sig in sorted(by_signal) if i < len(by_signal[sig]) for item in [by_signal[sig][i]]]
+        if args.part:
+            lo, _, hi = args.part.partition(":")
+            mutants = mutants[int(lo or 1) - 1:int(hi) if hi else None]
         if args.list:
             for m, tests in mutants:
                 print(f"{m.tree}/{m.rule_file}: {m.label}  [{len(tests)} test files]")

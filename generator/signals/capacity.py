@@ -6,6 +6,7 @@ are preempted (evicted and recomputed). None of that shows in an error ratio or 
 """
 from __future__ import annotations
 
+from .. import boundaries
 from .. import conventions as c
 from ..promql import example_labels, series_text
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Series, Stream
@@ -15,7 +16,7 @@ from ..sli import own, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import counter_values, gauge_series
+from ..synth import counter_values, gauge_series, latency_mix
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "capacity"
@@ -185,21 +186,44 @@ class Capacity(Signal):
             return (Stream(p.name, model, (Phase(start, ok=calls, latency=0.5),
                                            Phase(minutes, ok=calls, latency=latency))),)
 
+        def p95_at(p95: float) -> tuple[Stream, ...]:
+            # Calls whose histogram p95 lands on `p95` (a mix of two latencies either side of it).
+            fast, share, slow_ = latency_mix(service.source.latency.boundaries, p95)
+            return (Stream(p.name, model, (Phase(start, ok=calls, latency=0.5),
+                                           Phase(minutes, ok=calls, latency=fast, slow_share=share,
+                                                 slow_latency=slow_))),)
+
+        busy = bound * 1.1  # just above the bound: a queue bound half as large again would stay silent
         slow = slo * 10
         at = start + 1  # a gauge's new value is read from the minute after its phase starts
         checks = [Check(start - 1, SCALE_OUT),
-                  Check(at + over + 1, SCALE_OUT, (expect(scale, bound * 2),)),
+                  # Due `scale_out_after` after the queue builds, not one evaluation earlier.
+                  Check(at + over - 1, SCALE_OUT),
+                  Check(at + over, SCALE_OUT, (expect(scale, busy),)),
+                  Check(at + over + 1, SCALE_OUT, (expect(scale, busy),)),
                   Check(at + int(cfg["ticket_after"] // 60) - 2, TICKET),
-                  Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, bound * 2),))]
+                  Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, busy),))]
         if page is not None:
             checks += [Check(at + int(cfg["page_after"] // 60) - 2, PAGE),
-                       Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, bound * 2),))]
+                       Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),))]
         yield Scenario(
-            f"{SCALE_OUT} asks automation first when {format_number(bound * 2)} requests wait, {TICKET} follows after "
+            f"{SCALE_OUT} asks automation first when {format_number(busy)} requests wait, {TICKET} follows after "
             f"{format_duration(cfg['ticket_after'])}" + (f" and {PAGE} pages while p95 is {format_number(slow)}s"
                                                           if page is not None else ""),
-            streams=traffic(slow), series=gauges(bound * 2), checks=tuple(checks), latency=True,
+            streams=traffic(slow), series=gauges(busy), checks=tuple(checks), latency=True,
         )
+        # `scale_out_after` at a step fine enough to see it end: a gauge holds its value until the next sample, so
+        # the queue is there from minute `at` exactly.
+        fine = boundaries.for_step(60, cfg["scale_out_after"])
+        if fine < 60:
+            due = boundaries.on_grid(at, fine) + boundaries.on_grid(cfg["scale_out_after"] / 60, fine)
+            yield Scenario(
+                f"{SCALE_OUT} is due {format_duration(cfg['scale_out_after'])} after {format_number(busy)} requests "
+                f"start waiting, not one evaluation ({format_duration(fine)}) earlier",
+                streams=traffic(0.5), series=gauges(busy),
+                checks=(Check(due - fine / 60, SCALE_OUT), Check(due, SCALE_OUT, (expect(scale, busy),), lasts=False)),
+                latency=True, evaluation_interval=fine,
+            )
         quiet = [Check(at + over + 1, SCALE_OUT), Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET)]
         yield Scenario(
             f"{SCALE_OUT} and {TICKET} stay silent with exactly {format_number(bound)} requests waiting (the bound)",
@@ -209,29 +233,65 @@ class Capacity(Signal):
             yield Scenario(
                 f"{PAGE} stays silent while saturated but p95 latency is within its {format_number(slo)}s SLO; "
                 f"{TICKET} still opens",
-                streams=traffic(0.5), series=gauges(bound * 2),
+                streams=traffic(0.5), series=gauges(busy),
                 checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),
-                        Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, bound * 2),))),
+                        Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, busy),))),
                 latency=True,
             )
         full = min(1.0, (1 + cfg["kv_cache_above"]) / 2)
         yield Scenario(
             f"{SCALE_OUT} fires on a KV cache {percent(full)} full with no queue, and not at {percent(cfg['kv_cache_above'])}",
             streams=traffic(0.5), series=gauges(0, full),
-            checks=(Check(at + over + 1, SCALE_OUT, (expect(scale, full),)),), latency=True,
+            checks=(Check(at + over + 1, SCALE_OUT, (expect(scale, full),)),
+                    # the ticket reads the same clause
+                    Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, full),), lasts=False)),
+            latency=True,
         )
         yield Scenario(
             f"{SCALE_OUT} stays silent with the KV cache exactly at {percent(cfg['kv_cache_above'])}",
             streams=traffic(0.5), series=gauges(0, cfg["kv_cache_above"]),
-            checks=(Check(at + over + 1, SCALE_OUT), Check(at + 20, SCALE_OUT)), latency=True,
+            checks=(Check(at + over + 1, SCALE_OUT), Check(at + 20, SCALE_OUT),
+                    Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET)), latency=True,
         )
+        if page is not None:
+            # The page's own saturation clauses, with p95 far above the SLO: silent at the queue bound (and a KV cache
+            # and preemptions within theirs), firing on a KV cache past its bound.
+            yield Scenario(
+                f"{PAGE} stays silent with exactly {format_number(bound)} requests waiting while p95 is "
+                f"{format_number(slow)}s",
+                streams=traffic(slow), series=gauges(bound),
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, settled=True),), latency=True,
+            )
+            yield Scenario(
+                f"{PAGE} pages on a KV cache {percent(full)} full with no queue while p95 is {format_number(slow)}s",
+                streams=traffic(slow), series=gauges(0, full),
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, full),)),),
+                latency=True,
+            )
+            # Its latency clause, p95 against the SLO, from both sides (10% off), with the queue past its bound.
+            if slo * 1.1 < service.source.latency.boundaries[-1]:
+                yield Scenario(
+                    f"{PAGE} pages while saturated at p95 {format_number(round(slo * 1.1, 6))}s, just above the "
+                    f"{format_number(slo)}s SLO",
+                    streams=p95_at(slo * 1.1), series=gauges(busy),
+                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),), lasts=False),),
+                    latency=True,
+                )
+                yield Scenario(
+                    f"{PAGE} stays silent while saturated at p95 {format_number(round(slo * 0.9, 6))}s, just inside "
+                    f"the {format_number(slo)}s SLO",
+                    streams=p95_at(slo * 0.9), series=gauges(busy),
+                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),), latency=True,
+                )
         per_min = max(6.0, (cfg["preemptions_above"] * 60) * 2)
         yield Scenario(
             f"{SCALE_OUT} fires when requests are preempted ({format_number(per_min)} a minute)",
             streams=traffic(0.5),
             series=(gauge_series(sat.waiting, [(start + minutes, 0)]), gauge_series(sat.kv_cache_usage, [(start + minutes, 0.5)]),
                     _counter(sat.preemptions, [(start, 0.0), (minutes, per_min)])),
-            checks=(Check(start - 1, SCALE_OUT), Check(start + 5 + over + 1, SCALE_OUT, (expect(scale, per_min / 60),))),
+            checks=(Check(start - 1, SCALE_OUT), Check(start + 5 + over + 1, SCALE_OUT, (expect(scale, per_min / 60),)),
+                    Check(start + 5 + int(cfg["ticket_after"] // 60) + 1, TICKET, (expect(ticket, per_min / 60),),
+                          lasts=False)),
             latency=True,
         )
 

@@ -177,8 +177,10 @@ class ErrorSpike(Signal):
     def _scenarios(self, service, cfg, steady, growing):
         for probe in self.probes(service, cfg, steady):
             for s in boundaries.scenarios(probe):
-                # The steady ratio does not grow: the growing page stays silent while the steady one fires.
-                yield replace(s, checks=s.checks + tuple(Check(ch.minute, GROWING) for ch in s.checks if ch.due))
+                # The steady ratio does not grow: the growing page stays silent while the steady one fires, and
+                # (settled) its secondary tier too once that would be due.
+                yield replace(s, checks=s.checks + tuple(Check(ch.minute, GROWING, settled=True)
+                                                         for ch in s.checks if ch.due))
         p, model = first_model(service)
         # The baseline needs its history (a day, or a week for "same hour last week"): evaluating every 5 minutes
         # keeps these tests quick.

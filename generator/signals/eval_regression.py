@@ -258,7 +258,11 @@ class EvalRegression(Signal):
         yield Scenario(
             f"{STALE} fires when runs stop arriving for longer than {format_duration(cfg['stale_after'])}",
             eval_series=(EvalRun(suite, model, ((stop, good, total - good, True), (late - stop, good, total - good, False))),),
+            # The last run is at minute `stop`: its age passes `stale_after` one minute after stop + stale_after,
+            # so the page is due then (it has no `for`) and its secondary tier exactly its delay later.
             checks=(Check(stop + stale_min - 5, STALE),
+                    Check(stop + stale_min + 1, STALE, (expect(stale, (stale_min + 1) * 60, suite=suite, model=model),),
+                          due=True, later=lambda n: (expect(stale, (stale_min + 1 + n) * 60, suite=suite, model=model),)),
                     Check(late, STALE, (expect(stale, (late - stop) * 60, suite=suite, model=model),),
                           # the age in its description keeps growing
                           later=lambda n: (expect(stale, (late - stop + n) * 60, suite=suite, model=model),))),

@@ -188,9 +188,9 @@ class Failover(Signal):
         clause = Clause(f"error ratio of {primary.name}", ">", cfg["error_ratio_above"])
         guard = Clause(f"calls/s to {primary.name}", ">", cfg["min_request_rate"])
         return [Probe(signal, clause, cfg["for"], failing, lambda t: (expect(signal, t.value, provider=primary.name),),
-                      guard=guard, record=record),
+                      guard=guard, record=record, fine=False),
                 Probe(page, clause, cfg["for"] + cfg["remediation_window"], failing,
-                      lambda t: (expect(page, t.value),), guard=guard)]
+                      lambda t: (expect(page, t.value),), guard=guard, fine=False)]
 
     def _scenarios(self, service, cfg, signal, page):
         for probe in self.probes(service, cfg, signal, page):
@@ -274,6 +274,40 @@ class Failover(Signal):
                     checks=((Check(due, PAGE_ALERT, (expect(page, ratio),), lasts=False),
                              Check(due, SIGNAL_ALERT, (expect(signal, provider=primary.name),), lasts=False))
                             if held_on else (Check(due, PAGE_ALERT), Check(due, SIGNAL_ALERT))),
+                )
+        # The signal's `for`, at a step fine enough to see it end. The boundary probes start their traffic with the
+        # scenario (rates move between whole minutes while the counters are young); here calls run error-free for
+        # half an hour, then 90% fail: the first failing increment (the sample of minute 31) alone puts the ratio
+        # over the threshold, so the condition holds from minute 31 exactly.
+        fine = boundaries.for_step(60, cfg["for"])
+        if fine < 60 and cfg["error_ratio_above"] < 0.15:
+            due = boundaries.on_grid(31, fine) + boundaries.on_grid(cfg["for"] / 60, fine)
+            worst = per_min * 0.9
+            yield Scenario(
+                f"{SIGNAL_ALERT} fires {format_duration(cfg['for'])} after {primary.name} starts failing, not one "
+                f"evaluation ({format_duration(fine)}) earlier",
+                streams=(Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(int(due) + 5 - 30, ok=per_min - worst,
+                                                                                errors=worst, provider_errors=worst))),),
+                checks=(Check(due - fine / 60, SIGNAL_ALERT),
+                        Check(due, SIGNAL_ALERT, (expect(signal, provider=primary.name),), lasts=False)),
+                evaluation_interval=fine,
+            )
+        # The hold's own traffic guard, from both sides: drained to just below `min_request_rate` the primary counts
+        # as drained (held); just above it, with its errors gone, it carries traffic again (released, no hold).
+        settle = max(int(cfg["window"] // 60), 5)
+        look = 33 + settle + 2
+        if hold > settle + 4:
+            for k, kept in ((0.9, True), (1.1, False)):
+                rate = cfg["min_request_rate"] * k
+                trickle = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad),
+                                                    Phase(tail, ok=rate * 60)))
+                yield Scenario(
+                    f"{SIGNAL_ALERT} " + ("still holds the failover" if kept else "lets go at once") + f" when "
+                    f"{primary.name} keeps {format_number(round(rate, 6))} calls/s without errors (guard: > "
+                    f"{format_number(cfg['min_request_rate'])})",
+                    streams=(trickle, takes_over),
+                    checks=(Check(look, SIGNAL_ALERT, (expect(signal, provider=primary.name),) if kept else (),
+                                  lasts=False),),
                 )
         yield Scenario(
             f"{SIGNAL_ALERT} stays silent on one failed request among thousands",

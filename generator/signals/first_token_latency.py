@@ -6,7 +6,9 @@ mostly measures how long the answer is. Sources that measure it: otel-genai
 """
 from __future__ import annotations
 
+from .. import boundaries
 from .. import conventions as c
+from ..boundaries import Clause, Probe, Traffic
 from ..promql import example_labels, series_text
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Series, Stream
 from ..runbooks.content import Query, RunbookContent, Step
@@ -15,7 +17,7 @@ from ..sli import own, rate_by, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import counter_values, quantile_estimate
+from ..synth import counter_values, latency_mix, quantile_estimate
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "first_token_latency"
@@ -117,7 +119,50 @@ class FirstTokenLatency(Signal):
             queries=(Query("p95 time to first token", own(c.FIRST_TOKEN_P95, service)),),
         )
 
+    def _histogram(self, service, per_min: float, phases: list[tuple[int, float, float, float]]) -> tuple[Series, ...]:
+        """First-token histogram series of the first model: (minutes, fast seconds, slow share, slow seconds) phases
+        of `per_min` calls a minute."""
+        hist = service.source.first_token
+        p, model = first_model(service)
+        labels = example_labels(hist.buckets.selector.metric, {hist.buckets.model_label: model} if
+                                hist.buckets.model_label else {}, [hist.buckets.selector], [])
+        out = []
+        for bound in list(hist.boundaries) + [float("inf")]:
+            le = "+Inf" if bound == float("inf") else format_number(bound)
+            steps = [(m, per_min * ((1 - share) * (fast <= bound) + share * (slow <= bound)))
+                     for m, fast, share, slow in phases]
+            out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
+        return tuple(out)
+
+    def probes(self, service, cfg, alerts) -> list[Probe]:
+        """Each alert's thresholds: p95 time to first token above its multiple of the SLO, calls/s above the guard."""
+        slo = service.slo.first_token_p95
+        bounds = service.source.first_token.boundaries
+        p, model = first_model(service)
+        out = []
+        for key, name, for_key in (("page_at", PAGE_ALERT, "page_for"), ("ticket_at", TICKET_ALERT, "ticket_for")):
+            clause = Clause("p95 time to first token (s)", ">", cfg[key] * slo)
+            if clause.beyond() >= bounds[-1]:
+                continue  # histogram_quantile cannot report beyond the highest bucket
+
+            def traffic(p95: float, guard: float | None, for_key=for_key) -> Traffic:
+                fast, share, slow = latency_mix(bounds, p95)
+                per_min = guard * 60 if guard is not None else 600.0
+                # Long enough for the silent cases to be checked again once a secondary tier would be due (the
+                # histogram is not a call stream, which the tiers extend).
+                minutes = int(cfg[for_key] // 60) + 90
+                return Traffic(5 if guard is not None else 1, value=p95,
+                               streams=(Stream(p.name, model, (Phase(minutes, ok=per_min),)),),
+                               series=self._histogram(service, per_min, [(minutes, fast, share, slow)]))
+
+            out.append(Probe(alerts[name], clause, cfg[for_key], traffic,
+                             lambda t, a=alerts[name]: (expect(a, t.value),),
+                             guard=Clause("calls/s", ">", cfg["min_request_rate"])))
+        return out
+
     def _scenarios(self, service, cfg, alerts):
+        for probe in self.probes(service, cfg, alerts):
+            yield from boundaries.scenarios(probe)
         slo = service.slo.first_token_p95
         hist = service.source.first_token
         bounds = hist.boundaries

@@ -8,6 +8,7 @@ young data never pages: without a baseline there is no "normally".
 """
 from __future__ import annotations
 
+from .. import boundaries
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
@@ -113,10 +114,13 @@ class TrafficStopped(Signal):
         busy = history + 90   # the baseline hour a `baseline` ago is full of traffic
         fires = busy + 5 + _steps(cfg["for"], 5) + 5
         stopped = Phase(120, ok=0)
+        # The first evaluation after the calls stop sees a 5m window without calls: `for` runs from there.
+        due = busy + 5 + _steps(cfg["for"], 5)
         yield Scenario(
             f"{ALERT} fires when calls stop at an hour that had {per_min:g} a minute {format_duration(cfg['baseline'])} ago",
             streams=(Stream(p.name, model, (Phase(busy, ok=per_min), stopped)),),
-            checks=(Check(busy - 5, ALERT), Check(fires, ALERT, (expect(alert, 0),))),
+            checks=(Check(busy - 5, ALERT), Check(due - 5, ALERT), Check(due, ALERT, (expect(alert, 0),), lasts=False),
+                    Check(fires, ALERT, (expect(alert, 0),))),
             evaluation_interval=300,
         )
         yield Scenario(
@@ -125,7 +129,20 @@ class TrafficStopped(Signal):
             checks=(Check(busy - 5, ALERT), Check(fires + 5, ALERT, (expect(alert, 0),), lasts=False)),
             evaluation_interval=300,
         )
-        low, high = cfg["below"] / 2, min(0.99, cfg["below"] * 2)
+        # Just either side of `below` (10% off), so a threshold half as large again, or two thirds of it, shows.
+        # `for` at a step fine enough to see it end: the last calls arrive at the sample of minute `busy`, so from
+        # busy + 4 a 5m window holds no increment (at busy + 3 it still holds one of four, far above `below`).
+        fine = boundaries.for_step(300, cfg["for"])
+        if fine < 300 and cfg["below"] < 0.25:
+            soon = boundaries.on_grid(busy + 4, fine) + boundaries.on_grid(cfg["for"] / 60, fine)
+            yield Scenario(
+                f"{ALERT} is due {format_duration(cfg['for'])} after the calls stop, not one evaluation "
+                f"({format_duration(fine)}) earlier",
+                streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(int(soon) - busy + 5, ok=0))),),
+                checks=(Check(soon - fine / 60, ALERT), Check(soon, ALERT, (expect(alert, 0),), lasts=False)),
+                evaluation_interval=fine,
+            )
+        low, high = cfg["below"] * 0.9, min(0.99, cfg["below"] * 1.1)
         yield Scenario(
             f"{ALERT} fires at {percent(low)} of the usual calls",
             streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(120, ok=per_min * low))),),
@@ -135,10 +152,19 @@ class TrafficStopped(Signal):
         yield Scenario(
             f"{ALERT} stays silent at {percent(high)} of the usual calls",
             streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(120, ok=per_min * high))),),
-            checks=(Check(fires + 5, ALERT), Check(fires + 60, ALERT)),
+            checks=(Check(fires + 5, ALERT, settled=True), Check(fires + 60, ALERT)),
             evaluation_interval=300,
         )
-        quiet = cfg["min_request_rate"] * 60 / 2
+        # The guard on the hour a baseline ago, `min_request_rate`, from both sides (10% off).
+        enough = cfg["min_request_rate"] * 60 * 1.1
+        yield Scenario(
+            f"{ALERT} fires when calls stop at an hour that had {enough:g} a minute, just above the "
+            f"{format_number(cfg['min_request_rate'])} calls/s it needs",
+            streams=(Stream(p.name, model, (Phase(busy, ok=enough), stopped)),),
+            checks=(Check(fires, ALERT, (expect(alert, 0),)),),
+            evaluation_interval=300,
+        )
+        quiet = cfg["min_request_rate"] * 60 * 0.9
         yield Scenario(
             f"{ALERT} stays silent when calls stop at an hour that had only {quiet:g} a minute (night)",
             streams=(Stream(p.name, model, (Phase(busy, ok=quiet), stopped)),),

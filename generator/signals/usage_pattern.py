@@ -106,11 +106,13 @@ class UsagePattern(Signal):
         usual = 600.0
 
         def hourly(k: int, scale: float) -> float:
-            # The 1h rate `k` minutes after the step: k minutes at the new rate, the rest at the usual one.
-            return (min(k, 60) * scale + 60 - min(k, 60)) / 60
+            # The 1h rate `k` minutes after the step: an hour of per-minute samples holds 59 increments, k of them
+            # at the new rate and the rest at the usual one.
+            return (min(k, 59) * scale + 59 - min(k, 59)) / 59
 
         def make(scale: float, guard: float | None) -> Traffic:
-            onset = next((k for k in range(5, 65, 5) if hourly(k, scale) > cfg["traffic_factor"]), 60)
+            # The first whole minute at which the hour holds enough of the new rate.
+            onset = next((k for k in range(1, 61) if hourly(k, scale) > cfg["traffic_factor"]), 60)
             phases = (Phase(start, ok=usual), Phase(onset + int(cfg["for"] // 60) + 30, ok=usual * scale))
             return Traffic(start + onset, streams=(Stream(p.name, model, phases),),
                            value_at=lambda m: usual / 60 * hourly(m - start, scale))
@@ -139,6 +141,19 @@ class UsagePattern(Signal):
             checks=(Check(known - 5, NEW_MODEL), Check(at, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),)),
                     Check(at, TRAFFIC)),
             evaluation_interval=300,
+        )
+        # Its `for`, at a step fine enough to see it end: the new model's first calls arrive at the sample of minute
+        # known + 1, the first evaluation from then on starts the `for`.
+        fine = boundaries.for_step(300, cfg["for"])
+        due = boundaries.on_grid(known + 1, fine) + boundaries.on_grid(cfg["for"] / 60, fine)
+        yield Scenario(
+            f"{NEW_MODEL} reports a new model {format_duration(cfg['for'])} after its first calls, not one evaluation "
+            f"({format_duration(fine)}) earlier",
+            streams=(Stream(p.name, model, (Phase(int(due) + 10, ok=600),)),
+                     Stream(p.name, "brand-new-model", (Phase(known), Phase(int(due) - known + 10, ok=60)))),
+            checks=(Check(due - fine / 60, NEW_MODEL),
+                    Check(due, NEW_MODEL, (expect(new_model, 1, model="brand-new-model"),), lasts=False)),
+            evaluation_interval=fine,
         )
         yield Scenario(
             f"{NEW_MODEL} can report at the earliest once {format_duration(cfg['lookback'] + 3600)} of history exist: "
