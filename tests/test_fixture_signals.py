@@ -79,6 +79,8 @@ def test_signal_over_its_exporters_series(f, out_dir, tmp_path) -> None:
     if (f.service.name, _signal(f)) in UNREPRESENTABLE:  # only those with rate-limited calls
         dropped = [s for s in dropped if not any(ph.rate_limited for st in s.streams for ph in st.phases)]
     assert [s.name for s in dropped] == [], "scenarios the fixture cannot express"
+    if not kept and (f.service.name, _signal(f)) in UNREPRESENTABLE:
+        pytest.skip("every scenario of this file has rate-limited calls, which its exporter never reports")
     assert kept, "no scenario left"
     doc = yaml.safe_load(render_test_file(replace(f, scenarios=tuple(kept)), series_of))
     doc["rule_files"] = [str(out_dir / p) for p in f.rule_files]
