@@ -140,22 +140,19 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
         exprs=probe.record(due, True) if probe.record else (),
         eval_series=fires.eval_series, latency=fires.latency, evaluation_interval=fine,
     )
-    quiet = probe.traffic(inside, g.beyond() if g else None)
-    coarse = on_grid(quiet.onset, probe.step * 60) + wait
-    at = coarse + probe.settle
-    yield Scenario(
-        f"{a} stays silent at {cl.text(inside)}, just inside the threshold",
-        checks=(Check(coarse, a), Check(at, a, settled=True)), streams=quiet.streams, series=quiet.series,
-        exprs=probe.record(at, False) if probe.record else (),
-        eval_series=quiet.eval_series, latency=quiet.latency, evaluation_interval=probe.step * 60,
-    )
+    yield _silent(probe, f"{a} stays silent at {cl.text(inside)}, just inside the threshold",
+                  probe.traffic(inside, g.beyond() if g else None), wait)
     if g:
-        few = probe.traffic(beyond, g.inside())
-        coarse = on_grid(few.onset, probe.step * 60) + wait
-        at = coarse + probe.settle
-        yield Scenario(
-            f"{a} stays silent below its traffic guard: {g.text(g.inside())}",
-            checks=(Check(coarse, a), Check(at, a, settled=True)), streams=few.streams, series=few.series,
-            exprs=probe.record(at, False) if probe.record else (),
-            eval_series=few.eval_series, latency=few.latency, evaluation_interval=probe.step * 60,
-        )
+        yield _silent(probe, f"{a} stays silent below its traffic guard: {g.text(g.inside())}",
+                      probe.traffic(beyond, g.inside()), wait)
+
+
+def _silent(probe: Probe, name: str, traffic: Traffic, wait: int) -> Scenario:
+    """A scenario in which the alert stays silent: when it would be due, and once the traffic has settled."""
+    coarse = on_grid(traffic.onset, probe.step * 60) + wait
+    at = coarse + probe.settle
+    return Scenario(
+        name, checks=(Check(coarse, probe.alert.alert), Check(at, probe.alert.alert, settled=True)),
+        streams=traffic.streams, series=traffic.series, exprs=probe.record(at, False) if probe.record else (),
+        eval_series=traffic.eval_series, latency=traffic.latency, evaluation_interval=probe.step * 60,
+    )
