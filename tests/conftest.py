@@ -1,11 +1,13 @@
 """Shared fixtures: the example specs compiled once per session, written to a temp folder."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from generator.pipeline import Result, build
+from generator.spec.build import load_specs
 from generator.targets.files import write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,3 +31,14 @@ def out_dir(compiled: Result, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated") / "output"
     write_tree(out, compiled.files)
     return out
+
+
+@pytest.fixture(scope="module")
+def services():
+    """The example specs' services by name, loaded from the repository root as `make generate` does."""
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return {s.name: s for s in load_specs([Path("specs")]).services}
+    finally:
+        os.chdir(old)

@@ -6,7 +6,6 @@ preset selects is written by hand, and promtool runs the generated rules over th
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,6 @@ import yaml
 from generator import promtool
 from generator.presets.source import MetricSource
 from generator.promql import Selector
-from generator.spec.build import load_specs
 from tests.fixtures import exporters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,16 +25,6 @@ TARGET = {"support-assistant": {"job": "support-assistant", "instance": "10.0.0.
           "search-answers": {"job": "litellm-proxy", "instance": "10.0.2.5:4000"}}
 PAGES = {"support-assistant": exporters.OTEL_FILE, "internal-chat": exporters.VLLM_FILE,
          "search-answers": exporters.LITELLM_FILE}
-
-
-@pytest.fixture(scope="module")
-def services():
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return {s.name: s for s in load_specs([Path("specs")]).services}
-    finally:
-        os.chdir(old)
 
 
 def scraped(service: str) -> list[tuple[str, dict[str, str]]]:

@@ -15,17 +15,6 @@ from generator.rules import Phase, Stream
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def services():
-    import os
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return {s.name: s for s in load_specs([Path("specs")]).services}
-    finally:
-        os.chdir(old)
-
-
 def exprs(service) -> dict[str, str]:
     return {r.record: r.expr for r in sli_group(service).rules if r.record.endswith(("rate5m", "p95_rate5m"))}
 
