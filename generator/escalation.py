@@ -84,7 +84,7 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
                 # Still silent once the secondary tier would be due: a tier's threshold is checked from inside too.
                 extra.append(Check(ch.minute + step, ch.alertname))
                 continue
-            if not (ch.alerts and ch.lasts and ch.alertname in tiers):
+            if not (ch.alerts and ch.lasts and ch.alertname in tiers) or (ch.lasts_for is not None and ch.lasts_for < step):
                 continue
             now = ch.later(step) if ch.later else ch.alerts
             if ch.due:

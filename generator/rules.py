@@ -118,6 +118,7 @@ class Check:
     alertname: str
     alerts: tuple[Expected, ...] = ()
     lasts: bool = True   # the condition still holds long after `minute` (so escalation can be checked later)
+    lasts_for: float | None = None  # ...but only this many minutes after `minute` (None: as long as the traffic)
     # When the alerts' values move with time (an age, say): the alerts `n` minutes after `minute`.
     later: Callable[[int], tuple[Expected, ...]] | None = None
     due: bool = False    # `minute` is the first evaluation at which the alert fires (its `for` just passed)

@@ -6,6 +6,8 @@ tested exactly like a built-in one.
 """
 from __future__ import annotations
 
+import math
+
 from .presets.source import Counter, MetricSource
 from .promql import Selector, example_labels, series_text
 from .rules import EvalRun, Phase, Series, Stream
@@ -181,6 +183,14 @@ def probe_series(service: Service, provider: str, phases: list[tuple[int, float]
     return Series(series_text(probe.metric, labels), gauge_values(phases))
 
 
+def cooldown_series(service: Service, provider: str, phases: list[tuple[int, float]]) -> Series:
+    """The source's deployment cooldowns (LiteLLM's) of one provider: a counter from (minutes, per minute) phases."""
+    counter = service.source.cooldowns
+    labels = example_labels(counter.selector.metric, {counter.provider_labels[0]: _provider_value(service, provider)},
+                            [counter.selector], [])
+    return Series(series_text(counter.selector.metric, labels), counter_values(phases))
+
+
 def gauge_series(selector: Selector, phases: list[tuple[int, float]]) -> Series:
     """A gauge matching `selector`, e.g. the rollout generation."""
     labels = example_labels(selector.metric, {}, [selector], [])
@@ -197,6 +207,14 @@ def window_sum(stream: Stream, field: str, minute: int, minutes: int) -> float:
             total += overlap * getattr(ph, field)
         start += ph.minutes
     return total
+
+
+def window_seen(stream: Stream, field: str, t: float, minutes: int) -> float:
+    """Calls of `field` that a `[minutes]m` range selector sees at evaluation time `t` (minutes, possibly between two
+    samples): it holds the per-minute samples in [t - minutes, t], so between whole minutes one increment fewer. Rates
+    of two counters sampled together are scaled alike, so their ratio is the ratio of these sums."""
+    end = math.floor(t)
+    return window_sum(stream, field, end, minutes if end == t else minutes - 1)
 
 
 def latency_mix(boundaries: tuple[float, ...], p95: float, q: float = 0.95) -> tuple[float, float, float]:

@@ -19,13 +19,15 @@ from ..sli import days_ago_average, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import window_sum
+from ..synth import window_seen, window_sum
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "error_spike"
 ALERT = c.alert_name("ErrorRateSpike")
 GROWING = c.alert_name("ErrorRateSpikeGrowing")
 RATIO = "service:ai_errors:ratio_rate5m"
+GROWTH = 1.2  # the growing page: the error ratio above this multiple of itself 5 minutes earlier
+RAMP_TOP = 0.9  # probe ramps stop growing at this share of failed calls
 
 
 class ErrorSpike(Signal):
@@ -79,10 +81,10 @@ class ErrorSpike(Signal):
                        f"{format_number(cfg['factor'])}x its baseline.")
         steady = make_alert(service, NAME, ALERT, spike, cfg["for"], c.PAGE,
                             summary="The error ratio is far above its baseline.", description=description)
-        growing = make_alert(service, NAME, GROWING, f"{spike} and {own(RATIO, service)} > 1.2 * ({own(RATIO, service)} offset 5m)",
+        growing = make_alert(service, NAME, GROWING, f"{spike} and {own(RATIO, service)} > {format_number(GROWTH)} * ({own(RATIO, service)} offset 5m)",
                              cfg["growing_for"], c.PAGE,
                              summary="The error ratio is far above its baseline and still growing.",
-                             description=description + " It grew by more than 20% in the last 5 minutes.")
+                             description=description + f" It grew by more than {percent(GROWTH - 1)} in the last 5 minutes.")
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (Recording(name, expr), steady, growing))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, steady, growing)))
 
@@ -128,7 +130,7 @@ class ErrorSpike(Signal):
         meaning = (f"The error ratio of `{service.name}` is above {times(cfg['factor'])} {baseline}, and above "
                    f"{percent(cfg['min_error_ratio'])} (while it gets more than "
                    f"{format_number(cfg['min_request_rate'])} calls/s)")
-        meaning += (f"; it grew by more than 20% in the last 5 minutes, for {format_duration(cfg['growing_for'])}."
+        meaning += (f"; it grew by more than {percent(GROWTH - 1)} in the last 5 minutes, for {format_duration(cfg['growing_for'])}."
                     if growing else f", for {format_duration(cfg['for'])}.")
         return RunbookContent(
             meaning=meaning,
@@ -174,7 +176,108 @@ class ErrorSpike(Signal):
                          expected, step=5)
         return [by_factor, by_floor]
 
+    def growing_probes(self, service, cfg, growing) -> list[Scenario]:
+        """The growing page's thresholds on ramps. After a day of history at a steady ratio, the share of failed calls
+        grows by a steady factor every 5 minutes, so the ratio crosses a threshold at a minute computed here from the
+        spec's numbers; the page is due `growing_for` later and silent one evaluation before. One ramp's onset is
+        decided by `factor` (traffic just above the guard, growing just faster than GROWTH), one by the floor; a ramp
+        growing just slower than GROWTH, and the first ramp just below the guard, stay silent."""
+        p, model = first_model(service)
+        week = cfg["baseline_mode"] == "last_week"
+        start = int(max(self.history(service, cfg), 86400) // 60) + 120
+        # The same-hour baseline holds `usual` until 2 hours after `start` (boundaries.same_hour_history).
+        horizon = start + 120
+        factor, floor, guard = cfg["factor"], cfg["min_error_ratio"], cfg["min_request_rate"]
+        faster, slower = GROWTH * (1 + boundaries.MARGIN), GROWTH * (1 - boundaries.MARGIN)
+        gf = cfg["growing_for"] / 60
+        comfortable = max(1000.0, guard * 1200) / 60
+
+        def ramp(usual: float, crossing: float, growth: float, rate: float, step: float):
+            """The stream, and the alert's condition and error ratio at an evaluation time (minutes), as the spec
+            defines them: ratio > factor x baseline, > floor, calls/s > guard, ratio > GROWTH x ratio 5m earlier."""
+            per_min = rate * 60
+            shape = ((start, 1.0),) if week else boundaries.same_hour_history(start)
+            phases = [Phase(m, ok=per_min * (1 - usual * k), errors=per_min * usual * k) for m, k in shape]
+            share = crossing / growth ** 2  # ten minutes of growth before the ratio crosses
+            while share < RAMP_TOP and len(phases) - len(shape) < horizon - start:
+                phases.append(Phase(1, ok=per_min * (1 - share), errors=per_min * share))
+                share *= growth ** (1 / 5)
+            phases.append(Phase(60, ok=phases[-1].ok, errors=phases[-1].errors))
+            stream = Stream(p.name, model, tuple(phases))
+
+            def ratio(t: float) -> float:
+                errors = window_seen(stream, "errors", t, 5)
+                return errors / (errors + window_seen(stream, "ok", t, 5))
+
+            def baseline(t: float) -> float:
+                if not week:
+                    return usual  # the same hour a day earlier ran at `usual`
+                # No week of history: the day's average of the recorded 1h ratio, one sample per evaluation; the
+                # history's hours all ran at `usual`, the ramp's are computed.
+                times = [start + k * step for k in range(1, int((t - start) / step) + 1)]
+                hourly = [window_seen(stream, "errors", u, 60) / (window_seen(stream, "errors", u, 60)
+                                                                   + window_seen(stream, "ok", u, 60)) for u in times]
+                count = int(1440 / step) + 1
+                return (usual * (count - len(hourly)) + sum(hourly)) / count
+
+            def holds(t: float, but: str = "") -> bool:
+                """The condition at `t`; `but`: except this clause ("guard" or "growth")."""
+                now = ratio(t)
+                return (now > factor * baseline(t) and now > floor and (but == "guard" or rate > guard)
+                        and (but == "growth" or now > GROWTH * ratio(t - 5)))
+
+            return stream, ratio, holds
+
+        def grid(step: float) -> list[float]:
+            return [start + k * step for k in range(int((horizon - start) / step) + 1)]
+
+        def fires(name: str, usual: float, crossing: float, rate: float, step_seconds: float) -> Scenario:
+            step = step_seconds / 60
+            stream, ratio, holds = ramp(usual, crossing, faster, rate, step)
+            times = grid(step)
+            onset = next(t for t in times if holds(t))
+            due = boundaries.on_grid(onset + gf, step_seconds)
+            assert all(holds(t) for t in times if onset <= t <= due), (service.name, name)
+            last = next((t for t in times if t > due and not holds(t)), horizon + step) - step
+            return Scenario(
+                f"{GROWING} fires {name}: due {format_duration(cfg['growing_for'])} after it crosses, not one "
+                f"evaluation ({format_duration(step_seconds)}) earlier",
+                streams=(stream,),
+                checks=(Check(due - step, GROWING),
+                        Check(due, GROWING, (expect(growing, ratio(due)),), due=True, lasts_for=last - due,
+                              later=lambda n: (expect(growing, ratio(due + n)),))),
+                evaluation_interval=step_seconds)
+
+        def silent(name: str, usual: float, crossing: float, growth: float, rate: float, but: str) -> Scenario:
+            step = 5
+            stream, _, holds = ramp(usual, crossing, growth, rate, step)
+            times = grid(step)
+            assert not any(holds(t) for t in times), (service.name, name)
+            # Checked when it would be due but for the clause under test, and once settled.
+            onset = next(t for t in times if holds(t, but))
+            due = boundaries.on_grid(onset + gf, step * 60)
+            return Scenario(f"{GROWING} stays silent {name}", streams=(stream,),
+                            checks=(Check(due, GROWING), Check(due + 10, GROWING, settled=True)),
+                            evaluation_interval=step * 60)
+
+        by_factor = floor * 1.5  # the factor's threshold, clear of the floor: the factor decides
+        usual = by_factor / factor
+        fine = boundaries.for_step(60, cfg["growing_for"])
+        return [
+            fires(f"when the error ratio passes {format_number(factor)}x its usual {usual:.2%} (growing "
+                  f"{faster:g}x every 5 minutes, {format_number(round(guard * 1.1, 6))} calls/s)", usual, by_factor,
+                  guard * (1 + boundaries.MARGIN), fine),
+            fires(f"when the error ratio passes the floor {floor:.2%} (from no errors, growing {faster:g}x every 5 "
+                  "minutes)", 0.0, floor, comfortable, 60),
+            silent(f"while the error ratio grows only {slower:g}x every 5 minutes past {format_number(factor)}x its "
+                   "usual ratio", usual, by_factor, slower, comfortable, "growth"),
+            silent(f"at {format_number(round(guard * 0.9, 6))} calls/s, below the traffic guard, while the error ratio "
+                   f"grows {faster:g}x every 5 minutes past {format_number(factor)}x its usual ratio", usual, by_factor,
+                   faster, guard * (1 - boundaries.MARGIN), "guard"),
+        ]
+
     def _scenarios(self, service, cfg, steady, growing):
+        yield from self.growing_probes(service, cfg, growing)
         for probe in self.probes(service, cfg, steady):
             for s in boundaries.scenarios(probe):
                 # The steady ratio does not grow: the growing page stays silent while the steady one fires, and

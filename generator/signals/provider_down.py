@@ -5,6 +5,8 @@ communication, which automation cannot do.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import conventions as c
 from .. import outage
 from ..promql import Matcher
@@ -16,7 +18,7 @@ from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
 from ..sli import own, provider_rates, rate_by, static_labels
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import probe_series
+from ..synth import cooldown_series, probe_series
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "provider_down"
@@ -216,6 +218,28 @@ class ProviderDown(Signal):
             streams=(Stream(p.name, model, (Phase(30, ok=1), Phase(2, errors=1, provider_errors=1), Phase(20, ok=1))),),
             checks=(Check(31, ALERT), Check(32, ALERT), Check(35, ALERT)),
         )
+        if service.source.cooldowns is not None:
+            # The provider fails for 10 minutes, then gets no calls (routed elsewhere) while its deployments stay
+            # cooled down until minute 50: the page holds on the cooldowns (value 0: no ratio to show), and lets go
+            # once the last cooldown leaves the window.
+            gone = 30 + 10 + 20
+            window = int(cfg["window"] // 60)
+            yield Scenario(
+                f"{ALERT} keeps firing while {p.name}'s deployments stay cooled down after its calls stop, until the "
+                "cooldowns end",
+                streams=(Stream(p.name, model, (healthy, replace(down, minutes=10), Phase(20))),),
+                series=(cooldown_series(service, p.name, [(35, 0), (15, 1), (gone - 50, 0)]),),
+                checks=(Check(40, ALERT, (expect(alert, ok / per_min, provider=p.name),), lasts=False),
+                        Check(40 + window + 3, ALERT, (expect(alert, 0, provider=p.name),), lasts=False),
+                        Check(50 + window - 1, ALERT, (expect(alert, 0, provider=p.name),), lasts=False),
+                        Check(50 + window + 1, ALERT)),
+            )
+            yield Scenario(
+                f"{ALERT} stays silent when {p.name}'s deployments are cooled down (rate limits) but its calls succeed",
+                streams=(Stream(p.name, model, (Phase(40, ok=per_min),)),),
+                series=(cooldown_series(service, p.name, [(10, 0), (20, 1), (10, 0)]),),
+                checks=(Check(15, ALERT), Check(25, ALERT)),
+            )
         probed = next((q for q in service.providers if q.probe_target), None)
         if probed:
             m = probed.models[0] if probed.models else "default"
