@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import boundaries
 from .. import conventions as c
+from ..boundaries import Clause, Probe, Traffic
 from ..promql import example_labels, series_text
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Series, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
@@ -168,6 +169,43 @@ class Capacity(Signal):
                         "Do not restart healthy engines to clear the queue: it drops every request in flight."),
         )
 
+    def page_probes(self, service, cfg, page) -> list[Probe]:
+        """The page's KV-cache and preemption clauses, each alone (no queue) with p95 far above its SLO throughout,
+        so the condition starts with the saturation, at the minute the gauge or counter moves: the page is pinned to
+        its due minute (and so is its secondary tier), and is silent at the KV bound and within the preemption one."""
+        p, model = first_model(service)
+        sat = service.source.saturation
+        start, minutes = 30, 120  # saturated for 2h: long past the secondary tier of any team's escalation delay
+        at = start + 1  # a gauge's new value (and a counter's first increment) is read at the minute after its phase
+        slow = (Stream(p.name, model, (Phase(start + minutes, ok=600.0, latency=(service.slo.latency_p95 or 1.0) * 10),)),)
+
+        def saturated(kv: float = 0.5, preempted: float = 0.0) -> tuple[Series, ...]:
+            return (gauge_series(sat.waiting, [(start + minutes, 0)]),
+                    gauge_series(sat.kv_cache_usage, [(start, 0.3), (minutes, kv)]),
+                    _counter(sat.preemptions, [(start, 0.0), (minutes, preempted * 60)]))
+
+        def kv_full(kv: float, _guard) -> Traffic:
+            return Traffic(at, streams=slow, series=saturated(kv=kv), latency=True, value=kv)
+
+        def preempting(per_second: float, _guard) -> Traffic:
+            return Traffic(at, streams=slow, series=saturated(preempted=per_second), latency=True, value=per_second)
+
+        def expected(t: Traffic) -> tuple:
+            return (expect(page, t.value),)
+
+        out = []
+        kv = cfg["kv_cache_above"]
+        if kv < 1:
+            # Beyond: halfway to a full cache (a ratio cannot pass 1); inside: exactly at the bound, which must not page.
+            out.append(Probe(page, Clause("KV-cache usage", ">", kv), cfg["page_after"], kv_full, expected,
+                             beyond=(1 + kv) / 2, inside=kv))
+        # Beyond: six times the bound (or 6 a minute when it is 0), so the first minute's preemptions alone (a fifth of
+        # the steady rate over 5m) already cross it and the condition starts at that minute.
+        bound = cfg["preemptions_above"]
+        out.append(Probe(page, Clause("preemptions/s over 5m", ">", bound), cfg["page_after"], preempting, expected,
+                         beyond=max(0.1, bound * 6)))
+        return out
+
     def _scenarios(self, service, cfg, scale, ticket, page):
         p, model = first_model(service)
         sat = service.source.saturation
@@ -274,15 +312,18 @@ class Capacity(Signal):
                     f"{PAGE} pages while saturated at p95 {format_number(round(slo * 1.1, 6))}s, just above the "
                     f"{format_number(slo)}s SLO",
                     streams=p95_at(slo * 1.1), series=gauges(busy),
-                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),), lasts=False),),
+                    # lasts: the secondary tier reads the same latency clause, checked `delay` later
+                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),)),),
                     latency=True,
                 )
                 yield Scenario(
                     f"{PAGE} stays silent while saturated at p95 {format_number(round(slo * 0.9, 6))}s, just inside "
                     f"the {format_number(slo)}s SLO",
                     streams=p95_at(slo * 0.9), series=gauges(busy),
-                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),), latency=True,
+                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, settled=True),), latency=True,
                 )
+            for probe in self.page_probes(service, cfg, page):
+                yield from boundaries.scenarios(probe)
         per_min = max(6.0, (cfg["preemptions_above"] * 60) * 2)
         yield Scenario(
             f"{SCALE_OUT} fires when requests are preempted ({format_number(per_min)} a minute)",

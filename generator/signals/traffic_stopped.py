@@ -139,7 +139,9 @@ class TrafficStopped(Signal):
                 f"{ALERT} is due {format_duration(cfg['for'])} after the calls stop, not one evaluation "
                 f"({format_duration(fine)}) earlier",
                 streams=(Stream(p.name, model, (Phase(busy, ok=per_min), Phase(int(soon) - busy + 5, ok=0))),),
-                checks=(Check(soon - fine / 60, ALERT), Check(soon, ALERT, (expect(alert, 0),), lasts=False)),
+                # Pinned to its due minute, so the secondary tier is checked at this step too: silent one step
+                # before `delay` later, firing at it (the calls stay stopped).
+                checks=(Check(soon - fine / 60, ALERT), Check(soon, ALERT, (expect(alert, 0),), due=True)),
                 evaluation_interval=fine,
             )
         low, high = cfg["below"] * 0.9, min(0.99, cfg["below"] * 1.1)
