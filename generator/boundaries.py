@@ -78,13 +78,15 @@ class Probe:
     fine: bool = True
 
 
-def same_hour_history(start: int) -> tuple[tuple[int, float], ...]:
+def same_hour_history(start: int, factor: float) -> tuple[tuple[int, float], ...]:
     """(minutes, level) phases of a `start`-minute history whose hours around `start` minus a day run at 1x and every
-    other hour at 2x: a baseline that forgets the time of day (a daily average) sees nearly twice as much as the
-    same hour the day before, so probes built on it tell the two apart."""
+    other hour higher: a baseline that forgets the time of day (a daily average) sees nearly that much more than the
+    same hour the day before, so probes built on it tell the two apart. The other hours run at 2x, or halfway to the
+    alert's `factor` when it is below 2, so the history itself never crosses it."""
     before = start - 1440 - 60
     assert before > 0, start
-    return ((before, 2.0), (180, 1.0), (start - before - 180, 2.0))
+    other = min(2.0, (1 + factor) / 2)
+    return ((before, other), (180, 1.0), (start - before - 180, other))
 
 
 FOR_SHORTER = 0.67  # a `for` this much shorter must be seen firing early
@@ -115,7 +117,8 @@ def on_grid(minute: float, step_seconds: float) -> float:
 
 def scenarios(probe: Probe) -> Iterator[Scenario]:
     """The boundary scenarios of one alert: fires just beyond (at `for`, not before), silent just inside."""
-    a, cl, g = probe.alert.alert, probe.clause, probe.guard
+    a, cl = probe.alert.alert, probe.clause
+    g = probe.guard if probe.guard and probe.guard.value > 0 else None  # a guard of 0 calls/s guards nothing
     beyond = probe.beyond if probe.beyond is not None else cl.beyond()
     inside = probe.inside if probe.inside is not None else cl.inside()
     wait = -(-int(probe.for_seconds // 60) // probe.step) * probe.step

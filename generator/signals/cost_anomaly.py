@@ -163,7 +163,8 @@ class CostAnomaly(Signal):
             def make(value: float, guard: float | None) -> Traffic:
                 per_hour = value * scale
                 # Yesterday's hour runs at `usual` and the rest of the day at twice it: the time of day matters.
-                phases = (*(self._phase(service, model, m, usual * k) for m, k in boundaries.same_hour_history(start)),
+                shape = boundaries.same_hour_history(start, cfg["factor"])
+                phases = (*(self._phase(service, model, m, usual * k) for m, k in shape),
                           self._phase(service, model, minutes - start, per_hour))
                 return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=per_hour)
             return make

@@ -157,7 +157,8 @@ class ErrorSpike(Signal):
             def make(ratio: float, guard: float | None) -> Traffic:
                 per_min = guard * 60 if guard is not None else max(1000.0, cfg["min_request_rate"] * 1200)
                 # With the same-hour baseline, yesterday's hour runs at `baseline` and the rest of the day at twice it.
-                shape = ((start, 1.0),) if cfg["baseline_mode"] == "last_week" else boundaries.same_hour_history(start)
+                shape = (((start, 1.0),) if cfg["baseline_mode"] == "last_week" else
+                         boundaries.same_hour_history(start, cfg["factor"]))
                 before = tuple(Phase(m, ok=per_min * (1 - baseline * k), errors=per_min * baseline * k) for m, k in shape)
                 now = ratio * baseline if baseline else ratio
                 after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
@@ -196,13 +197,13 @@ class ErrorSpike(Signal):
             """The stream, and the alert's condition and error ratio at an evaluation time (minutes), as the spec
             defines them: ratio > factor x baseline, > floor, calls/s > guard, ratio > GROWTH x ratio 5m earlier."""
             per_min = rate * 60
-            shape = ((start, 1.0),) if week else boundaries.same_hour_history(start)
+            shape = ((start, 1.0),) if week else boundaries.same_hour_history(start, cfg["factor"])
             phases = [Phase(m, ok=per_min * (1 - usual * k), errors=per_min * usual * k) for m, k in shape]
             share = crossing / growth ** 2  # ten minutes of growth before the ratio crosses
             while share < RAMP_TOP and len(phases) - len(shape) < horizon - start:
                 phases.append(Phase(1, ok=per_min * (1 - share), errors=per_min * share))
                 share *= growth ** (1 / 5)
-            phases.append(Phase(60, ok=phases[-1].ok, errors=phases[-1].errors))
+            phases.append(Phase(horizon - start + 60, ok=phases[-1].ok, errors=phases[-1].errors))
             stream = Stream(p.name, model, tuple(phases))
 
             def ratio(t: float) -> float:
@@ -260,21 +261,29 @@ class ErrorSpike(Signal):
                             checks=(Check(due, GROWING), Check(due + 10, GROWING, settled=True)),
                             evaluation_interval=step * 60)
 
-        by_factor = floor * 1.5  # the factor's threshold, clear of the floor: the factor decides
+        by_factor = max(floor * 1.5, 0.01)  # the factor's threshold, clear of the floor: the factor decides
         usual = by_factor / factor
         fine = boundaries.for_step(60, cfg["growing_for"])
-        return [
-            fires(f"when the error ratio passes {format_number(factor)}x its usual {usual:.2%} (growing "
-                  f"{faster:g}x every 5 minutes, {format_number(round(guard * 1.1, 6))} calls/s)", usual, by_factor,
-                  guard * (1 + boundaries.MARGIN), fine),
-            fires(f"when the error ratio passes the floor {floor:.2%} (from no errors, growing {faster:g}x every 5 "
-                  "minutes)", 0.0, floor, comfortable, 60),
-            silent(f"while the error ratio grows only {slower:g}x every 5 minutes past {format_number(factor)}x its "
-                   "usual ratio", usual, by_factor, slower, comfortable, "growth"),
-            silent(f"at {format_number(round(guard * 0.9, 6))} calls/s, below the traffic guard, while the error ratio "
-                   f"grows {faster:g}x every 5 minutes past {format_number(factor)}x its usual ratio", usual, by_factor,
-                   faster, guard * (1 - boundaries.MARGIN), "guard"),
-        ]
+        out = []
+        # A ramp needs room to grow past the threshold it probes (a floor of 60% leaves none).
+        by_factor_fits = by_factor * faster ** 2 < RAMP_TOP
+        if by_factor_fits:
+            calls = f"{format_number(round(guard * 1.1, 6))} calls/s" if guard else f"{comfortable:g} calls/s"
+            out.append(fires(f"when the error ratio passes {format_number(factor)}x its usual {usual:.2%} (growing "
+                             f"{faster:g}x every 5 minutes, {calls})", usual, by_factor,
+                             guard * (1 + boundaries.MARGIN) if guard else comfortable, fine))
+        if 0 < floor and floor * faster ** 2 < RAMP_TOP:
+            out.append(fires(f"when the error ratio passes the floor {floor:.2%} (from no errors, growing {faster:g}x "
+                             "every 5 minutes)", 0.0, floor, comfortable, 60))
+        if by_factor_fits:
+            out.append(silent(f"while the error ratio grows only {slower:g}x every 5 minutes past "
+                              f"{format_number(factor)}x its usual ratio", usual, by_factor, slower, comfortable,
+                              "growth"))
+            if guard:
+                out.append(silent(f"at {format_number(round(guard * 0.9, 6))} calls/s, below the traffic guard, while "
+                                  f"the error ratio grows {faster:g}x every 5 minutes past {format_number(factor)}x its "
+                                  "usual ratio", usual, by_factor, faster, guard * (1 - boundaries.MARGIN), "guard"))
+        return out
 
     def _scenarios(self, service, cfg, steady, growing):
         yield from self.growing_probes(service, cfg, growing)
@@ -333,7 +342,7 @@ class ErrorSpike(Signal):
         )
         # A ramp: errors grow 5% a minute (28% every 5 minutes) for an hour, so the growing alert pages before the
         # steady one and is still growing when its secondary tier comes due.
-        start = per_min * cfg["min_error_ratio"] / 2
+        start = per_min * max(cfg["min_error_ratio"], cfg["factor"] * base_err / per_min) / 2
         ramp = [Phase(1, ok=per_min - e, errors=e) for e in (min(start * 1.05 ** k, per_min / 2) for k in range(60))]
         stream = Stream(p.name, model, (normal, *ramp))
         early = 120
@@ -349,15 +358,24 @@ class ErrorSpike(Signal):
             errors = window_sum(stream, "errors", minute, 5)
             return errors / (window_sum(stream, "ok", minute, 5) + errors)
 
-        when = at(t0 + 22)
-        yield Scenario(
-            f"{GROWING} pages sooner while the error ratio keeps growing",
-            streams=(stream,),
-            checks=(Check(when, GROWING, (expect(growing, ratio_at(when)),),
-                          later=lambda n: (expect(growing, ratio_at(when + n)),)),
-                    Check(when, ALERT)),
-            evaluation_interval=interval,
-        )
+        def grows(minute: int) -> bool:
+            now = ratio_at(minute)
+            return (now > max(cfg["min_error_ratio"], cfg["factor"] * base_err / per_min)
+                    and now > GROWTH * ratio_at(minute - 5))
+
+        onset = next((m for m in range(t0, t0 + 60, step) if grows(m)), None)
+        if onset is not None:
+            when = at(onset + int(cfg["growing_for"] // 60) + 1)
+            last = next((m for m in range(when, t0 + 60, step) if not grows(m)), t0 + 60) - step  # the ramp's hour
+            # The steady page waits its longer `for` (unless `growing_for` is as long).
+            steady_silent = (Check(when, ALERT),) if when < onset + cfg["for"] / 60 else ()
+            yield Scenario(
+                f"{GROWING} pages sooner while the error ratio keeps growing",
+                streams=(stream,),
+                checks=(Check(when, GROWING, (expect(growing, ratio_at(when)),), lasts_for=last - when,
+                              later=lambda n: (expect(growing, ratio_at(when + n)),)),) + steady_silent,
+                evaluation_interval=interval,
+            )
         yield Scenario(
             f"{ALERT} stays silent on one failed request among {per_min:g} a minute, and when a new model appears",
             streams=(Stream(p.name, model, (Phase(t0, ok=per_min), Phase(1, ok=per_min - 1, errors=1),
