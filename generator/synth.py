@@ -209,12 +209,27 @@ def window_sum(stream: Stream, field: str, minute: int, minutes: int) -> float:
     return total
 
 
-def window_seen(stream: Stream, field: str, t: float, minutes: int) -> float:
-    """Calls of `field` that a `[minutes]m` range selector sees at evaluation time `t` (minutes, possibly between two
-    samples): it holds the per-minute samples in [t - minutes, t], so between whole minutes one increment fewer. Rates
-    of two counters sampled together are scaled alike, so their ratio is the ratio of these sums."""
-    end = math.floor(t)
-    return window_sum(stream, field, end, minutes if end == t else minutes - 1)
+class Seen:
+    """What range selectors see of a stream's counters: per-minute samples, summed once so any window is two lookups."""
+
+    def __init__(self, stream: Stream, fields: tuple[str, ...] = ("ok", "errors")) -> None:
+        self._sums: dict[str, list[float]] = {}
+        for field in fields:
+            sums = [0.0]
+            for ph in stream.phases:
+                step = getattr(ph, field)
+                for _ in range(ph.minutes):
+                    sums.append(sums[-1] + step)
+            self._sums[field] = sums
+
+    def __call__(self, field: str, t: float, minutes: int) -> float:
+        """Calls of `field` that a `[minutes]m` range selector sees at evaluation time `t` (minutes, possibly between
+        two samples): it holds the samples in [t - minutes, t], one a minute, so between whole minutes one increment
+        fewer. Rates of two counters sampled together are scaled alike, so their ratio is the ratio of these sums."""
+        sums = self._sums[field]
+        end = math.floor(t)
+        first = max(0, end - (minutes if end == t else minutes - 1))
+        return sums[min(end, len(sums) - 1)] - sums[min(first, len(sums) - 1)]
 
 
 def latency_mix(boundaries: tuple[float, ...], p95: float, q: float = 0.95) -> tuple[float, float, float]:

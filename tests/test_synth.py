@@ -11,25 +11,26 @@ import yaml
 from generator import promtool
 from generator.boundaries import same_hour_history
 from generator.rules import Phase, Stream
-from generator.synth import window_seen, window_sum
+from generator.synth import Seen, window_sum
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # 3 minutes at 10 failed calls a minute, then 2 at 40: increments arrive at the samples of minutes 1..5.
 STREAM = Stream("openai", "gpt", (Phase(3, errors=10), Phase(2, errors=40)))
+SEEN = Seen(STREAM)
 
 
 def test_a_window_on_a_whole_minute_holds_its_five_increments() -> None:
     # [0m, 5m] holds the samples 0..5: increments 1..5 = 10 + 10 + 10 + 40 + 40.
-    assert window_seen(STREAM, "errors", 5, 5) == 110
+    assert SEEN("errors", 5, 5) == 110
     assert window_sum(STREAM, "errors", 5, 5) == 110
 
 
 def test_a_window_between_two_minutes_holds_one_increment_fewer() -> None:
     # [0.5m, 5.5m] holds the samples 1..5: increments 2..5 = 10 + 10 + 40 + 40.
-    assert window_seen(STREAM, "errors", 5.5, 5) == 100
+    assert SEEN("errors", 5.5, 5) == 100
     # [-0.5m, 4.5m]: samples 0..4, increments 1..4 = 10 + 10 + 10 + 40.
-    assert window_seen(STREAM, "errors", 4.5, 5) == 70
+    assert SEEN("errors", 4.5, 5) == 70
 
 
 def test_same_hour_history_keeps_other_hours_below_a_small_factor() -> None:

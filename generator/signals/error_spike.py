@@ -19,7 +19,7 @@ from ..sli import days_ago_average, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import window_seen, window_sum
+from ..synth import Seen, window_sum
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "error_spike"
@@ -205,21 +205,24 @@ class ErrorSpike(Signal):
                 share *= growth ** (1 / 5)
             phases.append(Phase(horizon - start + 60, ok=phases[-1].ok, errors=phases[-1].errors))
             stream = Stream(p.name, model, tuple(phases))
+            seen = Seen(stream)
 
-            def ratio(t: float) -> float:
-                errors = window_seen(stream, "errors", t, 5)
-                return errors / (errors + window_seen(stream, "ok", t, 5))
+            def ratio(t: float, minutes: int = 5) -> float:
+                errors = seen("errors", t, minutes)
+                return errors / (errors + seen("ok", t, minutes))
+
+            # No week of history in `last_week` mode: the baseline is the day's average of the recorded 1h ratio, one
+            # sample per evaluation. The history's hours all ran at `usual`; the ramp's add up from `start` on.
+            hourly = [0.0]
+            for k in range(1, int((horizon - start) / step) + 1):
+                hourly.append(hourly[-1] + ratio(start + k * step, 60))
+            count = int(1440 / step) + 1
 
             def baseline(t: float) -> float:
                 if not week:
                     return usual  # the same hour a day earlier ran at `usual`
-                # No week of history: the day's average of the recorded 1h ratio, one sample per evaluation; the
-                # history's hours all ran at `usual`, the ramp's are computed.
-                times = [start + k * step for k in range(1, int((t - start) / step) + 1)]
-                hourly = [window_seen(stream, "errors", u, 60) / (window_seen(stream, "errors", u, 60)
-                                                                   + window_seen(stream, "ok", u, 60)) for u in times]
-                count = int(1440 / step) + 1
-                return (usual * (count - len(hourly)) + sum(hourly)) / count
+                k = round((t - start) / step)
+                return (usual * (count - k) + hourly[k]) / count
 
             def holds(t: float, but: str = "") -> bool:
                 """The condition at `t`; `but`: except this clause ("guard" or "growth")."""
