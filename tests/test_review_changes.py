@@ -75,8 +75,6 @@ def _cases(compiled) -> list[tuple[str, str, object]]:
     return out
 
 
-pytestmark = pytest.mark.mutation
-
 
 @pytest.fixture(scope="session")
 def review_runs(compiled, out_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, bool]]:
