@@ -331,6 +331,26 @@ class ErrorSpike(Signal):
                 checks=(Check(short, ALERT, (expect(steady, spike_err / per_min),)),),
                 evaluation_interval=interval,
             )
+            # Last week's hour, not the day's average: the hours around t0 a week earlier ran at `usual`, every other
+            # hour at twice it. A spike to 1.5x `factor` x usual pages against last week's hour; against the day's
+            # average (2x usual) it would not. With `factor` x usual at the floor, the other hours stay below it.
+            usual = cfg["min_error_ratio"] / cfg["factor"]
+            if cfg["factor"] > 2 and 1.5 * cfg["min_error_ratio"] < 0.5:
+                week_ago = t0 - 7 * 24 * 60
+                before = (Phase(week_ago - 60, ok=per_min * (1 - 2 * usual), errors=per_min * 2 * usual),
+                          Phase(120, ok=per_min * (1 - usual), errors=per_min * usual),
+                          Phase(t0 - week_ago - 60, ok=per_min * (1 - 2 * usual), errors=per_min * 2 * usual))
+                jump = 1.5 * cfg["min_error_ratio"]
+                due = at(t0 + 5 + int(cfg["for"] // 60))
+                yield Scenario(
+                    f"{ALERT} compares with the same hour last week, not the day's average: errors jump to "
+                    f"{jump:.1%} of calls, 1.5x {format_number(cfg['factor'])} x last week's {usual:.2%} and under "
+                    f"{format_number(cfg['factor'])} x the day's {2 * usual:.2%}",
+                    streams=(Stream(p.name, model, (*before, Phase(due - t0 + 5, ok=per_min * (1 - jump),
+                                                                   errors=per_min * jump))),),
+                    checks=(Check(due, ALERT, (expect(steady, jump),)),),
+                    evaluation_interval=interval,
+                )
         # The earliest it can page: a spike that starts before the baseline has its history stays silent until the
         # history is there, then pages after `for`.
         h = int(self.history(service, cfg) // 60)
