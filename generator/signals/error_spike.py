@@ -214,7 +214,7 @@ class ErrorSpike(Signal):
             # No week of history in `last_week` mode: the baseline is the day's average of the recorded 1h ratio, one
             # sample per evaluation. The history's hours all ran at `usual`; the ramp's add up from `start` on.
             hourly = [0.0]
-            for k in range(1, int((horizon - start) / step) + 1):
+            for k in range(1, int((horizon - start) / step) + 1 if week else 0):
                 hourly.append(hourly[-1] + ratio(start + k * step, 60))
             count = int(1440 / step) + 1
 
