@@ -1,7 +1,8 @@
 """The command line: the only place that prints or exits.
 
 Exit status: 0 success, 1 invalid spec (one line naming file:line:col and the field), 2 usage error,
-3 `generate --check` found the output folder out of date, 4 `diff` found a change in alerting behaviour.
+3 `generate --check` found the output folder out of date, 4 `diff` found a change in alerting behaviour;
+`test`: 1 when a generated test fails.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import live_buckets
+from . import live_buckets, proof
 from .diff import diff_files
 from .diff.report import FORMATS
 from .diff.sources import SourceError, folder_files, git_files
@@ -65,6 +66,7 @@ def _stream_failed(exc: SpecError) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="oncallgen", prog_name="oncallgen")
 def main() -> None:
     """Compile AI-workload signal specs into Prometheus rules, Alertmanager routing and runbooks."""
 
@@ -190,3 +192,41 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     click.echo(FORMATS[fmt](changes), nl=False)
     if changes.behaviour_changed:
         sys.exit(EXIT_CHANGED)
+
+
+@main.command("test")
+@click.argument("output", default="output", type=click.Path(file_okay=False))
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Runs at a time.  [default: one per core]")
+@click.option("-s", "--service", "services", multiple=True, metavar="NAME",
+              help="Prove only this service's tests (repeatable); routing cases run only without it.")
+def test(output: str, jobs: int | None, services: tuple[str, ...]) -> None:
+    """Run the generated proof of OUTPUT: every promtool unit test and amtool routing case, in parallel.
+
+    Test files that are the same for services that differ only in their names run once. Exit status 0: all pass;
+    1: a test fails (one line per failing file); 2: no proof found, or promtool/amtool missing.
+    """
+    out = Path(output)
+    if not proof.unit_test_files(out) and not (out / proof.ROUTE_TESTS).is_file():
+        click.echo(f"error: {output}/ holds no generated tests (run `oncallgen generate -o {output}` first)", err=True)
+        sys.exit(EXIT_USAGE)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            click.echo(f"\r{done}/{total} runs", nl=done == total, err=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            click.echo(f"{done}/{total} runs", err=True)
+
+    try:
+        report = proof.run(out, jobs, progress, services or None)
+    except FileNotFoundError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    for failure in report.failures:
+        click.echo(f"FAIL {failure.path}: {failure.summary}")
+    shared = f", {report.files - report.runs} shared by services that differ only in names" \
+        if report.files > report.runs else ""
+    verdict = f"{len(report.failures)} failed" if report.failures else "all passed"
+    click.echo(f"{report.files} proofs ({report.runs} runs{shared}): {verdict}")
+    if report.failures:
+        sys.exit(EXIT_INVALID)

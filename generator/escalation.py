@@ -7,10 +7,11 @@ Silencing the alert without the tier label ("ack" = silence) silences both tiers
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from . import conventions as c
-from .rules import Alert, Check, EvalRun, Expected, Output, Stream
+from .rules import Alert, Check, EvalRun, Expected, Output, Series, Stream
 from .signals.base import runbook_url
 from .spec.model import Service
 from .spec.units import format_duration
@@ -41,6 +42,17 @@ def secondary_tier(service: Service, alert: Alert, delay: float) -> Alert:
 def _extend_stream(stream: Stream, minutes: int) -> Stream:
     last = stream.phases[-1]
     return replace(stream, phases=stream.phases[:-1] + (replace(last, minutes=last.minutes + minutes),))
+
+
+_LAST_RUN = re.compile(r"x(\d+)$")
+
+
+def _extend_series(series: Series, minutes: int) -> Series:
+    """A series in expanding notation whose last run (`a+bxN` or `axN`) lasts `minutes` more."""
+    match = _LAST_RUN.search(series.values)
+    if not match:
+        return series
+    return replace(series, values=series.values[:match.start()] + f"x{int(match.group(1)) + minutes}")
 
 
 def _extend_eval(run: EvalRun, minutes: int) -> EvalRun:
@@ -79,7 +91,16 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
     scenarios = []
     for s in out.scenarios:
         extra = []
+        kept = []
         for ch in s.checks:
+            if ch.alerts and ch.onset and not ch.lasts and ch.alertname in tiers:
+                tier_for = tiers[ch.alertname].for_seconds / 60
+                if ch.minute >= ch.onset[1] + tier_for:
+                    ch = replace(ch, alerts=ch.alerts + tuple(_tier_expected(a, delay, tiers[ch.alertname])
+                                                              for a in ch.alerts))
+                elif ch.minute >= ch.onset[0] + tier_for:
+                    continue  # the tier may or may not be due yet
+            kept.append(ch)
             if ch.settled and not ch.alerts and ch.alertname in tiers:
                 # Still silent once the secondary tier would be due: a tier's threshold is checked from inside too.
                 extra.append(Check(ch.minute + step, ch.alertname))
@@ -95,12 +116,13 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
             extra.append(Check(ch.minute + step, ch.alertname,
                                now + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in now), due=ch.due))
         if not extra:
-            scenarios.append(s)
+            scenarios.append(replace(s, checks=tuple(kept)))
             continue
         grow = step + 5
         scenarios.append(replace(
-            s, checks=s.checks + tuple(extra),
+            s, checks=tuple(kept) + tuple(extra),
             streams=tuple(_extend_stream(st, grow) for st in s.streams),
+            series=tuple(_extend_series(x, grow) for x in s.series),
             eval_series=tuple(_extend_eval(r, grow) for r in s.eval_series),
         ))
     return replace(out, groups=tuple(groups), scenarios=tuple(scenarios))

@@ -123,6 +123,9 @@ class Check:
     later: Callable[[int], tuple[Expected, ...]] | None = None
     due: bool = False    # `minute` is the first evaluation at which the alert fires (its `for` just passed)
     settled: bool = False  # silent because its condition does not hold, and it stays so (tiers must stay silent too)
+    # (earliest, latest) minute at which the condition started holding, when `lasts` is False: the secondary tier is
+    # then expected alongside once it is surely due, and the check is left out while it may or may not be.
+    onset: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

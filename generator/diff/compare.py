@@ -98,6 +98,8 @@ class Changes:
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _NUMBER = re.compile(r"(?<![\w.:])(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.])")
 _COMPARISON = re.compile(r"(==|!=|>=|<=|>|<)\s*(bool\s+)?$")
+_LE_MATCHER = re.compile(r"\ble\s*=~\s*$")
+_LE_BOUND = re.compile(r'^"(\d+(?:\\\\\.\d+)?)(?:\(\\\\\.0\*\)\?|0\*)"$')
 
 
 def _skeleton(expr: str) -> tuple[str, list[tuple[str, bool]]]:
@@ -110,7 +112,13 @@ def _skeleton(expr: str) -> tuple[str, list[tuple[str, bool]]]:
         last = m.end()
     parts.append((expr[last:], True))
     out = []
-    for text, code in parts:
+    for i, (text, code) in enumerate(parts):
+        bucket = _LE_BOUND.match(text) if not code and i and _LE_MATCHER.search(parts[i - 1][0]) else None
+        if bucket:
+            # A histogram bucket boundary (`le=~"10(\\.0*)?"`): the threshold of a "p95 above" alert.
+            numbers.append((bucket.group(1).replace("\\\\.", "."), True))
+            out.append("\0")
+            continue
         if code:
             def take(m: re.Match, text: str = text) -> str:
                 numbers.append((m.group(1), bool(_COMPARISON.search(text[:m.start()]))))

@@ -209,7 +209,8 @@ class CostAnomaly(Signal):
         factor = cfg["factor"]
         normal = forecast / 24 / 8 if forecast else max(cfg["min_usd_per_hour"] * 4, 10.0)
         normal = max(normal, cfg["min_usd_per_hour"] * 4 / factor)
-        spike = normal * factor * 2
+        # Twice the factor, and well beyond the forecast and the floor, whatever their ratio to each other.
+        spike = max(normal * factor * 2, 1.5 * (forecast or 0) / 24, 1.5 * cfg["min_usd_per_hour"])
         fires_at = 120 + 5 + int(cfg["for"] // 60) + 3
         # The baseline's whole window of quiet history first (it pages only then), evaluated every five minutes; the
         # spike then lasts into the escalation while the average stays low.
@@ -239,15 +240,19 @@ class CostAnomaly(Signal):
             checks=tuple(Check(m, ALERT) for m in (5, 30, 110, 140, 175)),
         )
         if forecast:
-            within = normal * (factor + 1)
+            # A third below the forecast, at more than the factor over a quiet hour.
+            within = forecast / 24 / 1.5
+            calm = within / (factor + 1)
             yield Scenario(
                 f"{ALERT} stays silent at {factor + 1:g}x a quiet baseline while spend stays within the forecast",
-                streams=(Stream(p.name, model, (self._phase(service, model, 120, normal),
+                streams=(Stream(p.name, model, (self._phase(service, model, 120, calm),
                                                 self._phase(service, model, fires_at - 120 + 5, within))),),
                 checks=(Check(fires_at, ALERT), Check(fires_at, FORECAST)),
             )
-            busy = forecast / 24 * 0.6
-            over = busy * 2.5
+            # Busy below the forecast, then over it, by less than the factor: the ticket opens, the page does not.
+            ratio = min(2.5, factor ** 0.5)
+            busy = forecast / 24 / ratio ** 0.5
+            over = busy * ratio
             at = 120 + 60 + int(cfg["forecast_for"] // 60) + 3
             yield Scenario(
                 f"{FORECAST} opens a ticket when spend runs at {over * 24 / forecast:.2g}x the forecast; "

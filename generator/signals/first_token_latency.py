@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from .. import boundaries
 from .. import conventions as c
-from ..boundaries import Clause, Probe, Traffic
+from ..boundaries import Traffic
 from ..promql import example_labels, series_text
-from ..rules import Check, Group, Output, Phase, Recording, Scenario, Series, Stream
+from ..rules import Group, Output, Phase, Recording, Series, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import kubectl, status_pages, times
 from ..sli import own, rate_by, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import counter_values, latency_mix, quantile_estimate
-from .base import Config, Signal, expect, first_model, make_alert
+from ..synth import counter_values
+from . import p95
+from .base import Config, Signal, first_model
 
 NAME = "first_token_latency"
 PAGE_ALERT = c.alert_name("FirstTokenP95High")
@@ -50,36 +51,30 @@ class FirstTokenLatency(Signal):
             raise FieldError(("enabled",), f"preset {service.source.preset} has no time-to-first-token histogram")
         if cfg["ticket_at"] >= cfg["page_at"]:
             raise FieldError(("ticket_at",), f"expected a factor below page_at ({format_number(cfg['page_at'])}x)")
+        p95.bounds(service.source.first_token.boundaries, service.slo.first_token_p95, cfg)
+
+    def warnings(self, service, cfg):
+        return p95.warnings(service.source.first_token.boundaries, service.slo.first_token_p95, cfg)
 
     def build(self, service, cfg: Config) -> Output:
-        slo = service.slo.first_token_p95
         hist = service.source.first_token
         rules: list = [
             Recording(c.FIRST_TOKEN_BUCKETS, rate_by(hist.buckets, 300, ("le",), service), static_labels(service)),
             Recording(c.FIRST_TOKEN_P95, f"histogram_quantile(0.95, {own(c.FIRST_TOKEN_BUCKETS, service)})"),
         ]
-        traffic = f"{own(c.REQUESTS_RATE5M, service)} > {format_number(cfg['min_request_rate'])}"
-        alerts = {}
-        for key, name, severity, for_key, summary in (
-            ("page_at", PAGE_ALERT, c.PAGE, "page_for", "Time to first token is far above its SLO."),
-            ("ticket_at", TICKET_ALERT, c.TICKET, "ticket_for", "Time to first token is above its SLO."),
-        ):
-            threshold = cfg[key] * slo
-            alerts[name] = make_alert(
-                service, NAME, name, f"{own(c.FIRST_TOKEN_P95, service)} > {format_number(threshold)} and {traffic}",
-                cfg[for_key], severity, summary=summary,
-                description=(f"p95 time to first token of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}}, "
-                             f"above {format_number(threshold)}s ({format_number(cfg[key])}x the {format_number(slo)}s SLO)."),
-            )
-        rules += alerts.values()
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
-        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alerts)))
+        page, ticket = p95.watch(service, NAME, cfg, hist.boundaries, service.slo.first_token_p95,
+                                 c.FIRST_TOKEN_BUCKETS, (PAGE_ALERT, TICKET_ALERT),
+                                 ("Time to first token is far above its SLO.", "Time to first token is above its SLO."),
+                                 "time to first token")
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (*rules, page.alert, ticket.alert))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, page, ticket)))
 
     def runbook(self, service, cfg, alert):
         slo = service.slo.first_token_p95
         page = alert.alert == PAGE_ALERT
-        factor, lasting = (cfg["page_at"], cfg["page_for"]) if page else (cfg["ticket_at"], cfg["ticket_for"])
-        threshold = f"{format_number(factor * slo)}s"
+        lasting = cfg["page_for"] if page else cfg["ticket_for"]
+        measured = p95.bound(service.source.first_token.boundaries, slo, cfg, "page_at" if page else "ticket_at")
+        threshold = f"{format_number(measured.boundary)}s"
         k = kubectl(service)
         self_hosted = service.source.saturation is not None
         steps = [
@@ -109,8 +104,9 @@ class FirstTokenLatency(Signal):
                           branches=(("a rollout lines up with the slowdown", f"roll back: `{k.undo()}`"),
                                     ("no rollout", f"keep watching until p95 is below {threshold}"))))
         return RunbookContent(
-            meaning=(f"p95 time to the first streamed chunk or token of `{service.name}` has been above {threshold} "
-                     f"({times(factor)} the {format_number(slo)}s objective) for {format_duration(lasting)}, while "
+            meaning=(f"p95 time to the first streamed chunk or token of `{service.name}` has been above {threshold}: "
+                     f"more than 5% of calls waited longer than {measured.text()} ({times(measured.times_slo)} the "
+                     f"{format_number(slo)}s objective) for {format_duration(lasting)}, while "
                      f"the service gets more than {format_number(cfg['min_request_rate'])} calls/s."),
             impact=("Users stare at an empty answer for longer than the objective; many give up and retry, which "
                     "adds load." if page else "The streaming objective is missed. Not urgent: a ticket, handled in "
@@ -134,80 +130,20 @@ class FirstTokenLatency(Signal):
             out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
         return tuple(out)
 
-    def probes(self, service, cfg, alerts) -> list[Probe]:
-        """Each alert's thresholds: p95 time to first token above its multiple of the SLO, calls/s above the guard."""
-        slo = service.slo.first_token_p95
-        bounds = service.source.first_token.boundaries
+    def feed(self, service) -> p95.Feed:
+        """A steady stream of calls of the first model, and its first-token histogram over the phases."""
         p, model = first_model(service)
-        out = []
-        for key, name, for_key in (("page_at", PAGE_ALERT, "page_for"), ("ticket_at", TICKET_ALERT, "ticket_for")):
-            clause = Clause("p95 time to first token (s)", ">", cfg[key] * slo)
-            if clause.beyond() >= bounds[-1]:
-                continue  # histogram_quantile cannot report beyond the highest bucket
 
-            def traffic(p95: float, guard: float | None, for_key=for_key) -> Traffic:
-                fast, share, slow = latency_mix(bounds, p95)
-                per_min = guard * 60 if guard is not None else 600.0
-                # Long enough for the silent cases to be checked again once a secondary tier would be due (the
-                # histogram is not a call stream, which the tiers extend).
-                minutes = int(cfg[for_key] // 60) + 90
-                return Traffic(5 if guard is not None else 1, value=p95,
-                               streams=(Stream(p.name, model, (Phase(minutes, ok=per_min),)),),
-                               series=self._histogram(service, per_min, [(minutes, fast, share, slow)]))
+        def make(per_min, phases):
+            return Traffic(0, streams=(Stream(p.name, model, (Phase(sum(m for m, *_ in phases), ok=per_min),)),),
+                           series=self._histogram(service, per_min, phases))
+        return make
 
-            out.append(Probe(alerts[name], clause, cfg[for_key], traffic,
-                             lambda t, a=alerts[name]: (expect(a, t.value),),
-                             guard=Clause("calls/s", ">", cfg["min_request_rate"])))
-        return out
-
-    def _scenarios(self, service, cfg, alerts):
-        for probe in self.probes(service, cfg, alerts):
+    def _scenarios(self, service, cfg, page, ticket):
+        what = "a first token after"
+        for probe in p95.probes((page, ticket), cfg["min_request_rate"], self.feed(service), "time to first token"):
             yield from boundaries.scenarios(probe)
-        slo = service.slo.first_token_p95
-        hist = service.source.first_token
-        bounds = hist.boundaries
-        p, model = first_model(service)
-        page, ticket = alerts[PAGE_ALERT], alerts[TICKET_ALERT]
-        calls = max(600.0, cfg["min_request_rate"] * 60 * 10)
-
-        def first_token(phases: list[tuple[int, float]]) -> tuple[Series, ...]:
-            labels = example_labels(hist.buckets.selector.metric, {hist.buckets.model_label: model} if
-                                    hist.buckets.model_label else {}, [hist.buckets.selector], [])
-            out = []
-            for bound in list(bounds) + [float("inf")]:
-                le = "+Inf" if bound == float("inf") else format_number(bound)
-                steps = [(minutes, calls if seconds <= bound else 0.0) for minutes, seconds in phases]
-                out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
-            return tuple(out)
-
-        def estimate(seconds: float) -> float:
-            return quantile_estimate(bounds, seconds)
-
-        # A first-token time whose estimated p95 clears each threshold: a bucket's upper bound.
-        slow = next((b for b in bounds if estimate(b) > cfg["page_at"] * slo * 1.01), None)
-        mild = next((b for b in bounds if cfg["ticket_at"] * slo * 1.01 < estimate(b) < cfg["page_at"] * slo), None)
-        fast = next((b for b in reversed(bounds) if estimate(b) < cfg["ticket_at"] * slo), None)
-        traffic = (Stream(p.name, model, (Phase(90, ok=calls),)),)
-        if slow is not None:
-            at = 30 + int(cfg["page_for"] // 60) + 3
-            yield Scenario(
-                f"{PAGE_ALERT} fires when every call waits {format_number(slow)}s for its first token",
-                streams=traffic, series=first_token([(30, fast or bounds[0]), (60, slow)]),
-                checks=(Check(29, PAGE_ALERT), Check(at, PAGE_ALERT, (expect(page, estimate(slow)),))),
-            )
-        if mild is not None:
-            yield Scenario(
-                f"{TICKET_ALERT} opens and {PAGE_ALERT} stays silent at {format_number(mild)}s to first token",
-                streams=traffic, series=first_token([(30, fast or bounds[0]), (60, mild)]),
-                checks=(Check(30 + int(cfg["page_for"] // 60) + 3, PAGE_ALERT),
-                        Check(30 + int(cfg["ticket_for"] // 60) + 3, TICKET_ALERT, (expect(ticket, estimate(mild)),))),
-            )
-        if fast is not None:
-            yield Scenario(
-                f"{PAGE_ALERT} and {TICKET_ALERT} stay silent at {format_number(fast)}s to first token, within the SLO",
-                streams=traffic, series=first_token([(90, fast)]),
-                checks=(Check(60, PAGE_ALERT), Check(85, TICKET_ALERT)),
-            )
+        yield from p95.scenarios(page, ticket, service.slo.first_token_p95, self.feed(service), what)
 
 
 SIGNAL = FirstTokenLatency()

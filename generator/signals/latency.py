@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import conventions as c
 from .. import boundaries
-from ..boundaries import Clause, Probe, Traffic
+from ..boundaries import Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, status_pages, times
@@ -11,8 +11,8 @@ from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import latency_mix, quantile_estimate
-from .base import Config, Signal, expect, first_model, make_alert
+from . import p95
+from .base import Config, Signal, first_model
 
 NAME = "latency"
 PAGE_ALERT = c.alert_name("LatencyP95High")
@@ -44,44 +44,28 @@ class Latency(Signal):
             raise FieldError(("enabled",), "the latency signal needs a latency histogram in spec.metrics")
         if cfg["ticket_at"] >= cfg["page_at"]:
             raise FieldError(("ticket_at",), f"expected a factor below page_at ({format_number(cfg['page_at'])}x)")
+        p95.bounds(service.source.latency.boundaries, service.slo.latency_p95, cfg)
 
     def warnings(self, service, cfg):
-        bounds = service.source.latency.boundaries if service.source.latency else ()
-        out = []
-        for key in ("page_at", "ticket_at"):
-            threshold = cfg[key] * service.slo.latency_p95
-            if bounds and not any(abs(threshold - b) < 1e-9 for b in bounds):
-                below = max((b for b in bounds if b < threshold), default=0)
-                above = min((b for b in bounds if b > threshold), default=float("inf"))
-                out.append(((key,), f"{format_number(threshold)}s falls between histogram buckets "
-                                    f"{format_number(below)}s and {format_number(above)}s: histogram_quantile "
-                                    "interpolates, so the alert may fire early or late"))
-        return out
+        return p95.warnings(service.source.latency.boundaries, service.slo.latency_p95, cfg)
+
+    def watched(self, service, cfg: Config) -> tuple[p95.Watched, p95.Watched]:
+        """The page and the ticket, each with the bucket boundary it measures."""
+        return p95.watch(service, NAME, cfg, service.source.latency.boundaries, service.slo.latency_p95,
+                         c.LATENCY_BUCKETS, (PAGE_ALERT, TICKET_ALERT),
+                         ("p95 latency is far above its SLO.", "p95 latency is above its SLO."), "latency")
 
     def build(self, service, cfg: Config) -> Output:
-        slo = service.slo.latency_p95
-        traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
-        alerts = {}
-        for key, name, severity, for_key, summary in (
-            ("page_at", PAGE_ALERT, c.PAGE, "page_for", "p95 latency is far above its SLO."),
-            ("ticket_at", TICKET_ALERT, c.TICKET, "ticket_for", "p95 latency is above its SLO."),
-        ):
-            threshold = cfg[key] * slo
-            alerts[name] = make_alert(
-                service, NAME, name, f"{own(P95, service)} > {format_number(threshold)} and {traffic}",
-                cfg[for_key], severity, summary=summary,
-                description=(f"p95 latency of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}}, "
-                             f"above {format_number(threshold)}s ({format_number(cfg[key])}x the "
-                             f"{format_number(slo)}s SLO)."),
-            )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(alerts.values()))
-        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alerts)))
+        page, ticket = self.watched(service, cfg)
+        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (page.alert, ticket.alert))
+        return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, page, ticket)))
 
     def runbook(self, service, cfg, alert):
         slo = service.slo.latency_p95
         page = alert.alert == PAGE_ALERT
-        factor, lasting = (cfg["page_at"], cfg["page_for"]) if page else (cfg["ticket_at"], cfg["ticket_for"])
-        threshold = f"{format_number(factor * slo)}s"
+        lasting = cfg["page_for"] if page else cfg["ticket_for"]
+        measured = p95.bound(service.source.latency.boundaries, slo, cfg, "page_at" if page else "ticket_at")
+        threshold = f"{format_number(measured.boundary)}s"
         k = kubectl(service)
         if is_on(service, "model_routing"):
             routing = service.signals["model_routing"]
@@ -114,82 +98,42 @@ class Latency(Signal):
         what = "far above" if page else "above"
         return RunbookContent(
             meaning=(f"p95 latency of one model call of `{service.name}` has been {what} its SLO for "
-                     f"{format_duration(lasting)}: above {threshold}, {times(factor)} the {format_number(slo)}s "
-                     f"objective (while the service gets more than {format_number(cfg['min_request_rate'])} calls/s)."),
+                     f"{format_duration(lasting)}: more than 5% of calls took longer than {measured.text()}, "
+                     f"{times(measured.times_slo)} the {format_number(slo)}s objective (while the service gets more "
+                     f"than {format_number(cfg['min_request_rate'])} calls/s). Counted from the histogram's buckets, "
+                     "not interpolated inside one."),
             impact=(f"One call in twenty takes longer than {threshold}. Users wait, and clients or proxies with "
                     "shorter timeouts turn the wait into errors." if page else
                     f"The latency objective ({format_number(slo)}s p95) is being missed. Not urgent: a ticket, "
                     "handled in working hours; it pages as " + alert_ref(service, NAME, PAGE_ALERT)
-                    + f" at {times(cfg['page_at'])} the objective."),
+                    + f" when more than 5% of calls take longer than "
+                    f"{format_number(p95.bound(service.source.latency.boundaries, slo, cfg, 'page_at').boundary)}s."),
             steps=steps,
             mitigation=("A slow model with a fast fallback: route to the fallback first, investigate after.",
                         "Lowering the maximum output tokens shortens the slowest calls, at the cost of shorter answers."),
-            queries=(Query("p95 latency of the service", own(P95, service)),
+            queries=(Query(f"Share of calls slower than {threshold}",
+                           p95.slower_share(c.LATENCY_BUCKETS, service.name, measured.boundary)),
+                     Query("p95 latency of the service (interpolated inside a bucket)", own(P95, service)),
                      Query("Calls per second per model", own("service_model:ai_requests:rate5m", service))),
         )
 
-    def probes(self, service, cfg, alerts) -> list[Probe]:
-        """Each alert's thresholds: p95 above its multiple of the SLO, calls/s above the guard, for its `for`."""
-        slo = service.slo.latency_p95
-        bounds = service.source.latency.boundaries
+    @staticmethod
+    def feed(service) -> p95.Feed:
+        """Calls of the first model whose latencies the stream's histogram records."""
         p, model = first_model(service)
-        out = []
-        for key, name, for_key in (("page_at", PAGE_ALERT, "page_for"), ("ticket_at", TICKET_ALERT, "ticket_for")):
-            clause = Clause("p95 (s)", ">", cfg[key] * slo)
-            if clause.beyond() >= bounds[-1]:
-                continue  # histogram_quantile cannot report beyond the highest bucket
 
-            def traffic(p95: float, guard: float | None) -> Traffic:
-                fast, share, slow = latency_mix(bounds, p95)
-                per_min = guard * 60 if guard is not None else 600.0
-                return Traffic(5 if guard is not None else 1, latency=True, value=p95,
-                               streams=(Stream(p.name, model, (Phase(int(cfg[for_key] // 60) + 30, ok=per_min, latency=fast,
-                                                                     slow_share=share, slow_latency=slow),)),))
+        def make(per_min, phases):
+            return Traffic(0, latency=True, streams=(Stream(p.name, model, tuple(
+                Phase(minutes, ok=per_min, latency=fast, slow_share=share, slow_latency=slow)
+                for minutes, fast, share, slow in phases)),))
+        return make
 
-            out.append(Probe(alerts[name], clause, cfg[for_key], traffic,
-                             lambda t, a=alerts[name]: (expect(a, t.value),),
-                             guard=Clause("calls/s", ">", cfg["min_request_rate"])))
-        return out
-
-    def _scenarios(self, service, cfg, alerts):
-        for probe in self.probes(service, cfg, alerts):
+    def _scenarios(self, service, cfg, page, ticket):
+        for probe in p95.probes((page, ticket), cfg["min_request_rate"], self.feed(service), "latency"):
             yield from boundaries.scenarios(probe)
+        yield from p95.scenarios(page, ticket, service.slo.latency_p95, self.feed(service), "latency")
         slo = service.slo.latency_p95
-        bounds = service.source.latency.boundaries
         p, model = first_model(service)
-        page, ticket = alerts[PAGE_ALERT], alerts[TICKET_ALERT]
-
-        def estimate(latency):
-            return quantile_estimate(bounds, latency)
-
-        # The slowest call latency whose estimated p95 clears the page threshold: a bucket's upper bound.
-        slow = next((b for b in bounds if estimate(b) > cfg["page_at"] * slo * 1.01), None)
-        mild = 1.5 * slo
-        warm = Phase(30, ok=600, latency=slo / 2)
-        page_at = 30 + 5 + int(cfg["page_for"] // 60) + 2
-        if slow is not None:
-            yield Scenario(
-                f"{PAGE_ALERT} fires when p95 reaches {format_number(estimate(slow))}s",
-                streams=(Stream(p.name, model, (warm, Phase(page_at - 30 + 5, ok=600, latency=slow))),),
-                checks=(Check(25, PAGE_ALERT), Check(page_at, PAGE_ALERT, (expect(page, estimate(slow)),))), latency=True,
-            )
-        mild_est = estimate(mild)
-        ticket_at = 30 + 5 + int(cfg["ticket_for"] // 60) + 2
-        yield Scenario(
-            f"{PAGE_ALERT} stays silent at p95 of 1.5x the SLO ({format_number(mild_est)}s)",
-            streams=(Stream(p.name, model, (warm, Phase(page_at - 30 + 5, ok=600, latency=mild))),),
-            checks=(Check(page_at, PAGE_ALERT),), latency=True,
-        )
-        # A latency whose estimated p95 lies between the ticket and page thresholds.
-        between = next((b for b in bounds
-                        if cfg["ticket_at"] * slo * 1.01 < estimate(b) < cfg["page_at"] * slo * 0.99), None)
-        if between is not None:
-            yield Scenario(
-                f"{TICKET_ALERT} opens a ticket at p95 {format_number(estimate(between))}s; {PAGE_ALERT} stays silent",
-                streams=(Stream(p.name, model, (warm, Phase(ticket_at - 30 + 5, ok=600, latency=between))),),
-                checks=(Check(ticket_at, PAGE_ALERT), Check(ticket_at, TICKET_ALERT, (expect(ticket, estimate(between)),))),
-                latency=True,
-            )
         yield Scenario(
             f"{PAGE_ALERT} and {TICKET_ALERT} stay silent within the SLO, even when a new model appears",
             streams=(Stream(p.name, model, (Phase(60, ok=600, latency=slo / 2),)),

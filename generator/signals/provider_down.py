@@ -219,20 +219,27 @@ class ProviderDown(Signal):
             checks=(Check(31, ALERT), Check(32, ALERT), Check(35, ALERT)),
         )
         if service.source.cooldowns is not None:
-            # The provider fails for 10 minutes, then gets no calls (routed elsewhere) while its deployments stay
-            # cooled down until minute 50: the page holds on the cooldowns (value 0: no ratio to show), and lets go
-            # once the last cooldown leaves the window.
-            gone = 30 + 10 + 20
-            window = int(cfg["window"] // 60)
+            # The provider fails until the page has surely fired, then gets no calls (routed elsewhere) while its
+            # deployments stay cooled down: the page holds on the cooldowns (value 0: no ratio to show), and lets go
+            # once the last cooldown leaves the window. Every minute follows from the window and the `for`.
+            window = -(-int(cfg["window"]) // 60)
+            wait = -(-int(cfg["for"]) // 60)
+            failing = window + wait + 5
+            stopped = 30 + failing                   # calls stop; cooldowns go on
+            gone = stopped + window + 10             # the last cooldown
+            onset = (30, 30 + window + 1)            # the ratio crosses within the first window of failures
             yield Scenario(
                 f"{ALERT} keeps firing while {p.name}'s deployments stay cooled down after its calls stop, until the "
                 "cooldowns end",
-                streams=(Stream(p.name, model, (healthy, replace(down, minutes=10), Phase(20))),),
-                series=(cooldown_series(service, p.name, [(35, 0), (15, 1), (gone - 50, 0)]),),
-                checks=(Check(40, ALERT, (expect(alert, ok / per_min, provider=p.name),), lasts=False),
-                        Check(40 + window + 3, ALERT, (expect(alert, 0, provider=p.name),), lasts=False),
-                        Check(50 + window - 1, ALERT, (expect(alert, 0, provider=p.name),), lasts=False),
-                        Check(50 + window + 1, ALERT)),
+                streams=(Stream(p.name, model, (healthy, replace(down, minutes=failing), Phase(gone - stopped + 20))),),
+                series=(cooldown_series(service, p.name, [(35, 0), (gone - 35, 1), (20, 0)]),),
+                checks=(Check(stopped - 1, ALERT, (expect(alert, ok / per_min, provider=p.name),), lasts=False,
+                              onset=onset),
+                        Check(stopped + window + 3, ALERT, (expect(alert, 0, provider=p.name),), lasts=False,
+                              onset=onset),
+                        Check(gone + window - 1, ALERT, (expect(alert, 0, provider=p.name),), lasts=False,
+                              onset=onset),
+                        Check(gone + window + 1, ALERT)),
             )
             yield Scenario(
                 f"{ALERT} stays silent when {p.name}'s deployments are cooled down (rate limits) but its calls succeed",
