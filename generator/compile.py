@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from . import conventions as c
-from . import alerting_pipeline, escalation, meta, outage, sli
+from . import alerting_pipeline, decision_proof, escalation, meta, outage, sli
 from .rules import Alert, Group, Output, Recording, Scenario
 from .runbooks.content import RunbookContent, Threshold
 from .spec.errors import SpecError
@@ -129,6 +129,7 @@ def compile_service(service: Service, team: Team | None = None
         if team is not None and team.escalation.tiers:
             out = escalation.add_tiers(service, out, team.escalation.secondary_after)
         runbooks[(service.name, name)] = runbooks_of(service, name, out)
+        out = decision_proof.prove_branches(out, runbooks[(service.name, name)].content)
         path = c.rules_path(service.name, name)
         rules.append(RuleFile(path, source, out.groups, service.name))
         by_path[path] = out.groups

@@ -24,6 +24,7 @@ TESTS = "tests"
 ROUTE_TESTS = Path("alertmanager") / "routes.test.yml"
 NAME_HOLE = "\x00service\x00"  # stands for the owning service's name; never in a generated file
 _FAILED_NAME = re.compile(r"^\s+name: (.*?),?\s*$")
+_FAILED_EXPR = re.compile(r'^\s+expr: "(.*)", time: (\S+?),?\s*$')
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,20 @@ def failed_scenarios(output: str) -> list[str]:
         if line.strip() == "FAILED:":
             failed = True
             continue
-        match = _FAILED_NAME.match(line) if failed else None
-        if match and match.group(1) not in names:
-            names.append(match.group(1))
+        if not failed:
+            continue
+        match = _FAILED_NAME.match(line)
+        expr = _FAILED_EXPR.match(line)
+        name = match.group(1) if match else (
+            f"PromQL check at {expr.group(2)}: {_short(expr.group(1).replace(chr(92) + chr(34), chr(34)))}"
+            if expr else None)
+        if name and name not in names:
+            names.append(name)
     return names
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _summary(run: Run) -> str:

@@ -6,7 +6,6 @@ the spec's notes add to or replace the tree.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .. import alerting_pipeline, meta
@@ -20,7 +19,6 @@ from .content import RunbookContent, Step
 from .links import RUNBOOKS, runbook_file
 
 INDEX = f"{RUNBOOKS}/README.md"
-STEP_REF = re.compile(r"step:([a-z_]+)")
 
 
 @dataclass(frozen=True)

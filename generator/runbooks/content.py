@@ -7,6 +7,7 @@ its key and is rendered as its number, so adding or moving steps never breaks a 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -19,14 +20,38 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """If `when`, then `then`. `holds`: PromQL that returns a series exactly when this is the branch to take, so
+    the generated tests can check, at every minute a scenario's page fires, that the tree sends the on-call the
+    right way. `dismisses`: the branch leads away from the page (recovered, false alarm): it must never hold while
+    the page fires."""
+
+    when: str
+    then: str
+    holds: str | None = None
+    dismisses: bool = False
+
+
+@dataclass(frozen=True)
 class Step:
     """One node of a decision tree: check this (with this query or command); if this, do that."""
 
     check: str
     query: str | None = None
     command: str | None = None
-    branches: tuple[tuple[str, str], ...] = ()   # (if ..., then ...)
+    branches: tuple[Branch | tuple[str, str], ...] = ()   # Branch, or a plain (if ..., then ...) pair
     key: str = ""                                # what `step:<key>` in other steps' actions refers to
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "branches", tuple(b if isinstance(b, Branch) else Branch(*b) for b in self.branches))
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The keys of the steps its branches lead to (`step:<key>` in their actions)."""
+        return tuple(k for b in self.branches for k in STEP_REF.findall(b.then))
+
+
+STEP_REF = re.compile(r"step:([a-z_]+)")  # a reference to another step by its key
 
 
 @dataclass(frozen=True)

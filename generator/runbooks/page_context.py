@@ -8,7 +8,8 @@ import re
 from functools import lru_cache
 
 from . import markdown as md
-from .collect import STEP_REF, Page
+from .collect import Page
+from .content import STEP_REF
 from .content import Query, RunbookContent, Step
 from .links import dashboard_url, graph_url, kubectl
 from .markdown import Markdown
@@ -33,7 +34,7 @@ def steps_view(steps: tuple[Step, ...], prometheus_url: str, first_added: int, s
     out = []
     for i, step in enumerate(steps, start=start):
         branches = []
-        for condition, action in step.branches:
+        for condition, action in ((b.when, b.then) for b in step.branches):
             condition, action = resolve(condition), resolve(action)
             branches.append(Markdown(f"**If** {condition} {action}" if action.startswith("→")
                                      else f"**If** {condition}: {action}"))

@@ -122,8 +122,8 @@ class Capacity(Signal):
                    "0% utilisation with a queue are not.",
                    command=k(f"exec {k.target} -- nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total "
                              "--format=csv"), key="gpu",
-                   branches=(("Xid errors, ECC errors or 0% utilisation", f"a sick GPU or a hung engine: "
-                              f"`{k.restart()}` moves it (drains in-flight requests)"),
+                   branches=(("Xid errors, ECC errors or 0% utilisation", f"a sick GPU or a hung engine: what the "
+                              f"engine logged → step:logs, then `{k.restart()}` moves it (drains in-flight requests)"),
                              ("busy and healthy", "demand outgrew the pool: more replicas, or route some traffic to a "
                               "hosted model")))
         logs = Step("What does the engine say? Preemption warnings, CUDA out-of-memory, aborted requests.",

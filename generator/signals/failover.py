@@ -95,7 +95,7 @@ class Failover(Signal):
         errors = own("service_provider:ai_errors:ratio_rate5m", service)
         moved = Step("Has traffic moved? Calls per second per provider.", traffic, key="moved",
                      branches=((f"{secondary.name} rises and {primary.name} falls towards 0",
-                                "failover worked: watch the error ratio fall"),
+                                "failover worked: watch the error ratio fall; how badly does it fail → step:down"),
                                (f"traffic stays on {primary.name}", "the automation did not act → step:automation")))
         automation = Step("Did the remediation receiver get the alert, and act?", key="automation",
                           command=f"amtool alert query alertname={SIGNAL_ALERT} {c.SERVICE}={service.name}",
@@ -114,7 +114,7 @@ class Failover(Signal):
                         f"{secondary.name} ({', '.join(secondary.models) or 'its models'}): quality, latency and price "
                         "may differ."),
                 steps=(moved, automation,
-                       Step(f"Is {primary.name} down, or only degraded? Error ratio per provider.", errors,
+                       Step(f"Is {primary.name} down, or only degraded? Error ratio per provider.", errors, key="down",
                             branches=((f"{primary.name} is near 100%", "it is down: follow "
                                        + alert_ref(service, "provider_down", "AIProviderDown")),
                                       (f"{primary.name} is between {thr} and 50%", "degraded: failover is the right call; "

@@ -90,7 +90,8 @@ class FirstTokenLatency(Signal):
                               branches=(("requests wait", "the engines are saturated: see the capacity runbooks and add "
                                                           "replicas"),
                                         ("no queue", "long prompts (prefill) or a slow GPU: compare prompt tokens per "
-                                                     f"request, and `{k(f'exec {k.target} -- nvidia-smi')}`"))))
+                                                     f"request, and `{k(f'exec {k.target} -- nvidia-smi')}`; did a "
+                                                     "rollout grow them → step:rollout"))))
         else:
             steps.append(Step(f"Is the provider slow to start streaming? Its status page ({status_pages(service)}) "
                               "and our calls per second against the daily average.",
@@ -98,7 +99,8 @@ class FirstTokenLatency(Signal):
                               key="cause",
                               branches=(("the provider reports degraded performance", "route streaming traffic to "
                                          "another provider or model if one is configured"),
-                                        ("traffic jumped", "calls queue behind quotas: check rate limits"))))
+                                        ("traffic jumped", "calls queue behind quotas: check rate limits"),
+                                        ("neither", "→ step:rollout"))))
         steps.append(Step("Did a rollout grow the prompts (context, retrieved documents) or turn off streaming?",
                           command=k.history(), key="rollout",
                           branches=(("a rollout lines up with the slowdown", f"roll back: `{k.undo()}`"),

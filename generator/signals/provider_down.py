@@ -13,7 +13,7 @@ from ..promql import Matcher
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
-from ..runbooks.content import Query, RunbookContent, Step
+from ..runbooks.content import Branch, Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
 from ..sli import own, provider_rates, rate_by, static_labels
 from ..spec.schema import number, unit
@@ -93,13 +93,33 @@ class ProviderDown(Signal):
         secondary = service.provider("secondary")
         ratio = own(f"service_provider:ai_requests:success_ratio_rate{w}", service)
         traffic = own(f"service_provider:ai_requests:rate{w}", service)
+        t = format_number(cfg["success_ratio_below"])
+        on = f"on ({c.SERVICE}, {c.TEAM})"
+        probes = own("service_provider:ai_probe:success", service)
+        cooldowns = own(cooldowns_name(cfg), service) if service.source.cooldowns is not None else None
+        recovered = f"min by ({c.SERVICE}, {c.TEAM}) ({ratio}) >= {t}"
+        branches = [Branch(f"one provider is below {below}", "that provider is down → step:status",
+                           holds=f"{ratio} < {t}"),
+                    Branch(f"every provider is below {below}",
+                           "the fault is on our side (egress, DNS, API keys, proxy) → step:logs",
+                           holds=f"max by ({c.SERVICE}, {c.TEAM}) ({ratio}) < {t}")]
+        quiet = [f"every provider is above {below}"]
+        if probed:
+            branches.append(Branch("a provider's synthetic probe fails (0)", "→ step:probe", holds=f"{probes} == 0"))
+            recovered += f" unless {on} ({probes} == 0)"
+            quiet.append("no probe fails")
+        if cooldowns:
+            branches.append(Branch(f"no provider is below {below}, or the failing one gets no calls, while LiteLLM "
+                                   "keeps cooling a provider's deployments down", "→ step:cooldowns",
+                                   holds=f"{cooldowns} > 0"))
+            recovered += f" unless {on} ({cooldowns} > 0)"
+            quiet.append("no deployment is being cooled down")
+        branches.append(Branch(", ".join(quiet[:-1]) + (" and " if len(quiet) > 1 else "") + quiet[-1],
+                               "it recovered; confirm traffic is back → step:traffic", holds=recovered,
+                               dismisses=True))
         steps = [Step(
             f"Which provider fails, and how badly: the success ratio of each provider over {w}.", ratio,
-            branches=((f"one provider is below {below}", "that provider is down → step:status"),
-                      (f"every provider is below {below}",
-                       "the fault is on our side (egress, DNS, API keys, proxy) → step:logs"),
-                      (f"every provider is back above {below}", "it recovered; confirm traffic is back → step:traffic")),
-            key="which",
+            branches=tuple(branches), key="which",
         )]
         if probed:
             steps.append(Step(
@@ -228,10 +248,14 @@ class ProviderDown(Signal):
             stopped = 30 + failing                   # calls stop; cooldowns go on
             gone = stopped + window + 10             # the last cooldown
             onset = (30, 30 + window + 1)            # the ratio crosses within the first window of failures
+            # Another provider, if any, answers all along: where the calls go once they are routed away.
+            q = next((x for x in service.providers if x.name != p.name), None)
             yield Scenario(
                 f"{ALERT} keeps firing while {p.name}'s deployments stay cooled down after its calls stop, until the "
                 "cooldowns end",
-                streams=(Stream(p.name, model, (healthy, replace(down, minutes=failing), Phase(gone - stopped + 20))),),
+                streams=(Stream(p.name, model, (healthy, replace(down, minutes=failing), Phase(gone - stopped + 20))),
+                         *((Stream(q.name, q.models[0] if q.models else "default",
+                                   (Phase(gone + 20, ok=per_min, latency=1),)),) if q else ())),
                 series=(cooldown_series(service, p.name, [(35, 0), (gone - 35, 1), (20, 0)]),),
                 checks=(Check(stopped - 1, ALERT, (expect(alert, ok / per_min, provider=p.name),), lasts=False,
                               onset=onset),
