@@ -78,15 +78,56 @@ class Probe:
     fine: bool = True
 
 
+def filling_onset(window_seconds: float, guard: float | None, threshold: float) -> float:
+    """The minute from which calls at `guard` per second, counted from 0 at minute 0 (a sample a minute), read as a
+    rate above `threshold` over `window_seconds`; None guard: a rate far above, from the second sample.
+
+    While the window is not yet full, rate() extrapolates the counter to the window's end but not before its first
+    (zero) sample, so it reads guard x t / window at minute t: just past the threshold it holds from
+    window x threshold / guard minutes, before the window is full (4m45s of a 5m window at 10% beyond; at 1m steps
+    only the full window shows it). Returned a second later: at equality `>` does not hold."""
+    if guard is None:
+        return 1.0
+    return max(1.0, (math.floor(window_seconds * threshold / guard) + 1) / 60)
+
+
+def crossing(start: int, before: float, after: float, holds: Callable[[float], bool], window_minutes: int = 5) -> float:
+    """The first time (minutes) at which a rate over `window_minutes` of a counter that grows by `before` a minute
+    until minute `start` and by `after` from then on satisfies `holds`.
+
+    rate() reads the samples inside its window, a minute apart: at a whole minute m the increments of minutes
+    m - w + 1 .. m, between whole minutes one fewer, so the rate is their average (a ratio of two such counters with
+    the same calls a minute, the average ratio). A step of the evaluation grid can see the crossing between whole
+    minutes: the time returned is then one second after the minute, so the grid's next evaluation is the first."""
+    def average(first: int, last: int) -> float:
+        increments = [after if k > start else before for k in range(first, last + 1)]
+        return sum(increments) / len(increments)
+
+    for m in range(start, start + window_minutes + 1):
+        if window_minutes > 1 and holds(average(m - window_minutes + 2, m)):
+            return m + 1 / 60
+        if holds(average(m - window_minutes + 2, m + 1)):
+            return m + 1.0
+    raise ValueError(f"{after} a minute never satisfies the condition")
+
+
 def same_hour_history(start: int, factor: float) -> tuple[tuple[int, float], ...]:
-    """(minutes, level) phases of a `start`-minute history whose hours around `start` minus a day run at 1x and every
-    other hour higher: a baseline that forgets the time of day (a daily average) sees nearly that much more than the
-    same hour the day before, so probes built on it tell the two apart. The other hours run at 2x, or halfway to the
-    alert's `factor` when it is below 2, so the history itself never crosses it."""
-    before = start - 1440 - 60
-    assert before > 0, start
+    """(minutes, level) phases of a `start`-minute history whose hours around `start` on every previous day run at 1x
+    and every other hour higher: a baseline that forgets the time of day (a daily average) sees nearly that much more
+    than the same hour on the previous days, so probes built on it tell the two apart (and the same-hour baseline,
+    an average over the previous days that have the hour, is 1x however many days the history holds). The other
+    hours run at 2x, or halfway to the alert's `factor` when it is below 2, so the history itself never crosses it."""
+    assert start - 1440 - 60 > 0, start
     other = min(2.0, (1 + factor) / 2)
-    return ((before, other), (180, 1.0), (start - before - 180, other))
+    out: list[tuple[int, float]] = []
+    at = 0
+    for days in range(start // 1440, 0, -1):
+        quiet = start - days * 1440 - 60   # from an hour before this time of day to two hours after
+        if quiet <= 0:
+            continue
+        out += [(quiet - at, other), (180, 1.0)]
+        at = quiet + 180
+    return tuple(out) + ((start - at, other),)
 
 
 FOR_SHORTER = 0.67  # a `for` this much shorter must be seen firing early

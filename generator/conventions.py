@@ -95,6 +95,7 @@ REQUESTS_RATE5M = record("service", "ai_requests", "rate5m")
 REQUESTS_RATE1H = record("service", "ai_requests", "rate1h")
 LATENCY_P95 = record("service", "ai_request_duration_seconds", "p95_rate5m")
 LATENCY_BUCKETS = record("service_le", "ai_request_duration_seconds_bucket", "rate5m")
+LATENCY_BUCKETS_BY_MODEL = record("service_model_le", "ai_request_duration_seconds_bucket", "rate5m")
 FIRST_TOKEN_BUCKETS = record("service_le", "ai_time_to_first_token_seconds_bucket", "rate5m")
 FIRST_TOKEN_P95 = record("service", "ai_time_to_first_token_seconds", "p95_rate5m")
 # A self-hosted engine's saturation (the capacity signal records these from the preset's saturation selectors).

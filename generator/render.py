@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 from . import synth
 from .alertmanager.config import build as alertmanager_config, route_cases
 from .compile import Plan, TestFile
-from .rules import Scenario, Series
+from .rules import SAMPLE_SECONDS, Scenario, Series
 from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
 from .targets import render_targets
@@ -39,7 +39,7 @@ SeriesOf = Callable[[Scenario, Any], list[Series]]
 def scenario_test(s: Scenario, service, series_of: SeriesOf = scenario_series) -> dict:
     """One promtool test of a scenario; `series_of` makes its input series (tests pass series of a real exporter)."""
     series = series_of(s, service)
-    test: dict = {"name": s.name, "interval": "1m",
+    test: dict = {"name": s.name, "interval": format_duration(SAMPLE_SECONDS),
                   "input_series": [{"series": x.series, "values": x.values} for x in series]}
     if s.checks:
         test["alert_rule_test"] = [

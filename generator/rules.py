@@ -67,6 +67,8 @@ class Group:
 
 # ---- promtool unit-test scenarios, in terms independent of the metric source ----
 
+SAMPLE_SECONDS = 60  # input series carry a sample a minute: a rate window needs two, so 2m or more between minutes
+
 
 @dataclass(frozen=True)
 class Phase:

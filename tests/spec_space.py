@@ -66,8 +66,8 @@ def _slo(rng: random.Random, buckets: tuple[float, ...], page_at: float) -> floa
         threshold = (b + nxt) / 2
     elif kind == "just-off":
         threshold = b * rng.choice((0.97, 1.03))
-    else:
-        return rng.choice((0.8, 1.5, 2, 3, 4, 6, 8, 12, 20))
+    else:  # a round number, as users write them (never one the histogram cannot measure: that is refused)
+        return rng.choice([x for x in (0.8, 1.5, 2, 3, 4, 6, 8, 12, 20) if x * page_at <= buckets[-1]])
     return round(threshold / page_at, 3)
 
 
@@ -155,6 +155,9 @@ def _service(rng: random.Random, i: int, preset: str, team: str, heavy: set[str]
     page_at = float(signals["latency"]["page_at"].rstrip("x"))
     slo: dict = {"latency_p95": f"{_slo(rng, buckets, page_at):g}s",
                  "availability": rng.choice(("99%", "99.5%", "99.9%"))}
+    # A model is slow above latency_factor x the SLO: a factor the histogram can measure (a higher one is refused).
+    fits = [f for f in (1.5, 2, 3, 5) if f * float(slo["latency_p95"][:-1]) <= buckets[-1]]
+    signals["model_routing"]["latency_factor"] = rng.choice(fits or [1])
     if "first_token_latency" in signals:
         slo["first_token_p95"] = f"{rng.choice((0.3, 0.5, 1, 2, 2.5)):g}s"
     spec: dict = {"metrics": metrics, "providers": providers, "slo": slo, "signals": signals}

@@ -162,8 +162,13 @@ class ErrorSpike(Signal):
                 before = tuple(Phase(m, ok=per_min * (1 - baseline * k), errors=per_min * baseline * k) for m, k in shape)
                 now = ratio * baseline if baseline else ratio
                 after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
-                # Both phases hold steady for whole 5m windows: the first evaluation after `start` sees the new ratio.
-                return Traffic(start + 5, streams=(Stream(p.name, model, (*before, after)),), value=now)
+                # The 5m ratio moves from the last hour's level to the new one as the window slides over `start`.
+                threshold = max(cfg["factor"] * baseline, cfg["min_error_ratio"])
+                try:
+                    onset = boundaries.crossing(start, baseline * shape[-1][1], now, lambda x: x > threshold)
+                except ValueError:
+                    onset = start + 5  # it never holds: a silent case
+                return Traffic(onset, streams=(Stream(p.name, model, (*before, after)),), value=now)
             return make
 
         expected = lambda t: (expect(steady, t.value),)  # noqa: E731

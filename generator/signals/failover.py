@@ -168,7 +168,6 @@ class Failover(Signal):
         the remediation window on top (all traffic on the primary, so the service's ratio is the primary's)."""
         primary = service.provider("primary")
         pm = primary.models[0] if primary.models else "default"
-        window = int(cfg["window"] // 60)
         minutes = int((cfg["for"] + cfg["remediation_window"]) // 60) + 30
 
         def failing(ratio: float, guard: float | None) -> Traffic:
@@ -177,7 +176,7 @@ class Failover(Signal):
             phase = Phase(minutes, ok=per_min - bad, errors=bad, provider_errors=bad)
             # Calls/s at the guard reach it once the failover window is full (the 5m ratio of the same traffic holds
             # its value from the first minute, so only the window decides).
-            return Traffic(window if guard is not None else 1, streams=(Stream(primary.name, pm, (phase,)),),
+            return Traffic(boundaries.filling_onset(cfg["window"], guard, cfg["min_request_rate"]), streams=(Stream(primary.name, pm, (phase,)),),
                            value=ratio)
 
         def record(minute: int, holds: bool) -> tuple[ExprCheck, ...]:

@@ -12,7 +12,7 @@ from ..runbooks.links import kubectl, percent, silence, status_pages
 from ..sli import own
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import latency_mix
+from . import p95
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "model_routing"
@@ -34,11 +34,30 @@ class ModelRouting(Signal):
         "for": unit("duration", "How long before the model counts as degraded.", "5m"),
     }
 
+    def check(self, service, cfg):
+        self.slow(service, cfg)
+
+    def warnings(self, service, cfg):
+        slow = self.slow(service, cfg)
+        if slow is None or slow.exact:
+            return []
+        return [(("latency_factor",), f"{format_number(slow.asked)}s is not a bucket boundary of the histogram: a model "
+                                      "counts as slow when more than 5% of its calls take longer than "
+                                      f"{format_number(slow.boundary)}s, the next boundary")]
+
+    @staticmethod
+    def slow(service, cfg) -> p95.Bound | None:
+        """What "p95 above latency_factor x the SLO" measures: a bucket boundary (None: no latency SLO)."""
+        if service.slo.latency_p95 is None or service.source.latency is None:
+            return None
+        return p95.bound(service.source.latency.boundaries, service.slo.latency_p95, cfg, "latency_factor")
+
     def build(self, service, cfg: Config) -> Output:
         expr = (f"{own('service_model:ai_errors:ratio_rate5m', service)} > {format_number(cfg['error_ratio_above'])}")
-        if service.slo.latency_p95 is not None and service.source.latency is not None:
-            expr = (f"({expr} or {own('service_model:ai_request_duration_seconds:p95_rate5m', service)}"
-                    f" > {format_number(cfg['latency_factor'] * service.slo.latency_p95)})")
+        slow = self.slow(service, cfg)
+        if slow is not None:
+            share = p95.slower_share(c.LATENCY_BUCKETS_BY_MODEL, service.name, slow.boundary, (c.MODEL,))
+            expr = f"({expr} or {share} > {format_number(p95.SLOW_SHARE)})"
         expr += f" and {own('service_model:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
         alert = make_alert(
             service, NAME, ALERT, expr, cfg["for"], c.TICKET, remediation=ACTION,
@@ -53,8 +72,9 @@ class ModelRouting(Signal):
     def runbook(self, service, cfg, alert):
         k = kubectl(service)
         thr = percent(cfg["error_ratio_above"])
-        latency = service.slo.latency_p95 is not None and service.source.latency is not None
-        slow = f"{format_number(cfg['latency_factor'] * service.slo.latency_p95)}s" if latency else ""
+        bound = self.slow(service, cfg)
+        latency = bound is not None
+        slow = bound.text() if latency else ""
         moved = Step("Has the degraded model's traffic moved to its fallback? Calls per second per model.",
                      own("service_model:ai_requests:rate5m", service), key="moved",
                      branches=(("the degraded model falls towards 0 and another rises", "routing worked"),
@@ -102,24 +122,22 @@ class ModelRouting(Signal):
         def failing(ratio: float, guard_value: float | None) -> Traffic:
             per_min = per_minute(guard_value)
             phase = Phase(minutes, ok=per_min * (1 - ratio), errors=per_min * ratio)
-            return Traffic(5 if guard_value is not None else 1, streams=(Stream(p.name, model, (phase,)),), value=ratio)
+            return Traffic(boundaries.filling_onset(300, guard_value, cfg["min_request_rate"]), streams=(Stream(p.name, model, (phase,)),), value=ratio)
 
         expected = lambda t: (expect(alert, t.value, model=model),)  # noqa: E731
         out = [Probe(alert, Clause("error ratio of the model", ">", cfg["error_ratio_above"]), cfg["for"], failing,
                      expected, guard=guard)]
-        if service.slo.latency_p95 is not None and service.source.latency is not None:
-            bounds = service.source.latency.boundaries
-            clause = Clause("p95 (s) of the model", ">", cfg["latency_factor"] * service.slo.latency_p95)
+        bound = self.slow(service, cfg)
+        if bound is not None:
+            b = bound.boundary
+            clause = Clause(f"share of the model's calls slower than {format_number(b)}s", ">", p95.SLOW_SHARE)
 
-            def slow(p95: float, guard_value: float | None) -> Traffic:
-                fast, share, slow_latency = latency_mix(bounds, p95)
-                phase = Phase(minutes, ok=per_minute(guard_value), latency=fast, slow_share=share,
-                              slow_latency=slow_latency)
-                return Traffic(5 if guard_value is not None else 1, streams=(Stream(p.name, model, (phase,)),),
-                               latency=True, value=p95)
+            def slow(share: float, guard_value: float | None) -> Traffic:
+                phase = Phase(minutes, ok=per_minute(guard_value), latency=b / 2, slow_share=share, slow_latency=b * 1.1)
+                return Traffic(boundaries.filling_onset(300, guard_value, cfg["min_request_rate"]),
+                               streams=(Stream(p.name, model, (phase,)),), latency=True, value=share)
 
-            if clause.beyond() < bounds[-1]:
-                out.append(Probe(alert, clause, cfg["for"], slow, expected, guard=guard))
+            out.append(Probe(alert, clause, cfg["for"], slow, expected, guard=guard))
         return out
 
     def _scenarios(self, service, cfg, alert):

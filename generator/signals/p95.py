@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from .. import conventions as c
-from ..boundaries import Clause, Probe, Traffic
+from ..boundaries import Clause, Probe, Traffic, filling_onset
 from ..promql_fragments import matcher
 from ..rules import Alert, Check, Scenario
 from ..spec.errors import FieldError
@@ -101,10 +101,11 @@ def le_pattern(boundary: float) -> str:
     return text + ("(\\.0*)?" if "." not in text else "0*")
 
 
-def slower_share(buckets: str, service_name: str, boundary: float) -> str:
-    """PromQL: the share of calls slower than `boundary` over the window of the recorded bucket rates `buckets`."""
+def slower_share(buckets: str, service_name: str, boundary: float, by_labels: tuple[str, ...] = ()) -> str:
+    """PromQL: the share of calls slower than `boundary` over the window of the recorded bucket rates `buckets`
+    (per `by_labels` too, e.g. the model)."""
     svc = matcher(c.SERVICE, "=", service_name)
-    by = f"sum by ({c.SERVICE}, {c.TEAM})"
+    by = f"sum by ({', '.join((c.SERVICE, c.TEAM) + by_labels)})"
     return (f"(1 - {by} ({buckets}{{{svc}, {matcher('le', '=~', le_pattern(boundary))}}}) / "
             f"{by} ({buckets}{{{svc}, le=\"+Inf\"}}))")
 
@@ -135,7 +136,7 @@ def probes(watched: tuple[Watched, ...], min_rate: float, feed: Feed, what: str)
             per_min = guard * 60 if guard is not None else 600.0
             minutes = int(w.for_seconds // 60) + 30
             t = feed(per_min, [(minutes, b / 2, share, b * 1.1)])
-            return replace(t, onset=5 if guard is not None else 1, value=share)
+            return replace(t, onset=filling_onset(300, guard, min_rate), value=share)
 
         out.append(Probe(w.alert, Clause(f"share of calls with {what} above {format_number(b)}s", ">", SLOW_SHARE),
                          w.for_seconds, traffic, lambda t, a=w.alert: (expect(a, t.value),),

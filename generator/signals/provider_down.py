@@ -12,7 +12,7 @@ from .. import outage
 from ..promql import Matcher
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
-from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
+from ..rules import SAMPLE_SECONDS, Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Branch, Query, RunbookContent, Step
 from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
 from ..sli import own, provider_rates, rate_by, static_labels
@@ -193,13 +193,12 @@ class ProviderDown(Signal):
     def probe(self, service, cfg, alert) -> Probe:
         """The alert's thresholds: success ratio below the spec's, calls/s above its guard, for `for`."""
         p, model = first_model(service)
-        window = int(cfg["window"] // 60)
 
         def traffic(success: float, guard: float | None) -> Traffic:
             per_min = guard * 60 if guard is not None else max(100.0, cfg["min_request_rate"] * 600)
             ok = per_min * success
             # Traffic from minute 0: the rate window fills at `window` minutes, when a guard just passed starts to hold.
-            return Traffic(window if guard is not None else 1,
+            return Traffic(boundaries.filling_onset(cfg["window"], guard, cfg["min_request_rate"]),
                            streams=(Stream(p.name, model, (Phase(60, ok=ok, errors=per_min - ok,
                                                                  provider_errors=per_min - ok),)),),
                            value=success)
@@ -211,7 +210,8 @@ class ProviderDown(Signal):
 
         return Probe(alert, Clause(f"success ratio over {c.window(cfg['window'])}", "<", cfg["success_ratio_below"]),
                      cfg["for"], traffic, lambda t: (expect(alert, t.value, provider=p.name),),
-                     guard=Clause("calls/s", ">", cfg["min_request_rate"]), record=record)
+                     guard=Clause("calls/s", ">", cfg["min_request_rate"]), record=record,
+                     fine=cfg["window"] >= 2 * SAMPLE_SECONDS)
 
     def _scenarios(self, service, cfg, alert):
         yield from boundaries.scenarios(self.probe(service, cfg, alert))

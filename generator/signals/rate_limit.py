@@ -135,17 +135,22 @@ class RateLimit(Signal):
             per_min = guard * 60 if guard is not None else max(600.0, cfg["min_request_rate"] * 600)
             bad = per_min * ratio
             phase = Phase(minutes, ok=per_min - bad, errors=bad, rate_limited=bad)
-            return Traffic(5 if guard is not None else 1, streams=(Stream(p.name, model, (phase,)),), value=ratio)
+            return Traffic(boundaries.filling_onset(300, guard, cfg["min_request_rate"]),
+                           streams=(Stream(p.name, model, (phase,)),), value=ratio)
 
         clause = Clause("share of calls rate limited", ">", cfg["rate_limited_ratio_above"])
         guard = Clause("calls/s", ">", cfg["min_request_rate"])
         start = int(BASELINE // 60) + 120
 
         def busy(scale: float, guard_value: float | None) -> Traffic:
-            # A day of steady traffic, then `scale` times as much: the first 5m window after the step sees all of it.
+            # A day of steady traffic, then `scale` times as much: the 5m rate climbs as its window slides over the step.
             usual = max(600.0, cfg["min_request_rate"] * 600)
             phases = (Phase(start, ok=usual), Phase(int(cfg["page_after"] // 60) + 30, ok=usual * scale))
-            return Traffic(start + 5, streams=(Stream(p.name, model, phases),), value=usual * scale / 60)
+            try:
+                onset = boundaries.crossing(start, usual, usual * scale, lambda x: x > cfg["traffic_factor"] * usual)
+            except ValueError:
+                onset = start + 5  # it never holds: a silent case
+            return Traffic(onset, streams=(Stream(p.name, model, phases),), value=usual * scale / 60)
 
         spike = Clause("calls/s / the same hour the day before", ">", cfg["traffic_factor"])
         return [Probe(a, clause, f, limited, lambda t, a=a: (expect(a, t.value),), guard=guard)
