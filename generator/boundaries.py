@@ -91,24 +91,45 @@ def filling_onset(window_seconds: float, guard: float | None, threshold: float) 
     return max(1.0, (math.floor(window_seconds * threshold / guard) + 1) / 60)
 
 
-def crossing(start: int, before: float, after: float, holds: Callable[[float], bool], window_minutes: int = 5) -> float:
-    """The first time (minutes) at which a rate over `window_minutes` of a counter that grows by `before` a minute
-    until minute `start` and by `after` from then on satisfies `holds`.
+def window_average(start: int, before: float, after: float, t: float, window_minutes: int = 5) -> float:
+    """The rate at time `t` (minutes) over `window_minutes` of a counter that grows by `before` a minute until minute
+    `start` and by `after` from then on, per minute.
 
     rate() reads the samples inside its window, a minute apart: at a whole minute m the increments of minutes
     m - w + 1 .. m, between whole minutes one fewer, so the rate is their average (a ratio of two such counters with
-    the same calls a minute, the average ratio). A step of the evaluation grid can see the crossing between whole
-    minutes: the time returned is then one second after the minute, so the grid's next evaluation is the first."""
-    def average(first: int, last: int) -> float:
-        increments = [after if k > start else before for k in range(first, last + 1)]
-        return sum(increments) / len(increments)
+    the same calls a minute: the average ratio)."""
+    last = math.floor(t + 1e-9)
+    whole = abs(t - round(t)) < 1e-9
+    increments = [after if k > start else before
+                  for k in range(last - window_minutes + (1 if whole else 2), last + 1)]
+    return sum(increments) / len(increments)
 
-    for m in range(start, start + window_minutes + 1):
-        if window_minutes > 1 and holds(average(m - window_minutes + 2, m)):
-            return m + 1 / 60
-        if holds(average(m - window_minutes + 2, m + 1)):
-            return m + 1.0
-    raise ValueError(f"{after} a minute never satisfies the condition")
+
+def crossing(start: int, before: float, after: float, threshold: float, window_minutes: int = 5
+             ) -> tuple[float, float]:
+    """(the first time in minutes at which `window_average` is above `threshold`, the `after` it took).
+
+    A step of the evaluation grid can see the crossing between whole minutes: the time returned is then one second
+    after the minute, so the grid's next evaluation is the first. Where the average would land exactly on the
+    threshold at some minute (k of 60 increments at round numbers), Prometheus' float arithmetic decides either way:
+    `after` is raised by a hair until no minute does. ValueError: `after` never gets above it."""
+    if before > threshold:
+        raise ValueError(f"already above {threshold} before minute {start}")
+    for _ in range(20):
+        found = None
+        tied = False
+        for m in range(start, start + window_minutes + 1):
+            for t in ((m + 1 / 60, m + 1.0) if window_minutes > 1 else (m + 1.0,)):
+                x = window_average(start, before, after, t, window_minutes)
+                tied = tied or abs(x - threshold) <= 1e-9 * abs(threshold)
+                if found is None and x > threshold:
+                    found = t
+        if not tied:
+            if found is None:
+                raise ValueError(f"{after} a minute never gets above {threshold}")
+            return found, after
+        after *= 1 + 1e-4
+    raise ValueError(f"{after} a minute ties with {threshold}")
 
 
 def same_hour_history(start: int, factor: float) -> tuple[tuple[int, float], ...]:
@@ -170,8 +191,8 @@ def scenarios(probe: Probe) -> Iterator[Scenario]:
     # the `for`, which ends a whole number of fine steps later.
     start = on_grid(fires.onset, fine)
     due = start + on_grid(probe.for_seconds / 60, fine)
-    at_due = replace(fires, value=fires.value_at(math.floor(due))) if fires.value_at else fires
-    later = (lambda n: probe.expected(replace(fires, value=fires.value_at(math.floor(due + n))))) \
+    at_due = replace(fires, value=fires.value_at(due)) if fires.value_at else fires
+    later = (lambda n: probe.expected(replace(fires, value=fires.value_at(due + n)))) \
         if fires.value_at else None
     checks = [Check(due, a, probe.expected(at_due), due=True, later=later)]
     if wait:

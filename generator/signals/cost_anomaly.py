@@ -3,6 +3,7 @@ forecast alone opens a ticket; within the forecast nothing happens, whatever the
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from .. import conventions as c
@@ -182,12 +183,18 @@ class CostAnomaly(Signal):
             out.append(Probe(anomaly, Clause("projected USD/day", ">", forecast), cfg["for"],
                              spend(forecast / 24 / cfg["factor"] / 3, 1 / 24), expected, step=5))
         if ticket is not None:
+            def hourly(per_day: float, minute: float) -> float:
+                """The projection at `minute` from an empty history: the 1h average of the recorded 5m rates, which
+                count the first minutes at 1/5 .. 4/5 of the truth (the counter starts at 0; `filling_onset`)."""
+                minutes = range(max(1, math.ceil(minute - 60)), math.floor(minute) + 1)
+                return per_day * sum(min(k, 5) / 5 for k in minutes) / len(minutes)
+
             def steady(per_day: float, guard: float | None) -> Traffic:
-                # From an empty history the 1h average counts the first 5m rates at 1/5 .. 4/5 of the truth (the
-                # counter starts at 0): at minute k it is (k - 2) / k of the spend, past the threshold from this minute.
-                onset = next(k for k in range(5, 60) if per_day * (k - 2) / k > forecast) if per_day > forecast else 60
+                # At minute k < 60 the projection is (k - 2) / k of the spend: past the threshold from this minute.
+                onset = next(k for k in range(5, 60) if hourly(per_day, k) > forecast) if per_day > forecast else 60
                 phase = self._phase(service, model, onset + int(cfg["forecast_for"] // 60) + 20, per_day / 24)
-                return Traffic(onset, streams=(Stream(p.name, model, (phase,)),), value=per_day)
+                return Traffic(onset, streams=(Stream(p.name, model, (phase,)),), value=per_day,
+                               value_at=lambda m: hourly(per_day, m))
 
             # 9% beyond rather than 10%: at 10% the ramp meets the threshold exactly at minute 22, a float coin toss.
             out.append(Probe(ticket, Clause("projected USD/day", ">", forecast), cfg["forecast_for"], steady,

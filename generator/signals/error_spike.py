@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Callable
 
 from .. import conventions as c
-from .. import boundaries
+from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, RunbookContent, Step
@@ -161,13 +161,13 @@ class ErrorSpike(Signal):
                          boundaries.same_hour_history(start, cfg["factor"]))
                 before = tuple(Phase(m, ok=per_min * (1 - baseline * k), errors=per_min * baseline * k) for m, k in shape)
                 now = ratio * baseline if baseline else ratio
-                after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
                 # The 5m ratio moves from the last hour's level to the new one as the window slides over `start`.
                 threshold = max(cfg["factor"] * baseline, cfg["min_error_ratio"])
                 try:
-                    onset = boundaries.crossing(start, baseline * shape[-1][1], now, lambda x: x > threshold)
+                    onset, now = boundaries.crossing(start, baseline * shape[-1][1], now, threshold)
                 except ValueError:
                     onset = start + 5  # it never holds: a silent case
+                after = Phase(minutes - start, ok=per_min * (1 - now), errors=per_min * now)
                 return Traffic(onset, streams=(Stream(p.name, model, (*before, after)),), value=now)
             return make
 
@@ -194,6 +194,8 @@ class ErrorSpike(Signal):
         # The same-hour baseline holds `usual` until 2 hours after `start` (boundaries.same_hour_history).
         horizon = start + 120
         factor, floor, guard = cfg["factor"], cfg["min_error_ratio"], cfg["min_request_rate"]
+        # Ramps stop short of a provider outage, whose page would mute this one.
+        top = min(RAMP_TOP, outage.error_ceiling(service) * 0.9)
         faster, slower = GROWTH * (1 + boundaries.MARGIN), GROWTH * (1 - boundaries.MARGIN)
         gf = cfg["growing_for"] / 60
         comfortable = max(1000.0, guard * 1200) / 60
@@ -205,7 +207,7 @@ class ErrorSpike(Signal):
             shape = ((start, 1.0),) if week else boundaries.same_hour_history(start, cfg["factor"])
             phases = [Phase(m, ok=per_min * (1 - usual * k), errors=per_min * usual * k) for m, k in shape]
             share = crossing / growth ** 2  # ten minutes of growth before the ratio crosses
-            while share < RAMP_TOP and len(phases) - len(shape) < horizon - start:
+            while share < top and len(phases) - len(shape) < horizon - start:
                 phases.append(Phase(1, ok=per_min * (1 - share), errors=per_min * share))
                 share *= growth ** (1 / 5)
             phases.append(Phase(horizon - start + 60, ok=phases[-1].ok, errors=phases[-1].errors))
@@ -274,13 +276,13 @@ class ErrorSpike(Signal):
         fine = boundaries.for_step(60, cfg["growing_for"])
         out = []
         # A ramp needs room to grow past the threshold it probes (a floor of 60% leaves none).
-        by_factor_fits = by_factor * faster ** 2 < RAMP_TOP
+        by_factor_fits = by_factor * faster ** 2 < top
         if by_factor_fits:
             calls = f"{format_number(round(guard * 1.1, 6))} calls/s" if guard else f"{comfortable:g} calls/s"
             out.append(fires(f"when the error ratio passes {format_number(factor)}x its usual {usual:.2%} (growing "
                              f"{faster:g}x every 5 minutes, {calls})", usual, by_factor,
                              guard * (1 + boundaries.MARGIN) if guard else comfortable, fine))
-        if 0 < floor and floor * faster ** 2 < RAMP_TOP:
+        if 0 < floor and floor * faster ** 2 < top:
             out.append(fires(f"when the error ratio passes the floor {floor:.2%} (from no errors, growing {faster:g}x "
                              "every 5 minutes)", 0.0, floor, comfortable, 60))
         if by_factor_fits:
@@ -314,7 +316,9 @@ class ErrorSpike(Signal):
 
         per_min = max(1000.0, cfg["min_request_rate"] * 60 * 20)
         base_err = per_min * cfg["min_error_ratio"] / 4
-        spike_err = min(per_min * 0.5, max(per_min * cfg["min_error_ratio"] * 5, base_err * cfg["factor"] * 4))
+        # Far past the factor and the floor, short of a provider outage (whose page would mute this one).
+        top = min(0.5, outage.error_ceiling(service) * 0.9)
+        spike_err = min(per_min * top, max(per_min * cfg["min_error_ratio"] * 5, base_err * cfg["factor"] * 4))
         normal = Phase(t0, ok=per_min - base_err, errors=base_err)
         fires_at = at(t0 + 5 + int(cfg["for"] // 60) + 2)
         spike = Phase(fires_at - t0 + 5, ok=per_min - spike_err, errors=spike_err, provider_errors=spike_err)

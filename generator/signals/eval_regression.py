@@ -196,10 +196,13 @@ class EvalRegression(Signal):
         minutes = int(cfg["for"] // 60) + 30
 
         def results(ratio: float, guard: float | None) -> Traffic:
-            total = math.ceil(guard) if guard is not None else max(200, int(cfg["min_cases"]) * 10)
+            # Whole cases, on the same side of `min_cases` as the guard value asked for.
+            total = (max(200, int(cfg["min_cases"]) * 10) if guard is None else
+                     math.ceil(guard) if guard > cfg["min_cases"] else math.floor(guard))
+
             passed = math.floor(total * ratio) if ratio < cfg["floor"] else math.ceil(total * ratio)
             run = EvalRun(suite, model, ((minutes, passed, total - passed, True),))
-            return Traffic(0, eval_series=(run,), value=passed / total)
+            return Traffic(0, eval_series=(run,), value=passed / total if total else 0.0)
 
         return Probe(regression, Clause("pass ratio", "<", cfg["floor"]), cfg["for"], results,
                      lambda t: (expect(regression, t.value, suite=suite, model=model),),

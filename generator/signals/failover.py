@@ -5,7 +5,7 @@ when the service still fails after the remediation window.
 from __future__ import annotations
 
 from .. import conventions as c
-from .. import boundaries
+from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
@@ -47,6 +47,35 @@ class Failover(Signal):
     def check(self, service, cfg):
         if not self.auto(service):
             raise FieldError(("enabled",), "failover needs a provider with role primary and one with role secondary")
+
+    def warnings(self, service, cfg):
+        if self.outage_first(service, cfg):
+            below = service.signals[outage.RECORDER]["success_ratio_below"]
+            return [(("error_ratio_above",), f"{percent(cfg['error_ratio_above'])} of failed calls is already a provider "
+                                             f"outage (provider_down pages below {percent(below)} success, and mutes "
+                                             f"{PAGE_ALERT}): failover acts only after that page")]
+        return []
+
+    @staticmethod
+    def failing_ratio(service, cfg) -> float | None:
+        """An error ratio of a provider well past `error_ratio_above` that is no provider outage yet (that would
+        mute the page); None: provider_down's threshold leaves no room."""
+        thr = cfg["error_ratio_above"]
+        ceiling = outage.error_ceiling(service)
+        if min(0.5, thr * 4) < ceiling * 0.95:
+            return min(0.5, thr * 4)
+        between = (thr + ceiling) / 2
+        return between if thr * 1.05 < between < ceiling * 0.97 else None
+
+    @staticmethod
+    def outage_first(service, cfg) -> bool:
+        """Whether a primary failing just past `error_ratio_above`, with traffic just past the guard, is a provider
+        outage already: AIProviderDown pages it and mutes this signal's page."""
+        if outage.RECORDER not in service.active_signals:
+            return False
+        return (cfg["error_ratio_above"] * (1 + boundaries.MARGIN) > outage.error_ceiling(service)
+                and cfg["min_request_rate"] * (1 + boundaries.MARGIN)
+                > service.signals[outage.RECORDER]["min_request_rate"])
 
     def rate_windows(self, service, cfg):
         return (cfg["window"],)
@@ -186,10 +215,12 @@ class Failover(Signal):
 
         clause = Clause(f"error ratio of {primary.name}", ">", cfg["error_ratio_above"])
         guard = Clause(f"calls/s to {primary.name}", ">", cfg["min_request_rate"])
-        return [Probe(signal, clause, cfg["for"], failing, lambda t: (expect(signal, t.value, provider=primary.name),),
-                      guard=guard, record=record, fine=False),
-                Probe(page, clause, cfg["for"] + cfg["remediation_window"], failing,
-                      lambda t: (expect(page, t.value),), guard=guard, fine=False)]
+        probes = [Probe(signal, clause, cfg["for"], failing, lambda t: (expect(signal, t.value, provider=primary.name),),
+                        guard=guard, record=record, fine=False)]
+        if not self.outage_first(service, cfg):  # else the outage's page mutes this one at its threshold
+            probes.append(Probe(page, clause, cfg["for"] + cfg["remediation_window"], failing,
+                                lambda t: (expect(page, t.value),), guard=guard, fine=False))
+        return probes
 
     def _scenarios(self, service, cfg, signal, page):
         for probe in self.probes(service, cfg, signal, page):
@@ -198,19 +229,24 @@ class Failover(Signal):
         pm = primary.models[0] if primary.models else "default"
         sm = secondary.models[0] if secondary.models else "default"
         per_min = 100.0
-        bad = per_min * min(0.5, cfg["error_ratio_above"] * 4)
+        # The primary fails well past the threshold but short of an outage (whose page would mute this one).
+        ratio = self.failing_ratio(service, cfg)
+        bad = per_min * (ratio if ratio is not None else min(0.5, cfg["error_ratio_above"] * 4))
         fast = 30 + 5 + int(cfg["for"] // 60) + 1
         persist = 30 + 5 + int((cfg["for"] + cfg["remediation_window"]) // 60) + 2
         failing = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(persist - 30 + 5, ok=per_min - bad, errors=bad,
                                                                           provider_errors=bad)))
-        steady_secondary = Stream(secondary.name, sm, (Phase(persist + 5, ok=per_min),))
+        # A healthy secondary halves the service's ratio: only while that stays past the threshold.
+        shared = bad / (2 * per_min) > cfg["error_ratio_above"] * 1.1
+        steady_secondary = (Stream(secondary.name, sm, (Phase(persist + 5, ok=per_min),)),) if shared else ()
+        pages = () if ratio is None else (
+            Check(persist, PAGE_ALERT, (expect(page, bad / (2 * per_min) if shared else bad / per_min),)),)
         yield Scenario(
             f"{SIGNAL_ALERT} fires fast and {PAGE_ALERT} pages only when errors persist past the remediation window",
-            streams=(failing, steady_secondary),
+            streams=(failing, *steady_secondary),
             checks=(Check(25, SIGNAL_ALERT),
                     Check(fast, SIGNAL_ALERT, (expect(signal, bad / per_min, provider=primary.name),)),
-                    Check(fast, PAGE_ALERT),
-                    Check(persist, PAGE_ALERT, (expect(page, bad / (2 * per_min)),))),
+                    Check(fast, PAGE_ALERT)) + pages,
         )
         # The page's clause on the whole service: the primary fails at twice the threshold on half the calls, so the
         # service fails at 0.9x the threshold: failover is needed, but it is working.
@@ -237,7 +273,13 @@ class Failover(Signal):
             checks=(Check(due, SIGNAL_ALERT), Check(due, PAGE_ALERT), Check(due + 10, PAGE_ALERT, settled=True)),
         )
         hold = int(cfg["hold"] // 60)
-        held, released = 33 + 5 + hold // 2, 33 + 5 + hold + 5
+        # The primary fails in minutes 31-33; its window holds a failing minute until 33 + window - 1, then the hold
+        # keeps failover engaged for `hold`.
+        last_failing = 33 + int(cfg["window"] // 60) - 1
+        held = max(last_failing + hold // 2, 32 + -(-int(cfg["for"]) // 60))  # and once its `for` has passed
+        released = last_failing + hold + 5
+        holding = (Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),), lasts=False),) \
+            if held < last_failing + hold else ()
         tail = max(persist, released) - 33 + 5
         moved = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad), Phase(tail)))
         takes_over = Stream(secondary.name, sm, (Phase(33, ok=per_min), Phase(tail, ok=2 * per_min)))
@@ -245,9 +287,7 @@ class Failover(Signal):
             f"{PAGE_ALERT} stays silent when failover moves the traffic to {secondary.name}; {SIGNAL_ALERT} holds "
             f"the failover while {primary.name} is drained, then lets automation try it again",
             streams=(moved, takes_over),
-            checks=(Check(persist, PAGE_ALERT),
-                    Check(held, SIGNAL_ALERT, (expect(signal, provider=primary.name),)),
-                    Check(released, SIGNAL_ALERT)),
+            checks=(Check(persist, PAGE_ALERT), *holding, Check(released, SIGNAL_ALERT)),
         )
         # Failover moves the traffic, and the secondary fails too: the page still fires, while failover holds. The
         # primary keeps a trickle of healthy calls just under its guard (held) or just over it (automation may try it
@@ -256,8 +296,8 @@ class Failover(Signal):
         guard = cfg["min_request_rate"] * 60
         needed_last = 33 + window - 1   # the last minute the primary's window still holds a failing minute
         due = max(35 + -(-int(cfg["for"] + cfg["remediation_window"]) // 60), 33 + window + 1)
-        if due <= needed_last + hold - 1:
-            sbad = 2 * per_min * min(0.9, cfg["error_ratio_above"] * 3)
+        if due <= needed_last + hold - 1 and ratio is not None:
+            sbad = 2 * per_min * ratio
             for trickle, held_on in ((guard * 0.8, True), (guard * 1.2, False)):
                 drained = Stream(primary.name, pm, (Phase(30, ok=per_min), Phase(3, ok=per_min - bad, errors=bad),
                                                     Phase(due - 33 + 5, ok=trickle)))

@@ -4,7 +4,7 @@ traffic to a fallback and the team gets a ticket. No page: the quality SLO is ke
 from __future__ import annotations
 
 from .. import conventions as c
-from .. import boundaries
+from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..runbooks.content import Query, Remediation, RunbookContent, Step
@@ -119,10 +119,20 @@ class ModelRouting(Signal):
         def per_minute(guard_value: float | None) -> float:
             return guard_value * 60 if guard_value is not None else 600.0
 
+        others = [m for m in service.models if m != model] or ["other-model"]
+        ceiling = outage.error_ceiling(service) * 0.9
+
         def failing(ratio: float, guard_value: float | None) -> Traffic:
             per_min = per_minute(guard_value)
-            phase = Phase(minutes, ok=per_min * (1 - ratio), errors=per_min * ratio)
-            return Traffic(boundaries.filling_onset(300, guard_value, cfg["min_request_rate"]), streams=(Stream(p.name, model, (phase,)),), value=ratio)
+            # Fast calls (no latency clause), and a healthy model beside it on the provider where the model's errors
+            # alone would be a provider outage (whose page mutes this ticket): the model is degraded, not its provider.
+            phase = Phase(minutes, ok=per_min * (1 - ratio), errors=per_min * ratio, latency=0.0)
+            streams = [Stream(p.name, model, (phase,))]
+            if ratio >= ceiling:
+                streams.append(Stream(p.name, others[0], (Phase(minutes, ok=per_min * (ratio / ceiling - 1) * 1.5,
+                                                                latency=0.0),)))
+            return Traffic(boundaries.filling_onset(300, guard_value, cfg["min_request_rate"]), streams=tuple(streams),
+                           value=ratio)
 
         expected = lambda t: (expect(alert, t.value, model=model),)  # noqa: E731
         out = [Probe(alert, Clause("error ratio of the model", ">", cfg["error_ratio_above"]), cfg["for"], failing,

@@ -21,7 +21,7 @@ from ..spec.units import format_duration, format_number
 from ..synth import cooldown_series, probe_series
 from .base import Config, Signal, expect, first_model, make_alert
 
-NAME = "provider_down"
+NAME = outage.RECORDER
 ALERT = c.alert_name("ProviderDown")
 OUTAGE = outage.ACTIVE
 

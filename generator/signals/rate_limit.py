@@ -145,12 +145,12 @@ class RateLimit(Signal):
         def busy(scale: float, guard_value: float | None) -> Traffic:
             # A day of steady traffic, then `scale` times as much: the 5m rate climbs as its window slides over the step.
             usual = max(600.0, cfg["min_request_rate"] * 600)
-            phases = (Phase(start, ok=usual), Phase(int(cfg["page_after"] // 60) + 30, ok=usual * scale))
             try:
-                onset = boundaries.crossing(start, usual, usual * scale, lambda x: x > cfg["traffic_factor"] * usual)
+                onset, now = boundaries.crossing(start, usual, usual * scale, cfg["traffic_factor"] * usual)
             except ValueError:
-                onset = start + 5  # it never holds: a silent case
-            return Traffic(onset, streams=(Stream(p.name, model, phases),), value=usual * scale / 60)
+                onset, now = start + 5, usual * scale  # it never holds: a silent case
+            phases = (Phase(start, ok=usual), Phase(int(cfg["page_after"] // 60) + 30, ok=now))
+            return Traffic(onset, streams=(Stream(p.name, model, phases),), value=now / 60)
 
         spike = Clause("calls/s / the same hour the day before", ">", cfg["traffic_factor"])
         return [Probe(a, clause, f, limited, lambda t, a=a: (expect(a, t.value),), guard=guard)

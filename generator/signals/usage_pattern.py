@@ -105,17 +105,15 @@ class UsagePattern(Signal):
         start = DAY // 60 + 120
         usual = 600.0
 
-        def hourly(k: int, scale: float) -> float:
-            # The 1h rate `k` minutes after the step: an hour of per-minute samples holds 59 increments, k of them
-            # at the new rate and the rest at the usual one.
-            return (min(k, 59) * scale + 59 - min(k, 59)) / 59
-
         def make(scale: float, guard: float | None) -> Traffic:
-            # The first whole minute at which the hour holds enough of the new rate.
-            onset = next((k for k in range(1, 61) if hourly(k, scale) > cfg["traffic_factor"]), 60)
-            phases = (Phase(start, ok=usual), Phase(onset + int(cfg["for"] // 60) + 30, ok=usual * scale))
-            return Traffic(start + onset, streams=(Stream(p.name, model, phases),),
-                           value_at=lambda m: usual / 60 * hourly(m - start, scale))
+            # The 1h rate climbs as its window slides over the step: from when it holds enough of the new rate.
+            try:
+                onset, scale = boundaries.crossing(start, 1.0, scale, cfg["traffic_factor"], 60)
+            except ValueError:
+                onset = start + 60.0  # it never holds: a silent case
+            phases = (Phase(start, ok=usual), Phase(int(onset) - start + int(cfg["for"] // 60) + 30, ok=usual * scale))
+            return Traffic(onset, streams=(Stream(p.name, model, phases),),
+                           value_at=lambda m: usual / 60 * boundaries.window_average(start, 1.0, scale, m, 60))
 
         return Probe(traffic, Clause("calls/s over 1h / the same hour the day before", ">", cfg["traffic_factor"]),
                      cfg["for"], make, lambda t: (expect(traffic, t.value),), step=5)
