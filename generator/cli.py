@@ -2,7 +2,7 @@
 
 Exit status: 0 success, 1 invalid spec (one line naming file:line:col and the field), 2 usage error,
 3 `generate --check` found the output folder out of date, 4 `diff` found a change in alerting behaviour;
-`test`: 1 when a generated test fails.
+`test`: 1 when a generated test fails; 5 `validate --prometheus` could not query the server.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_STALE = 3
 EXIT_CHANGED = 4
+EXIT_UNREACHABLE = 5  # `validate --prometheus`: the server did not answer (the specs may be fine)
 STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
 
 
@@ -144,7 +145,7 @@ def _check_live_buckets(services: tuple, url: str) -> None:
         mismatches = live_buckets.check(list(services), live_buckets.http_query(url))
     except (OSError, ValueError, KeyError) as exc:
         click.echo(f"error: cannot query {url}: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
+        sys.exit(EXIT_UNREACHABLE)
     for mismatch in mismatches:
         click.echo(f"error: {mismatch}", err=True)
     if mismatches:

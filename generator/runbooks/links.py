@@ -71,10 +71,11 @@ class Kubectl:
         return self(f"set env {self.target} --list | grep -iE '{pattern}'")
 
 
-def kubectl(service: Service) -> Kubectl:
-    """The kubectl helper of a service (namespace and deployment from spec.runbooks.kubernetes)."""
+def kubectl(service: Service, proxy: bool = False) -> Kubectl:
+    """The kubectl helper of a service (namespace and deployment from spec.runbooks.kubernetes), or of the proxy that
+    calls the providers for it (LiteLLM's, which holds their keys)."""
     k = service.runbooks.kubernetes
-    return Kubectl(k.namespace, k.deployment)
+    return Kubectl(k.proxy_namespace, k.proxy_deployment) if proxy else Kubectl(k.namespace, k.deployment)
 
 
 def sibling(alertname: str, text: str | None = None) -> str:

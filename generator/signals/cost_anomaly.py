@@ -31,6 +31,8 @@ class CostAnomaly(Signal):
     schema = {
         "factor": unit("factor", "Page when spend exceeds this multiple of its normal rate.", "5x"),
         "baseline": unit("duration", "Fallback normal rate, used while no previous day has the same hour: the recorded 1h spend rate averaged over this window. The normal rate is the same hour on the previous days (up to a week).", "1d"),
+        "budget_monthly_usd": number("The monthly budget in USD, as finance states it: the forecast becomes 12/365 of "
+                                     "it a day. Give this or forecast_daily_usd."),
         "forecast_daily_usd": number("Expected spend per day in USD. Spend projected above it opens a ticket; "
                                      "spend within it never pages. Default: no forecast."),
         "min_usd_per_hour": number("Never page below this spend per hour.", 1),
@@ -51,6 +53,8 @@ class CostAnomaly(Signal):
             if missing or not service.prices:
                 raise FieldError(("enabled",), "cost from token counts needs spec.pricing for every model; missing: "
                                                + (", ".join(missing) or "all"))
+        if cfg.get("budget_monthly_usd") is not None and cfg.get("forecast_daily_usd") is not None:
+            raise FieldError(("budget_monthly_usd",), "give the monthly budget or the daily forecast, not both")
         if cfg["factor"] <= 1:
             raise FieldError(("factor",), f"expected a factor above 1x, got {format_number(cfg['factor'])}x")
 
@@ -61,7 +65,7 @@ class CostAnomaly(Signal):
         w = c.window(cfg["baseline"])
         baseline = f"service:ai_spend_usd:rate1h_avg{w}"
         factor = cfg["factor"]
-        forecast = cfg.get("forecast_daily_usd")
+        forecast = daily_forecast(cfg)
         expr = f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
         if self.floor_counts(cfg):
             expr += f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}"
@@ -93,7 +97,7 @@ class CostAnomaly(Signal):
 
     def runbook(self, service, cfg, alert):
         k = kubectl(service)
-        forecast = cfg.get("forecast_daily_usd")
+        forecast = daily_forecast(cfg)
         source = ("a spend counter in the metrics" if service.source.spend is not None else
                   "token counts priced with spec.pricing (stale prices give wrong figures)")
         if alert.alert == FORECAST:
@@ -127,7 +131,10 @@ class CostAnomaly(Signal):
                            ("around 1", "→ step:rollout"))),
             Step("Did a rollout change models, prompts or retries?", command=k.history(), key="rollout",
                  branches=(("a rollout lines up with the jump", f"roll back: `{k.undo()}`"),
-                           ("no rollout", "check the provider's price list and our spec.pricing: did a price change?"))),
+                           ("no rollout", "check the provider's price list against "
+                            + ("our spec.pricing" if service.source.spend is None else
+                               "the prices the spend counter uses (LiteLLM: its model cost map, or `input_cost_per_token`"
+                               " in the proxy's `model_info`)") + ": did a price change?"))),
         )
         history = "" if alert.alert == FORECAST else (
             f"Silent until the service has {format_duration(cfg['baseline'])} of spend history (a new service, a "
@@ -149,14 +156,14 @@ class CostAnomaly(Signal):
     @staticmethod
     def floor_counts(cfg) -> bool:
         """Whether `min_usd_per_hour` says anything the forecast does not (spend within the forecast never pages)."""
-        forecast = cfg.get("forecast_daily_usd")
+        forecast = daily_forecast(cfg)
         return forecast is None or forecast / 24 < cfg["min_usd_per_hour"]
 
     def probes(self, service, cfg, anomaly, ticket) -> list[Probe]:
         """The page against `factor` times a day of steady spend, the floor and the forecast (5m evaluations); the
         ticket against the forecast (every minute, from an empty history)."""
         p, model = first_model(service)
-        forecast = cfg.get("forecast_daily_usd")
+        forecast = daily_forecast(cfg)
         start = int(max(cfg["baseline"], 86400) // 60) + 120  # the same hour a day ago, and the history the page needs
         minutes = start + int(cfg["for"] // 60) + 30
 
@@ -212,7 +219,7 @@ class CostAnomaly(Signal):
         for probe in self.probes(service, cfg, anomaly, ticket):
             yield from boundaries.scenarios(probe)
         p, model = first_model(service)
-        forecast = cfg.get("forecast_daily_usd")
+        forecast = daily_forecast(cfg)
         factor = cfg["factor"]
         normal = forecast / 24 / 8 if forecast else max(cfg["min_usd_per_hour"] * 4, 10.0)
         normal = max(normal, cfg["min_usd_per_hour"] * 4 / factor)
@@ -275,6 +282,13 @@ class CostAnomaly(Signal):
                                                 self._phase(service, model, fires_at - 120 + 5, normal * 2))),),
                 checks=(Check(fires_at, ALERT),),
             )
+
+
+def daily_forecast(cfg: Config) -> float | None:
+    """The forecast in USD a day: as given, or from the monthly budget (a month is 365/12 days)."""
+    if cfg.get("budget_monthly_usd") is not None:
+        return round(cfg["budget_monthly_usd"] * 12 / 365, 2)
+    return cfg.get("forecast_daily_usd")
 
 
 SIGNAL = CostAnomaly()

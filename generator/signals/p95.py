@@ -106,8 +106,10 @@ def slower_share(buckets: str, service_name: str, boundary: float, by_labels: tu
     (per `by_labels` too, e.g. the model)."""
     svc = matcher(c.SERVICE, "=", service_name)
     by = f"sum by ({', '.join((c.SERVICE, c.TEAM) + by_labels)})"
-    return (f"(1 - {by} ({buckets}{{{svc}, {matcher('le', '=~', le_pattern(boundary))}}}) / "
-            f"{by} ({buckets}{{{svc}, le=\"+Inf\"}}))")
+    # (all - at most B) / all rather than 1 - (at most B) / all: exactly 5% is then exactly 0.05 in floats, not a hair
+    # above it (1 - 570/600 is 0.050000000000000044, which would page).
+    every = f"{by} ({buckets}{{{svc}, le=\"+Inf\"}})"
+    return f"(({every} - {by} ({buckets}{{{svc}, {matcher('le', '=~', le_pattern(boundary))}}})) / {every})"
 
 
 # ---- scenarios: calls slower and faster than each alert's boundary, whatever the bucket layout ----

@@ -157,14 +157,19 @@ class ProviderDown(Signal):
                      ("traffic is back on it and calls succeed", "resolved: post the resolved customer note"))
         steps.append(Step("Where does traffic go now? Calls per second per provider.", traffic, key="traffic",
                           branches=moved))
+        proxied = service.source.preset == "litellm"  # the proxy calls the providers, with its own keys
+        caller = kubectl(service, proxy=True) if proxied else k
         steps.append(Step(
+            "What do the calls to the provider return? Errors in the LiteLLM proxy's logs (it calls the providers, "
+            "with its keys; the service's own logs show only the proxy's answers)." if proxied else
             "What do our calls to the provider return? Errors in the service's logs.",
-            command=k.logs("401|403|429|5[0-9][0-9]|timeout|refused|tls|dns"), key="logs",
+            command=caller.logs("401|403|429|5[0-9][0-9]|timeout|refused|tls|dns"), key="logs",
             branches=(("401 or 403, or an authentication / invalid API key message",
-                       f"our API key expired or was revoked: rotate the secret, then `{k.restart()}`"
-                       + (" (LiteLLM does not count these failures at all: the service goes quiet rather than red, "
-                          "which " + alert_ref(service, "traffic_stopped", "AITrafficStopped") + " catches)"
-                          if service.source.preset == "litellm" else "")),
+                       (f"the provider's API key in the proxy's configuration (`model_list`, usually a secret) expired or "
+                        f"was revoked: rotate it, then `{caller.restart()}` (LiteLLM does not count these failures at "
+                        "all: the service goes quiet rather than red, which "
+                        + alert_ref(service, "traffic_stopped", "AITrafficStopped") + " catches)") if proxied else
+                       f"our API key expired or was revoked: rotate the secret, then `{k.restart()}`"),
                       ("timeouts, refused connections, DNS or TLS errors",
                        "the network path is broken (egress gateway, NAT, proxy, DNS): page the platform on-call"),
                       ("5xx from the provider", "the provider is failing → step:status")),

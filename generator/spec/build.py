@@ -48,12 +48,21 @@ def _check_teams(services: list[Service], teams: dict[str, Team], routing: Routi
         if team is None:
             raise SpecError(service.locate(("metadata", "team")), "metadata.team",
                             f'no OnCallTeam spec for team "{service.team}"')
-        for name, signal in SIGNALS.items():
-            action = getattr(signal, "remediation", None)
-            if action and name in service.active_signals and action not in team.remediation:
-                raise SpecError(service.locate(("spec", "signals", name)), f"spec.signals.{name}",
-                                f'remediation "{action}" has no endpoint: add spec.routes.remediation.{action} to '
-                                f'OnCallTeam "{team.name}" ({team.location}), or set enabled: false')
+        # Every missing endpoint at once (several signals ask automation by default), at the first one's signal.
+        missing = [(name, signal.remediation) for name, signal in SIGNALS.items()
+                   if signal.remediation and name in service.active_signals
+                   and signal.remediation not in team.remediation]
+        if missing:
+            name = missing[0][0]
+            why = "; ".join(f"{n}: {SIGNALS[n].auto_when}" for n, _ in missing
+                            if service.signals[n].get("enabled") is None)
+            raise SpecError(service.locate(("spec", "signals", name)), f"spec.signals.{name}",
+                            "remediation " + ", ".join(f'"{a}"' for _, a in missing) + " ha"
+                            + ("s" if len(missing) == 1 else "ve") + " no endpoint: add "
+                            + ", ".join(f"spec.routes.remediation.{a}" for _, a in missing)
+                            + f' to OnCallTeam "{team.name}" ({team.location}), or set enabled: false on '
+                            + ", ".join(f"spec.signals.{n}" for n, _ in missing)
+                            + (f" (on by default: {why})" if why else ""))
 
 
 def load_specs(paths: list[Path]) -> Specs:

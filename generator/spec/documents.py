@@ -63,7 +63,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "items": {
                             "type": "object", "additionalProperties": False, "required": ["name"],
                             "properties": {
-                                "name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase provider name like \"anthropic\"",
+                                "name": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX, "x-expected": "a lowercase provider name like \"anthropic\" (the source's own value, e.g. \"aws.bedrock\", goes in label_value)",
                                          "description": "Provider name; the `provider` label."},
                                 "role": {"enum": ["primary", "secondary", "other"], "default": "other",
                                          "description": "primary: fail over away from it; secondary: fail over to it."},
@@ -101,6 +101,7 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "description": "USD per million tokens per model, used when the metrics have no spend counter.",
                         "additionalProperties": {
                             "type": "object", "additionalProperties": False, "required": ["input", "output"],
+                            "description": "The prices of the model named by the key, as the metrics label it.",
                             "properties": {"input": number("USD per million input tokens."),
                                            "output": number("USD per million output tokens.")},
                         },

@@ -61,6 +61,8 @@ class Kubernetes:
 
     namespace: str
     deployment: str
+    proxy_namespace: str = ""   # the gateway that calls the providers for the service (LiteLLM), where there is one
+    proxy_deployment: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,14 @@ def _type(prop: dict) -> str:
     if "const" in prop:
         return f"`{prop['const']}`"
     t = prop.get("type", "")
+    if isinstance(t, list):
+        return " or ".join(t)
     if t == "array" and isinstance(prop.get("items"), dict):
-        item = prop["items"].get("type") or [o.get("type", "item") for o in prop["items"].get("oneOf", prop["items"].get("anyOf", []))]
-        return "list of " + (" or ".join(item) if isinstance(item, list) else item)
+        items = prop["items"]
+        if "type" in items or "enum" in items or "$ref" in items or "const" in items:
+            return "list of " + _type(items)
+        options = items.get("oneOf", items.get("anyOf", []))
+        return "list of " + (" or ".join(_type(o) or "item" for o in options) or "item")
     return t
 
 

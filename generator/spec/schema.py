@@ -57,6 +57,14 @@ _KUBERNETES = {
         "deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", "maxLength": 253,
                        "x-expected": "a Kubernetes deployment name like \"support-assistant\"",
                        "description": "Deployment that serves the service. Default: the service name."},
+        "proxy_namespace": {"type": "string", "pattern": _NAME, "maxLength": NAME_MAX,
+                            "x-expected": "a Kubernetes namespace like \"llm-gateway\"",
+                            "description": "[litellm] Namespace of the LiteLLM proxy, which holds the provider keys. "
+                                           "Default: namespace."},
+        "proxy_deployment": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", "maxLength": 253,
+                             "x-expected": "a Kubernetes deployment name like \"litellm\"",
+                             "description": "[litellm] Deployment of the LiteLLM proxy: its logs show what providers "
+                                            "answer, its configuration holds their keys. Default: litellm."},
     },
 }
 

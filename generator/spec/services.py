@@ -96,7 +96,9 @@ def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:
     # Newest first: the last incident is the one a responder most wants to know about.
     changelog.sort(key=lambda e: e.date, reverse=True)
     return Runbooks(rb["base_url"], rb.get("dashboard_url"), rb["prometheus_url"],
-                    Kubernetes(kube.get("namespace") or team, kube.get("deployment") or service),
+                    Kubernetes(kube.get("namespace") or team, kube.get("deployment") or service,
+                               kube.get("proxy_namespace") or kube.get("namespace") or team,
+                               kube.get("proxy_deployment") or "litellm"),
                     MappingProxyType(notes), tuple(changelog))
 
 
