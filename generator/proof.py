@@ -1,9 +1,9 @@
 """Running an output folder's generated proof: every promtool unit-test file and the amtool routing cases.
 
-Services that differ only in their names (a fleet stamped from one template) compile to test files that are the
-same text once the owning service's name is taken out, and the rule files they load likewise: such a file is run
-once and its verdict stands for every service that shares it. The comparison is on the exact text, so any other
-difference (a threshold, a selector, a window) runs its own proof.
+Services that differ only in their names and teams (a fleet stamped from one template) compile to test files that
+are the same text once the owning service's name and its team's are taken out, and so do the rule files they load:
+such a file is run once and its verdict stands for every service that shares it. The comparison is on the exact
+text, so any other difference (a threshold, a selector, a window) runs its own proof.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .tools import Run
 TESTS = "tests"
 ROUTE_TESTS = Path("alertmanager") / "routes.test.yml"
 NAME_HOLE = "\x00service\x00"  # stands for the owning service's name; never in a generated file
+TEAM_HOLE = "\x00team\x00"      # ...and for its team's
 _FAILED_NAME = re.compile(r"^\s+name: (.*?),?\s*$")
 _FAILED_EXPR = re.compile(r'^\s+expr: "(.*)", time: (\S+?),?\s*$')
 
@@ -69,7 +70,11 @@ def proof_key(test_file: Path, out: Path) -> str:
     owner = _owner(test_file, out)
     joined = "\x00".join(parts)
     if owner:
+        # The team as the service's recorded series carry it (`service: x` then `team: y` in their labels).
+        team = re.search(rf"\bservice: {re.escape(owner)}\n\s+team: (\S+)\n", joined)
         joined = joined.replace(owner, NAME_HOLE)
+        if team:
+            joined = joined.replace(team.group(1), TEAM_HOLE)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
+import yaml
+
+from generator import proof
 
 from generator.presets.litellm import LATENCY_BUCKETS
 from generator.presets.source import OTEL_DURATION_BUCKETS
@@ -54,3 +59,49 @@ def test_the_warning_names_the_boundary_really_measured() -> None:
     assert "24s is not a bucket boundary" in out[0][1] and "longer than 30s" in out[0][1] and "3.75x" in out[0][1]
     assert "longer than 10s" in out[1][1] and "1.25x" in out[1][1]
     assert p95.warnings(LATENCY_BUCKETS, 10.0, {"page_at": 3.0, "ticket_at": 1.0}) == []
+
+
+# ---- the generated latency proof on every preset's real buckets, for SLOs on and between their boundaries ----
+
+OFF = {name: {"enabled": False} for name in ("provider_down", "traffic_stopped", "error_spike", "rate_limit",
+                                              "cache_warming", "model_routing", "usage_pattern", "cost_anomaly",
+                                              "slo", "capacity", "failover", "eval_regression")}
+METRICS = {
+    "otel-genai": {"preset": "otel-genai"},
+    "litellm": {"preset": "litellm"},
+    "vllm": {"preset": "vllm"},
+    "custom": {"preset": "custom", "requests": "llm_calls_total", "errors": 'llm_calls_total{outcome="error"}',
+               "latency_buckets": "llm_call_duration_seconds_bucket"},  # the OTel advisory buckets by default
+}
+# (SLO, page_at): 3x an SLO between boundaries on every preset, and 4x one whose page lands on a boundary.
+SETUPS = {"otel-genai": [(0.5, 3), (2, 3), (8, 3), (1.28, 4)], "litellm": [(0.5, 3), (2, 3), (8, 3), (2.5, 4)],
+          "vllm": [(0.5, 3), (2, 3), (8, 3), (2.5, 4)], "custom": [(0.5, 3), (8, 3), (1.28, 4)]}
+
+
+def test_the_latency_proof_holds_on_every_presets_buckets(tmp_path) -> None:
+    docs = []
+    for preset, setups in SETUPS.items():
+        for i, (slo, page_at) in enumerate(setups):
+            name = f"lat-{preset.replace('-', '')}-{i}"
+            docs.append({"apiVersion": "oncallgen/v1", "kind": "AIService", "metadata": {"name": name, "team": "t"},
+                         "spec": {"metrics": {**METRICS[preset], "selector": f'{{job="{name}"}}'},
+                                  "providers": [{"name": "p", "models": ["m"]}],
+                                  "slo": {"latency_p95": f"{slo}s"},
+                                  "signals": {**OFF, "latency": {"page_at": f"{page_at}x"}}}})
+    specs = tmp_path / "specs.yaml"
+    specs.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "generator", "generate", str(specs), "-o", str(tmp_path / "out")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "out"
+    names = [yaml.safe_load((out / "tests" / d["metadata"]["name"] / "latency.test.yml").read_text())["tests"]
+             for d in docs]
+    # Every service's proof holds calls 10% beyond the page's boundary (it pages) and calls at 1.5x the SLO where that
+    # is below the boundary (silent), besides the 5.5% / 4.5% probes.
+    for doc, tests in zip(docs, names):
+        titles = [t["name"] for t in tests]
+        assert any("10% beyond" in t for t in titles), doc["metadata"]["name"]
+        assert any("fires at share of calls with latency above" in t for t in titles), doc["metadata"]["name"]
+        assert any("1.5x the SLO" in t and "stays silent" in t for t in titles), doc["metadata"]["name"]
+    report = proof.run(out)
+    assert report.ok, "\n".join(f"{f.path}: {f.summary}" for f in report.failures)
