@@ -61,7 +61,8 @@ def test_make_check_fails_naming_the_files_of_an_edited_threshold_until_regenera
     spec = work / "specs" / "support-assistant.yaml"
     text = spec.read_text(encoding="utf-8")
     assert LATENCY_LINE in text
-    spec.write_text(text.replace(LATENCY_LINE, "    latency: {page_at: 4x, ticket_at: 1x}\n"), encoding="utf-8")
+    # 6x the 4s SLO: 24s, measured at OTel's 40.96s boundary (3x, 12s, is measured at 20.48s; 4x would be too).
+    spec.write_text(text.replace(LATENCY_LINE, "    latency: {page_at: 6x, ticket_at: 1x}\n"), encoding="utf-8")
 
     run = make("check", work)
     assert run.returncode != 0

@@ -117,5 +117,5 @@ def test_a_provider_label_value_may_be_several_values(tmp_path) -> None:
 
 
 def test_buckets_declared_in_the_spec_replace_the_preset_default(tmp_path) -> None:
-    service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    buckets: [0.005, 0.01, 0.025, 5]\n")
-    assert service.source.latency.boundaries == (0.005, 0.01, 0.025, 5)
+    service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    buckets: [0.005, 0.01, 0.025, 5, 20]\n")
+    assert service.source.latency.boundaries == (0.005, 0.01, 0.025, 5, 20)

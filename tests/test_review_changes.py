@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 from generator import promtool
+from generator.promql_fragments import matcher
+from generator.signals import p95
 from generator.spec.units import format_duration, format_number
 
 from .mutation import rule_file_tests
@@ -59,10 +61,14 @@ def _cases(compiled) -> list[tuple[str, str, object]]:
                     f"rules/{s.name}.rate_limit.rules.yml",
                     _replace_in("AIRateLimitEngaged", f"> {format_number(limited)}", f"> {format_number(limited * 2.5)}")))
         if s.slo.latency_p95 and s.source.latency is not None:
-            page = sig["latency"]["page_at"] * s.slo.latency_p95
-            out.append((f"{s.name}: latency page {sig['latency']['page_at']:g}x -> {sig['latency']['page_at'] * 1.4:g}x",
+            # The page counts the calls slower than a bucket boundary: the change moves it one boundary up.
+            bounds = s.source.latency.boundaries
+            page = p95.boundary_at_or_above(bounds, sig["latency"]["page_at"] * s.slo.latency_p95)
+            higher = bounds[bounds.index(page) + 1]
+            out.append((f"{s.name}: latency page boundary {format_number(page)}s -> {format_number(higher)}s",
                         f"rules/{s.name}.latency.rules.yml",
-                        _replace_in("AILatencyP95High", f"> {format_number(page)} ", f"> {format_number(page * 1.4)} ")))
+                        _replace_in("AILatencyP95High", matcher("le", "=~", p95.le_pattern(page)),
+                                    matcher("le", "=~", p95.le_pattern(higher)))))
         out.append((f"{s.name}: error_spike `for` halved", f"rules/{s.name}.error_spike.rules.yml",
                     _for_halved("AIErrorRateSpike", sig["error_spike"]["for"])))
 

@@ -330,7 +330,8 @@ def test_a_latency_in_decimal_seconds_is_accepted_and_rendered_in_prometheus_for
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     rules = (tmp_path / "out" / "rules" / "demo.latency.rules.yml").read_text()
-    assert 'service:ai_request_duration_seconds:p95_rate5m{service="demo"} > 2.56 and' in rules  # ticket_at 1x
-    assert 'service:ai_request_duration_seconds:p95_rate5m{service="demo"} > 10.24 and' in rules  # page_at 4x
+    # Both thresholds are OTel bucket boundaries: the calls slower than le="2.56" (ticket_at 1x), le="10.24" (4x).
+    assert 'service="demo", le=~"2\\\\.560*"}' in rules
+    assert 'service="demo", le=~"10\\\\.240*"}' in rules
     runbook = (tmp_path / "out" / "runbooks" / "demo" / "ai-latency-p95-high.md").read_text()
     assert "2.56s" in runbook

@@ -19,6 +19,8 @@ from generator import proof
 from generator.cli import main
 from generator.pipeline import build
 from generator.presets.litellm import LATENCY_BUCKETS
+from generator.presets.source import OTEL_DURATION_BUCKETS
+from generator.presets.vllm import E2E_LATENCY_BUCKETS
 
 from . import spec_space
 
@@ -59,11 +61,13 @@ def test_the_sample_spans_every_preset_signal_and_team_shape(sample_docs) -> Non
     assert {len(s["spec"]["providers"]) for s in services} == {1, 2}
     assert {t["spec"]["escalation"]["mode"] for t in teams} == {"prometheus", "paging_tool"}
     # SLO thresholds both on and off the preset's bucket boundaries.
-    litellm = [s for s in services if s["spec"]["metrics"]["preset"] == "litellm" and "buckets" not in s["spec"]["metrics"]]
-    on_boundary = [s for s in litellm if any(abs(float(s["spec"]["slo"]["latency_p95"][:-1])
-                                                 * float(s["spec"]["signals"]["latency"]["page_at"][:-1]) - b) < 1e-6
-                                             for b in LATENCY_BUCKETS)]
-    assert on_boundary and len(on_boundary) < len(litellm)
+    defaults = {"litellm": LATENCY_BUCKETS, "otel-genai": OTEL_DURATION_BUCKETS, "vllm": E2E_LATENCY_BUCKETS}
+
+    def on_boundary(s: dict) -> bool:
+        buckets = s["spec"]["metrics"].get("buckets") or defaults[s["spec"]["metrics"]["preset"]]
+        page = float(s["spec"]["slo"]["latency_p95"][:-1]) * float(s["spec"]["signals"]["latency"]["page_at"][:-1])
+        return any(abs(page - b) < 1e-6 * b for b in buckets)
+    assert 0 < sum(map(on_boundary, services)) < len(services)
 
 
 def test_the_sampled_specs_pass_their_generated_proof(sample_specs, tmp_path) -> None:

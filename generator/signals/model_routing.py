@@ -37,14 +37,6 @@ class ModelRouting(Signal):
     def check(self, service, cfg):
         self.slow(service, cfg)
 
-    def warnings(self, service, cfg):
-        slow = self.slow(service, cfg)
-        if slow is None or slow.exact:
-            return []
-        return [(("latency_factor",), f"{format_number(slow.asked)}s is not a bucket boundary of the histogram: a model "
-                                      "counts as slow when more than 5% of its calls take longer than "
-                                      f"{format_number(slow.boundary)}s, the next boundary")]
-
     @staticmethod
     def slow(service, cfg) -> p95.Bound | None:
         """What "p95 above latency_factor x the SLO" measures: a bucket boundary (None: no latency SLO)."""
