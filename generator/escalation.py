@@ -7,6 +7,7 @@ Silencing the alert without the tier label ("ack" = silence) silences both tiers
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 
@@ -69,6 +70,12 @@ def _tier_expected(exp: Expected, delay: float, tier: Alert) -> Expected:
     return Expected(dict(sorted(labels.items())), dict(sorted(ann.items())))
 
 
+def _evaluations(minutes: float, every: float) -> int:
+    """How many evaluations `every` minutes apart a `for` of `minutes` waits (Prometheus fires at the first one that
+    has seen the condition hold for at least `minutes`)."""
+    return max(0, math.ceil(round(minutes / every, 9)))
+
+
 def add_tiers(service: Service, out: Output, delay: float) -> Output:
     """`out` with a secondary tier after every page, and scenarios that prove when it fires.
 
@@ -91,6 +98,7 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
     scenarios = []
     for s in out.scenarios:
         extra = []
+        longest = 0.0
         kept = []
         for ch in s.checks:
             if ch.alerts and ch.onset and not ch.lasts and ch.alertname in tiers:
@@ -105,20 +113,36 @@ def add_tiers(service: Service, out: Output, delay: float) -> Output:
                 # Still silent once the secondary tier would be due: a tier's threshold is checked from inside too.
                 extra.append(Check(ch.minute + step, ch.alertname))
                 continue
-            if not (ch.alerts and ch.lasts and ch.alertname in tiers) or (ch.lasts_for is not None and ch.lasts_for < step):
+            if not (ch.alerts and ch.lasts and ch.alertname in tiers):
                 continue
-            now = ch.later(step) if ch.later else ch.alerts
+            every = s.evaluation_interval / 60
+            page_for = tiers[ch.alertname].for_seconds / 60 - delay / 60
             if ch.due:
-                # The page fired at its first chance, so the tier is due exactly `delay` later: not one step before.
-                back = s.evaluation_interval / 60
-                extra.append(Check(ch.minute + step - back, ch.alertname,
-                                   ch.later(step - back) if ch.later else ch.alerts))
-            extra.append(Check(ch.minute + step, ch.alertname,
+                # The page fired at its first chance, so the tier is due at its own first chance on the evaluation
+                # grid (`delay` later when both durations are whole evaluations): not one evaluation before.
+                pending = ch.minute - _evaluations(page_for, every) * every
+                after = pending + _evaluations(page_for + delay / 60, every) * every - ch.minute
+            else:
+                # Firing since `minute` at the latest: the tier is due within `delay` rounded up to evaluations.
+                after = _evaluations(delay / 60, every) * every
+            if ch.lasts_for is not None and ch.lasts_for < after:
+                continue
+            if ch.due and after < every:
+                # Both durations round up to the same evaluation: the tier fires with the page.
+                kept[-1] = replace(ch, alerts=ch.alerts + tuple(_tier_expected(a, delay, tiers[ch.alertname])
+                                                                for a in ch.alerts))
+                continue
+            if ch.due:
+                extra.append(Check(ch.minute + after - every, ch.alertname,
+                                   ch.later(after - every) if ch.later else ch.alerts))
+            now = ch.later(after) if ch.later else ch.alerts
+            extra.append(Check(ch.minute + after, ch.alertname,
                                now + tuple(_tier_expected(a, delay, tiers[ch.alertname]) for a in now), due=ch.due))
+            longest = max(longest, after)
         if not extra:
             scenarios.append(replace(s, checks=tuple(kept)))
             continue
-        grow = step + 5
+        grow = int(math.ceil(max(step, longest))) + 5
         scenarios.append(replace(
             s, checks=tuple(kept) + tuple(extra),
             streams=tuple(_extend_stream(st, grow) for st in s.streams),

@@ -228,14 +228,16 @@ class CostAnomaly(Signal):
         fires_at = 120 + 5 + int(cfg["for"] // 60) + 3
         # The baseline's whole window of quiet history first (it pages only then), evaluated every five minutes; the
         # spike then lasts into the escalation while the average stays low.
-        quiet = int(cfg["baseline"] // 60) + 60
-        due = quiet + 5 + -(-int(cfg["for"] // 60) // 5) * 5 + 5
+        quiet = -(-(int(cfg["baseline"] // 60) + 60) // 5) * 5
+        # rate5m sees the whole jump at the first evaluation after it: pending then, firing `for` later on the grid.
+        pending = quiet + 5
+        due = pending + -(-int(cfg["for"] // 60) // 5) * 5
         stream = Stream(p.name, model, (self._phase(service, model, quiet, normal),
                                         self._phase(service, model, due - quiet + 10, spike)))
         yield Scenario(
             f"{ALERT} fires when spend jumps from {normal:.4g} to {spike:.4g} USD per hour",
             streams=(stream,),
-            checks=(Check(quiet - 10, ALERT), Check(due, ALERT, (expect(anomaly, spike),))),
+            checks=(Check(quiet - 10, ALERT), Check(due, ALERT, (expect(anomaly, spike),), due=True)),
             evaluation_interval=300,
         )
         yield Scenario(
@@ -243,7 +245,8 @@ class CostAnomaly(Signal):
             "jump 30 minutes earlier stays silent until then",
             streams=(Stream(p.name, model, (self._phase(service, model, quiet - 90, normal),
                                             self._phase(service, model, 90, spike))),),
-            checks=(Check(quiet - 65, ALERT), Check(due - 60, ALERT, (expect(anomaly, spike),), lasts=False)),
+            checks=(Check(quiet - 65, ALERT), Check(due - 60, ALERT, (expect(anomaly, spike),), lasts=False,
+                                                                onset=(pending - 60, pending - 60))),
             evaluation_interval=300,
         )
         yield Scenario(

@@ -3,6 +3,8 @@ spend and provider throttling in check); a human is paged only if it stays engag
 """
 from __future__ import annotations
 
+import math
+
 from .. import conventions as c
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
@@ -163,16 +165,19 @@ class RateLimit(Signal):
             yield from boundaries.scenarios(probe)
         p, model = first_model(service)
         per_min = max(600.0, cfg["min_request_rate"] * 60 * 10)
-        limited = per_min * min(0.5, cfg["rate_limited_ratio_above"] * 3)
+        # The 429s start at minute 120; the 5m ratio crosses the threshold while its window fills.
+        onset, share = boundaries.crossing(120, 0.0, min(0.5, cfg["rate_limited_ratio_above"] * 3),
+                                           cfg["rate_limited_ratio_above"])
+        limited = per_min * share
         fast = 120 + 5 + int(cfg["for"] // 60) + 1
-        late = 120 + 5 + int(cfg["page_after"] // 60) + 2
+        late = math.ceil(onset) + math.ceil(cfg["page_after"] / 60)  # its first evaluation past `page_after`
         stream = Stream(p.name, model, (Phase(120, ok=per_min),
                                         Phase(late - 120 + 5, ok=per_min - limited, errors=limited, rate_limited=limited)))
         yield Scenario(
             f"{SIGNAL_ALERT} fires on sustained 429s and {PAGE_ALERT} pages only after {format_duration(cfg['page_after'])}",
             streams=(stream,),
             checks=(Check(110, SIGNAL_ALERT), Check(fast, SIGNAL_ALERT, (expect(signal),)), Check(fast, PAGE_ALERT),
-                    Check(late, PAGE_ALERT, (expect(page),))),
+                    Check(late - 1, PAGE_ALERT), Check(late, PAGE_ALERT, (expect(page),), due=True)),
         )
         busy = per_min * cfg["traffic_factor"] * 2
         yield Scenario(
