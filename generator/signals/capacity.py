@@ -1,5 +1,6 @@
 """Capacity of a self-hosted engine (vLLM): automation scales out first, a ticket when saturation lasts, a page only
-when it lasts and users feel it (p95 latency above its SLO).
+when it lasts and users feel it (p95 latency above its SLO: more than 5% of calls slower than the bucket boundary
+at or above the SLO, counted as the latency signal counts it, never interpolated).
 
 A saturated engine does not fail calls, it queues them: requests wait, the KV cache fills up and running requests
 are preempted (evicted and recomputed). None of that shows in an error ratio or a provider's success ratio.
@@ -17,7 +18,8 @@ from ..sli import own, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from ..synth import counter_values, gauge_series, latency_mix
+from ..synth import counter_values, gauge_series
+from . import p95
 from .base import Config, Signal, expect, first_model, make_alert
 
 NAME = "capacity"
@@ -53,10 +55,28 @@ class Capacity(Signal):
         for key in ("ticket_after", "page_after"):
             if cfg[key] <= cfg["scale_out_after"]:
                 raise FieldError((key,), "expected longer than scale_out_after: automation acts first")
+        if self.pages(service) and self.slow_boundary(service) is None:
+            raise FieldError(("page_after",), f"the page compares latency with spec.slo.latency_p95 "
+                                              f"({format_number(service.slo.latency_p95)}s), above the histogram's "
+                                              f"highest bucket boundary "
+                                              f"({format_number(service.source.latency.boundaries[-1])}s): no series "
+                                              "can tell how many calls are slower; declare the buckets the source "
+                                              "exports in spec.metrics.buckets")
 
     def pages(self, service) -> bool:
         """Whether the page exists: it needs a latency objective and a latency histogram to compare."""
         return service.slo.latency_p95 is not None and service.source.latency is not None
+
+    def slow_boundary(self, service) -> float | None:
+        """The bucket boundary the page's latency clause counts calls beyond: at or above the p95 SLO."""
+        return p95.boundary_at_or_above(service.source.latency.boundaries, service.slo.latency_p95)
+
+    def slow_text(self, service) -> str:
+        """`its 2s SLO`, or `2.5s (the bucket boundary at or above its 2s SLO)`."""
+        slo, b = service.slo.latency_p95, self.slow_boundary(service)
+        if abs(b - slo) <= 1e-9 * max(1.0, slo):
+            return f"its {format_number(slo)}s SLO"
+        return f"{format_number(b)}s (the bucket boundary at or above its {format_number(slo)}s SLO)"
 
     def saturated(self, service, cfg) -> str:
         return (f"{own(c.REQUESTS_WAITING_MAX, service)} > {format_number(cfg['queue_above'])}"
@@ -86,12 +106,14 @@ class Capacity(Signal):
         rules += [scale, ticket]
         page = None
         if self.pages(service):
-            slo = format_number(service.slo.latency_p95)
-            page = make_alert(service, NAME, PAGE, f"({cond}) and on (service, team) ({own(c.LATENCY_P95, service)} > {slo})",
+            share = p95.slower_share(c.LATENCY_BUCKETS, service.name, self.slow_boundary(service))
+            page = make_alert(service, NAME, PAGE,
+                              f"({cond}) and on (service, team) ({share} > {format_number(p95.SLOW_SHARE)})",
                               cfg["page_after"], c.PAGE,
                               summary="The model server is saturated and users wait.",
                               description=(f"{{{{ $labels.service }}}} has been saturated for "
-                                           f"{format_duration(cfg['page_after'])} with p95 latency above its {slo}s SLO "
+                                           f"{format_duration(cfg['page_after'])} with p95 latency above "
+                                           f"{self.slow_text(service)} "
                                            "(the first saturation limit crossed reads {{ printf \"%.2f\" $value }})."))
             rules.append(page)
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
@@ -160,10 +182,13 @@ class Capacity(Signal):
                 mitigation=("Plan capacity: more replicas or GPUs for this pool, or smaller limits per request.",),
             )
         return RunbookContent(
-            meaning=(f"For {format_duration(cfg['page_after'])}, {saturated}, and p95 latency is above its "
-                     f"{format_number(service.slo.latency_p95)}s objective."),
+            meaning=(f"For {format_duration(cfg['page_after'])}, {saturated}, and p95 latency is above "
+                     f"{self.slow_text(service)}: more than 5% of calls take longer."),
             impact="Users wait beyond the objective, and requests that wait too long time out at the client.",
-            steps=steps, queries=queries + (Query("p95 latency", own(c.LATENCY_P95, service)),),
+            steps=steps, queries=queries + (
+                Query(f"share of calls slower than {format_number(self.slow_boundary(service))}s (the page above 5%)",
+                      p95.slower_share(c.LATENCY_BUCKETS, service.name, self.slow_boundary(service))),
+                Query("p95 latency (interpolated inside its bucket)", own(c.LATENCY_P95, service))),
             mitigation=("Add replicas by hand if automation did not; shed load (lower client concurrency, route a share "
                         "to a hosted model) while they start.",
                         "Do not restart healthy engines to clear the queue: it drops every request in flight."),
@@ -177,7 +202,7 @@ class Capacity(Signal):
         sat = service.source.saturation
         start, minutes = 30, 120  # saturated for 2h: long past the secondary tier of any team's escalation delay
         at = start + 1  # a gauge's new value (and a counter's first increment) is read at the minute after its phase
-        slow = (Stream(p.name, model, (Phase(start + minutes, ok=600.0, latency=(service.slo.latency_p95 or 1.0) * 10),)),)
+        slow = (Stream(p.name, model, (Phase(start + minutes, ok=600.0, latency=max(service.slo.latency_p95 * 10, self.slow_boundary(service) * 2)),)),)
 
         def saturated(kv: float = 0.5, preempted: float = 0.0) -> tuple[Series, ...]:
             return (gauge_series(sat.waiting, [(start + minutes, 0)]),
@@ -224,15 +249,17 @@ class Capacity(Signal):
             return (Stream(p.name, model, (Phase(start, ok=calls, latency=0.5),
                                            Phase(minutes, ok=calls, latency=latency))),)
 
-        def p95_at(p95: float) -> tuple[Stream, ...]:
-            # Calls whose histogram p95 lands on `p95` (a mix of two latencies either side of it).
-            fast, share, slow_ = latency_mix(service.source.latency.boundaries, p95)
+        edge = self.slow_boundary(service) if page is not None else slo
+
+        def slow_share(share: float) -> tuple[Stream, ...]:
+            # Most calls well inside the boundary the page counts beyond, `share` of them 10% beyond it.
             return (Stream(p.name, model, (Phase(start, ok=calls, latency=0.5),
-                                           Phase(minutes, ok=calls, latency=fast, slow_share=share,
-                                                 slow_latency=slow_))),)
+                                           Phase(minutes, ok=calls, latency=edge / 2, slow_share=share,
+                                                 slow_latency=edge * 1.1))),)
 
         busy = bound * 1.1  # just above the bound: a queue bound half as large again would stay silent
-        slow = slo * 10
+        slow = max(slo * 10, edge * 2)
+        within = min(0.5, slo / 2)  # every call well inside the SLO
         at = start + 1  # a gauge's new value is read from the minute after its phase starts
         checks = [Check(start - 1, SCALE_OUT),
                   # Due `scale_out_after` after the queue builds, not one evaluation earlier.
@@ -271,7 +298,7 @@ class Capacity(Signal):
             yield Scenario(
                 f"{PAGE} stays silent while saturated but p95 latency is within its {format_number(slo)}s SLO; "
                 f"{TICKET} still opens",
-                streams=traffic(0.5), series=gauges(busy),
+                streams=traffic(within), series=gauges(busy),
                 checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE),
                         Check(at + int(cfg["ticket_after"] // 60) + 2, TICKET, (expect(ticket, busy),))),
                 latency=True,
@@ -306,22 +333,21 @@ class Capacity(Signal):
                 checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, full),)),),
                 latency=True,
             )
-            # Its latency clause, p95 against the SLO, from both sides (10% off), with the queue past its bound.
-            if slo * 1.1 < service.source.latency.boundaries[-1]:
-                yield Scenario(
-                    f"{PAGE} pages while saturated at p95 {format_number(round(slo * 1.1, 6))}s, just above the "
-                    f"{format_number(slo)}s SLO",
-                    streams=p95_at(slo * 1.1), series=gauges(busy),
-                    # lasts: the secondary tier reads the same latency clause, checked `delay` later
-                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),)),),
-                    latency=True,
-                )
-                yield Scenario(
-                    f"{PAGE} stays silent while saturated at p95 {format_number(round(slo * 0.9, 6))}s, just inside "
-                    f"the {format_number(slo)}s SLO",
-                    streams=p95_at(slo * 0.9), series=gauges(busy),
-                    checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, settled=True),), latency=True,
-                )
+            # Its latency clause from both sides, with the queue past its bound: 10% of calls beyond the boundary it
+            # counts pages, exactly 5% (p95 at the boundary, not above) does not.
+            yield Scenario(
+                f"{PAGE} pages while saturated and 10% of calls take longer than {format_number(edge)}s",
+                streams=slow_share(0.1), series=gauges(busy),
+                # lasts: the secondary tier reads the same latency clause, checked `delay` later
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, (expect(page, busy),)),),
+                latency=True,
+            )
+            yield Scenario(
+                f"{PAGE} stays silent while saturated and exactly 5% of calls take longer than "
+                f"{format_number(edge)}s (p95 at it, not above)",
+                streams=slow_share(0.05), series=gauges(busy),
+                checks=(Check(at + int(cfg["page_after"] // 60) + 4, PAGE, settled=True),), latency=True,
+            )
             for probe in self.page_probes(service, cfg, page):
                 yield from boundaries.scenarios(probe)
         per_min = max(6.0, (cfg["preemptions_above"] * 60) * 2)

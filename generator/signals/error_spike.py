@@ -6,6 +6,7 @@ traffic guard see to it.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Callable
 
@@ -309,10 +310,11 @@ class ErrorSpike(Signal):
         week = cfg["baseline_mode"] == "last_week"
         step = 5
         history = int(self.history(service, cfg) // 60)
-        t0 = 7 * 24 * 60 + 120 if week else history + 120
 
         def at(minute: int) -> int:
             return -(-minute // step) * step
+
+        t0 = 7 * 24 * 60 + 120 if week else at(history + 120)
 
         per_min = max(1000.0, cfg["min_request_rate"] * 60 * 20)
         base_err = per_min * cfg["min_error_ratio"] / 4
@@ -320,14 +322,15 @@ class ErrorSpike(Signal):
         top = min(0.5, outage.error_ceiling(service) * 0.9)
         spike_err = min(per_min * top, max(per_min * cfg["min_error_ratio"] * 5, base_err * cfg["factor"] * 4))
         normal = Phase(t0, ok=per_min - base_err, errors=base_err)
-        fires_at = at(t0 + 5 + int(cfg["for"] // 60) + 2)
+        # The 5m ratio holds the whole jump at the first evaluation after it: pending then, firing `for` later.
+        fires_at = t0 + step + at(math.ceil(cfg["for"] / 60))
         spike = Phase(fires_at - t0 + 5, ok=per_min - spike_err, errors=spike_err, provider_errors=spike_err)
         interval = step * 60
         yield Scenario(
             f"{ALERT} fires when errors jump from {base_err / per_min:.1%} to {spike_err / per_min:.1%} of calls",
             streams=(Stream(p.name, model, (normal, spike)),),
-            checks=(Check(at(t0 - 10), ALERT), Check(fires_at, ALERT, (expect(steady, spike_err / per_min),)),
-                    Check(fires_at, GROWING)),
+            checks=(Check(at(t0 - 10), ALERT), Check(fires_at - step, ALERT),
+                    Check(fires_at, ALERT, (expect(steady, spike_err / per_min),), due=True), Check(fires_at, GROWING)),
             evaluation_interval=interval,
         )
         if week:
