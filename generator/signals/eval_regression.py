@@ -121,11 +121,12 @@ class EvalRegression(Signal):
         rules += [regression, stale, gone]
         group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
         scenarios = tuple(self._scenarios(service, cfg, regression, stale))
-        stale_min = int(cfg["stale_after"] // 60)
+        # No series from the start: absent() holds from the first evaluation, so the page is due at `stale_after`.
+        due = -(-int(cfg["stale_after"]) // 60)
         vanished = Scenario(
             f"{STALE} fires when the suite's results vanish altogether for {format_duration(cfg['stale_after'])}",
-            checks=(Check(stale_min - 5, STALE),
-                    Check(stale_min + 5, STALE, (expect(gone, None, **gone_labels),))),
+            checks=(Check(due - 1, STALE),
+                    Check(due, STALE, (expect(gone, None, **gone_labels),), due=True)),
         )
         return Output(groups=(group,), scenarios=scenarios + (vanished,))
 

@@ -5,6 +5,8 @@ communication, which automation cannot do.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import replace
 
 from .. import conventions as c
@@ -222,15 +224,26 @@ class ProviderDown(Signal):
         yield from boundaries.scenarios(self.probe(service, cfg, alert))
         p, model = first_model(service)
         per_min = max(100.0, cfg["min_request_rate"] * 60 * 10)
-        ok_ratio = cfg["success_ratio_below"] / 5
-        ok = round(per_min * ok_ratio)
-        down = Phase(20, ok=ok, errors=per_min - ok, provider_errors=per_min - ok, latency=1)
+        ok = round(per_min * cfg["success_ratio_below"] / 5)
+        window = cfg["window"] / 60
+        if window == int(window):
+            # The failures start at minute 30; the ratio crosses while its window slides over them: the page is due
+            # `for` after the first evaluation that sees it.
+            onset, failing = boundaries.crossing(30, 0.0, 1 - ok / per_min, 1 - cfg["success_ratio_below"],
+                                                 int(window))
+            ok = per_min * (1 - failing)
+            at = math.ceil(onset) + math.ceil(cfg["for"] / 60)
+            fires = (Check(at - 1, ALERT), Check(at, ALERT, (expect(alert, ok / per_min, provider=p.name),), due=True))
+        else:
+            at = 30 + math.ceil(window) + math.ceil(cfg["for"] / 60) + 1
+            fires = (Check(at, ALERT, (expect(alert, ok / per_min, provider=p.name),), lasts=False,
+                           onset=(30, 30 + math.ceil(window) + 1)),)
+        down = Phase(at - 30 + 10, ok=ok, errors=per_min - ok, provider_errors=per_min - ok, latency=1)
         healthy = Phase(30, ok=per_min, latency=1)
-        at = 30 + int(cfg["window"] // 60) + int(cfg["for"] // 60) + 3
         yield Scenario(
             f"{ALERT} fires when {p.name} answers {ok:g} of {per_min:g} calls a minute",
             streams=(Stream(p.name, model, (healthy, down)),),
-            checks=(Check(25, ALERT), Check(at, ALERT, (expect(alert, ok / per_min, provider=p.name),))),
+            checks=(Check(25, ALERT),) + fires,
         )
         yield Scenario(
             f"{ALERT} stays silent on one failed request among {per_min * 10:g} a minute",
