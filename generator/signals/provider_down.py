@@ -233,7 +233,12 @@ class ProviderDown(Signal):
                                                  int(window))
             ok = per_min * (1 - failing)
             at = math.ceil(onset) + math.ceil(cfg["for"] / 60)
-            fires = (Check(at - 1, ALERT), Check(at, ALERT, (expect(alert, ok / per_min, provider=p.name),), due=True))
+
+            def success(n: float) -> tuple:  # the ratio `n` minutes after `at`, while its window may still fill
+                ratio = 1 - boundaries.window_average(30, 0.0, failing, at + n, int(window))
+                return (expect(alert, ratio, provider=p.name),)
+
+            fires = (Check(at - 1, ALERT), Check(at, ALERT, success(0), due=True, later=success))
         else:
             at = 30 + math.ceil(window) + math.ceil(cfg["for"] / 60) + 1
             fires = (Check(at, ALERT, (expect(alert, ok / per_min, provider=p.name),), lasts=False,
