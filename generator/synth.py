@@ -230,29 +230,3 @@ class Seen:
         end = math.floor(t)
         first = max(0, end - (minutes if end == t else minutes - 1))
         return sums[min(end, len(sums) - 1)] - sums[min(first, len(sums) - 1)]
-
-
-def latency_mix(boundaries: tuple[float, ...], p95: float, q: float = 0.95) -> tuple[float, float, float]:
-    """(latency, slow share, slow latency) of calls whose histogram_quantile(q) is `p95`.
-
-    Most calls sit at the lower bound of p95's bucket and a share at its upper bound; interpolation inside the bucket
-    then lands on `p95`: lower + (upper - lower) * (q - (1 - share)) / share.
-    """
-    lower = 0.0
-    for upper in boundaries:
-        if p95 < upper:
-            x = (p95 - lower) / (upper - lower)
-            return lower, (1 - q) / (1 - x), upper
-        lower = upper
-    raise ValueError(f"p95 {p95} is beyond the highest bucket")
-
-
-def quantile_estimate(boundaries: tuple[float, ...], latency: float, q: float = 0.95) -> float:
-    """What histogram_quantile returns when every call took `latency` seconds."""
-    lower = 0.0
-    for bound in boundaries:
-        if latency <= bound:
-            return lower + (bound - lower) * q
-        lower = bound
-    return boundaries[-1]  # the +Inf bucket: Prometheus returns the highest finite bound
-
