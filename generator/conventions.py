@@ -23,6 +23,9 @@ SIGNAL = "signal"
 SEVERITY = "severity"
 REMEDIATION = "remediation"
 ESCALATION = "escalation"
+# The label prometheus-operator's default matcher strategy (OnNamespace) requires of every alert a namespaced
+# AlertmanagerConfig routes: the operator target puts it on every alert of a service as a static label.
+NAMESPACE = "namespace"
 
 SEVERITIES = ("critical", "warning", "info")
 PAGE, TICKET, INFO = SEVERITIES

@@ -3,9 +3,10 @@
 Written from the operator's documentation, independently of generator/targets/operator.py, so the tests can hand
 the result to the real amtool. The operator
 - names every receiver and time interval `<namespace>/<object name>/<name>`;
-- adds a `namespace="<namespace>"` matcher to the object's top route (the default OnNamespace matcher strategy)
-  and forces `continue: true` on it, and puts these routes in front of the base configuration's routes;
-- adds the same namespace matcher to both sides of every inhibition;
+- appends a `namespace="<namespace>"` matcher to the object's top route (the default OnNamespace matcher
+  strategy) and forces `continue: true` on it, and puts these routes in front of the base configuration's routes
+  (pkg/alertmanager/amcfg.go: namespaceEnforcer.processRoute, continueToNextRoute, AddAlertmanagerConfigs);
+- appends the same namespace matcher to both sides of every inhibition (namespaceEnforcer.processInhibitRule);
 - takes the object named by the Alertmanager's `spec.alertmanagerConfiguration` as the base, without namespace
   matchers (its route is the root);
 - puts secret values where the secret references are. Here the value is a `*_file` path instead (the path where
@@ -70,7 +71,7 @@ def merged(amc: dict, scoped: bool = True) -> dict:
     spec = amc["spec"]
     top = _route(spec["route"], prefix)
     if scoped:
-        top["matchers"] = [*scope, *top.get("matchers", [])]
+        top["matchers"] = [*top.get("matchers", []), *scope]
         top["continue"] = True
     receivers = []
     for receiver in spec["receivers"]:
@@ -83,8 +84,8 @@ def merged(amc: dict, scoped: bool = True) -> dict:
         {**({"weekdays": ti["weekdays"]} if "weekdays" in ti else {}),
          **({"times": [{"start_time": t2["startTime"], "end_time": t2["endTime"]} for t2 in ti["times"]]}
             if "times" in ti else {})} for ti in t["timeIntervals"]]} for t in spec.get("muteTimeIntervals", [])]
-    inhibit = [{"source_matchers": [*scope, *map(matcher_text, r["sourceMatch"])],
-                "target_matchers": [*scope, *map(matcher_text, r["targetMatch"])],
+    inhibit = [{"source_matchers": [*map(matcher_text, r["sourceMatch"]), *scope],
+                "target_matchers": [*map(matcher_text, r["targetMatch"]), *scope],
                 "equal": r["equal"]} for r in spec.get("inhibitRules", [])]
     return {"route": top, "receivers": receivers, "time_intervals": intervals, "inhibit_rules": inhibit}
 

@@ -125,10 +125,31 @@ def test_prometheusrules_match_the_schema_and_their_groups_pass_promtool(tree: P
 
 
 def test_a_prometheusrule_holds_exactly_the_tested_plain_groups(tree: Path) -> None:
+    """The tested groups, and one difference: a service's alerts carry its namespace (what the operator's default
+    matcher strategy routes on); the shared rules in `monitoring` go to the root, unchanged."""
     for path in sorted(tree.glob("kubernetes/*/*.prometheusrule.yaml")):
         doc = _load(path)
-        service = doc["metadata"]["name"]
-        assert {g["name"]: g for g in doc["spec"]["groups"]} == _plain_groups(tree, service), path
+        service, namespace = doc["metadata"]["name"], doc["metadata"]["namespace"]
+        expected = _plain_groups(tree, service)
+        if service != "oncallgen":
+            for group in expected.values():
+                for rule in group["rules"]:
+                    if "alert" in rule:
+                        assert "namespace" not in rule["labels"]
+                        rule["labels"]["namespace"] = namespace
+        assert {g["name"]: g for g in doc["spec"]["groups"]} == expected, path
+
+
+def test_every_alert_of_a_service_carries_its_alertmanagerconfigs_namespace(out_dir: Path) -> None:
+    # specs/search-answers.yaml: deploy.namespace search-prod; the search team's AlertmanagerConfig lives there.
+    doc = _load(out_dir / "kubernetes/search-prod/search-answers.prometheusrule.yaml")
+    alerts = [r for g in doc["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    records = [r for g in doc["spec"]["groups"] for r in g["rules"] if "record" in r]
+    assert len(alerts) > 10 and records
+    assert {r["labels"]["namespace"] for r in alerts} == {"search-prod"}
+    assert not any("namespace" in r.get("labels", {}) for r in records), "recorded series keep their labels"
+    assert _load(out_dir / "kubernetes/search-prod/search.alertmanagerconfig.yaml")["metadata"]["namespace"] == \
+        "search-prod"
 
 
 def test_prometheusrule_metadata_carries_the_selector_labels(out_dir: Path) -> None:
@@ -231,8 +252,8 @@ def test_amtool_accepts_the_equivalent_plain_configuration(merged_config: Path) 
 def test_every_routing_case_reaches_the_same_receivers_through_the_operator(everywhere: Path,
                                                                             merged_config: Path) -> None:
     """Every routing case of the plain configuration (each alert and tier, the Watchdog, an alert of no known team,
-    one without severity), with the namespace label the operator matches on: each reaches exactly the receivers the
-    plain configuration sends it to, renamed as the operator names them, once."""
+    one without severity), with the labels the generated PrometheusRules give it: each reaches exactly the receivers
+    the plain configuration sends it to, renamed as the operator names them, once."""
     namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
     root_name = "platform"  # specs/oncall/routing.yaml
     cases = _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
@@ -243,15 +264,43 @@ def test_every_routing_case_reaches_the_same_receivers_through_the_operator(ever
         owner, name = receiver.split("/", 1)
         return f"monitoring/oncallgen-root/{name}" if owner == root_name else f"{namespaces[owner]}/{owner}/{name}"
 
+    # The namespace an alert carries is the one its PrometheusRule gives it (none for the shared rules).
+    static = {(r["labels"]["service"], r["alert"]): r["labels"].get("namespace")
+              for p in everywhere.glob("kubernetes/*/*.prometheusrule.yaml")
+              for g in _load(p)["spec"]["groups"] for r in g["rules"] if "alert" in r}
+
     def route(case: dict) -> tuple[dict, amtool.Run]:
         labels = dict(case["labels"])
-        if labels.get("team") in namespaces:
-            labels["namespace"] = namespaces[labels["team"]]
+        namespace = static.get((labels.get("service"), labels["alertname"]))
+        if labels["alertname"] == "HandWritten" and labels.get("team") in namespaces:
+            namespace = namespaces[labels["team"]]  # a user's own alert for a team must carry it too (README)
+        if namespace:
+            labels["namespace"] = namespace
         return case, amtool.route(merged_config, labels, [operator_name(r) for r in case["receivers"]])
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         failed = [(c["name"], run.output) for c, run in pool.map(route, cases) if not run.ok]
     assert not failed, failed[:3]
+
+
+def test_a_team_page_reaches_the_team_through_the_operators_namespace_matcher(everywhere: Path,
+                                                                              merged_config: Path) -> None:
+    """A page exactly as support-assistant's PrometheusRule labels it (its `sum by` keeps service, team and provider)
+    reaches ml-platform's PagerDuty receiver through the route the operator scopes to `namespace="ml-platform"`;
+    without the static namespace label it would fall to the root's fallback receiver."""
+    rule = next(r for g in _load(everywhere / "kubernetes/ml-platform/support-assistant.prometheusrule.yaml")["spec"]
+                ["groups"] for r in g["rules"] if r.get("alert") == "AIProviderDown")
+    labels = {"alertname": "AIProviderDown", "provider": "openai", **rule["labels"]}
+    assert labels["namespace"] == "ml-platform" and labels["severity"] == "critical"
+    merged = _load(merged_config)
+    team_route = next(r for r in merged["route"]["routes"] if r["receiver"].startswith("ml-platform/ml-platform/"))
+    assert team_route["matchers"][-1] == 'namespace="ml-platform"' and team_route["continue"] is True
+    # specs/oncall/ml-platform.yaml: primary pagerduty-primary; specs/oncall/routing.yaml: fallback sre-catchall.
+    page = amtool.route(merged_config, labels, ["ml-platform/ml-platform/pagerduty-primary"])
+    assert page.ok, page.output
+    without = {k: v for k, v in labels.items() if k != "namespace"}
+    fallback = amtool.route(merged_config, without, ["monitoring/oncallgen-root/sre-catchall"])
+    assert fallback.ok, fallback.output
 
 
 def test_without_the_namespace_label_a_page_falls_to_the_root(everywhere: Path, merged_config: Path) -> None:

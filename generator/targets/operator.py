@@ -53,6 +53,16 @@ def prometheus_rule(name: str, namespace: str, labels: dict[str, str], groups: l
             "spec": {"groups": groups}}
 
 
+def namespaced(group: dict, namespace: str) -> dict:
+    """A rule group whose alerts carry `namespace="<namespace>"`: the matcher the operator adds to the top route of
+    every namespaced AlertmanagerConfig (its default OnNamespace strategy). The alerts' `sum by` drops the series'
+    own namespace, and a service may read series of another namespace (a shared LiteLLM proxy), so the label is
+    the AlertmanagerConfig's namespace, static: pages reach the team with no change to the user's Prometheus."""
+    rules = [{**r, "labels": dict(sorted({**r["labels"], c.NAMESPACE: namespace}.items()))} if "alert" in r else r
+             for r in group["rules"]]
+    return {**group, "rules": rules}
+
+
 def matcher(text: str) -> dict:
     """`severity="critical"` -> {name, value, matchType}, the operator's matcher."""
     m = _MATCHER.fullmatch(text)
@@ -207,7 +217,8 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     placement = _placement(services)
     for service in services:
         namespace, labels = placement[service.team]
-        groups = [group_dict(g) for f in plan.rule_files_of.get(service.name, ()) for g in f.groups]
+        groups = [namespaced(group_dict(g), namespace) for f in plan.rule_files_of.get(service.name, ())
+                  for g in f.groups]
         yield f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml", _document(
             service.location.file, "prometheus-operator PrometheusRule",
             prometheus_rule(service.name, namespace, labels, groups))
