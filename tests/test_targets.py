@@ -443,6 +443,29 @@ def test_services_of_one_team_on_the_operator_share_a_namespace(tmp_path: Path, 
     assert not (tmp_path / "out").exists()
 
 
+def test_the_shared_prometheusrule_keeps_every_label_a_service_declares(everywhere: Path) -> None:
+    """Every service on the operator, one of them (search-answers) with `deploy.labels`: the shared object keeps
+    `release`, so a `release=` ruleSelector still loads the Watchdog, the pipeline alerts and on-call health."""
+    doc = _load(everywhere / "kubernetes/monitoring/oncallgen.prometheusrule.yaml")
+    assert doc["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "oncallgen",
+                                         "release": "kube-prometheus-stack"}
+
+
+def test_two_values_of_a_shared_label_are_refused_with_both_spec_lines(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _generate(tmp_path, monkeypatch, ("support-assistant.yaml", "  runbooks:\n",
+                                               "  deploy: {targets: [operator], labels: {release: prom-b}}\n"
+                                               "  runbooks:\n"))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        'error: specs/support-assistant.yaml:38:42: spec.deploy.labels.release: '
+        'kubernetes/monitoring/oncallgen.prometheusrule.yaml, shared by every service on the operator target, '
+        'carries every label they declare, and "search-answers" declares release: "kube-prometheus-stack" '
+        '(specs/search-answers.yaml:44:14): give one value'), result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("old, new, message", [
     ("labels: {release: kube-prometheus-stack}", 'labels: {release: "kube prometheus"}',
      "error: specs/search-answers.yaml:44:14: spec.deploy.labels.release: expected a value matching"),

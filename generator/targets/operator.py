@@ -212,6 +212,23 @@ def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, 
     return {team: (ns, labels) for team, (ns, labels, _) in out.items()}
 
 
+def shared_labels(services: tuple[Service, ...]) -> dict[str, str]:
+    """Labels of the shared PrometheusRule (the Watchdog, pipeline alerts, on-call health): every label a service on
+    this target declares, so a ruleSelector that loads any service's PrometheusRule loads the shared one too. Each
+    label is declared once: two values of one key are refused, naming both spec lines."""
+    out: dict[str, tuple[str, Service]] = {}
+    for service in services:
+        for key, value in sorted(service.deploy.labels.items()):
+            first, owner = out.setdefault(key, (value, service))
+            if first != value:
+                path = ("spec", "deploy", "labels", key)
+                raise SpecError(service.locate(path), ".".join(path),
+                                f'{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml, shared by every service '
+                                f'on the operator target, carries every label they declare, and "{owner.name}" '
+                                f'declares {key}: "{first}" ({owner.locate(path)}): give one value')
+    return {key: value for key, (value, _) in sorted(out.items())}
+
+
 def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A PrometheusRule per service, one for the global rules, and an AlertmanagerConfig per team."""
     placement = _placement(services)
@@ -222,11 +239,11 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
         yield f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml", _document(
             service.location.file, "prometheus-operator PrometheusRule",
             prometheus_rule(service.name, namespace, labels, groups))
-    shared = set.intersection(*(set(labels.items()) for _, labels in placement.values()))
+    shared = shared_labels(services)
     global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups]
     yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
-        prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, dict(shared), global_groups))
+        prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, shared, global_groups))
     if plan.specs.routing is not None:
         yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
