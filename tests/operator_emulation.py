@@ -61,6 +61,19 @@ def _route(route: dict, prefix: str) -> dict:
     return out
 
 
+def _time_interval(ti: dict) -> dict:
+    """amcfg.go convertMuteTimeInterval: days of the month `{start, end}` become "start:end"; no location."""
+    out: dict = {}
+    if "times" in ti:
+        out["times"] = [{"start_time": t["startTime"], "end_time": t["endTime"]} for t in ti["times"]]
+    for key, plain in (("weekdays", "weekdays"), ("months", "months"), ("years", "years")):
+        if key in ti:
+            out[plain] = list(ti[key])
+    if "daysOfMonth" in ti:
+        out["days_of_month"] = [f'{d["start"]}:{d["end"]}' for d in ti["daysOfMonth"]]
+    return out
+
+
 def merged(amc: dict, scoped: bool = True) -> dict:
     """The parts of the Alertmanager configuration an AlertmanagerConfig turns into: a route, receivers, time
     intervals and inhibit rules. `scoped`: a team's object (namespace matcher, `continue: true`); not scoped: the
@@ -80,10 +93,8 @@ def merged(amc: dict, scoped: bool = True) -> dict:
             if key != "name":
                 plain[_CONFIG_KINDS[key]] = [_integration(c) for c in configs]
         receivers.append(plain)
-    intervals = [{"name": prefix + t["name"], "time_intervals": [
-        {**({"weekdays": ti["weekdays"]} if "weekdays" in ti else {}),
-         **({"times": [{"start_time": t2["startTime"], "end_time": t2["endTime"]} for t2 in ti["times"]]}
-            if "times" in ti else {})} for ti in t["timeIntervals"]]} for t in spec.get("muteTimeIntervals", [])]
+    intervals = [{"name": prefix + t["name"], "time_intervals": [_time_interval(ti) for ti in t["timeIntervals"]]}
+                 for t in spec.get("muteTimeIntervals", [])]
     inhibit = [{"source_matchers": [*map(matcher_text, r["sourceMatch"]), *scope],
                 "target_matchers": [*map(matcher_text, r["targetMatch"]), *scope],
                 "equal": r["equal"]} for r in spec.get("inhibitRules", [])]

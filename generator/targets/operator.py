@@ -19,6 +19,7 @@ from ..spec.errors import SpecError
 from ..spec.model import Routing, Service, Specs, Team
 from ..yamltext import dump, header
 from .prometheus import group_dict
+from .utc_hours import NotExpressible, utc_intervals
 
 NAME = "operator"
 DESCRIPTION = "prometheus-operator PrometheusRule per service and AlertmanagerConfig per team (kubernetes/<namespace>/)"
@@ -163,12 +164,19 @@ def _time_intervals(team: Team) -> list[dict]:
     hours = team.business_hours
     if hours is None:
         return []
-    if hours.location not in ("UTC", "Etc/UTC"):
+    name = business_hours_name(team).removeprefix(f"{team.name}/")
+    if hours.location in ("UTC", "Etc/UTC"):
+        return [{"name": name, "timeIntervals": [{
+            "weekdays": list(hours.weekdays), "times": [{"startTime": hours.start, "endTime": hours.end}]}]}]
+    # v1alpha1 intervals have no time-zone location: the same hours, in UTC, by month, day and weekday.
+    try:
+        intervals = utc_intervals(hours.location, hours.weekdays, hours.start, hours.end)
+    except NotExpressible as exc:
         raise SpecError(team.locate(("spec", "business_hours", "location")), "spec.business_hours.location",
-                        f'the operator\'s AlertmanagerConfig (v1alpha1) has no time-zone location, so "{hours.location}" '
-                        "cannot be kept: give business hours in UTC for a team on the operator target")
-    return [{"name": business_hours_name(team).removeprefix(f"{team.name}/"), "timeIntervals": [{
-        "weekdays": list(hours.weekdays), "times": [{"startTime": hours.start, "endTime": hours.end}]}]}]
+                        f'the operator\'s AlertmanagerConfig (v1alpha1) has no time-zone location, and the business '
+                        f'hours of "{hours.location}" are not the same UTC hours on every date of a month, day and '
+                        f"weekday ({exc}): give business hours in UTC for a team on the operator target") from None
+    return [{"name": name, "timeIntervals": intervals}]
 
 
 def alertmanager_config(specs: Specs, team: Team, namespace: str, labels: dict[str, str]) -> dict:
