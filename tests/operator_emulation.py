@@ -117,3 +117,79 @@ def configuration(root: dict, teams: list[dict]) -> dict:
     if intervals:
         config["time_intervals"] = intervals
     return config
+
+
+# ---- enforcedNamespaceLabel: what the operator does to every PrometheusRule when a Prometheus sets it --------------
+# pkg/namespacelabeler/labeler.go EnforceNamespaceLabel: every rule (recording and alerting) gets the label
+# `<label>: <the PrometheusRule's namespace>`, and every vector and matrix selector of its expression goes through
+# prom-label-proxy's PromQLEnforcer (injectproxy/enforce.go, errorOnReplace false): a matcher on that label is
+# dropped and `<label>="<namespace>"` appended. Done here on the expression's text, selector by selector, so the
+# rest of the expression stays byte for byte what promtool tested.
+
+import re  # noqa: E402
+
+_TOKEN = re.compile(r'''(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(?P<number>[0-9][0-9a-zA-Z.]*)'''
+                    r'''|(?P<ident>[A-Za-z_][A-Za-z0-9_:]*)|(?P<space>\s+)|(?P<other>.)''', re.S)
+_MATCHER = re.compile(r'''\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*''')
+_KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool",
+             "atan2", "inf", "nan"}
+_LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _next(tokens: list[tuple[str, str]], i: int) -> tuple[str, str]:
+    while i < len(tokens) and tokens[i][0] == "space":
+        i += 1
+    return tokens[i] if i < len(tokens) else ("end", "")
+
+
+def enforce_selectors(expr: str, label: str, value: str) -> str:
+    """`expr` with every selector matching `label="value"` (any matcher on `label` replaced)."""
+    tokens, out, i = _tokens(expr), [], 0
+    enforced = f'{label}="{value}"'
+    while i < len(tokens):
+        kind, text = tokens[i]
+        if kind == "ident" and text.lower() in _LABEL_LISTS and _next(tokens, i + 1)[1] == "(":
+            out.append(text)  # `by (a, b)`: label names, not selectors
+            i += 1
+            while tokens[i][1] != "(":
+                out.append(tokens[i][1])
+                i += 1
+            while tokens[i][1] != ")":
+                out.append(tokens[i][1])
+                i += 1
+            out.append(")")
+            i += 1
+            continue
+        if text == "{":
+            j = i + 1
+            while tokens[j][1] != "}":
+                j += 1
+            inner = "".join(t for _, t in tokens[i + 1:j])
+            kept = [m.group().strip() for m in _MATCHER.finditer(inner) if m.group(1) != label]
+            out.append("{" + ", ".join([*kept, enforced]) + "}")
+            i = j + 1
+            continue
+        if kind == "ident" and text.lower() not in _KEYWORDS:
+            following = _next(tokens, i + 1)
+            if following[1] not in ("(", "{") and following[1].lower() not in ("by", "without"):
+                out.append(f"{text}{{{enforced}}}")  # a bare metric name
+                i += 1
+                continue
+        out.append(text)
+        i += 1
+    return "".join(out)
+
+
+def enforce_namespace_label(rule: dict, label: str = "namespace") -> dict:
+    """The PrometheusRule as a Prometheus with `enforcedNamespaceLabel: <label>` loads it."""
+    namespace = rule["metadata"]["namespace"]
+    groups = []
+    for group in rule["spec"]["groups"]:
+        rules = [{**r, "expr": enforce_selectors(r["expr"], label, namespace),
+                  "labels": {**r.get("labels", {}), label: namespace}} for r in group["rules"]]
+        groups.append({**group, "rules": rules})
+    return {**rule, "spec": {**rule["spec"], "groups": groups}}

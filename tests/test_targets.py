@@ -397,6 +397,103 @@ def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere:
     assert differ == 0
 
 
+# ---- prometheus-operator: enforcedNamespaceLabel --------------------------------------------------------------
+
+def test_enforcing_the_namespace_label_rewrites_every_selector_as_the_operator_does() -> None:
+    """prom-label-proxy's enforcer (the operator's): a matcher on the label is replaced, bare names get one, label
+    lists and strings stay."""
+    expr = ('sum by (namespace) (rate(x{a="1", namespace="other"}[5m] offset 1d)) / on (a) group_left y unless '
+            'max_over_time(w[1h:5m]) and label_replace(z{le=~"10(\\\\.0*)?"}, "dst", "$1", "src", "(.*)")')
+    assert operator_emulation.enforce_selectors(expr, "namespace", "search-prod") == (
+        'sum by (namespace) (rate(x{a="1", namespace="search-prod"}[5m] offset 1d)) / on (a) group_left '
+        'y{namespace="search-prod"} unless max_over_time(w{namespace="search-prod"}[1h:5m]) and '
+        'label_replace(z{le=~"10(\\\\.0*)?", namespace="search-prod"}, "dst", "$1", "src", "(.*)")')
+
+
+def _selectors_namespaces(expr: str) -> list[list[str]]:
+    """The values of the namespace matchers of every selector of `expr`, read by promql-parser."""
+    import promql_parser
+
+    found: list[list[str]] = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            found.append([m.value for m in node.matchers.matchers if m.name == "namespace"])
+    promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
+    return found
+
+
+# The signals whose tests run under enforcement (their default scrape interval only: promtool takes minutes on all).
+ENFORCED_SIGNALS = ("provider_down", "latency", "traffic_stopped", "failover", "slo", "cost_anomaly")
+
+
+def _enforced_unit_tests(tree: Path, base: Path, service: str, series_namespace: str, silent: bool) -> list[Path]:
+    """The service's generated promtool unit tests, against its PrometheusRule as a Prometheus with
+    `enforcedNamespaceLabel: namespace` loads it, with the input series in `series_namespace` (series that have
+    a namespace of their own, Kubernetes objects', keep it). Alerts expect the rule's namespace label; `silent`:
+    every alert expected not to fire. The recorded-sample checks are left out (recorded series gain the label)."""
+    [path] = tree.glob(f"kubernetes/*/{service}.prometheusrule.yaml")
+    rule = operator_emulation.enforce_namespace_label(_load(path))
+    namespace = rule["metadata"]["namespace"]
+    for r in (r for g in rule["spec"]["groups"] for r in g["rules"]):
+        assert all(values == [namespace] for values in _selectors_namespaces(r["expr"])), r["expr"]
+    enforced = {g["name"]: g for g in rule["spec"]["groups"]}
+    shutil.copytree(tree / "rules", base / "rules")
+    for plain in tree.glob(f"rules/{service}.*.rules.yml"):
+        groups = [enforced[g["name"]] for g in _load(plain)["groups"]]
+        (base / "rules" / plain.name).write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
+    out = []
+    (base / "tests" / service).mkdir(parents=True)
+    for source in sorted((tree / "tests" / service).glob("*.test.yml")):
+        if source.name.split(".")[0] not in ENFORCED_SIGNALS or source.name.count(".") > 2:
+            continue
+        doc = _load(source)
+        for test in doc["tests"]:
+            for series in test["input_series"]:
+                text = series["series"]
+                if 'namespace="' not in text:
+                    label = f'namespace="{series_namespace}"'
+                    text = text[:-1] + f", {label}}}" if text.endswith("}") else f"{text}{{{label}}}"
+                    series["series"] = text.replace("{, ", "{")
+            for check in test.get("alert_rule_test", []):
+                for alert in check.get("exp_alerts", []):
+                    alert["exp_labels"] = {**alert["exp_labels"], "namespace": namespace}
+                if silent:
+                    check["exp_alerts"] = []
+            test.pop("promql_expr_test", None)
+        target = base / "tests" / service / source.name
+        target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        out.append(target)
+    return out
+
+
+def test_enforced_namespace_label_with_series_of_the_rules_namespace(out_dir: Path, tmp_path: Path) -> None:
+    """search-answers' PrometheusRule in search-prod, its series labelled namespace="search-prod": every selector
+    still matches, and the provider, failover, traffic, SLO and cost tests pass. The latency pages do not: the
+    operator labels recorded series with the namespace, `sum by (service, team)` drops it, and the alert joins the
+    two with a plain `and` (matching on every label), so it never fires. Documented in the README."""
+    runs = {f.name: promtool.test_rules(f) for f in _enforced_unit_tests(out_dir, tmp_path, "search-answers",
+                                                                          "search-prod", silent=False)}
+    assert sorted(runs) == sorted(f"{s}.test.yml" for s in ENFORCED_SIGNALS)
+    assert sorted(name for name, run in runs.items() if not run.ok) == ["latency.test.yml"], \
+        {n: r.output[:400] for n, r in runs.items() if not r.ok}
+    failure = runs["latency.test.yml"].output
+    assert "alertname: AILatencyP95High" in failure and "got:[]" in failure
+
+
+def test_enforced_namespace_label_silences_a_service_reading_a_shared_proxy(out_dir: Path, tmp_path: Path) -> None:
+    """search-answers reads the shared LiteLLM proxy (`job="litellm-proxy"`), whose series carry the proxy's
+    namespace: once every selector asks for search-prod, each test passes only when told to expect silence, so
+    every alert the tests expect to fire is lost, without an error."""
+    expected_firing = sum(len(c.get("exp_alerts", [])) for f in (out_dir / "tests" / "search-answers").glob("*.test.yml")
+                          if f.name.split(".")[0] in ENFORCED_SIGNALS and f.name.count(".") == 2
+                          for t in _load(f)["tests"] for c in t.get("alert_rule_test", []))
+    assert expected_firing > 10
+    silent = _enforced_unit_tests(out_dir, tmp_path, "search-answers", "litellm", silent=True)
+    failed = [(f.name, run.output) for f in silent if not (run := promtool.test_rules(f)).ok]
+    assert not failed, failed[:2]
+
+
 # ---- Mimir ----------------------------------------------------------------------------------------------------
 
 def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tmp_path: Path) -> None:
