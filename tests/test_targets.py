@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -81,8 +83,11 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
         "kubernetes/monitoring/oncallgen.prometheusrule.yaml",
         "kubernetes/search-prod/search-answers.prometheusrule.yaml",
         "kubernetes/search-prod/search.alertmanagerconfig.yaml",
+        "mimir/legal-ai/alertmanager.secrets",
+        "mimir/legal-ai/alertmanager.yaml",
         "mimir/legal-ai/contract-review.yaml",
         "mimir/legal-ai/oncallgen.yaml",
+        "mimir/oncallgen.meta-monitoring.rules.yml",
     ]
     thanos = sorted(p.name for p in (out_dir / "thanos").iterdir())
     assert "oncallgen.oncall_health.thanos.yml" in thanos
@@ -92,9 +97,12 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
 
 
 def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
-    mimir = sorted(p.relative_to(everywhere / "mimir").as_posix() for p in (everywhere / "mimir").rglob("*.yaml"))
-    assert mimir == ["anonymous/internal-chat.yaml", "anonymous/oncallgen.yaml", "anonymous/search-answers.yaml",
-                     "anonymous/support-assistant.yaml", "legal-ai/contract-review.yaml", "legal-ai/oncallgen.yaml"]
+    mimir = sorted(p.relative_to(everywhere / "mimir").as_posix() for p in (everywhere / "mimir").rglob("*")
+                   if p.is_file())
+    assert mimir == ["anonymous/alertmanager.secrets", "anonymous/alertmanager.yaml", "anonymous/internal-chat.yaml",
+                     "anonymous/oncallgen.yaml", "anonymous/search-answers.yaml", "anonymous/support-assistant.yaml",
+                     "legal-ai/alertmanager.secrets", "legal-ai/alertmanager.yaml", "legal-ai/contract-review.yaml",
+                     "legal-ai/oncallgen.yaml", "oncallgen.meta-monitoring.rules.yml"]
     configs = sorted(p.relative_to(everywhere).as_posix() for p in everywhere.glob("kubernetes/*/*.alertmanagerconfig.yaml"))
     assert configs == ["kubernetes/legal-ai/legal-ai.alertmanagerconfig.yaml",
                        "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml",
@@ -499,7 +507,7 @@ def test_enforced_namespace_label_silences_a_service_reading_a_shared_proxy(out_
 def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tmp_path: Path) -> None:
     validator = _schema("mimir-namespace")
     extracted = []
-    for path in sorted(tree.glob("mimir/*/*.yaml")):
+    for path in sorted(p for p in tree.glob("mimir/*/*.yaml") if p.name != "alertmanager.yaml"):
         doc = _load(path)
         assert not _errors(validator, doc), (path, _errors(validator, doc))
         assert doc["namespace"] == path.stem
@@ -512,6 +520,115 @@ def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tm
         extracted.append(target)
     assert extracted
     run = promtool.check_rules(extracted)
+    assert run.ok, run.output
+
+
+def _keys(data) -> list[str]:
+    if isinstance(data, dict):
+        return [k for k, v in data.items() for k in [k, *_keys(v)]]
+    return [k for v in data for k in _keys(v)] if isinstance(data, list) else []
+
+
+def test_the_mimir_alertmanager_configuration_takes_secrets_as_placeholders(tree: Path, tmp_path: Path) -> None:
+    """Mimir refuses every `*_file` secret field (pkg/alertmanager/api.go): none is left, each secret is a
+    ${VARIABLE} listed next to the file, and the file, filled by the command written there (the real envsubst),
+    passes amtool and routes a legal-ai page to legal-ai's PagerDuty with the value given."""
+    configs = sorted(tree.glob("mimir/*/alertmanager.yaml"))
+    assert [p.parent.name for p in configs] == sorted({p.parent.name for p in tree.glob("mimir/*/oncallgen.yaml")})
+    for path in configs:
+        text = path.read_text(encoding="utf-8")
+        assert not [k for k in _keys(yaml.safe_load(text)) if k.endswith("_file")], path
+        assert "/etc/alertmanager/secrets" not in text
+        listed = (path.parent / "alertmanager.secrets").read_text(encoding="utf-8")
+        variables = sorted(set(re.findall(r"\$\{([A-Z0-9_]+)\}", text)))
+        assert variables and variables == sorted(re.findall(r"^\$\{([A-Z0-9_]+)\}", listed, re.M)), path
+    # specs/oncall/legal-ai.yaml: pd-legal reads /etc/alertmanager/secrets/legal-ai-pd.
+    tenant = tree / "mimir" / "legal-ai"
+    listed = (tenant / "alertmanager.secrets").read_text(encoding="utf-8")
+    assert "${SECRET_LEGAL_AI_PD}  # routing_key of legal-ai/pd-legal (in place of /etc/alertmanager/secrets/legal-ai-pd)" \
+        in listed
+    command = next(line for line in listed.splitlines() if "envsubst" in line)
+    inner = re.search(r'envsubst "\$\((.*)\)"', command).group(1)  # the variables, as the file says to list them
+    shell_format = subprocess.run(["sh", "-c", inner], cwd=tree, capture_output=True, text=True, check=True).stdout
+    env = {**os.environ, **{v: f"https://test.invalid/value-{i}" for i, v in enumerate(re.findall(r"\$\{([A-Z0-9_]+)\}", listed))}}
+    filled = subprocess.run(["envsubst", shell_format], input=(tenant / "alertmanager.yaml").read_text(encoding="utf-8"),
+                            capture_output=True, text=True, check=True, env=env).stdout
+    assert "{{ .CommonAnnotations.summary }}" in filled and "${" not in filled.split("\n", 1)[1]
+    target = tmp_path / "alertmanager.yaml"
+    target.write_text(filled, encoding="utf-8")
+    assert amtool.check_config(target).ok
+    config = yaml.safe_load(filled)
+    pd = next(r for r in config["receivers"] if r["name"] == "legal-ai/pd-legal")
+    assert pd["pagerduty_configs"][0]["routing_key"] == env["SECRET_LEGAL_AI_PD"]
+    page = {"alertname": "AIProviderDown", "service": "contract-review", "severity": "critical",
+            "signal": "provider_down", "team": "legal-ai"}
+    assert amtool.route(target, page, ["legal-ai/pd-legal"]).ok
+
+
+def test_a_mimir_tenant_gets_no_alert_on_series_it_cannot_have(tree: Path) -> None:
+    for path in tree.glob("mimir/*/oncallgen.yaml"):
+        doc = _load(path)
+        exprs = [r["expr"] for g in doc["groups"] for r in g["rules"]]
+        assert any(r.get("alert") == "AIWatchdog" for g in doc["groups"] for r in g["rules"])
+        assert not [e for e in exprs if 'job="prometheus"' in e or 'job="alertmanager"' in e
+                    or "prometheus_" in e or "alertmanager_" in e], path
+
+
+_META_TEST = """
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+- interval: 1m
+  input_series:
+  - series: cortex_alertmanager_notifications_failed_total{job="mimir/alertmanager", user="legal-ai", integration="pagerduty"}
+    values: 0x20 1x80
+  - series: cortex_alertmanager_notifications_failed_total{job="mimir/alertmanager", user="someone-else", integration="slack"}
+    values: 0x20 1x80
+  - series: cortex_prometheus_rule_evaluation_failures_total{job="mimir/ruler", user="legal-ai", rule_group="contract-review;g"}
+    values: 0x20 1x80
+  - series: cortex_ruler_config_last_reload_successful{job="mimir/ruler", user="legal-ai", instance="ruler-0"}
+    values: 1x20 0x40
+  alert_rule_test:
+  - {eval_time: 19m, alertname: AIAlertmanagerNotificationsFailing, exp_alerts: []}
+  - eval_time: 29m
+    alertname: AIAlertmanagerNotificationsFailing
+    exp_alerts:
+    - exp_labels: {alertname: AIAlertmanagerNotificationsFailing, integration: pagerduty, user: legal-ai,
+                   service: alerting-pipeline, severity: critical, signal: alerting_pipeline, team: oncallgen}
+  - {eval_time: 32m, alertname: AIAlertmanagerNotificationsFailing, exp_alerts: []}
+  - {eval_time: 25m, alertname: AIRuleEvaluationFailing, exp_alerts: []}
+  - eval_time: 26m
+    alertname: AIRuleEvaluationFailing
+    exp_alerts:
+    - exp_labels: {rule_group: "contract-review;g", user: legal-ai, service: alerting-pipeline, severity: critical,
+                   signal: alerting_pipeline, team: oncallgen}
+  - {eval_time: 30m, alertname: AIPrometheusConfigReloadFailed, exp_alerts: []}
+  - eval_time: 32m
+    alertname: AIPrometheusConfigReloadFailed
+    exp_alerts:
+    - exp_labels: {user: legal-ai, service: alerting-pipeline, severity: warning, signal: alerting_pipeline,
+                   team: oncallgen}
+"""
+
+
+def test_mimir_pipeline_alerts_fire_on_the_series_mimir_exposes(out_dir: Path, tmp_path: Path) -> None:
+    """Mimir's own series (names and labels from its ruler and Alertmanager metrics), as a meta-monitoring
+    Prometheus scrapes them: a failed PagerDuty notification of tenant legal-ai pages, another tenant's does not;
+    a failed rule evaluation pages after 5m; a rejected rules reload opens a ticket after 10m. Times by hand."""
+    rules = _load(out_dir / "mimir" / "oncallgen.meta-monitoring.rules.yml")
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+    test = yaml.safe_load(_META_TEST)
+    for check in test["tests"][0]["alert_rule_test"]:  # annotations are checked by the plain tests; labels here
+        for alert in check["exp_alerts"]:
+            rule = next(r for g in rules["groups"] for r in g["rules"] if r["alert"] == check["alertname"])
+            labels = {**alert["exp_labels"], "alertname": check["alertname"]}
+            alert["exp_annotations"] = {k: v.replace("{{ $labels.user }}", labels["user"])
+                                        .replace("{{ $labels.integration }}", labels.get("integration", ""))
+                                        .replace("{{ $labels.rule_group }}", labels.get("rule_group", ""))
+                                        for k, v in rule["annotations"].items()}
+    path = tmp_path / "meta.test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False), encoding="utf-8")
+    run = promtool.test_rules(path)
     assert run.ok, run.output
 
 
