@@ -21,7 +21,7 @@ from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.documents import spec_schema
-from .targets import TARGETS
+from .targets import TARGETS, mimir, users
 from .targets.files import OutputError, differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
@@ -101,6 +101,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
                        f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
         click.echo(f"{output}/ is up to date ({run.file_count} files)")
+        _budget(run)
         return
     unsafe = unsafe_output(out, _paths(specs))
     if unsafe:
@@ -119,6 +120,14 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     _warn(run.warnings)
     click.echo(f"wrote {run.file_count} files to {output}/ from {len(run.services)} services: "
                f"{alert_count(run.plan)} alerts, {recording_count(run.plan)} recording rules")
+    _budget(run)
+
+
+def _budget(run: Run) -> None:
+    """Per Mimir tenant: its rule groups and the largest, against the ruler's limits."""
+    services = users(run.plan, mimir.NAME, run.targets)
+    for tenant in mimir.tenants(run.plan, services) if services else ():
+        click.echo(tenant.report())
 
 
 @main.command()

@@ -124,3 +124,8 @@ def rules_path(service: str, group: str) -> str:
 def test_path(service: str, group: str) -> str:
     """Where the promtool unit tests of a service's rule group land."""
     return f"tests/{service}/{group}.test.yml"
+
+
+def group_part(group: str, part: int) -> str:
+    """The name of the `part`-th piece (from 1) of a rule group split to fit a ruler's rules-per-group limit."""
+    return group if part == 1 else f"{group}-part{part}"

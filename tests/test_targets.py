@@ -88,6 +88,7 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
         "mimir/legal-ai/contract-review.yaml",
         "mimir/legal-ai/oncallgen.yaml",
         "mimir/oncallgen.meta-monitoring.rules.yml",
+        "mimir/runtime-overrides.yaml",
     ]
     thanos = sorted(p.name for p in (out_dir / "thanos").iterdir())
     assert "oncallgen.oncall_health.thanos.yml" in thanos
@@ -102,7 +103,7 @@ def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
     assert mimir == ["anonymous/alertmanager.secrets", "anonymous/alertmanager.yaml", "anonymous/internal-chat.yaml",
                      "anonymous/oncallgen.yaml", "anonymous/search-answers.yaml", "anonymous/support-assistant.yaml",
                      "legal-ai/alertmanager.secrets", "legal-ai/alertmanager.yaml", "legal-ai/contract-review.yaml",
-                     "legal-ai/oncallgen.yaml", "oncallgen.meta-monitoring.rules.yml"]
+                     "legal-ai/oncallgen.yaml", "oncallgen.meta-monitoring.rules.yml", "runtime-overrides.yaml"]
     configs = sorted(p.relative_to(everywhere).as_posix() for p in everywhere.glob("kubernetes/*/*.alertmanagerconfig.yaml"))
     assert configs == ["kubernetes/legal-ai/legal-ai.alertmanagerconfig.yaml",
                        "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml",
@@ -514,13 +515,82 @@ def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tm
         names = [g["name"] for g in doc["groups"]]
         assert len(names) == len(set(names)), f"{path}: Mimir refuses two groups of one name in a namespace"
         if doc["namespace"] != "oncallgen":
-            assert {g["name"]: g for g in doc["groups"]} == _plain_groups(tree, doc["namespace"])
+            plain = _plain_groups(tree, doc["namespace"])  # the same rules, split pieces joined again
+            joined = _joined(doc["groups"])
+            assert sorted(joined) == sorted(plain)
+            for name, group in joined.items():
+                assert sorted(map(yaml.safe_dump, group["rules"])) == sorted(map(yaml.safe_dump, plain[name]["rules"]))
+                assert {k: v for k, v in group.items() if k != "rules"} == \
+                    {k: v for k, v in plain[name].items() if k != "rules"}
         target = tmp_path / f"{path.parent.name}.{path.stem}.yml"
         target.write_text(yaml.safe_dump({"groups": doc["groups"]}, sort_keys=False), encoding="utf-8")
         extracted.append(target)
     assert extracted
     run = promtool.check_rules(extracted)
     assert run.ok, run.output
+
+
+def _joined(groups: list[dict]) -> dict[str, dict]:
+    """Split groups (`<name>`, `<name>-part2`, ...) joined again (rules in the pieces' order)."""
+    out: dict[str, dict] = {}
+    for g in groups:
+        name = re.sub(r"-part[0-9]+$", "", g["name"])
+        out.setdefault(name, {**g, "name": name, "rules": []})["rules"] += g["rules"]
+    return out
+
+
+def _rule_order(tree: Path, service: str) -> dict[str, list[str]]:
+    return {name: [yaml.safe_dump(r) for r in g["rules"]] for name, g in _plain_groups(tree, service).items()}
+
+
+def test_no_mimir_group_exceeds_mimirs_limit_and_rules_that_read_each_other_stay_together(tree: Path) -> None:
+    """Mimir's default limit, 20 rules per group: contract-review's SLI group (30 rules) is split in two; every
+    piece holds at most 20, every rule is in exactly one piece, and with this limit no rule reads a series
+    recorded in another piece of its group (so nothing lags). legal-ai: contract-review's 13 groups, one more for
+    the split, and the tenant's own (Watchdog, on-call health): 15, written as its runtime overrides."""
+    for path in sorted(p for p in tree.glob("mimir/*/*.yaml") if p.name not in ("alertmanager.yaml",)):
+        doc = _load(path)
+        assert max(len(g["rules"]) for g in doc["groups"]) <= 20, path
+        if doc["namespace"] == "oncallgen":
+            continue
+        order = _rule_order(tree, doc["namespace"])
+        for piece in doc["groups"]:
+            base = re.sub(r"-part[0-9]+$", "", piece["name"])
+            positions = [order[base].index(yaml.safe_dump(r)) for r in piece["rules"]]
+            assert positions == sorted(positions), f"{piece['name']}: rules keep their order"
+            recorded_elsewhere = {r["record"] for other in doc["groups"] if other is not piece
+                                  and re.sub(r"-part[0-9]+$", "", other["name"]) == base
+                                  for r in other["rules"] if "record" in r}
+            for rule in piece["rules"]:
+                assert not any(name in rule["expr"] for name in recorded_elsewhere), (piece["name"], rule)
+    legal = _load(tree / "mimir/legal-ai/contract-review.yaml")
+    assert [(g["name"], len(g["rules"])) for g in legal["groups"] if "-sli" in g["name"]] == [
+        ("oncallgen-contract-review-sli", 20), ("oncallgen-contract-review-sli-part2", 10)]
+    overrides = _load(tree / "mimir/runtime-overrides.yaml")["overrides"]
+    assert overrides["legal-ai"] == {"ruler_max_rule_groups_per_tenant": 15, "ruler_max_rules_per_rule_group": 20}
+
+
+def test_a_smaller_limit_splits_further_and_states_the_lag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _generate(tmp_path, monkeypatch, ("contract-review.yaml", "    tenant: legal-ai",
+                                               "    tenant: legal-ai\n    rules_per_group: 5"))
+    assert result.exit_code == 0, result.output
+    line = next(l for l in result.output.splitlines() if l.startswith("mimir tenant legal-ai:"))
+    assert re.fullmatch(r"mimir tenant legal-ai: [0-9]+ rule groups, the largest 5 rules \(limit 5\); [0-9]+ reads "
+                        r"across split groups lag \(see mimir/runtime-overrides.yaml\)", line), line
+    groups = _load(tmp_path / "out/mimir/legal-ai/contract-review.yaml")["groups"]
+    assert max(len(g["rules"]) for g in groups) == 5
+    overrides = (tmp_path / "out/mimir/runtime-overrides.yaml").read_text(encoding="utf-8")
+    assert "ruler_max_rules_per_rule_group: 5" in overrides
+    lags = [l for l in overrides.splitlines() if l.startswith("# legal-ai: ")]
+    assert lags and all("up to one evaluation interval later than in one group" in l for l in lags)
+    assert int(line.split("; ")[1].split(" ")[0]) == len(lags)
+    # Each stated lag is a real read across pieces: the reading rule's piece does not record the series.
+    by_name = {g["name"]: g for g in groups}
+    for lag in lags:
+        m = re.fullmatch(r"# legal-ai: (\S+): (\S+) reads (\S+) from (\S+), .*", lag)
+        piece, _, series, source = m.groups()
+        assert piece != source and any(r.get("record") == series for r in by_name[source]["rules"])
+        assert not any(r.get("record") == series for r in by_name[piece]["rules"])
 
 
 def _keys(data) -> list[str]:

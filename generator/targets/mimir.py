@@ -12,7 +12,7 @@ in a rule file for the meta-monitoring Prometheus that scrapes Mimir.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from .. import alerting_pipeline
@@ -22,6 +22,7 @@ from ..spec.errors import SpecError
 from ..spec.model import Location, Pipeline, Routing, Service, Team
 from ..yamltext import dump, header
 from .prometheus import group_dict
+from .rule_budget import MIMIR_GROUPS_PER_TENANT, Lag, split
 
 NAME = "mimir"
 DESCRIPTION = ("Grafana Mimir / Cortex ruler namespace files and Alertmanager configuration per tenant "
@@ -30,6 +31,7 @@ FOLDER = "mimir"
 ALERTMANAGER = "alertmanager.yaml"
 SECRETS = "alertmanager.secrets"
 META_MONITORING = f"{FOLDER}/{GLOBAL}.meta-monitoring.rules.yml"
+OVERRIDES = f"{FOLDER}/runtime-overrides.yaml"
 SECRETS_DIR = "/etc/alertmanager/secrets/"  # dropped from variable names: the same secret, the same short name
 _VARIABLE = re.compile(r"[^A-Za-z0-9]+")
 
@@ -112,20 +114,77 @@ def meta_monitoring_file(pipeline: Pipeline, tenants: tuple[str, ...]) -> str:
                                 "and Alertmanager: the alerting pipeline's checks, per tenant") + dump({"groups": [group]}))
 
 
+@dataclass(frozen=True)
+class Tenant:
+    """What oncallgen loads into one tenant's ruler: namespaces (name, source, groups split to the limit)."""
+
+    name: str
+    limit: int                                     # rules per group the groups were split to
+    namespaces: tuple[tuple[str, str, tuple[dict, ...]], ...]
+    lags: tuple[Lag, ...]
+
+    @property
+    def groups(self) -> int:
+        return sum(len(groups) for _, _, groups in self.namespaces)
+
+    @property
+    def largest(self) -> int:
+        return max(len(g["rules"]) for _, _, groups in self.namespaces for g in groups)
+
+    def report(self) -> str:
+        """One line for `generate` and `check`."""
+        over = (f", above Mimir's default {MIMIR_GROUPS_PER_TENANT}: set the override"
+                if self.groups > MIMIR_GROUPS_PER_TENANT else "")
+        lags = f"; {len(self.lags)} reads across split groups lag (see {OVERRIDES})" if self.lags else ""
+        return (f"mimir tenant {self.name}: {self.groups} rule groups{over}, the largest {self.largest} rules "
+                f"(limit {self.limit}){lags}")
+
+
+def tenants(plan: Plan, services: tuple[Service, ...]) -> list[Tenant]:
+    """Every tenant's namespaces, their groups split to the tenant's rules-per-group limit (the smallest its
+    services ask for), and the reads across the cuts."""
+    global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups
+                     if g.key != alerting_pipeline.GROUP_KEY]
+    out = []
+    for tenant in sorted({s.deploy.tenant for s in services}):
+        mine = [s for s in services if s.deploy.tenant == tenant]
+        limit = min(s.deploy.rules_per_group for s in mine)
+        namespaces, lags = [], []
+        for name, source, groups in [*((s.name, s.location.file, [group_dict(g) for f in plan.rule_files_of.get(
+                s.name, ()) for g in f.groups]) for s in mine), (GLOBAL, "all specs", global_groups)]:
+            pieces = []
+            for group in groups:
+                parts, lagging = split(group, limit)
+                pieces += parts
+                lags += lagging
+            namespaces.append((name, source, tuple(pieces)))
+        out.append(Tenant(tenant, limit, tuple(namespaces), tuple(lags)))
+    return out
+
+
+def overrides_file(found: list[Tenant]) -> str:
+    """Mimir's runtime configuration (`overrides`) each tenant needs for oncallgen's groups, and the lags."""
+    lines = [header("all specs", "the Mimir runtime configuration (overrides) each tenant needs for oncallgen's "
+                                 "rule groups alone; merge it into yours, adding your own groups").rstrip("\n")]
+    for tenant in found:
+        lines += [f"# {tenant.name}: {lag}" for lag in tenant.lags]
+    data = {"overrides": {t.name: {"ruler_max_rule_groups_per_tenant": t.groups,
+                                   "ruler_max_rules_per_rule_group": t.limit} for t in found}}
+    return "\n".join(lines) + "\n" + dump(data)
+
+
 def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A namespace file per service in its tenant's folder; every tenant also gets the Watchdog and on-call health,
     since a tenant's ruler sees only its own series, and its Alertmanager configuration. The pipeline checks go to
-    the meta-monitoring Prometheus, which sees Mimir's own series."""
-    tenants = tuple(sorted({s.deploy.tenant for s in services}))
-    for service in services:
-        groups = [group_dict(g) for f in plan.rule_files_of.get(service.name, ()) for g in f.groups]
-        yield (f"{FOLDER}/{service.deploy.tenant}/{service.name}.yaml",
-               namespace_file(service.name, groups, service.location.file))
-    global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups
-                     if g.key != alerting_pipeline.GROUP_KEY]
-    for tenant in tenants:
-        yield f"{FOLDER}/{tenant}/{GLOBAL}.yaml", namespace_file(GLOBAL, global_groups, "all specs")
+    the meta-monitoring Prometheus, which sees Mimir's own series; the runtime overrides the tenants need go next
+    to the folders."""
+    found = tenants(plan, services)
+    for tenant in found:
+        for name, source, groups in tenant.namespaces:
+            yield f"{FOLDER}/{tenant.name}/{name}.yaml", namespace_file(name, list(groups), source)
         if plan.specs.routing is not None:
-            yield from alertmanager_files(plan, tenant, tuple(s for s in services if s.deploy.tenant == tenant))
+            yield from alertmanager_files(plan, tenant.name,
+                                          tuple(s for s in services if s.deploy.tenant == tenant.name))
     pipeline = plan.specs.routing.pipeline if plan.specs.routing is not None else Pipeline()
-    yield META_MONITORING, meta_monitoring_file(pipeline, tenants)
+    yield META_MONITORING, meta_monitoring_file(pipeline, tuple(t.name for t in found))
+    yield OVERRIDES, overrides_file(found)
