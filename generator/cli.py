@@ -181,13 +181,18 @@ def schema(markdown: bool) -> None:
               help="Compare with this output folder on disk instead of a git ref.")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
               help="markdown: for a pull-request comment.")
-def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str) -> None:
-    """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks.
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
+              help="The targets the output folder was generated with (as for generate; repeatable), so their "
+                   "packaged objects are compared.")
+def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str,
+         targets: tuple[str, ...]) -> None:
+    """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks, and the namespace,
+    tenant and labels of the targets' packaged objects.
 
     Compares the output folder at the base (default: as committed at HEAD) with a fresh compile of SPECS
     (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
     """
-    result = _run(specs)
+    result = _run(specs, tuple(sorted(set(targets))))
     try:
         before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
     except SourceError as exc:

@@ -804,6 +804,33 @@ def test_two_values_of_a_shared_label_are_refused_with_both_spec_lines(tmp_path:
     assert not (tmp_path / "out").exists()
 
 
+def test_diff_reports_a_dropped_shared_label_and_a_moved_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`oncallgen diff` against the committed output: search-answers loses its `deploy.labels`, contract-review
+    moves to tenant `legal`. No rule changes, yet what loads the rules does: exit 4, each object named."""
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    for name, old, new in (("search-answers.yaml", "    labels: {release: kube-prometheus-stack}\n", ""),
+                           ("contract-review.yaml", "    tenant: legal-ai", "    tenant: legal")):
+        spec = tmp_path / "specs" / name
+        text = spec.read_text(encoding="utf-8")
+        assert old in text
+        spec.write_text(text.replace(old, new), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["diff", "specs", "--base-dir", str(ROOT / "output")])
+    assert result.exit_code == 4, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("packaged")]
+    assert lines == [
+        "packaged  AlertmanagerConfig search: label release: kube-prometheus-stack -> (none)",
+        "packaged  Mimir namespace contract-review: tenant: legal-ai -> legal",
+        "packaged  Mimir namespace oncallgen (legal) added",
+        "packaged  Mimir namespace oncallgen (legal-ai) removed",
+        "packaged  PrometheusRule oncallgen: label release: kube-prometheus-stack -> (none)",
+        "packaged  PrometheusRule search-answers: label release: kube-prometheus-stack -> (none)",
+    ], result.stdout
+    assert result.stdout.splitlines()[0].endswith("; 6 packaged objects changed."), result.stdout
+    unchanged = CliRunner().invoke(main, ["diff", str(ROOT / "specs"), "--base-dir", str(ROOT / "output")])
+    assert unchanged.exit_code == 0 and "packaged" not in unchanged.stdout, unchanged.stdout
+
+
 @pytest.mark.parametrize("old, new, message", [
     ("labels: {release: kube-prometheus-stack}", 'labels: {release: "kube prometheus"}',
      "error: specs/search-answers.yaml:44:14: spec.deploy.labels.release: expected a value matching"),
