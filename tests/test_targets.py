@@ -275,6 +275,27 @@ def test_business_hours_in_berlin_are_the_same_utc_instants_on_the_operator(ever
     assert checked > 4 * 365 * 96
 
 
+@pytest.mark.parametrize("zone, weekdays, start, end, allowed", [
+    # UTC evenings into the next UTC day; datetime's weekdays (Monday 0) by hand
+    ("America/Los_Angeles", ("monday:friday",), "09:00", "18:00", {0, 1, 2, 3, 4}),
+    # summer time across the new year, and a day that ends at midnight
+    ("Australia/Sydney", ("sunday", "tuesday:thursday"), "07:30", "24:00", {6, 1, 2, 3}),
+])
+def test_utc_intervals_hold_exactly_when_the_zone_is_in_business_hours(zone, weekdays, start, end, allowed) -> None:
+    from generator.targets.utc_hours import utc_intervals
+
+    hours = utc_intervals(zone, weekdays, start, end)
+    lo = int(start[:2]) * 60 + int(start[3:])
+    hi = int(end[:2]) * 60 + int(end[3:])
+    local_zone, utc = ZoneInfo(zone), timezone.utc
+    t = datetime(2027, 1, 1, tzinfo=utc)
+    while t < datetime(2028, 1, 1, tzinfo=utc):
+        local = t.astimezone(local_zone)
+        expected = local.weekday() in allowed and lo <= local.hour * 60 + local.minute < hi
+        assert any(_in_interval(ti, t) for ti in hours) == expected, (t, local)
+        t += timedelta(minutes=15)
+
+
 def test_business_hours_become_a_time_interval_the_ticket_route_uses(everywhere: Path) -> None:
     doc = _load(everywhere / "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml")
     assert doc["spec"]["muteTimeIntervals"][0]["name"] == "business-hours"

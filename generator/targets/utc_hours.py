@@ -10,6 +10,8 @@ not follow that shape (a rule tied to a lunar calendar, a change scheduled for a
 from __future__ import annotations
 
 import calendar
+import copy
+import functools
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -100,6 +102,11 @@ def _hhmm(minute: int) -> str:
 def utc_intervals(location: str, weekdays: tuple[str, ...], start: str, end: str) -> list[dict]:
     """Time intervals in the operator's shape (weekdays, months, daysOfMonth, times; all in UTC) that hold exactly
     when it is `weekdays` between `start` and `end` in `location`. Raises NotExpressible."""
+    return copy.deepcopy(_utc_intervals(location, tuple(weekdays), start, end))
+
+
+@functools.lru_cache(maxsize=64)  # teams share zones and hours; a zone takes a few tenths of a second
+def _utc_intervals(location: str, weekdays: tuple[str, ...], start: str, end: str) -> list[dict]:
     zone, days = ZoneInfo(location), weekday_set(weekdays)
     lo, hi = _minutes(start), _minutes(end)
     by_key: dict[tuple[int, int, int], tuple] = {}
