@@ -454,7 +454,7 @@ def _selectors_namespaces(expr: str) -> list[list[str]]:
 
 
 # The signals whose tests run under enforcement (their default scrape interval only: promtool takes minutes on all).
-ENFORCED_SIGNALS = ("provider_down", "latency", "traffic_stopped", "failover", "slo", "cost_anomaly")
+ENFORCED_SIGNALS = ("provider_down", "latency", "traffic_stopped", "failover", "slo", "cost_anomaly", "model_routing")
 
 
 def _enforced_unit_tests(tree: Path, base: Path, service: str, series_namespace: str, silent: bool) -> list[Path]:
@@ -499,16 +499,17 @@ def _enforced_unit_tests(tree: Path, base: Path, service: str, series_namespace:
 
 def test_enforced_namespace_label_with_series_of_the_rules_namespace(out_dir: Path, tmp_path: Path) -> None:
     """search-answers' PrometheusRule in search-prod, its series labelled namespace="search-prod": every selector
-    still matches, and the provider, failover, traffic, SLO and cost tests pass. The latency pages do not: the
-    operator labels recorded series with the namespace, `sum by (service, team)` drops it, and the alert joins the
-    two with a plain `and` (matching on every label), so it never fires. Documented in the README."""
+    still matches, and the provider, failover, traffic, SLO and cost tests pass. The latency and model-routing
+    alerts do not: the operator labels recorded series with the namespace, `sum by (...)` drops it, and the alert
+    joins the two with a plain `and` (matching on every label), so it never fires. Documented in the README."""
     runs = {f.name: promtool.test_rules(f) for f in _enforced_unit_tests(out_dir, tmp_path, "search-answers",
                                                                           "search-prod", silent=False)}
     assert sorted(runs) == sorted(f"{s}.test.yml" for s in ENFORCED_SIGNALS)
-    assert sorted(name for name, run in runs.items() if not run.ok) == ["latency.test.yml"], \
+    assert sorted(name for name, run in runs.items() if not run.ok) == ["latency.test.yml", "model_routing.test.yml"], \
         {n: r.output[:400] for n, r in runs.items() if not r.ok}
     failure = runs["latency.test.yml"].output
     assert "alertname: AILatencyP95High" in failure and "got:[]" in failure
+    assert "alertname: AIModelDegraded" in runs["model_routing.test.yml"].output
 
 
 def test_enforced_namespace_label_silences_a_service_reading_a_shared_proxy(out_dir: Path, tmp_path: Path) -> None:
