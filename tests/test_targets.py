@@ -592,6 +592,16 @@ def test_no_mimir_group_exceeds_mimirs_limit_and_rules_that_read_each_other_stay
     assert overrides["legal-ai"] == {"ruler_max_rule_groups_per_tenant": 15, "ruler_max_rules_per_rule_group": 20}
 
 
+def test_a_tenant_above_mimirs_group_limit_is_told_to_set_the_override() -> None:
+    from generator.targets.mimir import Tenant
+
+    groups = tuple({"name": f"g{i}", "rules": [{"record": "x", "expr": "1"}] * (1 + i % 3)} for i in range(71))
+    tenant = Tenant("team-a", 20, (("svc", "specs/svc.yaml", groups),), ())
+    assert tenant.report() == ("mimir tenant team-a: 71 rule groups (above Mimir's default of 70: set the override in "
+                               "mimir/runtime-overrides.yaml), the largest 3 rules (limit 20)")
+    assert "above" not in Tenant("team-a", 20, (("svc", "specs/svc.yaml", groups[:70]),), ()).report()
+
+
 def test_a_smaller_limit_splits_further_and_states_the_lag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = _generate(tmp_path, monkeypatch, ("contract-review.yaml", "    tenant: legal-ai",
                                                "    tenant: legal-ai\n    rules_per_group: 5"))

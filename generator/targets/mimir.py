@@ -133,7 +133,7 @@ class Tenant:
 
     def report(self) -> str:
         """One line for `generate` and `check`."""
-        over = (f", above Mimir's default {MIMIR_GROUPS_PER_TENANT}: set the override"
+        over = (f" (above Mimir's default of {MIMIR_GROUPS_PER_TENANT}: set the override in {OVERRIDES})"
                 if self.groups > MIMIR_GROUPS_PER_TENANT else "")
         lags = f"; {len(self.lags)} reads across split groups lag (see {OVERRIDES})" if self.lags else ""
         return (f"mimir tenant {self.name}: {self.groups} rule groups{over}, the largest {self.largest} rules "

@@ -1,7 +1,8 @@
 """prometheus-operator: a `PrometheusRule` per service and an `AlertmanagerConfig` per team.
 
 The PrometheusRule (monitoring.coreos.com/v1) carries the service's rule groups as they are, with the spec's
-`deploy.labels` for the operator's `ruleSelector`. The AlertmanagerConfig (monitoring.coreos.com/v1alpha1)
+`deploy.labels` for the operator's `ruleSelector`, and one static label on every alert: the namespace of the team's
+AlertmanagerConfig, which the operator's default matcher strategy requires of every alert the team's routes see. The AlertmanagerConfig (monitoring.coreos.com/v1alpha1)
 carries the team's subtree of the routing tree, its receivers and its inhibitions, in the operator's shape:
 camelCase fields, matchers as {name, value, matchType}, and secrets as references to Kubernetes secret keys
 (never values). `kubectl apply -f kubernetes/ --recursive` (or kustomize) applies them.
