@@ -795,6 +795,18 @@ def test_what_the_operator_cannot_express_is_a_one_line_error(tmp_path: Path, mo
     assert not (tmp_path / "out").exists()
 
 
+def test_two_secret_files_that_would_share_a_mimir_placeholder_are_refused(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _generate(tmp_path, monkeypatch, ("oncall/legal-ai.yaml", "secrets/sre-pd}", "secrets/legal_ai-pd}"))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "error: specs/oncall/legal-ai.yaml:12:19: spec.receivers.pd-sre.pagerduty.routing_key_file: Mimir takes "
+        "secrets as values, written as ${SECRET_LEGAL_AI_PD} placeholders, and \"/etc/alertmanager/secrets/legal_ai-pd\" "
+        "would share ${SECRET_LEGAL_AI_PD} with \"/etc/alertmanager/secrets/legal-ai-pd\" "
+        "(specs/oncall/legal-ai.yaml:10:19): rename one of the files"), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_services_of_one_team_on_the_operator_share_a_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     second = (ROOT / "specs" / "search-answers.yaml").read_text(encoding="utf-8")
