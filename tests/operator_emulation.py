@@ -1,7 +1,7 @@
 """What prometheus-operator makes of an AlertmanagerConfig: the plain Alertmanager configuration it merges in.
 
-Written from the operator's documentation, independently of generator/targets/operator.py, so the tests can hand
-the result to the real amtool. The operator
+Written from the operator's documentation and source (pkg/alertmanager/amcfg.go), independently of
+generator/targets/operator.py, so the tests can hand the result to the real amtool. The operator
 - names every receiver and time interval `<namespace>/<object name>/<name>`;
 - appends a `namespace="<namespace>"` matcher to the object's top route (the default OnNamespace matcher
   strategy) and forces `continue: true` on it, and puts these routes in front of the base configuration's routes
