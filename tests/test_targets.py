@@ -667,6 +667,29 @@ def test_the_mimir_alertmanager_configuration_takes_secrets_as_placeholders(tree
     assert amtool.route(target, page, ["legal-ai/pd-legal"]).ok
 
 
+def test_each_mimir_tenant_routes_its_teams_alerts_as_the_plain_configuration_does(everywhere: Path,
+                                                                                     tmp_path: Path) -> None:
+    """Every routing case of a team whose services are in the tenant (and the Watchdog and pipeline cases of the
+    root) reaches, through the tenant's configuration with its placeholders filled, exactly the receivers the plain
+    configuration sends it to. anonymous holds ml-platform's and search's services, legal-ai legal-ai's."""
+    cases = _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
+    teams = {"anonymous": {"ml-platform", "search"}, "legal-ai": {"legal-ai"}}  # specs: deploy.tenant, by hand
+    runs = []
+    for tenant, mine in teams.items():
+        text = (everywhere / "mimir" / tenant / "alertmanager.yaml").read_text(encoding="utf-8")
+        path = tmp_path / f"{tenant}.yaml"
+        path.write_text(re.sub(r"\$\{[A-Z0-9_]+\}", "https://test.invalid/secret", text), encoding="utf-8")
+        assert amtool.check_config(path).ok
+        chosen = [c for c in cases if c["labels"].get("team") in mine | {"oncallgen"}]
+        assert len(chosen) > 20
+        runs += [(path, c) for c in chosen]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failed = [(p.name, c["name"], r.output) for (p, c), r in
+                  zip(runs, pool.map(lambda pc: amtool.route(pc[0], pc[1]["labels"], pc[1]["receivers"]), runs))
+                  if not r.ok]
+    assert not failed, failed[:3]
+
+
 def test_a_mimir_tenant_gets_no_alert_on_series_it_cannot_have(tree: Path) -> None:
     for path in tree.glob("mimir/*/oncallgen.yaml"):
         doc = _load(path)
