@@ -45,7 +45,7 @@ check: $(STAMP)
 
 # What the specs change in alerting against $(OUTPUT)/ as committed at $(BASE); exits 4 when behaviour changes.
 diff: $(STAMP)
-	$(BIN)/oncallgen diff $(SPECS) -o $(OUTPUT) --base $(BASE)
+	$(BIN)/oncallgen diff $(SPECS) -o $(OUTPUT) --base $(BASE) $(TARGET_FLAGS)
 
 # The whole chain in real Prometheus and Alertmanager (Debian's), on loopback: about 8 minutes, bounded at 10.
 e2e: $(STAMP) tools

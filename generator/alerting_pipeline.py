@@ -7,10 +7,11 @@ time, once per notification, with one log line. Without these alerts that page i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import conventions as c
-from .promql import Selector
+from .promql import Matcher, Selector
+from .promql_fragments import alternatives
 from .rules import Alert, Check, Expected, Group, Output, Scenario, Series
 from .runbooks.content import RunbookContent, Step
 from .spec.model import Pipeline, Routing
@@ -70,6 +71,50 @@ def _checks() -> tuple[PipelineCheck, ...]:
                "Prometheus {{ $labels.instance }} failed to load its configuration: it still evaluates the "
                "previous rules, so rule changes since then are not live.", False),
     )
+
+
+# On Grafana Mimir the same failures show in the series of Mimir's own components, per tenant (`user`), as a
+# meta-monitoring Prometheus scraping the ruler and the Alertmanager sees them (Mimir's pkg/ruler/manager_metrics.go,
+# pkg/alertmanager/alertmanager_metrics.go); a tenant's ruler sees none of them.
+MIMIR_USER = "user"
+
+
+def _mimir_checks() -> tuple[PipelineCheck, ...]:
+    w = c.window(WINDOW)
+    return (
+        PipelineCheck(NOTIFICATIONS, "cortex_alertmanager_notifications_failed_total", "alertmanager", "integration",
+                      "pagerduty", f"sum by (user, integration) (increase({{sel}}[{w}])) > 0", 0, c.PAGE,
+                      "Mimir's Alertmanager cannot deliver notifications.",
+                      "Mimir's Alertmanager failed to deliver notifications of tenant {{ $labels.user }} through "
+                      "{{ $labels.integration }} in the last " + w + ": pages may be lost. Its log says why (a "
+                      "secret not substituted, a revoked key, no network).", True),
+        PipelineCheck(RULES, "cortex_prometheus_rule_evaluation_failures_total", "ruler", "rule_group", "x;x",
+                      f"sum by (user, rule_group) (increase({{sel}}[{w}])) > 0", 300, c.PAGE,
+                      "Alerting rules fail to evaluate in Mimir's ruler.",
+                      "Rules of group {{ $labels.rule_group }} of tenant {{ $labels.user }} failed to evaluate in "
+                      "the last " + w + ": its alerts cannot fire.", True),
+        PipelineCheck(AM_RELOAD, "cortex_alertmanager_config_last_reload_successful", "alertmanager", "user", "x",
+                      "min by (user) ({sel}) == 0", 600, c.TICKET,
+                      "Mimir's Alertmanager rejected a tenant's configuration.",
+                      "Mimir's Alertmanager failed to load the configuration of tenant {{ $labels.user }}: it still "
+                      "routes with the previous one, so routing changes since then are not live.", False),
+        PipelineCheck(PROM_RELOAD, "cortex_ruler_config_last_reload_successful", "ruler", "user", "x",
+                      "min by (user) ({sel}) == 0", 600, c.TICKET,
+                      "Mimir's ruler rejected a tenant's rules.",
+                      "Mimir's ruler failed to load the rules of tenant {{ $labels.user }}: it still evaluates the "
+                      "previous ones, so rule changes since then are not live.", False),
+    )
+
+
+def mimir_group(pipeline: Pipeline, tenants: tuple[str, ...]) -> Group:
+    """The pipeline's alerts for a meta-monitoring Prometheus that scrapes Mimir's ruler and Alertmanager: the same
+    alert names, labels and runbooks, on Mimir's metric names, for `tenants` only."""
+    tenant = Matcher(MIMIR_USER, "=~", alternatives(*tenants))
+    alerts = []
+    for check in _mimir_checks():
+        alert = _alert(check, pipeline)
+        alerts.append(replace(alert, expr=check.expr.format(sel=Selector(check.metric, (tenant,)))))
+    return Group(f"{c.GENERATOR}-alerting-pipeline-mimir", GROUP_KEY, tuple(alerts))
 
 
 def runbook_url(alertname: str) -> str:

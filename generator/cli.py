@@ -21,7 +21,7 @@ from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.documents import spec_schema
-from .targets import TARGETS
+from .targets import TARGETS, mimir, users
 from .targets.files import OutputError, differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
@@ -101,6 +101,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
                        f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
         click.echo(f"{output}/ is up to date ({run.file_count} files)")
+        _budget(run)
         return
     unsafe = unsafe_output(out, _paths(specs))
     if unsafe:
@@ -119,6 +120,14 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     _warn(run.warnings)
     click.echo(f"wrote {run.file_count} files to {output}/ from {len(run.services)} services: "
                f"{alert_count(run.plan)} alerts, {recording_count(run.plan)} recording rules")
+    _budget(run)
+
+
+def _budget(run: Run) -> None:
+    """Per Mimir tenant: its rule groups and the largest, against the ruler's limits."""
+    services = users(run.plan, mimir.NAME, run.targets)
+    for tenant in mimir.tenants(run.plan, services) if services else ():
+        click.echo(tenant.report())
 
 
 @main.command()
@@ -172,13 +181,18 @@ def schema(markdown: bool) -> None:
               help="Compare with this output folder on disk instead of a git ref.")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
               help="markdown: for a pull-request comment.")
-def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str) -> None:
-    """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks.
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
+              help="The targets the output folder was generated with (as for generate; repeatable), so their "
+                   "packaged objects are compared.")
+def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str,
+         targets: tuple[str, ...]) -> None:
+    """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks, and the namespace,
+    tenant and labels of the targets' packaged objects.
 
     Compares the output folder at the base (default: as committed at HEAD) with a fresh compile of SPECS
     (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
     """
-    result = _run(specs)
+    result = _run(specs, tuple(sorted(set(targets))))
     try:
         before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
     except SourceError as exc:

@@ -23,6 +23,9 @@ SIGNAL = "signal"
 SEVERITY = "severity"
 REMEDIATION = "remediation"
 ESCALATION = "escalation"
+# The label prometheus-operator's default matcher strategy (OnNamespace) requires of every alert a namespaced
+# AlertmanagerConfig routes: the operator target puts it on every alert of a service as a static label.
+NAMESPACE = "namespace"
 
 SEVERITIES = ("critical", "warning", "info")
 PAGE, TICKET, INFO = SEVERITIES
@@ -121,3 +124,8 @@ def rules_path(service: str, group: str) -> str:
 def test_path(service: str, group: str) -> str:
     """Where the promtool unit tests of a service's rule group land."""
     return f"tests/{service}/{group}.test.yml"
+
+
+def group_part(group: str, part: int) -> str:
+    """The name of the `part`-th piece (from 1) of a rule group split to fit a ruler's rules-per-group limit."""
+    return group if part == 1 else f"{group}-part{part}"

@@ -15,6 +15,18 @@ import promql_parser
 from .promql_fragments import PromQLTextError, check_regex, matcher, string
 
 
+def metric_names(text: str) -> frozenset[str]:
+    """The metric names the selectors of an expression read."""
+    names: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names.update([node.name] if node.name else
+                         [m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"])
+    promql_parser.walk(promql_parser.parse(text), pre_visit=visit)
+    return frozenset(names)
+
+
 class PromQLError(ValueError):
     """An expression or selector that does not parse, or is not of the kind needed."""
 

@@ -42,3 +42,28 @@ def services():
         return {s.name: s for s in load_specs([Path("specs")]).services}
     finally:
         os.chdir(old)
+
+
+ALL_TARGETS = ("operator", "mimir", "thanos")
+
+
+@pytest.fixture(scope="session")
+def everywhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every example service on every target (as `make generate TARGETS="operator mimir thanos"`)."""
+    import shutil
+    base = tmp_path_factory.mktemp("targets")
+    shutil.copytree(ROOT / "specs", base / "specs")
+    old = os.getcwd()
+    os.chdir(base)
+    try:
+        result = build([Path("specs")], ALL_TARGETS)
+    finally:
+        os.chdir(old)
+    write_tree(base / "output", result.files)
+    return base / "output"
+
+
+@pytest.fixture(scope="session", params=["examples", "everywhere"])
+def tree(request: pytest.FixtureRequest, out_dir: Path) -> Path:
+    """Both target trees: the committed examples, and every service on every target."""
+    return out_dir if request.param == "examples" else request.getfixturevalue("everywhere")

@@ -1,76 +1,23 @@
-"""prometheus-operator, Mimir and Thanos outputs: checked against our own JSON Schemas of what each system reads,
-their rule groups by the real promtool, and the AlertmanagerConfig, turned into the plain configuration the
-operator would merge, by the real amtool (check-config, and every alert and tier routed).
+"""The targets' files: which each run writes (targets asked per spec, or for the run), the Thanos Ruler files,
+the deploy settings checked where they are written, and `oncallgen diff` on packaged objects. The operator's and
+Mimir's behaviour: test_target_operator.py, test_target_mimir.py.
 
-Two trees: the committed examples (targets asked per spec: search-answers on the operator and Thanos,
-contract-review on Mimir) and every service on every target (`--target` for the run; ml-platform's business
-hours moved to UTC, since the operator's time intervals carry no location).
+Two trees (conftest.py): the committed examples (targets asked per spec: search-answers on the operator and
+Thanos, contract-review on Mimir) and every service on every target (`--target` for the run, as `make generate
+TARGETS="operator mimir thanos"`).
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import amtool, promtool
+from generator import promtool
 from generator.cli import main
-from generator.pipeline import build
-from generator.targets.files import write_tree
-from tests import operator_emulation
-
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
-ALL_TARGETS = ("operator", "mimir", "thanos")
-
-
-def _schema(name: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _errors(validator: jsonschema.Draft202012Validator, data: dict) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]
-
-
-@pytest.fixture(scope="session")
-def everywhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every example service on every target."""
-    base = tmp_path_factory.mktemp("targets")
-    shutil.copytree(ROOT / "specs", base / "specs")
-    team = base / "specs" / "oncall" / "ml-platform.yaml"
-    text = team.read_text(encoding="utf-8")
-    assert "location: Europe/Berlin" in text
-    team.write_text(text.replace("location: Europe/Berlin", "location: UTC"), encoding="utf-8")
-    old = os.getcwd()
-    os.chdir(base)
-    try:
-        result = build([Path("specs")], ALL_TARGETS)
-    finally:
-        os.chdir(old)
-    write_tree(base / "output", result.files)
-    return base / "output"
-
-
-@pytest.fixture(scope="session", params=["examples", "everywhere"])
-def tree(request: pytest.FixtureRequest, out_dir: Path) -> Path:
-    return out_dir if request.param == "examples" else request.getfixturevalue("everywhere")
-
-
-def _plain_groups(out: Path, service: str) -> dict[str, dict]:
-    """The groups of a service's plain rule files: the ones the promtool unit tests exercise."""
-    return {g["name"]: g for f in sorted(out.glob(f"rules/{service}.*.rules.yml")) for g in _load(f)["groups"]}
+from tests.targets_support import ROOT, errors, generate, load, schema
 
 
 # ---- which files each target writes -------------------------------------------------------------------------
@@ -83,8 +30,12 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
         "kubernetes/monitoring/oncallgen.prometheusrule.yaml",
         "kubernetes/search-prod/search-answers.prometheusrule.yaml",
         "kubernetes/search-prod/search.alertmanagerconfig.yaml",
+        "mimir/legal-ai/alertmanager.secrets",
+        "mimir/legal-ai/alertmanager.yaml",
         "mimir/legal-ai/contract-review.yaml",
         "mimir/legal-ai/oncallgen.yaml",
+        "mimir/oncallgen.meta-monitoring.rules.yml",
+        "mimir/runtime-overrides.yaml",
     ]
     thanos = sorted(p.name for p in (out_dir / "thanos").iterdir())
     assert "oncallgen.oncall_health.thanos.yml" in thanos
@@ -94,9 +45,12 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
 
 
 def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
-    mimir = sorted(p.relative_to(everywhere / "mimir").as_posix() for p in (everywhere / "mimir").rglob("*.yaml"))
-    assert mimir == ["anonymous/internal-chat.yaml", "anonymous/oncallgen.yaml", "anonymous/search-answers.yaml",
-                     "anonymous/support-assistant.yaml", "legal-ai/contract-review.yaml", "legal-ai/oncallgen.yaml"]
+    mimir = sorted(p.relative_to(everywhere / "mimir").as_posix() for p in (everywhere / "mimir").rglob("*")
+                   if p.is_file())
+    assert mimir == ["anonymous/alertmanager.secrets", "anonymous/alertmanager.yaml", "anonymous/internal-chat.yaml",
+                     "anonymous/oncallgen.yaml", "anonymous/search-answers.yaml", "anonymous/support-assistant.yaml",
+                     "legal-ai/alertmanager.secrets", "legal-ai/alertmanager.yaml", "legal-ai/contract-review.yaml",
+                     "legal-ai/oncallgen.yaml", "oncallgen.meta-monitoring.rules.yml", "runtime-overrides.yaml"]
     configs = sorted(p.relative_to(everywhere).as_posix() for p in everywhere.glob("kubernetes/*/*.alertmanagerconfig.yaml"))
     assert configs == ["kubernetes/legal-ai/legal-ai.alertmanagerconfig.yaml",
                        "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml",
@@ -104,227 +58,17 @@ def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
                        "kubernetes/search-prod/search.alertmanagerconfig.yaml"]
 
 
-# ---- prometheus-operator: PrometheusRule --------------------------------------------------------------------
-
-def test_prometheusrules_match_the_schema_and_their_groups_pass_promtool(tree: Path, tmp_path: Path) -> None:
-    validator = _schema("prometheusrule")
-    extracted = []
-    for path in sorted(tree.glob("kubernetes/*/*.prometheusrule.yaml")):
-        doc = _load(path)
-        assert not _errors(validator, doc), (path, _errors(validator, doc))
-        names = [g["name"] for g in doc["spec"]["groups"]]
-        assert len(names) == len(set(names)), f"{path}: group names are the list's keys and must be unique"
-        assert path.parent.name == doc["metadata"]["namespace"]
-        target = tmp_path / f"{path.parent.name}.{path.stem}.yml"
-        target.write_text(yaml.safe_dump({"groups": doc["spec"]["groups"]}, sort_keys=False), encoding="utf-8")
-        extracted.append(target)
-    assert len(extracted) >= 2
-    run = promtool.check_rules(extracted)
-    assert run.ok, run.output
-    assert run.output.count("SUCCESS") == len(extracted)
-
-
-def test_a_prometheusrule_holds_exactly_the_tested_plain_groups(tree: Path) -> None:
-    for path in sorted(tree.glob("kubernetes/*/*.prometheusrule.yaml")):
-        doc = _load(path)
-        service = doc["metadata"]["name"]
-        assert {g["name"]: g for g in doc["spec"]["groups"]} == _plain_groups(tree, service), path
-
-
-def test_prometheusrule_metadata_carries_the_selector_labels(out_dir: Path) -> None:
-    doc = _load(out_dir / "kubernetes/search-prod/search-answers.prometheusrule.yaml")
-    assert doc["apiVersion"] == "monitoring.coreos.com/v1" and doc["kind"] == "PrometheusRule"
-    assert doc["metadata"] == {"name": "search-answers", "namespace": "search-prod",
-                               "labels": {"app.kubernetes.io/managed-by": "oncallgen",
-                                          "release": "kube-prometheus-stack"}}
-
-
-def test_the_schema_refuses_what_the_operator_would(out_dir: Path) -> None:
-    """The schema can fail: an unknown field, a bad duration and a rule that is both alert and record."""
-    validator = _schema("prometheusrule")
-    doc = _load(out_dir / "kubernetes/search-prod/search-answers.prometheusrule.yaml")
-    assert not _errors(validator, doc)
-    doc["spec"]["groups"][0]["evaluation_interval"] = "1m"
-    alert = next(r for g in doc["spec"]["groups"] for r in g["rules"] if "alert" in r)
-    alert["for"] = "ten minutes"
-    alert["record"] = "x:y:z"
-    problems = _errors(validator, doc)
-    assert len(problems) == 3, problems
-    assert any("evaluation_interval" in p for p in problems) and any("ten minutes" in p for p in problems)
-
-
-# ---- prometheus-operator: AlertmanagerConfig ----------------------------------------------------------------
-
-ROOT_CONFIG = "kubernetes/monitoring/oncallgen-root.alertmanagerconfig.yaml"
-
-
-def _configs(tree: Path) -> list[dict]:
-    """Every AlertmanagerConfig: the teams' and the root."""
-    return [_load(p) for p in sorted(tree.glob("kubernetes/*/*.alertmanagerconfig.yaml"))]
-
-
-def _team_configs(tree: Path) -> list[dict]:
-    return [d for d in _configs(tree) if d["metadata"]["name"] != "oncallgen-root"]
-
-
-def test_alertmanagerconfigs_match_the_schema(tree: Path) -> None:
-    validator = _schema("alertmanagerconfig")
-    docs = _configs(tree)
-    assert docs
-    for doc in docs:
-        assert not _errors(validator, doc), _errors(validator, doc)
-        text = yaml.safe_dump(doc)
-        assert "_file" not in text and "/etc/alertmanager/secrets" not in text, "secrets only as secret key references"
-
-
-def test_secrets_are_secret_key_references_named_after_the_mounted_files(out_dir: Path) -> None:
-    # specs/oncall/search.yaml: api_key_file: /etc/alertmanager/secrets/search-opsgenie,
-    #                           auth_password_file: /etc/alertmanager/secrets/smtp-password
-    doc = _load(out_dir / "kubernetes/search-prod/search.alertmanagerconfig.yaml")
-    receivers = {r["name"]: r for r in doc["spec"]["receivers"]}
-    assert sorted(receivers) == ["automation", "opsgenie", "tickets"]
-    assert receivers["opsgenie"]["opsgenieConfigs"][0]["apiKey"] == {"name": "search-opsgenie", "key": "api_key"}
-    assert receivers["tickets"]["emailConfigs"][0]["authPassword"] == {"name": "smtp-password", "key": "auth_password"}
-    assert doc["spec"]["route"]["matchers"] == [{"name": "team", "value": "search", "matchType": "="}]
-    assert doc["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-
-
-def test_business_hours_become_a_time_interval_the_ticket_route_uses(everywhere: Path) -> None:
-    doc = _load(everywhere / "kubernetes/ml-platform/ml-platform.alertmanagerconfig.yaml")
-    assert doc["spec"]["muteTimeIntervals"] == [{"name": "business-hours", "timeIntervals": [
-        {"weekdays": ["monday:friday"], "times": [{"startTime": "09:00", "endTime": "18:00"}]}]}]
-    tickets = [r for r in doc["spec"]["route"]["routes"]
-               if {"name": "severity", "value": "warning", "matchType": "="} in r["matchers"]]
-    assert [r.get("activeTimeIntervals") for r in tickets] == [["business-hours"]]
-
-
-def test_the_root_config_holds_the_root_route_and_its_receivers_only(out_dir: Path) -> None:
-    # specs/oncall/routing.yaml: fallback sre-catchall, heartbeat deadmans-switch.
-    doc = _load(out_dir / ROOT_CONFIG)
-    route = doc["spec"]["route"]
-    assert route["receiver"] == "sre-catchall"
-    assert "matchers" not in route and "continue" not in route, "the operator refuses both on the root route"
-    # The heartbeat, and the alerting pipeline's own alerts (to the fallback: spec.pipeline names no receiver).
-    assert [(r["receiver"], r["matchers"]) for r in route["routes"]] == [
-        ("deadmans-switch", [{"name": "alertname", "value": "AIWatchdog", "matchType": "="}]),
-        ("sre-catchall", [{"name": "signal", "value": "alerting_pipeline", "matchType": "="}])]
-    assert sorted(r["name"] for r in doc["spec"]["receivers"]) == ["deadmans-switch", "sre-catchall"]
-    assert doc["spec"]["receivers"][1]["slackConfigs"][0]["apiURL"] == {"name": "slack-sre-webhook", "key": "api_url"}
-    assert doc["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "oncallgen"}
-
-
-@pytest.fixture(scope="session")
-def merged_config(everywhere: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The root and every team's AlertmanagerConfig, as the plain configuration the operator would make of them."""
-    path = tmp_path_factory.mktemp("operator") / "alertmanager.yml"
-    config = operator_emulation.configuration(_load(everywhere / ROOT_CONFIG), _team_configs(everywhere))
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def test_amtool_accepts_the_equivalent_plain_configuration(merged_config: Path) -> None:
-    run = amtool.check_config(merged_config)
-    assert run.ok, run.output
-    assert "SUCCESS" in run.output
-
-
-def test_every_routing_case_reaches_the_same_receivers_through_the_operator(everywhere: Path,
-                                                                            merged_config: Path) -> None:
-    """Every routing case of the plain configuration (each alert and tier, the Watchdog, an alert of no known team,
-    one without severity), with the namespace label the operator matches on: each reaches exactly the receivers the
-    plain configuration sends it to, renamed as the operator names them, once."""
-    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
-    root_name = "platform"  # specs/oncall/routing.yaml
-    cases = _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
-    assert len(cases) > 50 and any(c["labels"].get("escalation") == "secondary" for c in cases)
-    assert any(c["receivers"][0].startswith(f"{root_name}/") for c in cases)
-
-    def operator_name(receiver: str) -> str:
-        owner, name = receiver.split("/", 1)
-        return f"monitoring/oncallgen-root/{name}" if owner == root_name else f"{namespaces[owner]}/{owner}/{name}"
-
-    def route(case: dict) -> tuple[dict, amtool.Run]:
-        labels = dict(case["labels"])
-        if labels.get("team") in namespaces:
-            labels["namespace"] = namespaces[labels["team"]]
-        return case, amtool.route(merged_config, labels, [operator_name(r) for r in case["receivers"]])
-
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        failed = [(c["name"], run.output) for c, run in pool.map(route, cases) if not run.ok]
-    assert not failed, failed[:3]
-
-
-def test_without_the_namespace_label_a_page_falls_to_the_root(everywhere: Path, merged_config: Path) -> None:
-    """The route check can fail: the operator's namespace matcher is real, so a page without it is not the team's."""
-    case = next(c for c in _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
-                if c["labels"].get("severity") == "critical" and "service" in c["labels"])
-    assert not amtool.route(merged_config, case["labels"], [f"ml-platform/{case['receivers'][0]}"]).ok
-    assert amtool.route(merged_config, case["labels"], ["monitoring/oncallgen-root/sre-catchall"]).ok
-
-
-def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere: Path, merged_config: Path) -> None:
-    """amtool's route test ignores inhibitions: evaluate them (tests/test_alertmanager.py's evaluator) for every
-    pair of alerts of a team, with the providers a ProviderDown names, under both configurations."""
-    from tests.test_alertmanager import muted
-
-    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
-    plain = _load(everywhere / "alertmanager" / "alertmanager.yml")["inhibit_rules"]
-    merged = _load(merged_config)["inhibit_rules"]
-    providers = {"support-assistant": ["anthropic", "openai"], "search-answers": ["gemini", "bedrock"],
-                 "contract-review": ["openai", "anthropic"], "internal-chat": ["vllm-pool"]}
-    alerts = []
-    for case in _load(everywhere / "alertmanager" / "routes.test.yml")["cases"]:
-        labels = case["labels"]
-        if "service" not in labels or labels.get("team") not in namespaces:  # pipeline alerts are the root's
-            continue
-        for provider in providers[labels["service"]] if labels["alertname"] == "AIProviderDown" else [None]:
-            alerts.append({**labels, **({"provider": provider} if provider else {})})
-    pairs = differ = mutes = 0
-    for source in alerts:
-        for target in alerts:
-            if source["team"] != target["team"] or source is target:
-                continue
-            ns = {"namespace": namespaces[source["team"]]}
-            before, after = muted(plain, source, target), muted(merged, {**source, **ns}, {**target, **ns})
-            pairs += 1
-            mutes += before
-            differ += before != after
-    assert pairs > 1000 and mutes > 20, (pairs, mutes)
-    assert differ == 0
-
-
-# ---- Mimir ----------------------------------------------------------------------------------------------------
-
-def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tmp_path: Path) -> None:
-    validator = _schema("mimir-namespace")
-    extracted = []
-    for path in sorted(tree.glob("mimir/*/*.yaml")):
-        doc = _load(path)
-        assert not _errors(validator, doc), (path, _errors(validator, doc))
-        assert doc["namespace"] == path.stem
-        names = [g["name"] for g in doc["groups"]]
-        assert len(names) == len(set(names)), f"{path}: Mimir refuses two groups of one name in a namespace"
-        if doc["namespace"] != "oncallgen":
-            assert {g["name"]: g for g in doc["groups"]} == _plain_groups(tree, doc["namespace"])
-        target = tmp_path / f"{path.parent.name}.{path.stem}.yml"
-        target.write_text(yaml.safe_dump({"groups": doc["groups"]}, sort_keys=False), encoding="utf-8")
-        extracted.append(target)
-    assert extracted
-    run = promtool.check_rules(extracted)
-    assert run.ok, run.output
-
-
 # ---- Thanos ---------------------------------------------------------------------------------------------------
 
 def test_thanos_rule_files_match_the_schema_and_pass_promtool_without_the_thanos_field(tree: Path,
                                                                                        tmp_path: Path) -> None:
-    validator = _schema("thanos-rules")
+    validator = schema("thanos-rules")
     stripped = []
     for path in sorted(tree.glob("thanos/*.thanos.yml")):
-        doc = _load(path)
-        assert not _errors(validator, doc), (path, _errors(validator, doc))
+        doc = load(path)
+        assert not errors(validator, doc), (path, errors(validator, doc))
         plain_name = path.name.replace(".thanos.yml", ".rules.yml")
-        plain = _load(tree / "rules" / plain_name)
+        plain = load(tree / "rules" / plain_name)
         for group in doc["groups"]:
             group.pop("partial_response_strategy", None)
         assert doc == plain, f"{path}: anything but partial_response_strategy differs from rules/{plain_name}"
@@ -338,61 +82,12 @@ def test_thanos_rule_files_match_the_schema_and_pass_promtool_without_the_thanos
 
 def test_partial_response_strategy_only_where_the_spec_asks(out_dir: Path) -> None:
     strategies = {(path.name, g.get("partial_response_strategy")) for path in out_dir.glob("thanos/*.thanos.yml")
-                  for g in _load(path)["groups"]}
+                  for g in load(path)["groups"]}
     assert {s for name, s in strategies if name.startswith("search-answers.")} == {"warn"}
     assert {s for name, s in strategies if name.startswith("oncallgen.")} == {None}
 
 
-# ---- what a spec cannot ask of a target ---------------------------------------------------------------------
-
-def _generate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, str, str], *args: str):
-    shutil.copytree(ROOT / "specs", tmp_path / "specs")
-    path, old, new = edit
-    spec = tmp_path / "specs" / path
-    text = spec.read_text(encoding="utf-8")
-    assert old in text
-    spec.write_text(text.replace(old, new), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return CliRunner().invoke(main, ["generate", "specs", "-o", "out", *args])
-
-
-@pytest.mark.parametrize("edit, args, message", [
-    (("support-assistant.yaml", "  runbooks:\n", "  deploy: {targets: [operator]}\n  runbooks:\n"), (),
-     "error: specs/oncall/ml-platform.yaml:39:5: spec.business_hours.location: the operator's AlertmanagerConfig "
-     "(v1alpha1) has no time-zone location, so \"Europe/Berlin\" cannot be kept: give business hours in UTC for a "
-     "team on the operator target"),
-    (("support-assistant.yaml", "", ""), ("--target", "operator"),  # every service, for this run
-     "error: specs/oncall/ml-platform.yaml:39:5: spec.business_hours.location"),
-    (("oncall/search.yaml", "/etc/alertmanager/secrets/search-opsgenie", "/run/secrets/opsgenie"), (),
-     "error: specs/oncall/search.yaml:10:18: spec.receivers.opsgenie.opsgenie.api_key_file: the operator target needs "
-     "secrets as Kubernetes secret keys: expected a path like \"/etc/alertmanager/secrets/<secret>/<key>\" or "
-     "\"/etc/alertmanager/secrets/<secret>\", got \"/run/secrets/opsgenie\""),
-])
-def test_what_the_operator_cannot_express_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                              edit, args, message) -> None:
-    result = _generate(tmp_path, monkeypatch, edit, *args)
-    assert result.exit_code == 1, result.output
-    assert result.stderr.splitlines()[-1].startswith(message), result.stderr
-    assert not (tmp_path / "out").exists()
-
-
-def test_services_of_one_team_on_the_operator_share_a_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(ROOT / "specs", tmp_path / "specs")
-    second = (ROOT / "specs" / "search-answers.yaml").read_text(encoding="utf-8")
-    second = second.replace("name: search-answers", "name: search-suggest").replace("namespace: search-prod",
-                                                                                     "namespace: suggest")
-    (tmp_path / "specs" / "search-suggest.yaml").write_text(second, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    for command in (["validate", "specs"], ["generate", "specs", "-o", "out"]):
-        result = CliRunner().invoke(main, command)
-        assert result.exit_code == 1, result.output
-        line = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
-        assert line.startswith("error: specs/search-suggest.yaml:")
-        assert (': spec.deploy.namespace: services of team "search" on the operator target share one '
-                'AlertmanagerConfig, so they need the same namespace as "search-answers" (specs/search-answers.yaml)'
-                in line), line
-    assert not (tmp_path / "out").exists()
-
+# ---- what a spec cannot ask of a target, and diff ----------------------------------------------------
 
 @pytest.mark.parametrize("old, new, message", [
     ("labels: {release: kube-prometheus-stack}", 'labels: {release: "kube prometheus"}',
@@ -405,7 +100,34 @@ def test_services_of_one_team_on_the_operator_share_a_namespace(tmp_path: Path, 
 ])
 def test_deploy_settings_are_checked_where_they_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             old: str, new: str, message: str) -> None:
-    result = _generate(tmp_path, monkeypatch, ("search-answers.yaml", old, new))
+    result = generate(tmp_path, monkeypatch, ("search-answers.yaml", old, new))
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[-1].startswith(message), result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_diff_reports_a_dropped_shared_label_and_a_moved_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`oncallgen diff` against the committed output: search-answers loses its `deploy.labels`, contract-review
+    moves to tenant `legal`. No rule changes, yet what loads the rules does: exit 4, each object named."""
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    for name, old, new in (("search-answers.yaml", "    labels: {release: kube-prometheus-stack}\n", ""),
+                           ("contract-review.yaml", "    tenant: legal-ai", "    tenant: legal")):
+        spec = tmp_path / "specs" / name
+        text = spec.read_text(encoding="utf-8")
+        assert old in text
+        spec.write_text(text.replace(old, new), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["diff", "specs", "--base-dir", str(ROOT / "output")])
+    assert result.exit_code == 4, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("packaged")]
+    assert lines == [
+        "packaged  AlertmanagerConfig search: label release: kube-prometheus-stack -> (none)",
+        "packaged  Mimir namespace contract-review: tenant: legal-ai -> legal",
+        "packaged  Mimir namespace oncallgen (legal) added",
+        "packaged  Mimir namespace oncallgen (legal-ai) removed",
+        "packaged  PrometheusRule oncallgen: label release: kube-prometheus-stack -> (none)",
+        "packaged  PrometheusRule search-answers: label release: kube-prometheus-stack -> (none)",
+    ], result.stdout
+    assert result.stdout.splitlines()[0].endswith("; 6 packaged objects changed."), result.stdout
+    unchanged = CliRunner().invoke(main, ["diff", str(ROOT / "specs"), "--base-dir", str(ROOT / "output")])
+    assert unchanged.exit_code == 0 and "packaged" not in unchanged.stdout, unchanged.stdout

@@ -62,6 +62,16 @@ class ReceiverChange:
 
 
 @dataclass(frozen=True)
+class PackagedChange:
+    """A packaged object (a PrometheusRule, an AlertmanagerConfig, a Mimir namespace) added, removed, or moved to
+    another namespace or tenant, or with labels changed: what decides whether anything loads or routes it."""
+
+    name: str
+    kind: str
+    settings: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
 class RecordingChange:
     record: str
     kind: str
@@ -85,12 +95,13 @@ class Changes:
     recordings: tuple[RecordingChange, ...]
     runbooks: tuple[RunbookChange, ...]
     receivers: tuple[ReceiverChange, ...] = ()
+    packaged: tuple[PackagedChange, ...] = ()
 
     @property
     def behaviour_changed(self) -> bool:
         """Whether anything that decides what fires or who is notified changed (runbook text alone does not)."""
         return bool(self.alerts or self.routes or self.inhibitions_added or self.inhibitions_removed
-                    or self.recordings or self.receivers)
+                    or self.recordings or self.receivers or self.packaged)
 
 
 # ---- expressions: a threshold is a number on the right of a comparison ------------------------------------
@@ -232,6 +243,19 @@ def _receivers(before: State, after: State) -> list[ReceiverChange]:
     return out
 
 
+def _packaged(before: State, after: State) -> list[PackagedChange]:
+    out = []
+    for name in sorted(set(before.packaged) | set(after.packaged)):
+        b, a = before.packaged.get(name), after.packaged.get(name)
+        if b is None or a is None:
+            out.append(PackagedChange(name, ADDED if b is None else REMOVED))
+        elif b != a:
+            keys = list(b) + [k for k in a if k not in b]
+            out.append(PackagedChange(name, CHANGED, tuple(FieldChange(k, b.get(k, ""), a.get(k, ""))
+                                                           for k in keys if b.get(k) != a.get(k))))
+    return out
+
+
 def _runbooks(before: State, after: State) -> list[RunbookChange]:
     out = []
     for page in sorted(set(before.runbooks) | set(after.runbooks)):
@@ -254,4 +278,5 @@ def compare(before: State, after: State) -> Changes:
         recordings=tuple(_recordings(before, after)),
         runbooks=tuple(_runbooks(before, after)),
         receivers=tuple(_receivers(before, after)),
+        packaged=tuple(_packaged(before, after)),
     )

@@ -30,6 +30,8 @@ def summary(changes: Changes) -> str:
              f"{_plural(len(changes.receivers), 'receiver')} changed",
              f"{_plural(len(changes.recordings), 'recording rule')} changed",
              f"{_plural(len(changes.runbooks), 'runbook page')} changed"]
+    if changes.packaged:  # said only when there are some: the plain layout's reports stay as they were
+        parts.append(f"{_plural(len(changes.packaged), 'packaged object')} changed")
     verdict = "Alerting behaviour changes" if changes.behaviour_changed else "No change in alerting behaviour"
     return f"{verdict}: " + "; ".join(parts) + "."
 
@@ -92,6 +94,15 @@ def markdown(changes: Changes) -> str:
             out.append(f"- `{r.name}` changed:")
             out += [f"  - `{ch.what}`: {_code(ch.before) if ch.before else '(none)'} → "
                     f"{_code(ch.after) if ch.after else '(none)'}" for ch in r.settings]
+    if changes.packaged:
+        out += ["", "#### Packaged objects (operator, Mimir)", ""]
+        for p in changes.packaged:
+            if p.kind != CHANGED:
+                out.append(f"- `{p.name}` {p.kind}")
+                continue
+            out.append(f"- `{p.name}` changed:")
+            out += [f"  - {ch.what}: {_code(ch.before) if ch.before else '(none)'} → "
+                    f"{_code(ch.after) if ch.after else '(none)'}" for ch in p.settings]
     if changes.inhibitions_added or changes.inhibitions_removed:
         out += ["", "#### Inhibitions", ""]
         out += [f"- added: {_code(_inhibition(r))}" for r in changes.inhibitions_added]
@@ -132,6 +143,10 @@ def text(changes: Changes) -> str:
         if r.kind != CHANGED:
             out.append(f"receiver  {r.name} {r.kind}")
         out += [f"receiver  {r.name}: {ch.what}: {ch.before or '(none)'} -> {ch.after or '(none)'}" for ch in r.settings]
+    for p in changes.packaged:
+        if p.kind != CHANGED:
+            out.append(f"packaged  {p.name} {p.kind}")
+        out += [f"packaged  {p.name}: {ch.what}: {ch.before or '(none)'} -> {ch.after or '(none)'}" for ch in p.settings]
     out += [f"inhibit   added: {_inhibition(r)}" for r in changes.inhibitions_added]
     out += [f"inhibit   removed: {_inhibition(r)}" for r in changes.inhibitions_removed]
     out += [f"recording {r.kind}: {r.record}" for r in changes.recordings]

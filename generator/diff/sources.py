@@ -1,6 +1,7 @@
 """Where the two sides of a diff come from: an output folder at a git ref, or a folder on disk.
 
-Only the files a state is read from are loaded (rule files, the Alertmanager configuration, runbooks).
+Only the files a state is read from are loaded (rule files, the Alertmanager configuration, runbooks, the
+targets' packaged objects).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from .state import ALERTMANAGER, RULES, RUNBOOK
+from .state import ALERTMANAGER, KUBERNETES, MIMIR_NAMESPACE, RULES, RUNBOOK
 
 
 class SourceError(Exception):
@@ -19,7 +20,8 @@ class SourceError(Exception):
 
 def wanted(path: str) -> bool:
     """Whether a state is read from this file (relative to the output folder)."""
-    return bool(RULES.fullmatch(path) or RUNBOOK.fullmatch(path) or path == ALERTMANAGER)
+    return bool(RULES.fullmatch(path) or RUNBOOK.fullmatch(path) or path == ALERTMANAGER
+                or KUBERNETES.fullmatch(path) or MIMIR_NAMESPACE.fullmatch(path))
 
 
 def _git(args: list[str], cwd: Path) -> bytes:

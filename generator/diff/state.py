@@ -19,6 +19,9 @@ from .. import conventions as c
 RULES = re.compile(rf"{c.RULES_DIR}/[^/]+\.rules\.yml")
 ALERTMANAGER = "alertmanager/alertmanager.yml"
 RUNBOOK = re.compile(r"runbooks/.+\.md")
+# Packaged objects of the targets: where each lands decides whether anything loads or routes it.
+KUBERNETES = re.compile(r"kubernetes/[^/]+/[^/]+\.yaml")
+MIMIR_NAMESPACE = re.compile(r"mimir/([^/]+)/(?!alertmanager\.yaml$)[^/]+\.yaml")
 # Labels that say what an alert is (its identity) are all but these, which say how it behaves.
 BEHAVIOUR_LABELS = frozenset({c.SERVICE, c.TEAM, c.SIGNAL, c.SEVERITY, c.ESCALATION, c.REMEDIATION})
 PRIMARY = "primary"
@@ -73,6 +76,7 @@ class State:
     inhibitions: dict[str, dict] = field(default_factory=dict)      # canonical text -> rule
     receivers: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> setting path -> value
     runbooks: dict[str, dict[str, str]] = field(default_factory=dict)  # page -> section title -> text
+    packaged: dict[str, dict[str, str]] = field(default_factory=dict)  # object -> namespace, tenant, labels
     has_routing: bool = False
 
 
@@ -195,6 +199,17 @@ def read_state(files: dict[str, str]) -> State:
             _alerts_and_recordings(state, path, files[path])
         elif RUNBOOK.fullmatch(path):
             state.runbooks[path] = _runbook_sections(files[path])
+        elif KUBERNETES.fullmatch(path):
+            doc = _yaml(path, files[path]) or {}
+            meta = doc.get("metadata") or {}
+            state.packaged[f"{doc.get('kind')} {meta.get('name')}"] = {
+                "namespace": str(meta.get("namespace")),
+                **{f"label {k}": str(v) for k, v in sorted((meta.get("labels") or {}).items())}}
+        elif (m := MIMIR_NAMESPACE.fullmatch(path)) is not None:
+            name = (_yaml(path, files[path]) or {}).get("namespace")
+            # the shared namespace is in every tenant: one object per tenant
+            key = f"Mimir namespace {name}" + (f" ({m.group(1)})" if name == c.GENERATOR else "")
+            state.packaged[key] = {"tenant": m.group(1)}
     if ALERTMANAGER in files:
         config = _yaml(ALERTMANAGER, files[ALERTMANAGER]) or {}
         state.has_routing = True

@@ -33,6 +33,10 @@ DEPLOY = {
                    "description": "[mimir] Tenant (X-Scope-OrgID) whose ruler runs these rules; the team name "
                                   "gives a tenant per team. Default: \"anonymous\", Mimir's tenant without "
                                   "multi-tenancy."},
+        "rules_per_group": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20,
+                            "description": "[mimir] Most rules in one rule group: the tenant's "
+                                           "ruler_max_rules_per_rule_group (Mimir's default: 20). Larger groups are "
+                                           "split, rules that read each other kept in one group where they fit."},
         "partial_response_strategy": {"enum": ["warn", "abort"],
                                       "description": "[thanos] What Thanos Ruler does when a store answers "
                                                      "partially: warn (evaluate anyway) or abort. Left out: "

@@ -111,6 +111,7 @@ class Deploy:
     labels: Mapping[str, str]      # labels of the Kubernetes objects (operator)
     tenant: str                    # Mimir tenant
     partial_response_strategy: str | None   # Thanos Ruler
+    rules_per_group: int = 20                # Mimir: its default ruler_max_rules_per_rule_group
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def build_service(doc: Document) -> Service:
 def _deploy(cfg: dict, team: str) -> Deploy:
     """spec.deploy with its defaults: the team's namespace, Mimir's single-tenant ID."""
     return Deploy(tuple(cfg["targets"]), cfg.get("namespace") or team, MappingProxyType(dict(sorted(cfg["labels"].items()))),
-                  cfg.get("tenant") or "anonymous", cfg.get("partial_response_strategy"))
+                  cfg.get("tenant") or "anonymous", cfg.get("partial_response_strategy"), cfg["rules_per_group"])
 
 
 def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:

@@ -1,7 +1,8 @@
 """prometheus-operator: a `PrometheusRule` per service and an `AlertmanagerConfig` per team.
 
 The PrometheusRule (monitoring.coreos.com/v1) carries the service's rule groups as they are, with the spec's
-`deploy.labels` for the operator's `ruleSelector`. The AlertmanagerConfig (monitoring.coreos.com/v1alpha1)
+`deploy.labels` for the operator's `ruleSelector`, and one static label on every alert: the namespace of the team's
+AlertmanagerConfig, which the operator's default matcher strategy requires of every alert the team's routes see. The AlertmanagerConfig (monitoring.coreos.com/v1alpha1)
 carries the team's subtree of the routing tree, its receivers and its inhibitions, in the operator's shape:
 camelCase fields, matchers as {name, value, matchType}, and secrets as references to Kubernetes secret keys
 (never values). `kubectl apply -f kubernetes/ --recursive` (or kustomize) applies them.
@@ -19,6 +20,7 @@ from ..spec.errors import SpecError
 from ..spec.model import Routing, Service, Specs, Team
 from ..yamltext import dump, header
 from .prometheus import group_dict
+from .utc_hours import NotExpressible, utc_intervals
 
 NAME = "operator"
 DESCRIPTION = "prometheus-operator PrometheusRule per service and AlertmanagerConfig per team (kubernetes/<namespace>/)"
@@ -51,6 +53,16 @@ def prometheus_rule(name: str, namespace: str, labels: dict[str, str], groups: l
     """A PrometheusRule holding `groups` unchanged."""
     return {"apiVersion": RULE_API, "kind": "PrometheusRule", "metadata": _metadata(name, namespace, labels),
             "spec": {"groups": groups}}
+
+
+def namespaced(group: dict, namespace: str) -> dict:
+    """A rule group whose alerts carry `namespace="<namespace>"`: the matcher the operator adds to the top route of
+    every namespaced AlertmanagerConfig (its default OnNamespace strategy). The alerts' `sum by` drops the series'
+    own namespace, and a service may read series of another namespace (a shared LiteLLM proxy), so the label is
+    the AlertmanagerConfig's namespace, static: pages reach the team with no change to the user's Prometheus."""
+    rules = [{**r, "labels": dict(sorted({**r["labels"], c.NAMESPACE: namespace}.items()))} if "alert" in r else r
+             for r in group["rules"]]
+    return {**group, "rules": rules}
 
 
 def matcher(text: str) -> dict:
@@ -153,12 +165,19 @@ def _time_intervals(team: Team) -> list[dict]:
     hours = team.business_hours
     if hours is None:
         return []
-    if hours.location not in ("UTC", "Etc/UTC"):
+    name = business_hours_name(team).removeprefix(f"{team.name}/")
+    if hours.location in ("UTC", "Etc/UTC"):
+        return [{"name": name, "timeIntervals": [{
+            "weekdays": list(hours.weekdays), "times": [{"startTime": hours.start, "endTime": hours.end}]}]}]
+    # v1alpha1 intervals have no time-zone location: the same hours, in UTC, by month, day and weekday.
+    try:
+        intervals = utc_intervals(hours.location, hours.weekdays, hours.start, hours.end)
+    except NotExpressible as exc:
         raise SpecError(team.locate(("spec", "business_hours", "location")), "spec.business_hours.location",
-                        f'the operator\'s AlertmanagerConfig (v1alpha1) has no time-zone location, so "{hours.location}" '
-                        "cannot be kept: give business hours in UTC for a team on the operator target")
-    return [{"name": business_hours_name(team).removeprefix(f"{team.name}/"), "timeIntervals": [{
-        "weekdays": list(hours.weekdays), "times": [{"startTime": hours.start, "endTime": hours.end}]}]}]
+                        f'the operator\'s AlertmanagerConfig (v1alpha1) has no time-zone location, and the business '
+                        f'hours of "{hours.location}" are not the same UTC hours on every date of a month, day and '
+                        f"weekday ({exc}): give business hours in UTC for a team on the operator target") from None
+    return [{"name": name, "timeIntervals": intervals}]
 
 
 def alertmanager_config(specs: Specs, team: Team, namespace: str, labels: dict[str, str]) -> dict:
@@ -202,20 +221,38 @@ def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, 
     return {team: (ns, labels) for team, (ns, labels, _) in out.items()}
 
 
+def shared_labels(services: tuple[Service, ...]) -> dict[str, str]:
+    """Labels of the shared PrometheusRule (the Watchdog, pipeline alerts, on-call health): every label a service on
+    this target declares, so a ruleSelector that loads any service's PrometheusRule loads the shared one too. Each
+    label is declared once: two values of one key are refused, naming both spec lines."""
+    out: dict[str, tuple[str, Service]] = {}
+    for service in services:
+        for key, value in sorted(service.deploy.labels.items()):
+            first, owner = out.setdefault(key, (value, service))
+            if first != value:
+                path = ("spec", "deploy", "labels", key)
+                raise SpecError(service.locate(path), ".".join(path),
+                                f'{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml, shared by every service '
+                                f'on the operator target, carries every label they declare, and "{owner.name}" '
+                                f'declares {key}: "{first}" ({owner.locate(path)}): give one value')
+    return {key: value for key, (value, _) in sorted(out.items())}
+
+
 def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A PrometheusRule per service, one for the global rules, and an AlertmanagerConfig per team."""
     placement = _placement(services)
     for service in services:
         namespace, labels = placement[service.team]
-        groups = [group_dict(g) for f in plan.rule_files_of.get(service.name, ()) for g in f.groups]
+        groups = [namespaced(group_dict(g), namespace) for f in plan.rule_files_of.get(service.name, ())
+                  for g in f.groups]
         yield f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml", _document(
             service.location.file, "prometheus-operator PrometheusRule",
             prometheus_rule(service.name, namespace, labels, groups))
-    shared = set.intersection(*(set(labels.items()) for _, labels in placement.values()))
+    shared = shared_labels(services)
     global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups]
     yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
-        prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, dict(shared), global_groups))
+        prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, shared, global_groups))
     if plan.specs.routing is not None:
         yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
