@@ -21,16 +21,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# prometheus, promtool, prometheus-alertmanager and amtool from Debian's prometheus and prometheus-alertmanager packages.
+# prometheus, promtool, prometheus-alertmanager and amtool from Debian's prometheus and prometheus-alertmanager packages;
+# envsubst (gettext-base) fills the Mimir Alertmanager configuration's secret placeholders in its test.
 tools:
 	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 && \
-	    command -v prometheus >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1; then exit 0; fi; \
+	    command -v prometheus >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 && \
+	    command -v envsubst >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing prometheus, promtool, alertmanager and amtool (Debian packages prometheus, prometheus-alertmanager)"; \
+	  echo "installing prometheus, promtool, alertmanager, amtool and envsubst (Debian packages prometheus, prometheus-alertmanager, gettext-base)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    prometheus prometheus-alertmanager >/dev/null; \
+	    prometheus prometheus-alertmanager gettext-base >/dev/null; \
 	else \
-	  echo "prometheus/promtool/alertmanager/amtool not found: run 'sudo apt-get install prometheus prometheus-alertmanager'" >&2; exit 1; \
+	  echo "prometheus/promtool/alertmanager/amtool/envsubst not found: run 'sudo apt-get install prometheus prometheus-alertmanager gettext-base'" >&2; exit 1; \
 	fi
 
 generate: $(STAMP)
