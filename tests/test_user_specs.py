@@ -70,36 +70,11 @@ def test_the_sample_spans_every_preset_signal_and_team_shape(sample_docs) -> Non
     assert 0 < sum(map(on_boundary, services)) < len(services)
 
 
-# Proof files of this sample that still fail: scenario builders not yet rebuilt from the spec's numbers (see the
-# README's "Known gaps"). A ratchet: any other failure fails the test; remove a line once its builder is fixed.
-STILL_FAILING = {
-    "tests/user-004-otel-genai/cost_anomaly.5m.test.yml",    # the spike scenario, factor 1.5 with a floor of 20 USD/h
-    "tests/user-028-otel-genai/cost_anomaly.5m.test.yml",
-    "tests/user-004-otel-genai/rate_limit.test.yml",         # "sustained 429s" at ratios of 15%, guards of 1/s
-    "tests/user-010-vllm/rate_limit.test.yml",
-    "tests/user-016-otel-genai/rate_limit.test.yml",
-    "tests/user-004-otel-genai/usage_pattern.5m.test.yml",   # the new model's earliest report at other lookbacks
-    "tests/user-009-litellm/usage_pattern.5m.test.yml",
-    "tests/user-012-otel-genai/usage_pattern.5m.test.yml",
-    "tests/user-014-vllm/usage_pattern.5m.test.yml",
-    "tests/user-022-vllm/usage_pattern.5m.test.yml",
-    "tests/user-029-litellm/usage_pattern.5m.test.yml",
-    "tests/user-006-vllm/capacity.test.yml",                 # p95 "within the SLO" for SLOs under vLLM's 0.5s bucket
-    "tests/user-010-vllm/capacity.test.yml",
-    "tests/user-030-vllm/capacity.test.yml",
-    "tests/user-010-vllm/error_spike.5m.test.yml",           # the jump scenario with a 10% floor and a 1/s guard
-    "tests/user-016-otel-genai/eval_regression.test.yml",    # vanished results at stale_after 2h
-    "tests/user-022-vllm/eval_regression.test.yml",
-    "tests/user-016-otel-genai/provider_down.test.yml",      # its own outage scenario at success_ratio_below 80%
-}
-
-
 def test_the_sampled_specs_pass_their_generated_proof(sample_specs, tmp_path) -> None:
     out = generate(sample_specs, tmp_path / "output")
     report = proof.run(out)
     assert report.files > 30 * 10
-    new = [f for f in report.failures if f.path not in STILL_FAILING]
-    assert not new, "\n".join(f"{f.path}: {f.summary}" for f in new)
+    assert report.ok, failures(report)
 
 
 def test_the_regression_specs_pass_their_generated_proof(tmp_path) -> None:
