@@ -120,16 +120,18 @@ class FirstTokenLatency(Signal):
     def _histogram(self, service, per_min: float, phases: list[tuple[int, float, float, float]]) -> tuple[Series, ...]:
         """First-token histogram series of the first model: (minutes, fast seconds, slow share, slow seconds) phases
         of `per_min` calls a minute."""
-        hist = service.source.first_token
         p, model = first_model(service)
-        labels = example_labels(hist.buckets.selector.metric, {hist.buckets.model_label: model} if
-                                hist.buckets.model_label else {}, [hist.buckets.selector], [])
         out = []
-        for bound in list(hist.boundaries) + [float("inf")]:
-            le = "+Inf" if bound == float("inf") else format_number(bound)
-            steps = [(m, per_min * ((1 - share) * (fast <= bound) + share * (slow <= bound)))
-                     for m, fast, share, slow in phases]
-            out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
+        for _, src in service.source.generations():  # the same calls in each generation of names it reads
+            hist = src.first_token
+            labels = example_labels(hist.buckets.selector.metric, {hist.buckets.model_label: model} if
+                                    hist.buckets.model_label else {}, [hist.buckets.selector], [])
+            for bound in list(hist.boundaries) + [float("inf")]:
+                le = "+Inf" if bound == float("inf") else format_number(bound)
+                steps = [(m, per_min * ((1 - share) * (fast <= bound) + share * (slow <= bound)))
+                         for m, fast, share, slow in phases]
+                out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}),
+                                  counter_values(steps)))
         return tuple(out)
 
     def feed(self, service) -> p95.Feed:
