@@ -99,7 +99,10 @@ def source(service: str, metrics: dict) -> MetricSource:
     src = sources[-1]
     for newer in reversed(sources[:-1]):
         src = _preferring(newer, src)
-    return replace(src, semconv=reads)
+    probes = tuple((name, Selector(names.calls + "_count", base + (Matcher("gen_ai_operation_name", "=~",
+                                                                        regex["operations"]),)))
+                   for name, names in GENERATIONS.items())
+    return replace(src, semconv=reads, semconv_probes=probes)
 
 
 def _preferring(newer: MetricSource, older: MetricSource) -> MetricSource:

@@ -116,6 +116,9 @@ class MetricSource:
     # The generations of metric names this source reads, newest first (otel-genai: "2026", "legacy"); empty for a
     # source whose names never changed. Its counters, histograms and tokens carry the older ones in `older`.
     semconv: tuple[str, ...] = ()
+    # The model-call selector of every generation the preset knows, read or not: `validate --prometheus` asks a live
+    # server which of them the service emits.
+    semconv_probes: tuple[tuple[str, Selector], ...] = ()
 
     def generations(self) -> tuple[tuple[str, MetricSource], ...]:
         """(name, the source reading that generation alone) for each generation, newest first; one unnamed entry for a
