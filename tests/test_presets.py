@@ -159,3 +159,22 @@ def test_a_provider_label_value_may_be_several_values(tmp_path) -> None:
 def test_buckets_declared_in_the_spec_replace_the_preset_default(tmp_path) -> None:
     service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    buckets: [0.005, 0.01, 0.025, 5, 20]\n")
     assert service.source.latency.boundaries == (0.005, 0.01, 0.025, 5, 20)
+
+
+_LEGACY_SERIES = {"gen_ai_client_operation_duration_seconds_count", "gen_ai_client_operation_duration_seconds_bucket",
+                  "gen_ai_client_operation_time_to_first_chunk_seconds_bucket", "gen_ai_client_token_usage_sum"}
+_2026_SERIES = {"gen_ai_client_inference_duration_seconds_count", "gen_ai_client_inference_duration_seconds_bucket",
+                "gen_ai_client_inference_time_to_first_chunk_seconds_bucket",
+                "gen_ai_client_inference_usage_input_tokens_total", "gen_ai_client_inference_usage_output_tokens_total"}
+
+
+@pytest.mark.parametrize("semconv,expected", [("legacy", _LEGACY_SERIES), ("2026", _2026_SERIES),
+                                              ("both", _LEGACY_SERIES | _2026_SERIES)])
+def test_scenario_series_are_written_in_the_names_the_service_emits(tmp_path, semconv, expected) -> None:
+    """The generated promtool tests of a 2026 service carry 2026 names only; with both, every call is written under
+    both generations at once (and each expected value must count it once)."""
+    service = _variant(tmp_path, "    preset: otel-genai\n", f"    preset: otel-genai\n    semconv: {semconv}\n")
+    p = service.providers[0]
+    stream = Stream(p.name, p.models[0], (Phase(10, ok=90, errors=10, rate_limited=4, provider_errors=3,
+                                                 input_tokens=6000, output_tokens=600),))
+    assert {s.series.split("{")[0] for s in call_series(service, stream, latency=True)} == expected
