@@ -21,6 +21,8 @@ from .common import buckets_option, eval_source, optional_selector, regex_option
 NAME = "otel-genai"
 PROVIDER_LABELS = ("gen_ai_provider_name", "gen_ai_system")  # the newer name wins when both are set
 MODEL_LABEL = "gen_ai_request_model"
+OPERATION_LABEL = "gen_ai_operation_name"
+ERROR_LABEL = "error_type"
 LEGACY, CURRENT, BOTH = "legacy", "2026", "both"
 
 
@@ -99,10 +101,14 @@ def source(service: str, metrics: dict) -> MetricSource:
     src = sources[-1]
     for newer in reversed(sources[:-1]):
         src = _preferring(newer, src)
-    probes = tuple((name, Selector(names.calls + "_count", base + (Matcher("gen_ai_operation_name", "=~",
-                                                                        regex["operations"]),)))
+    probes = tuple((name, Selector(names.calls + "_count", _model_calls(base, regex)))
                    for name, names in GENERATIONS.items())
     return replace(src, semconv=reads, semconv_probes=probes)
+
+
+def _model_calls(base: tuple[Matcher, ...], regex: dict) -> tuple[Matcher, ...]:
+    """The service's matchers and the model operations' (agents, tools and embeddings are not model calls)."""
+    return base + (Matcher(OPERATION_LABEL, "=~", regex["operations"]),)
 
 
 def _preferring(newer: MetricSource, older: MetricSource) -> MetricSource:
@@ -123,7 +129,7 @@ def _preferring(newer: MetricSource, older: MetricSource) -> MetricSource:
 
 def _generation(names: Names, service: str, base: tuple[Matcher, ...], regex: dict, metrics: dict) -> MetricSource:
     """The source reading one generation of names."""
-    model_calls = base + (Matcher("gen_ai_operation_name", "=~", regex["operations"]),)
+    model_calls = _model_calls(base, regex)
     calls = Selector(names.calls + "_count", model_calls)
 
     def counter(selector: Selector) -> Counter:
@@ -134,9 +140,9 @@ def _generation(names: Names, service: str, base: tuple[Matcher, ...], regex: di
     return MetricSource(
         preset=NAME,
         requests=counter(calls),
-        errors=counter(calls.with_matchers(Matcher("error_type", "!=", ""))),
-        rate_limited=counter(calls.with_matchers(Matcher("error_type", "=~", regex["rate_limit_error_types"]))),
-        provider_errors=counter(calls.with_matchers(Matcher("error_type", "=~", regex["provider_error_types"]))),
+        errors=counter(calls.with_matchers(Matcher(ERROR_LABEL, "!=", ""))),
+        rate_limited=counter(calls.with_matchers(Matcher(ERROR_LABEL, "=~", regex["rate_limit_error_types"]))),
+        provider_errors=counter(calls.with_matchers(Matcher(ERROR_LABEL, "=~", regex["provider_error_types"]))),
         latency=Histogram(counter(calls.renamed(names.calls + "_bucket")), buckets_option(metrics, OTEL_DURATION_BUCKETS)),
         spend=None,
         tokens=Tokens(tokens, names.modality_label),
