@@ -2,7 +2,8 @@
 
 For a streaming product the wait users notice is the time before text starts to appear; the whole call's duration
 mostly measures how long the answer is. Sources that measure it: otel-genai
-(`gen_ai.client.operation.time_to_first_chunk`, streaming calls only) and vllm (`vllm:time_to_first_token_seconds`).
+(`gen_ai.client.inference.time_to_first_chunk`, formerly `gen_ai.client.operation.time_to_first_chunk`, streaming
+calls only) and vllm (`vllm:time_to_first_token_seconds`).
 """
 from __future__ import annotations
 
