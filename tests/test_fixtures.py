@@ -229,29 +229,33 @@ def _firing(alertname: str, **labels: str) -> str:
     return _series_text("ALERTS", {"alertname": alertname, "alertstate": "firing", **labels})
 
 
-@pytest.mark.parametrize("generation", sorted(OTEL_PAGES))
-def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir, generation) -> None:
+@pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
+def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
     """Calls per minute (hand-set): anthropic chat 600 ok and 60 rate limited, then from minute 30 2400 server
     errors; gemini 120 ok, 60 safety-blocked, 60 server errors; 6000 agent turns and 6000 tool calls that are not
-    model calls. Expected values are those numbers per second, under either generation of names."""
-    count = CALLS[generation] + "_count"
+    model calls. Expected values are those numbers per second, under either generation of names, and under both at
+    once (a service emitting both counts each call once)."""
     agents = AGENT_CALLS + "_count"
     chat, gen = ("gen_ai_operation_name", "chat"), ("gen_ai_operation_name", "generate_content")
     anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
     values = {
-        (count, (chat, anthropic, ("error_type", None))): "0+600x90",
-        (count, (chat, anthropic, ("error_type", "RateLimitError"))): "0+60x90",
-        (count, (chat, anthropic, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
-        (count, (gen, ("error_type", None))): "0+120x90",
-        (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
-        (count, (gen, ("error_type", "ServerError"))): "0+60x90",
         (agents, (("gen_ai_operation_name", "invoke_agent"),)): "0+6000x90",
         (agents, (("gen_ai_operation_name", "execute_tool"),)): "0+6000x90",
     }
+    for generation in generations:
+        count = CALLS[generation] + "_count"
+        values.update({
+            (count, (chat, anthropic, ("error_type", None))): "0+600x90",
+            (count, (chat, anthropic, ("error_type", "RateLimitError"))): "0+60x90",
+            (count, (chat, anthropic, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
+            (count, (gen, ("error_type", None))): "0+120x90",
+            (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
+            (count, (gen, ("error_type", "ServerError"))): "0+60x90",
+        })
     own = 'service="support-assistant"'
     test = {
         "interval": "1m",
-        "input_series": _input("support-assistant", values, pages=(OTEL_PAGES[generation],)),
+        "input_series": _input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
         "promql_expr_test": [
             {"expr": f"sum by (provider) (service_provider_model:ai_requests:rate5m{{{own}}})", "eval_time": "20m",
              "exp_samples": [{"labels": '{provider="anthropic"}', "value": 11},
@@ -315,8 +319,8 @@ def test_vllm_rules_over_its_series(tmp_path, out_dir) -> None:
     assert run.ok, run.output
 
 
-@pytest.mark.parametrize("generation", sorted(OTEL_PAGES))
-def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir, generation) -> None:
+@pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
+def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
     """600 chat calls a minute take 0.5s, then 30s from minute 31; 6000 agent turns a minute take 9s throughout and
     must not count. Streaming chats reach their first chunk in 0.3s. p95 by hand, interpolated in the OTel buckets:
     0.5s -> 0.32 + 0.95 * (0.64 - 0.32) = 0.624; 30s -> 20.48 + 0.95 * (40.96 - 20.48) = 39.936;
@@ -324,21 +328,24 @@ def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir, generation) -
     chat, ok = ("gen_ai_operation_name", "chat"), ("error_type", None)
     anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
     agent = (("gen_ai_operation_name", "invoke_agent"),)
-    calls = CALLS[generation]
     values = {
-        (calls + "_count", (chat, anthropic, ok)): "0+600x90",
-        (calls + "_bucket", (chat, anthropic, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
         (AGENT_CALLS + "_count", agent): "0+6000x90",
         (AGENT_CALLS + "_bucket", agent): _buckets(6000, [(90, 9)]),
-        (FIRST_CHUNK[generation], (chat, anthropic)): _buckets(600, [(90, 0.3)]),
     }
+    for generation in generations:
+        calls = CALLS[generation]
+        values.update({
+            (calls + "_count", (chat, anthropic, ok)): "0+600x90",
+            (calls + "_bucket", (chat, anthropic, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
+            (FIRST_CHUNK[generation], (chat, anthropic)): _buckets(600, [(90, 0.3)]),
+        })
     own = 'service="support-assistant", team="ml-platform"'
     p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"
     first = f"service:ai_time_to_first_token_seconds:p95_rate5m{{{own}}}"
     page = 'ALERTS{alertname="AILatencyP95High", alertstate="firing", escalation=""}'
     test = {
         "interval": "1m",
-        "input_series": _input("support-assistant", values, pages=(OTEL_PAGES[generation],)),
+        "input_series": _input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
         "promql_expr_test": [
             {"expr": p95, "eval_time": "20m", "exp_samples": [{"labels": p95, "value": 0.624}]},
             {"expr": first, "eval_time": "20m", "exp_samples": [{"labels": first, "value": 0.312}]},
