@@ -151,10 +151,17 @@ def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
 def _check_live_buckets(services: tuple, url: str) -> None:
     """Exit 1 when a histogram's buckets on the server are not the ones the spec declares."""
     try:
-        mismatches = live_buckets.check(list(services), live_buckets.http_query(url))
+        query = live_buckets.http_query(url)
+        mismatches = live_buckets.check(list(services), query)
+        generations = live_buckets.generations(list(services), query)
     except (OSError, ValueError, KeyError) as exc:
         click.echo(f"error: cannot query {url}: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
+    for found in generations:  # which generation of names each service emits; a warning when the spec reads another
+        if found.unread:
+            click.echo(f"warning: {found}", err=True)
+        else:
+            click.echo(f"note: {found}")
     for mismatch in mismatches:
         click.echo(f"error: {mismatch}", err=True)
     if mismatches:

@@ -39,10 +39,19 @@ LEVEL_LABELS = {
     "service_le": ("le",),
     "service_model_le": (MODEL, "le"),
     "service_suite_model": ("suite", MODEL),
-    "service_model_token": (MODEL, "token_type"),
+    "service_model_token": (MODEL, "token_type", "modality"),  # a kind of token: its type and modality
     "service_alertname": ("alertname",),
     "team": (),
 }
+
+
+# Kinds of token priced into spend: the `token_type` of the token series (cache reads and writes are subsets of the
+# input tokens), and their `modality` (text unless the source says otherwise).
+TOKEN_TYPE = "token_type"
+MODALITY = "modality"
+TOKEN_TYPES = ("input", "output", "cache_read", "cache_write")
+INPUT, OUTPUT, CACHE_READ, CACHE_WRITE = TOKEN_TYPES
+TEXT = "text"
 
 
 # Time-of-day baselines: an hourly series at the same time on each of the previous days (up to a week), averaged.
@@ -101,6 +110,8 @@ LATENCY_BUCKETS = record("service_le", "ai_request_duration_seconds_bucket", "ra
 LATENCY_BUCKETS_BY_MODEL = record("service_model_le", "ai_request_duration_seconds_bucket", "rate5m")
 FIRST_TOKEN_BUCKETS = record("service_le", "ai_time_to_first_token_seconds_bucket", "rate5m")
 FIRST_TOKEN_P95 = record("service", "ai_time_to_first_token_seconds", "p95_rate5m")
+TOKENS_RATE5M = record("service_model_token", "ai_tokens", "rate5m")
+TOKEN_PRICE = record("service_model_token", "ai_token_price_usd", "per_token")
 # A self-hosted engine's saturation (the capacity signal records these from the preset's saturation selectors).
 REQUESTS_WAITING_MAX = record("service", "ai_requests_waiting", "max")
 REQUESTS_RUNNING_SUM = record("service", "ai_requests_running", "sum")

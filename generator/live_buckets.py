@@ -69,17 +69,60 @@ def check(services: list[Service], query: Query) -> list[Mismatch]:
         for what, hist in named:
             if hist is None:
                 continue
-            found = _bounds(query(f"count by (le) ({hist.buckets.selector})"))
+            # A source reading several generations of names: the newest one with series on the server.
+            found, selector = set(), hist.buckets.selector
+            for generation in hist.buckets.generations():
+                found = _bounds(query(f"count by (le) ({generation.selector})"))
+                if found:
+                    selector = generation.selector
+                    break
             declared = set(hist.boundaries) | {math.inf}
             if not found:
-                out.append(Mismatch(where, "spec.metrics.buckets",
-                                    f"no {what} series on the server match {hist.buckets.selector}"))
+                out.append(Mismatch(where, "spec.metrics.buckets", f"no {what} series on the server match " +
+                                    " or ".join(str(g.selector) for g in hist.buckets.generations())))
             elif found != declared:
                 missing, extra = declared - found, found - declared
                 detail = "; ".join(part for part in (
                     f"declared but not on the server: {_show(missing)}" if missing else "",
                     f"on the server but not declared: {_show(extra)}" if extra else "") if part)
                 out.append(Mismatch(where, "spec.metrics.buckets",
-                                    f"the {what} buckets of {hist.buckets.selector.metric} differ ({detail}); "
+                                    f"the {what} buckets of {selector.metric} differ ({detail}); "
                                     f"the server has: {_show(found)}"))
+    return out
+
+
+@dataclass(frozen=True)
+class Generations:
+    """Which generations of metric names a service's live series use (OTel GenAI renamed its metrics), against the
+    ones its spec reads (`spec.metrics.semconv`)."""
+
+    location: Location
+    service: str
+    found: tuple[str, ...]      # generations with model-call series on the server, newest first
+    reads: tuple[str, ...]      # generations the spec reads
+
+    @property
+    def unread(self) -> tuple[str, ...]:
+        """Generations the server has and the spec does not read: their calls are invisible to the rules."""
+        return tuple(g for g in self.found if g not in self.reads)
+
+    def __str__(self) -> str:
+        found = " and ".join(self.found) if self.found else "neither generation's"
+        text = (f"{self.location}: spec.metrics.semconv: {self.service} emits {found} names on the server; the spec "
+                f"reads {' and '.join(self.reads)}")
+        if self.unread:
+            suggest = "both" if len(self.found) > 1 else self.found[0]
+            text += f": its {' and '.join(self.unread)} series match none of the rules (set semconv: {suggest})"
+        return text
+
+
+def generations(services: list[Service], query: Query) -> list[Generations]:
+    """For every service whose source knows several generations of names, which ones the server has."""
+    out = []
+    for service in services:
+        src = service.source
+        if not src.semconv_probes:
+            continue
+        found = tuple(name for name, selector in src.semconv_probes if query(f"count({selector})"))
+        out.append(Generations(service.locate(("spec", "metrics", "semconv")), service.name, found, src.semconv))
     return out

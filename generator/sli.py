@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import conventions as c
 from . import promql_fragments as fragments
-from .presets.source import Counter
+from .presets.source import Counter, Tokens
 from .rules import Group, Recording
 from .spec.model import Service
 from .spec.units import format_number
@@ -36,9 +36,56 @@ def normalise(expr: str, counter: Counter, service: Service, want_provider: bool
 
 
 def rate_by(counter: Counter, seconds: float, by: tuple[str, ...], service: Service) -> str:
-    """`sum by (<by>) (rate(<counter>[window]))` with provider/model labels normalised."""
-    inner = normalise(f"rate({counter.selector}[{c.window(seconds)}])", counter, service, c.PROVIDER in by, c.MODEL in by)
-    return f"sum by ({', '.join(by)}) ({inner})"
+    """`sum by (<by>) (rate(<counter>[window]))` with provider/model labels normalised.
+
+    A counter with older generations of names reads each label set of `by` from the newest generation that has it
+    (`sum by (...) (new) or sum by (...) (old)`): emitting both at once does not count a call twice.
+    """
+    sums = []
+    for generation in counter.generations():
+        inner = normalise(f"rate({generation.selector}[{c.window(seconds)}])", generation, service, c.PROVIDER in by,
+                          c.MODEL in by)
+        sums.append(f"sum by ({', '.join(by)}) ({inner})")
+    return sums[0] if len(sums) == 1 else "(" + " or ".join(sums) + ")"
+
+
+def token_rates(tokens: Tokens, service: Service) -> str:
+    """Tokens per second by model, token type and modality over 5m, each generation's preferred where it has them."""
+    by = (c.MODEL, c.TOKEN_TYPE, c.MODALITY)
+    sums = []
+    for generation in tokens.generations():
+        # rate() drops the metric name: each type gets its token_type before `or` could merge two of them.
+        inner = " or ".join(fragments.label_replace(f"rate({counter.selector}[5m])", c.TOKEN_TYPE, kind, c.TOKEN_TYPE,
+                                                    ".*") for kind, counter in generation.counters)
+        # Text unless the source names the modality (the older generation never does).
+        inner = fragments.label_replace(f"({inner})", c.MODALITY, c.TEXT, c.MODALITY, ".*")
+        if generation.modality_label:
+            inner = fragments.copy_label(inner, c.MODALITY, generation.modality_label)
+        inner = normalise(inner, generation.counters[0][1], service, False)
+        sums.append(f"sum by ({', '.join(by)}) ({inner})")
+    return " or ".join(sums)
+
+
+def token_prices(service: Service) -> tuple[Recording, ...]:
+    """USD per token of each kind the service's token counters hold, per model and priced modality.
+
+    Cache reads and writes are subsets of the input tokens, which are already priced as input: their rows hold the
+    difference (negative for a discounted read), and none where it is zero. Modalities the spec does not price have
+    no row, so the join leaves them out.
+    """
+    kinds = service.source.tokens.types()
+    rows = []
+    for price in service.prices:
+        usd = {c.INPUT: price.input_per_million, c.OUTPUT: price.output_per_million,
+               c.CACHE_READ: price.cache_read_per_million - price.input_per_million,
+               c.CACHE_WRITE: price.cache_write_per_million - price.input_per_million}
+        for modality in price.modalities:
+            for kind in kinds:
+                if usd[kind] or kind in (c.INPUT, c.OUTPUT):
+                    rows.append(Recording(c.TOKEN_PRICE, f"vector({format_number(usd[kind] / 1e6)})",
+                                          static_labels(service) + ((c.MODEL, price.model), (c.TOKEN_TYPE, kind),
+                                                                    (c.MODALITY, modality))))
+    return tuple(rows)
 
 
 def own(name: str, service: Service, **labels: str) -> str:
@@ -164,19 +211,12 @@ def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
     if src.spend is not None:
         rec("service_model", "ai_spend_usd", "rate5m", rate_by(src.spend, 300, ("model",), service))
     elif src.tokens is not None and service.prices:
-        tok = src.tokens
-        inner = normalise(f"rate({tok.counter.selector}[5m])", tok.counter, service, False)
-        if tok.type_label != "token_type":
-            inner = fragments.copy_label(inner, "token_type", tok.type_label)
-        tokens = rec("service_model_token", "ai_tokens", "rate5m", f"sum by (model, token_type) ({inner})")
-        for price in service.prices:
-            for token_type, usd in ((tok.input_value, price.input_per_million), (tok.output_value, price.output_per_million)):
-                rules.append(Recording("service_model_token:ai_token_price_usd:per_token",
-                                       f"vector({format_number(usd / 1e6)})",
-                                       labels + ((c.MODEL, price.model), ("token_type", token_type))))
+        rules.append(Recording(c.TOKENS_RATE5M, token_rates(src.tokens, service), labels))
+        rules.extend(token_prices(service))
+        join = ", ".join(c.by_labels("service_model_token"))
         rec("service_model", "ai_spend_usd", "rate5m",
-            f"sum by (service, team, model) ({own(tokens, service)} * on (service, team, model, token_type) "
-            f"{own('service_model_token:ai_token_price_usd:per_token', service)})", static=False)
+            f"sum by (service, team, model) ({own(c.TOKENS_RATE5M, service)} * on ({join}) "
+            f"{own(c.TOKEN_PRICE, service)})", static=False)
     if has_cost(service):
         rec("service", "ai_spend_usd", "rate5m", f"sum by (service, team) ({own('service_model:ai_spend_usd:rate5m', service)})",
             static=False)

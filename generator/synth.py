@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from . import conventions as c
 from .presets.source import Counter, MetricSource
 from .promql import Selector, example_labels, series_text
 from .rules import EvalRun, Phase, Series, Stream
@@ -86,8 +87,19 @@ def _kinds_counted(src: MetricSource) -> list[tuple[Counter, set[str]]]:
 
 
 def call_series(service: Service, stream: Stream, latency: bool = False) -> list[Series]:
-    """Counters of calls (requests, errors, rate limited, provider errors) for one stream."""
-    src = service.source
+    """Counters of calls (requests, errors, rate limited, provider errors) for one stream, with its latency and
+    token or spend series. A source reading several generations of names gets the same calls in each: a service
+    emitting both at once, which every expected value must count once."""
+    out: list[Series] = []
+    for _, src in service.source.generations():
+        out += _calls(src, service, stream)
+        if latency:
+            out += _latency_series(src, service, stream)
+        out += _cost_series(src, service, stream)
+    return out
+
+
+def _calls(src: MetricSource, service: Service, stream: Stream) -> list[Series]:
     counted = _kinds_counted(src)
     metrics = sorted({ctr.selector.metric for ctr, _ in counted})
     out: list[Series] = []
@@ -109,16 +121,13 @@ def call_series(service: Service, stream: Stream, latency: bool = False) -> list
             merged[key] = [a + b for a, b in zip(merged.get(key, [0.0] * len(steps)), steps)]
         for key, steps in merged.items():
             out.append(Series(key, counter_values([(ph.minutes, v) for ph, v in zip(stream.phases, steps)])))
-    if latency:
-        out.extend(_latency_series(service, stream))
-    out.extend(_cost_series(service, stream))
     return out
 
 
-def _latency_series(service: Service, stream: Stream) -> list[Series]:
+def _latency_series(src: MetricSource, service: Service, stream: Stream) -> list[Series]:
     """Latency histograms of every call; the first token (where measured) takes as long as the whole call."""
     out = []
-    for hist in (service.source.latency, service.source.first_token):
+    for hist in (src.latency, src.first_token):
         if hist is None:
             continue
         base = _base(hist.buckets, service, stream)
@@ -132,8 +141,11 @@ def _latency_series(service: Service, stream: Stream) -> list[Series]:
     return out
 
 
-def _cost_series(service: Service, stream: Stream) -> list[Series]:
-    src = service.source
+# The Phase field holding each token type a scenario writes (cache reads and writes: none, so zero).
+_TOKEN_FIELDS = {c.INPUT: "input_tokens", c.OUTPUT: "output_tokens"}
+
+
+def _cost_series(src: MetricSource, service: Service, stream: Stream) -> list[Series]:
     out = []
     if src.spend is not None:
         steps = [(ph.minutes, ph.spend_usd) for ph in stream.phases]
@@ -142,12 +154,16 @@ def _cost_series(service: Service, stream: Stream) -> list[Series]:
             out.append(Series(series_text(src.spend.selector.metric, labels), counter_values(steps)))
     elif src.tokens is not None:
         tok = src.tokens
-        for value, field in ((tok.input_value, "input_tokens"), (tok.output_value, "output_tokens")):
-            steps = [(ph.minutes, getattr(ph, field)) for ph in stream.phases]
+        for kind, counter in tok.counters:
+            if kind not in _TOKEN_FIELDS:
+                continue
+            steps = [(ph.minutes, getattr(ph, _TOKEN_FIELDS[kind])) for ph in stream.phases]
             if any(v for _, v in steps):
-                base = {**_base(tok.counter, service, stream), tok.type_label: value}
-                labels = example_labels(tok.counter.selector.metric, base, [tok.counter.selector], [])
-                out.append(Series(series_text(tok.counter.selector.metric, labels), counter_values(steps)))
+                base = _base(counter, service, stream)
+                if tok.modality_label:
+                    base[tok.modality_label] = c.TEXT
+                labels = example_labels(counter.selector.metric, base, [counter.selector], [])
+                out.append(Series(series_text(counter.selector.metric, labels), counter_values(steps)))
     return out
 
 

@@ -20,11 +20,18 @@ from generator.compile import active_signals, compile_all
 from generator.promql import Selector
 from generator.render import render_test_file
 from generator.spec.build import load_specs
-from tests.fixtures import traffic
-from tests.test_fixtures import scraped
+from tests.fixtures import exporters, traffic
+from tests.test_fixtures import OTEL_PAGES, PAGES as FIXTURE_PAGES, scraped
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = {"support-assistant": traffic.OTEL_GENAI, "search-answers": traffic.LITELLM, "internal-chat": traffic.VLLM}
+# Each service's pages: support-assistant reads both generations of OTel GenAI names (semconv left out), so its
+# scenarios run once on the legacy page and once on the 2026 one, each alone: either one pages where the other does.
+PAGES = {"support-assistant": (("legacy", traffic.OTEL_GENAI, OTEL_PAGES["legacy"]),
+                               ("2026", traffic.OTEL_GENAI_2026, OTEL_PAGES["2026"])),
+         "search-answers": (("", traffic.LITELLM, FIXTURE_PAGES["search-answers"]),),
+         "internal-chat": (("", traffic.VLLM, FIXTURE_PAGES["internal-chat"]),)}
+_OTEL_NAMES = {g: frozenset(n for n, _ in exporters.series(path.read_text())) for g, path in OTEL_PAGES.items()}
 # Where scenarios may need a series the library never writes: vLLM answers no 429, so rate_limit's cases of a
 # rate-limited share cannot be written on its series (its traffic-surge cases can, and run).
 UNREPRESENTABLE = {("internal-chat", "rate_limit")}
@@ -41,15 +48,19 @@ def _plan():
 
 PLAN = _plan()
 FILES = [f for f in PLAN.test_files if f.service is not None and f.service.name in PRESETS]
+CASES = [(f, page) for f in FILES for page in PAGES[f.service.name]]
 
 
 def _signal(f) -> str:
     return Path(f.path).name.split(".")[0]
 
 
-def _kept(f):
-    """The file's scenarios the fixture can express, and those it cannot."""
-    series_of = traffic.FixtureTraffic(PRESETS[f.service.name], scraped(f.service.name))
+def _kept(f, page=None):
+    """The file's scenarios the fixture page can express, and those it cannot."""
+    generation, roles, path = page or PAGES[f.service.name][0]
+    foreign = frozenset().union(*(names for g, names in _OTEL_NAMES.items() if g != generation)) if generation else \
+        frozenset()
+    series_of = traffic.FixtureTraffic(roles, scraped(f.service.name, path), foreign)
     kept, dropped = [], []
     for s in f.scenarios:
         try:
@@ -61,11 +72,12 @@ def _kept(f):
 
 
 def coverage() -> dict[tuple[str, str], dict[str, list[int]]]:
-    """(service, signal) -> alertname -> [firing checks, silent checks] over the fixture's series."""
+    """(service, signal) -> alertname -> [firing checks, silent checks] over the fixture's series (the service as
+    `name@generation` where it is proved on each generation's page)."""
     table: dict = {}
-    for f in FILES:
-        kept, _, _ = _kept(f)
-        row = table.setdefault((f.service.name, _signal(f)), {})
+    for f, page in CASES:
+        kept, _, _ = _kept(f, page)
+        row = table.setdefault((f.service.name + (f"@{page[0]}" if page[0] else ""), _signal(f)), {})
         for s in kept:
             for ch in s.checks:
                 counts = row.setdefault(ch.alertname, [0, 0])
@@ -73,9 +85,9 @@ def coverage() -> dict[tuple[str, str], dict[str, list[int]]]:
     return table
 
 
-@pytest.mark.parametrize("f", FILES, ids=[f.path for f in FILES])
-def test_signal_over_its_exporters_series(f, out_dir, tmp_path) -> None:
-    kept, dropped, series_of = _kept(f)
+@pytest.mark.parametrize("f,page", CASES, ids=[f.path + (f"@{page[0]}" if page[0] else "") for f, page in CASES])
+def test_signal_over_its_exporters_series(f, page, out_dir, tmp_path) -> None:
+    kept, dropped, series_of = _kept(f, page)
     if (f.service.name, _signal(f)) in UNREPRESENTABLE:  # only those with rate-limited calls
         dropped = [s for s in dropped if not any(ph.rate_limited for st in s.streams for ph in st.phases)]
     assert [s.name for s in dropped] == [], "scenarios the fixture cannot express"
@@ -97,19 +109,21 @@ def test_every_alert_fires_and_stays_silent_over_its_exporters_series() -> None:
     assert missing == []
     # Every signal each preset's example turns on is there (slo has no alert: its figures are checked as values).
     for service in PRESETS:
-        signals = {signal for s, signal in table if s == service}
-        active = next(s for s in PLAN.services if s.name == service)
-        assert signals == set(active_signals(active)), service
+        for generation, _, _ in PAGES[service]:
+            key = service + (f"@{generation}" if generation else "")
+            signals = {signal for s, signal in table if s == key}
+            active = next(s for s in PLAN.services if s.name == service)
+            assert signals == set(active_signals(active)), key
 
 
 def test_every_input_series_of_a_library_is_one_its_fixture_shows() -> None:
     """Names, label names and values as the library wrote them (and Prometheus added its target labels); only a
     model's value may differ, where a scenario invents a model the fixture never saw."""
-    for f in FILES:
-        kept, _, series_of = _kept(f)
-        fixture = scraped(f.service.name)
+    for f, page in CASES:
+        kept, _, series_of = _kept(f, page)
+        fixture = scraped(f.service.name, page[2])
         names = {n for n, _ in fixture}
-        roles = PRESETS[f.service.name]
+        roles = page[1]
         for s in kept:
             for x in series_of(s, f.service):
                 selector = Selector.parse(x.series)

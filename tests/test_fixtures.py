@@ -6,6 +6,7 @@ preset selects is written by hand, and promtool runs the generated rules over th
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,12 +26,19 @@ TARGET = {"support-assistant": {"job": "support-assistant", "instance": "10.0.0.
           "search-answers": {"job": "litellm-proxy", "instance": "10.0.2.5:4000"}}
 PAGES = {"support-assistant": exporters.OTEL_FILE, "internal-chat": exporters.VLLM_FILE,
          "search-answers": exporters.LITELLM_FILE}
+# The OpenTelemetry GenAI pages by generation of names, and where each puts model calls and first chunks (written
+# from the pages: the 2026 operation histogram keeps only the agent turn and the tool call).
+OTEL_PAGES = {"legacy": exporters.OTEL_FILE, "2026": exporters.OTEL_2026_FILE}
+CALLS = {"legacy": "gen_ai_client_operation_duration_seconds", "2026": "gen_ai_client_inference_duration_seconds"}
+FIRST_CHUNK = {"legacy": "gen_ai_client_operation_time_to_first_chunk_seconds_bucket",
+               "2026": "gen_ai_client_inference_time_to_first_chunk_seconds_bucket"}
+AGENT_CALLS = "gen_ai_client_operation_duration_seconds"  # both generations: agents and tools are not model calls
 
 
-def scraped(service: str) -> list[tuple[str, dict[str, str]]]:
+def scraped(service: str, page: Path | None = None) -> list[tuple[str, dict[str, str]]]:
     """The fixture's series as Prometheus stores them: empty labels dropped, target labels added."""
     out = []
-    for name, labels in exporters.series(PAGES[service].read_text()):
+    for name, labels in exporters.series((page or PAGES[service]).read_text()):
         out.append((name, {**{k: v for k, v in labels.items() if v != ""}, **TARGET[service]}))
     return out
 
@@ -51,7 +59,7 @@ def selectors(src: MetricSource) -> dict[str, Selector]:
     if src.first_token:
         out["first_token"] = src.first_token.buckets.selector
     if src.tokens:
-        out["tokens"] = src.tokens.counter.selector
+        out.update({f"tokens.{kind}": ctr.selector for kind, ctr in src.tokens.counters})
     if src.saturation:
         out.update({f"saturation.{k}": getattr(src.saturation, k)
                     for k in ("waiting", "running", "kv_cache_usage", "preemptions")})
@@ -63,6 +71,7 @@ def _names(page: str) -> list:
 
 
 @pytest.mark.parametrize("path,make", [(exporters.OTEL_FILE, exporters.otel_genai_page),
+                                       (exporters.OTEL_2026_FILE, exporters.otel_genai_2026_page),
                                        (exporters.VLLM_FILE, exporters.vllm_page)])
 def test_regenerating_a_fixture_gives_the_same_series(path, make) -> None:
     """A library upgrade that renames a metric or a label fails here: run `python -m tests.fixtures.exporters`."""
@@ -79,9 +88,14 @@ def test_regenerating_the_litellm_fixture_gives_the_same_series() -> None:
     assert _names(page) == _names(exporters.LITELLM_FILE.read_text())
 
 
-def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(services) -> None:
-    series = scraped("support-assistant")
-    src = services["support-assistant"].source
+@pytest.mark.parametrize("generation", sorted(OTEL_PAGES))
+def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(services, generation) -> None:
+    """The same calls under either generation of names; support-assistant reads both (semconv left out)."""
+    series = scraped("support-assistant", OTEL_PAGES[generation])
+    (src,) = [s for name, s in services["support-assistant"].source.generations() if name == generation]
+    (other,) = [s for name, s in services["support-assistant"].source.generations() if name != generation]
+    # The other generation's selectors match nothing here (in the 2026 page, the old histogram has agents only).
+    assert [k for k, sel in selectors(other).items() if selected(sel, series)] == []
 
     def error_types(key: str) -> list[str]:
         return sorted(l["gen_ai_provider_name"] + ":" + l.get("error_type", "") + "/" + l["gen_ai_operation_name"]
@@ -101,8 +115,14 @@ def test_otel_genai_counts_model_calls_only_and_classes_errors_as_emitted(servic
     assert error_types("provider_errors") == ["anthropic:InternalServerError/chat", "gcp.gemini:ServerError/generate_content",
                                               "openai:InternalServerError/chat"]
     assert len(selected(src.latency.buckets.selector, series)) == 11 * 15  # 14 advisory boundaries and +Inf
-    assert sorted(l["gen_ai_token_type"] for l in selected(src.tokens.counter.selector, series)) == [
-        "input", "input", "output", "output"]
+    tokens = {kind: sorted(l["gen_ai_provider_name"] + ":" + l.get("gen_ai_token_modality", "")
+                           for l in selected(ctr.selector, series)) for kind, ctr in src.tokens.counters}
+    if generation == "legacy":
+        assert tokens == {"input": ["anthropic:", "openai:"], "output": ["anthropic:", "openai:"]}
+    else:  # gemini's counts too, one of them for an image; cache counts where the provider reported them
+        assert tokens == {"input": ["anthropic:text", "gcp.gemini:image", "gcp.gemini:text", "openai:text"],
+                          "output": ["anthropic:text", "gcp.gemini:text", "openai:text"],
+                          "cache_read": ["anthropic:text", "openai:text"], "cache_write": ["anthropic:text"]}
     assert len(selected(src.first_token.buckets.selector, series)) == 2 * 15  # two streaming chat calls
 
 
@@ -141,9 +161,12 @@ def test_vllm_reads_what_vllm_exposes(services) -> None:
 
 @pytest.mark.parametrize("service", sorted(PAGES))
 def test_every_selector_of_a_preset_matches_its_fixture(services, service) -> None:
-    src = services[service].source
-    missing = [k for k, sel in selectors(src).items() if k != "rate_limited" and not selected(sel, scraped(service))]
-    assert missing == []
+    """For otel-genai, each generation's selectors over its own page (the cache-write counter: the 2026 page has it)."""
+    for generation, src in services[service].source.generations():
+        page = OTEL_PAGES.get(generation, PAGES[service])
+        missing = [k for k, sel in selectors(src).items()
+                   if k != "rate_limited" and not selected(sel, scraped(service, page))]
+        assert missing == [], generation
 
 
 def test_a_preset_whose_selectors_match_nothing_in_the_fixture_is_caught(services) -> None:
@@ -159,10 +182,15 @@ def _series_text(name: str, labels: dict[str, str]) -> str:
     return f"{name}{{{inner}}}"
 
 
-def _input(service: str, values: dict[tuple[str, tuple], str], default: str = "0x90") -> list[dict]:
-    """Every scraped series of the fixture; `values` (by name and a label subset) picks their promtool values."""
-    out = []
-    for name, labels in scraped(service):
+def _input(service: str, values: dict[tuple[str, tuple], str], default: str = "0x90",
+           pages: tuple[Path, ...] = ()) -> list[dict]:
+    """Every scraped series of the fixture (of each of `pages`, once); `values` (by name and a label subset) picks
+    their promtool values."""
+    out, seen = [], set()
+    for name, labels in [x for page in pages for x in scraped(service, page)] or scraped(service):
+        if _series_text(name, labels) in seen:
+            continue
+        seen.add(_series_text(name, labels))
         value = default
         for (want, subset), v in values.items():
             if name == want and all(labels.get(k) == x for k, x in subset):
@@ -188,6 +216,7 @@ def _buckets(per_minute: int, phases: list[tuple[int, float]]):
 
 
 def _run(tmp_path: Path, out_dir: Path, service: str, groups: tuple[str, ...], test: dict) -> promtool.Run:
+    """promtool over `test` with the service's rule files of `groups` from `out_dir`."""
     files = [str(out_dir / "rules" / f"{service}.{g}.rules.yml") for g in groups]
     doc = {"rule_files": files, "evaluation_interval": "1m",
            "group_eval_order": [f"oncallgen-{service}-{g}" for g in groups], "tests": [test]}
@@ -200,27 +229,33 @@ def _firing(alertname: str, **labels: str) -> str:
     return _series_text("ALERTS", {"alertname": alertname, "alertstate": "firing", **labels})
 
 
-def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir) -> None:
+@pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
+def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
     """Calls per minute (hand-set): anthropic chat 600 ok and 60 rate limited, then from minute 30 2400 server
     errors; gemini 120 ok, 60 safety-blocked, 60 server errors; 6000 agent turns and 6000 tool calls that are not
-    model calls. Expected values are those numbers per second."""
-    count = "gen_ai_client_operation_duration_seconds_count"
+    model calls. Expected values are those numbers per second, under either generation of names, and under both at
+    once (a service emitting both counts each call once)."""
+    agents = AGENT_CALLS + "_count"
     chat, gen = ("gen_ai_operation_name", "chat"), ("gen_ai_operation_name", "generate_content")
     anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
     values = {
-        (count, (chat, anthropic, ("error_type", None))): "0+600x90",
-        (count, (chat, anthropic, ("error_type", "RateLimitError"))): "0+60x90",
-        (count, (chat, anthropic, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
-        (count, (gen, ("error_type", None))): "0+120x90",
-        (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
-        (count, (gen, ("error_type", "ServerError"))): "0+60x90",
-        (count, (("gen_ai_operation_name", "invoke_agent"),)): "0+6000x90",
-        (count, (("gen_ai_operation_name", "execute_tool"),)): "0+6000x90",
+        (agents, (("gen_ai_operation_name", "invoke_agent"),)): "0+6000x90",
+        (agents, (("gen_ai_operation_name", "execute_tool"),)): "0+6000x90",
     }
+    for generation in generations:
+        count = CALLS[generation] + "_count"
+        values.update({
+            (count, (chat, anthropic, ("error_type", None))): "0+600x90",
+            (count, (chat, anthropic, ("error_type", "RateLimitError"))): "0+60x90",
+            (count, (chat, anthropic, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
+            (count, (gen, ("error_type", None))): "0+120x90",
+            (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
+            (count, (gen, ("error_type", "ServerError"))): "0+60x90",
+        })
     own = 'service="support-assistant"'
     test = {
         "interval": "1m",
-        "input_series": _input("support-assistant", values),
+        "input_series": _input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
         "promql_expr_test": [
             {"expr": f"sum by (provider) (service_provider_model:ai_requests:rate5m{{{own}}})", "eval_time": "20m",
              "exp_samples": [{"labels": '{provider="anthropic"}', "value": 11},
@@ -284,7 +319,8 @@ def test_vllm_rules_over_its_series(tmp_path, out_dir) -> None:
     assert run.ok, run.output
 
 
-def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir) -> None:
+@pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
+def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
     """600 chat calls a minute take 0.5s, then 30s from minute 31; 6000 agent turns a minute take 9s throughout and
     must not count. Streaming chats reach their first chunk in 0.3s. p95 by hand, interpolated in the OTel buckets:
     0.5s -> 0.32 + 0.95 * (0.64 - 0.32) = 0.624; 30s -> 20.48 + 0.95 * (40.96 - 20.48) = 39.936;
@@ -293,19 +329,23 @@ def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir) -> None:
     anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
     agent = (("gen_ai_operation_name", "invoke_agent"),)
     values = {
-        ("gen_ai_client_operation_duration_seconds_count", (chat, anthropic, ok)): "0+600x90",
-        ("gen_ai_client_operation_duration_seconds_bucket", (chat, anthropic, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
-        ("gen_ai_client_operation_duration_seconds_count", agent): "0+6000x90",
-        ("gen_ai_client_operation_duration_seconds_bucket", agent): _buckets(6000, [(90, 9)]),
-        ("gen_ai_client_operation_time_to_first_chunk_seconds_bucket", (chat, anthropic)): _buckets(600, [(90, 0.3)]),
+        (AGENT_CALLS + "_count", agent): "0+6000x90",
+        (AGENT_CALLS + "_bucket", agent): _buckets(6000, [(90, 9)]),
     }
+    for generation in generations:
+        calls = CALLS[generation]
+        values.update({
+            (calls + "_count", (chat, anthropic, ok)): "0+600x90",
+            (calls + "_bucket", (chat, anthropic, ok)): _buckets(600, [(30, 0.5), (60, 30)]),
+            (FIRST_CHUNK[generation], (chat, anthropic)): _buckets(600, [(90, 0.3)]),
+        })
     own = 'service="support-assistant", team="ml-platform"'
     p95 = f"service:ai_request_duration_seconds:p95_rate5m{{{own}}}"
     first = f"service:ai_time_to_first_token_seconds:p95_rate5m{{{own}}}"
     page = 'ALERTS{alertname="AILatencyP95High", alertstate="firing", escalation=""}'
     test = {
         "interval": "1m",
-        "input_series": _input("support-assistant", values),
+        "input_series": _input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
         "promql_expr_test": [
             {"expr": p95, "eval_time": "20m", "exp_samples": [{"labels": p95, "value": 0.624}]},
             {"expr": first, "eval_time": "20m", "exp_samples": [{"labels": first, "value": 0.312}]},
@@ -354,3 +394,71 @@ def test_vllm_latency_and_first_token_over_its_series(tmp_path, out_dir) -> None
     }
     run = _run(tmp_path, out_dir, "internal-chat", ("sli", "provider_down", "latency", "first_token_latency"), test)
     assert run.ok, run.output
+
+
+# Token counts per minute (hand-set, multiples of 60 so that per second they are whole): anthropic 540,000 input
+# tokens (360,000 read from the cache, 60,000 written to it), 150,000 output (30,000 of them reasoning); gemini 240,000
+# text and 120,000 image input tokens, 60,000 output. Everything else stays at 0.
+_ANTHROPIC, _GEMINI = ("gen_ai_provider_name", "anthropic"), ("gen_ai_provider_name", "gcp.gemini")
+_TEXT, _IMAGE = ("gen_ai_token_modality", "text"), ("gen_ai_token_modality", "image")
+_NEW = "gen_ai_client_inference_usage_"
+TOKENS = {
+    "legacy": {("gen_ai_client_token_usage_sum", (_ANTHROPIC, ("gen_ai_token_type", "input"))): "0+540000x30",
+               ("gen_ai_client_token_usage_sum", (_ANTHROPIC, ("gen_ai_token_type", "output"))): "0+150000x30"},
+    "2026": {(_NEW + "input_tokens_total", (_ANTHROPIC, _TEXT)): "0+540000x30",
+             (_NEW + "cache_read_input_tokens_total", (_ANTHROPIC, _TEXT)): "0+360000x30",
+             (_NEW + "cache_write_input_tokens_total", (_ANTHROPIC, _TEXT)): "0+60000x30",
+             (_NEW + "output_tokens_total", (_ANTHROPIC, _TEXT)): "0+150000x30",
+             (_NEW + "reasoning_output_tokens_total", (_ANTHROPIC, _TEXT)): "0+30000x30",
+             (_NEW + "input_tokens_total", (_GEMINI, _TEXT)): "0+240000x30",
+             (_NEW + "input_tokens_total", (_GEMINI, _IMAGE)): "0+120000x30",
+             (_NEW + "output_tokens_total", (_GEMINI, _TEXT)): "0+60000x30"},
+}
+
+
+def _spend_test(pages: tuple[Path, ...], values: dict, expected: dict[str, float]) -> dict:
+    """Spend per model in micro-USD per second (rounded: float noise in the sum of products aside)."""
+    own = 'service="support-assistant", team="ml-platform"'
+    return {"interval": "1m", "input_series": _input("support-assistant", values, "0x30", pages=pages),
+            "promql_expr_test": [
+                {"expr": f"round(service_model:ai_spend_usd:rate5m{{{own}}} * 1e6)", "eval_time": "20m",
+                 "exp_samples": [{"labels": f'{{model="{m}", {own}}}', "value": v}
+                                 for m, v in sorted(expected.items())]}]}
+
+
+@pytest.mark.parametrize("pages", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
+def test_spend_is_the_same_under_either_generation_and_under_both_at_once(tmp_path, out_dir, pages) -> None:
+    """support-assistant prices claude-sonnet-4-5 at 3 USD per million input and 15 per million output tokens, and
+    gives no cache prices (a cached token costs an input token's). Per second: 9,000 input and 2,500 output tokens,
+    27,000 + 37,500 = 64,500 USD per million = 0.0645 USD/s whichever names carry them; the 2026 cache counts are
+    inside the input and the reasoning count inside the output, so they add nothing; gemini has no price, gpt-5 no tokens. Emitting both
+    generations at once is still 0.0645, not twice that."""
+    values = {k: v for g in pages for k, v in TOKENS[g].items()}
+    test = _spend_test(tuple(OTEL_PAGES[g] for g in pages), values, {"claude-sonnet-4-5": 64500, "gpt-5": 0})
+    run = _run(tmp_path, out_dir, "support-assistant", ("sli",), test)
+    assert run.ok, run.output
+
+
+def test_cache_reads_and_writes_are_priced_as_the_spec_says_and_other_modalities_left_out(tmp_path) -> None:
+    """With cache prices (claude: read 0.3, write 3.75 USD per million) and a price for gemini (2 input, 12 output,
+    text only). By hand, per second: claude (9,000 - 6,000 - 1,000) * 3 + 6,000 * 0.3 + 1,000 * 3.75 + 2,500 * 15
+    = 6,000 + 1,800 + 3,750 + 37,500 = 49,050 USD per million = 0.04905 USD/s (reasoning inside the 2,500);
+    gemini 4,000 * 2 + 1,000 * 12 = 20,000 -> 0.02 USD/s (its 2,000 image tokens/s have no price). Pricing images too
+    adds 2,000 * 2 = 4,000 -> 0.024."""
+    for modalities, gemini in (("[text]", 20000), ("[text, image]", 24000)):
+        spec = (ROOT / "specs" / "support-assistant.yaml").read_text().replace(
+            "    claude-sonnet-4-5: {input: 3, output: 15}\n",
+            "    claude-sonnet-4-5: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}\n"
+            f"    gemini-2.5-pro: {{input: 2, output: 12, modalities: {modalities}}}\n")
+        work = tmp_path / modalities.strip("[]").replace(", ", "-")
+        (work / "specs").mkdir(parents=True)
+        (work / "specs" / "s.yaml").write_text(spec.replace("    preset: otel-genai\n",
+                                                            "    preset: otel-genai\n    semconv: 2026\n"))
+        shutil.copytree(ROOT / "specs" / "oncall", work / "specs" / "oncall")
+        result = subprocess.run([sys.executable, "-m", "generator", "generate", str(work / "specs"), "-o",
+                                 str(work / "out")], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        test = _spend_test((OTEL_PAGES["2026"],), TOKENS["2026"], {"claude-sonnet-4-5": 49050, "gemini-2.5-pro": gemini,
+                                                                     "gpt-5": 0})
+        run = _run(work, work / "out", "support-assistant", ("sli",), test)
+        assert run.ok, run.output

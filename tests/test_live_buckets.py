@@ -27,9 +27,11 @@ pytestmark = pytest.mark.skipif(shutil.which("prometheus") is None, reason="need
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
-    """A Prometheus scraping the OTel and vLLM fixture pages every second, as support-assistant and internal-chat."""
+    """A Prometheus scraping the OTel and vLLM fixture pages every second, as support-assistant and internal-chat, and
+    the OTel page under the 2026 GenAI names as support-assistant-2026."""
     work = tmp_path_factory.mktemp("live")
-    pages = {"/otel": exporters.OTEL_FILE.read_bytes(), "/vllm": exporters.VLLM_FILE.read_bytes()}
+    pages = {"/otel": exporters.OTEL_FILE.read_bytes(), "/vllm": exporters.VLLM_FILE.read_bytes(),
+             "/otel-2026": exporters.OTEL_2026_FILE.read_bytes()}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -49,6 +51,7 @@ def prometheus(tmp_path_factory):
         {"job_name": "support-assistant", "metrics_path": "/otel", "static_configs": [{"targets": [target]}]},
         {"job_name": "vllm-llama", "metrics_path": "/vllm",
          "static_configs": [{"targets": [target], "labels": {"namespace": "llm-serving"}}]},
+        {"job_name": "support-assistant-2026", "metrics_path": "/otel-2026", "static_configs": [{"targets": [target]}]},
     ]}
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
@@ -58,10 +61,10 @@ def prometheus(tmp_path_factory):
     try:
         server.start()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # both targets scraped once
+        while time.monotonic() < deadline:  # every target scraped once
             with urllib.request.urlopen(server.url("/api/v1/query?query=count(up%3D%3D1)"), timeout=5) as r:
                 result = json.load(r)["data"]["result"]
-            if result and result[0]["value"][1] == "2":
+            if result and result[0]["value"][1] == "3":
                 break
             time.sleep(0.5)
         yield server
@@ -78,7 +81,44 @@ def test_declared_buckets_match_what_the_exporters_expose(prometheus) -> None:
     result = _validate("specs/support-assistant.yaml", "specs/internal-chat.yaml", "specs/oncall",
                        "--prometheus", prometheus.url(""))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "2 services valid\n"
+    where = (ROOT / "specs" / "support-assistant.yaml").read_text().splitlines().index("  metrics:") + 1
+    assert result.stdout == (f"note: specs/support-assistant.yaml:{where}:3: spec.metrics.semconv: support-assistant "
+                             "emits legacy names on the server; the spec reads 2026 and legacy\n2 services valid\n")
+
+
+def _otel_2026(tmp_path, semconv: str | None):
+    """support-assistant's spec pointed at the job serving the 2026 page, with `semconv` (None: left out)."""
+    spec = (ROOT / "specs" / "support-assistant.yaml").read_text().replace(
+        "selector: '{job=\"support-assistant\"}'", "selector: '{job=\"support-assistant-2026\"}'")
+    if semconv:
+        spec = spec.replace("    preset: otel-genai\n", f"    preset: otel-genai\n    semconv: {semconv}\n")
+    (tmp_path / "assistant.yaml").write_text(spec)
+    shutil.copytree(ROOT / "specs" / "oncall", tmp_path / "oncall")
+    return spec
+
+
+def test_a_service_emitting_the_2026_names_is_reported_as_such_and_its_buckets_checked(prometheus, tmp_path) -> None:
+    """Only 2026 series on the server: the default (both) reads them, buckets included, and says which it found."""
+    _otel_2026(tmp_path, None)
+    result = _validate(str(tmp_path / "assistant.yaml"), str(tmp_path / "oncall"), "--prometheus", prometheus.url(""))
+    assert result.exit_code == 0, result.stderr
+    assert "spec.metrics.semconv: support-assistant emits 2026 names on the server; the spec reads 2026 and legacy\n" \
+        in result.stdout
+    assert "error" not in result.stderr
+
+
+def test_a_spec_reading_the_other_generation_is_warned_at_its_line(prometheus, tmp_path) -> None:
+    """semconv: legacy on a service that emits 2026 names: its rules would match nothing, silently."""
+    spec = _otel_2026(tmp_path, "legacy")
+    result = _validate(str(tmp_path / "assistant.yaml"), str(tmp_path / "oncall"), "--prometheus", prometheus.url(""))
+    where = spec.splitlines().index("    semconv: legacy") + 1
+    (line,) = [x for x in result.stderr.splitlines() if "spec.metrics.semconv" in x]
+    assert line.startswith("warning: ") and line.endswith(
+        f"assistant.yaml:{where}:5: spec.metrics.semconv: support-assistant emits 2026 names on the server; the spec "
+        "reads legacy: its 2026 series match none of the rules (set semconv: 2026)"), line
+    # ...and its latency histogram, read under the legacy names, has no series at all.
+    assert result.exit_code == 1
+    assert "no latency series on the server match gen_ai_client_operation_duration_seconds_bucket" in result.stderr
 
 
 def test_buckets_the_server_does_not_have_fail_at_the_spec_line(prometheus, tmp_path) -> None:

@@ -20,13 +20,52 @@ def exprs(service) -> dict[str, str]:
 
 
 def test_otel_genai_counts_calls_and_failures_from_the_duration_histogram(services) -> None:
-    src = services["support-assistant"].source
-    assert str(src.requests.selector) == ('gen_ai_client_operation_duration_seconds_count{job="support-assistant", '
-                                          'gen_ai_operation_name=~"chat|generate_content|text_completion"}')
-    assert 'error_type!=""' in str(src.errors.selector)
-    assert src.latency.buckets.selector.metric == "gen_ai_client_operation_duration_seconds_bucket"
+    src = services["support-assistant"].source  # semconv left out: both generations, the 2026 names first
+    assert src.semconv == ("2026", "legacy")
+    new, old = src.requests.generations()
+    assert str(new.selector) == ('gen_ai_client_inference_duration_seconds_count{job="support-assistant", '
+                                 'gen_ai_operation_name=~"chat|generate_content|text_completion"}')
+    assert str(old.selector) == ('gen_ai_client_operation_duration_seconds_count{job="support-assistant", '
+                                 'gen_ai_operation_name=~"chat|generate_content|text_completion"}')
+    assert all('error_type!=""' in str(g.selector) for g in src.errors.generations())
+    assert [g.selector.metric for g in src.latency.buckets.generations()] == [
+        "gen_ai_client_inference_duration_seconds_bucket", "gen_ai_client_operation_duration_seconds_bucket"]
+    assert [g.selector.metric for g in src.first_token.buckets.generations()] == [
+        "gen_ai_client_inference_time_to_first_chunk_seconds_bucket",
+        "gen_ai_client_operation_time_to_first_chunk_seconds_bucket"]
     assert src.latency.boundaries[0] == 0.01 and src.latency.boundaries[-1] == 81.92
-    assert src.tokens.counter.selector.metric == "gen_ai_client_token_usage_sum"
+    new_tokens, old_tokens = src.tokens.generations()
+    assert [(kind, ctr.selector.metric) for kind, ctr in new_tokens.counters] == [
+        ("input", "gen_ai_client_inference_usage_input_tokens_total"),
+        ("output", "gen_ai_client_inference_usage_output_tokens_total"),
+        ("cache_read", "gen_ai_client_inference_usage_cache_read_input_tokens_total"),
+        ("cache_write", "gen_ai_client_inference_usage_cache_write_input_tokens_total")]
+    assert [(kind, str(ctr.selector).split(", ")[-1]) for kind, ctr in old_tokens.counters] == [
+        ("input", 'gen_ai_token_type="input"}'), ("output", 'gen_ai_token_type="output"}')]
+
+
+@pytest.mark.parametrize("semconv,metric", [("legacy", "gen_ai_client_operation_duration_seconds_count"),
+                                            ("2026", "gen_ai_client_inference_duration_seconds_count"),
+                                            ("'2026'", "gen_ai_client_inference_duration_seconds_count")])
+def test_otel_genai_with_one_generation_reads_only_its_names(tmp_path, semconv, metric) -> None:
+    service = _variant(tmp_path, "    preset: otel-genai\n", f"    preset: otel-genai\n    semconv: {semconv}\n")
+    assert [g.selector.metric for g in service.source.requests.generations()] == [metric]
+    rules = " ".join(r.expr for r in sli_group(service).rules)
+    other = ({"gen_ai_client_operation_duration_seconds_count", "gen_ai_client_inference_duration_seconds_count"}
+             - {metric}).pop()
+    assert metric in rules and other not in rules
+
+
+def test_otel_genai_with_both_reads_the_old_names_only_where_the_new_have_no_series(services) -> None:
+    """Per provider and model (per model and bucket for latency): `sum by (...) (new) or sum by (...) (old)`, never
+    a sum over both, which would count a service emitting both generations twice."""
+    ex = exprs(services["support-assistant"])
+    for record, by in (("service_provider_model:ai_requests:rate5m", "sum by (provider, model) ("),
+                       ("service_model_le:ai_request_duration_seconds_bucket:rate5m", "sum by (model, le) (")):
+        expr = ex[record]
+        new = expr.index("gen_ai_client_inference_duration_seconds")
+        old = expr.index("gen_ai_client_operation_duration_seconds")
+        assert expr.startswith("(" + by) and new < expr.index(") or " + by) < old, record
 
 
 def test_otel_genai_prefers_the_new_provider_label_and_accepts_the_old_one(services) -> None:
@@ -105,7 +144,8 @@ def _variant(tmp_path, old: str, new: str):
 def test_otel_genai_operations_are_a_preset_default_the_spec_can_change(tmp_path) -> None:
     service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    operations: 'chat|embeddings'\n")
     assert str(service.source.requests.selector).endswith('gen_ai_operation_name=~"chat|embeddings"}')
-    assert 'gen_ai_operation_name=~"chat|embeddings"' in str(service.source.tokens.counter.selector)
+    for generation in service.source.tokens.generations():
+        assert all('gen_ai_operation_name=~"chat|embeddings"' in str(ctr.selector) for _, ctr in generation.counters)
 
 
 def test_a_provider_label_value_may_be_several_values(tmp_path) -> None:
@@ -119,3 +159,22 @@ def test_a_provider_label_value_may_be_several_values(tmp_path) -> None:
 def test_buckets_declared_in_the_spec_replace_the_preset_default(tmp_path) -> None:
     service = _variant(tmp_path, "    preset: otel-genai\n", "    preset: otel-genai\n    buckets: [0.005, 0.01, 0.025, 5, 20]\n")
     assert service.source.latency.boundaries == (0.005, 0.01, 0.025, 5, 20)
+
+
+_LEGACY_SERIES = {"gen_ai_client_operation_duration_seconds_count", "gen_ai_client_operation_duration_seconds_bucket",
+                  "gen_ai_client_operation_time_to_first_chunk_seconds_bucket", "gen_ai_client_token_usage_sum"}
+_2026_SERIES = {"gen_ai_client_inference_duration_seconds_count", "gen_ai_client_inference_duration_seconds_bucket",
+                "gen_ai_client_inference_time_to_first_chunk_seconds_bucket",
+                "gen_ai_client_inference_usage_input_tokens_total", "gen_ai_client_inference_usage_output_tokens_total"}
+
+
+@pytest.mark.parametrize("semconv,expected", [("legacy", _LEGACY_SERIES), ("2026", _2026_SERIES),
+                                              ("both", _LEGACY_SERIES | _2026_SERIES)])
+def test_scenario_series_are_written_in_the_names_the_service_emits(tmp_path, semconv, expected) -> None:
+    """The generated promtool tests of a 2026 service carry 2026 names only; with both, every call is written under
+    both generations at once (and each expected value must count it once)."""
+    service = _variant(tmp_path, "    preset: otel-genai\n", f"    preset: otel-genai\n    semconv: {semconv}\n")
+    p = service.providers[0]
+    stream = Stream(p.name, p.models[0], (Phase(10, ok=90, errors=10, rate_limited=4, provider_errors=3,
+                                                 input_tokens=6000, output_tokens=600),))
+    assert {s.series.split("{")[0] for s in call_series(service, stream, latency=True)} == expected

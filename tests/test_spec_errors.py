@@ -86,6 +86,14 @@ def one(text: str) -> dict[str, str]:
 
 
 CASES = [
+    Case("semconv-unknown-generation", one(edit(BASE, "    preset: otel-genai\n", "    preset: otel-genai\n    semconv: 2025\n")),
+         9, 5, "spec.metrics.semconv", 'expected one of "legacy", "2026", "both", got 2025'),
+    Case("pricing-modality-not-a-name", one(edit(BASE, "  slo:\n", "  pricing:\n    m: {input: 1, output: 2, "
+                                                                 "modalities: ['text\"}']}\n  slo:\n")),
+         13, 43, "spec.pricing.m.modalities[0]", 'expected a modality like "text" or "image"'),
+    Case("pricing-cache-negative", one(edit(BASE, "  slo:\n", "  pricing:\n    m: {input: 1, output: 2, cache_read: -1}\n"
+                                                              "  slo:\n")),
+         13, 30, "spec.pricing.m.cache_read", "expected a number at least 0, got -1"),
     Case("unit-does-not-parse", one(edit(BASE, "page_at: 4x", "page_at: three")),
          17, 7, "spec.signals.latency.page_at", 'expected a factor like "3x", got "three"'),
     Case("unit-in-flow-mapping", one(edit(BASE, "    latency:\n      page_at: 4x\n      ticket_at: 1x\n",

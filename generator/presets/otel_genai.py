@@ -1,10 +1,19 @@
 """OpenTelemetry GenAI semantic conventions, as the OTLP -> Prometheus exporters name them.
 
-A call is one observation of `gen_ai_client_operation_duration_seconds`; it failed when `error_type` is set.
-Tokens are `gen_ai_client_token_usage` observations split by `gen_ai_token_type`.
+Two generations of names, both in use while fleets migrate (`spec.metrics.semconv`):
+- legacy: a call is one observation of `gen_ai_client_operation_duration_seconds`, tokens are
+  `gen_ai_client_token_usage` observations split by `gen_ai_token_type`;
+- 2026: model calls are `gen_ai_client_inference_duration_seconds` (the operation histogram stays for agents and
+  tools), tokens are counters per kind (`..._usage_input_tokens_total`, cache reads and writes inside the input,
+  reasoning inside the output) with `gen_ai_token_modality`.
+A call failed when `error_type` is set. With `both`, the 2026 series are read where a provider and model (and bucket)
+have them and the legacy ones elsewhere: a service emitting both at once counts each call once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+from .. import conventions as c
 from ..promql import Matcher, Selector
 from .source import OTEL_DURATION_BUCKETS, Counter, Histogram, MetricSource, Tokens
 from .common import buckets_option, eval_source, optional_selector, regex_option, service_matchers
@@ -12,8 +21,51 @@ from .common import buckets_option, eval_source, optional_selector, regex_option
 NAME = "otel-genai"
 PROVIDER_LABELS = ("gen_ai_provider_name", "gen_ai_system")  # the newer name wins when both are set
 MODEL_LABEL = "gen_ai_request_model"
+OPERATION_LABEL = "gen_ai_operation_name"
+ERROR_LABEL = "error_type"
+LEGACY, CURRENT, BOTH = "legacy", "2026", "both"
+
+
+@dataclass(frozen=True)
+class Names:
+    """One generation's metric names, as the Prometheus exporter writes them."""
+
+    calls: str                                  # the duration histogram of model calls (without its suffix)
+    first_chunk: str                            # time to the first streamed chunk, histogram
+    tokens: tuple[tuple[str, str, tuple], ...]  # (token type, metric, extra matchers as (label, value))
+    modality_label: str = ""
+
+
+GENERATIONS = {
+    LEGACY: Names(
+        calls="gen_ai_client_operation_duration_seconds",
+        first_chunk="gen_ai_client_operation_time_to_first_chunk_seconds",
+        tokens=((c.INPUT, "gen_ai_client_token_usage_sum", (("gen_ai_token_type", "input"),)),
+                (c.OUTPUT, "gen_ai_client_token_usage_sum", (("gen_ai_token_type", "output"),)))),
+    CURRENT: Names(
+        calls="gen_ai_client_inference_duration_seconds",
+        first_chunk="gen_ai_client_inference_time_to_first_chunk_seconds",
+        # Reasoning tokens (`..._reasoning_output_tokens_total`) are inside the output tokens: never read, never
+        # counted twice.
+        tokens=((c.INPUT, "gen_ai_client_inference_usage_input_tokens_total", ()),
+                (c.OUTPUT, "gen_ai_client_inference_usage_output_tokens_total", ()),
+                (c.CACHE_READ, "gen_ai_client_inference_usage_cache_read_input_tokens_total", ()),
+                (c.CACHE_WRITE, "gen_ai_client_inference_usage_cache_write_input_tokens_total", ())),
+        modality_label="gen_ai_token_modality"),
+}
+# What each `semconv` value reads, newest first.
+READS = {LEGACY: (LEGACY,), CURRENT: (CURRENT,), BOTH: (CURRENT, LEGACY)}
 
 SCHEMA = {
+    "semconv": {
+        # A bare 2026 in YAML is a number: accepted as the string.
+        "enum": [LEGACY, CURRENT, BOTH, int(CURRENT)], "default": BOTH,
+        "description": "Which generation of OTel GenAI metric names the service emits: legacy "
+                       "(`gen_ai_client_operation_duration_seconds`, `gen_ai_client_token_usage`, `gen_ai_system`), "
+                       "2026 (`gen_ai_client_inference_duration_seconds`, `gen_ai_client_inference_usage_*_tokens_total`, "
+                       "`gen_ai_provider_name`) or both, for a fleet in transition: per provider and model (and "
+                       "bucket) the 2026 series win where present, so a service emitting both is counted once.",
+    },
     "operations": {
         "type": "string",
         "description": "Regex over `gen_ai_operation_name` of the calls that count as model calls. The duration "
@@ -40,31 +92,64 @@ SCHEMA = {
 
 
 def source(service: str, metrics: dict) -> MetricSource:
-    """The otel-genai metric source of one service."""
+    """The otel-genai metric source of one service: the generations `semconv` names, the newest preferred."""
     base = service_matchers(service, metrics)
     regex = {key: regex_option(metrics[key], ("spec", "metrics", key))
              for key in ("operations", "rate_limit_error_types", "provider_error_types")}
-    calls = Selector("gen_ai_client_operation_duration_seconds_count",
-                     base + (Matcher("gen_ai_operation_name", "=~", regex["operations"]),))
+    reads = READS[str(metrics["semconv"])]
+    sources = [_generation(GENERATIONS[name], service, base, regex, metrics) for name in reads]
+    src = sources[-1]
+    for newer in reversed(sources[:-1]):
+        src = _preferring(newer, src)
+    probes = tuple((name, Selector(names.calls + "_count", _model_calls(base, regex)))
+                   for name, names in GENERATIONS.items())
+    return replace(src, semconv=reads, semconv_probes=probes)
+
+
+def _model_calls(base: tuple[Matcher, ...], regex: dict) -> tuple[Matcher, ...]:
+    """The service's matchers and the model operations' (agents, tools and embeddings are not model calls)."""
+    return base + (Matcher(OPERATION_LABEL, "=~", regex["operations"]),)
+
+
+def _preferring(newer: MetricSource, older: MetricSource) -> MetricSource:
+    """`newer`, reading `older`'s series where its own have none."""
+    def counter(a: Counter, b: Counter) -> Counter:
+        return replace(a, older=b)
+    return replace(
+        newer,
+        requests=counter(newer.requests, older.requests),
+        errors=counter(newer.errors, older.errors),
+        rate_limited=counter(newer.rate_limited, older.rate_limited),
+        provider_errors=counter(newer.provider_errors, older.provider_errors),
+        latency=replace(newer.latency, buckets=counter(newer.latency.buckets, older.latency.buckets)),
+        first_token=replace(newer.first_token, buckets=counter(newer.first_token.buckets, older.first_token.buckets)),
+        tokens=replace(newer.tokens, older=older.tokens),
+    )
+
+
+def _generation(names: Names, service: str, base: tuple[Matcher, ...], regex: dict, metrics: dict) -> MetricSource:
+    """The source reading one generation of names."""
+    model_calls = _model_calls(base, regex)
+    calls = Selector(names.calls + "_count", model_calls)
 
     def counter(selector: Selector) -> Counter:
         return Counter(selector, PROVIDER_LABELS, MODEL_LABEL)
 
+    tokens = tuple((kind, counter(Selector(metric, model_calls + tuple(Matcher(k, "=", v) for k, v in extra))))
+                   for kind, metric, extra in names.tokens)
     return MetricSource(
         preset=NAME,
         requests=counter(calls),
-        errors=counter(calls.with_matchers(Matcher("error_type", "!=", ""))),
-        rate_limited=counter(calls.with_matchers(Matcher("error_type", "=~", regex["rate_limit_error_types"]))),
-        provider_errors=counter(calls.with_matchers(Matcher("error_type", "=~", regex["provider_error_types"]))),
-        latency=Histogram(counter(calls.renamed("gen_ai_client_operation_duration_seconds_bucket")), buckets_option(metrics, OTEL_DURATION_BUCKETS)),
+        errors=counter(calls.with_matchers(Matcher(ERROR_LABEL, "!=", ""))),
+        rate_limited=counter(calls.with_matchers(Matcher(ERROR_LABEL, "=~", regex["rate_limit_error_types"]))),
+        provider_errors=counter(calls.with_matchers(Matcher(ERROR_LABEL, "=~", regex["provider_error_types"]))),
+        latency=Histogram(counter(calls.renamed(names.calls + "_bucket")), buckets_option(metrics, OTEL_DURATION_BUCKETS)),
         spend=None,
-        tokens=Tokens(counter(Selector("gen_ai_client_token_usage_sum",
-                                       base + (Matcher("gen_ai_operation_name", "=~", regex["operations"]),))),
-                      "gen_ai_token_type", "input", "output"),
+        tokens=Tokens(tokens, names.modality_label),
         eval=eval_source(service, metrics),
         probe=optional_selector(metrics, "probe"),
         deployment=optional_selector(metrics, "deployment"),
-        # gen_ai.client.operation.time_to_first_chunk: recorded for streaming calls only, with the duration's buckets.
-        first_token=Histogram(counter(calls.renamed("gen_ai_client_operation_time_to_first_chunk_seconds_bucket")),
+        # Time to the first chunk: recorded for streaming calls only, with the duration's buckets.
+        first_token=Histogram(counter(Selector(names.first_chunk + "_bucket", model_calls)),
                               buckets_option(metrics, OTEL_DURATION_BUCKETS)),
     )

@@ -6,7 +6,7 @@ preset, and a preset is a table of selectors.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from ..promql import Selector
 
@@ -24,6 +24,14 @@ class Counter:
     selector: Selector
     provider_labels: tuple[str, ...] = ()
     model_label: str = ""
+    # The same quantity under an older generation of metric names (OTel GenAI renamed its metrics): read for a
+    # label set (provider, model, le...) only where this one has no series there, never added to it, so a service
+    # emitting both generations at once counts every call once.
+    older: Counter | None = None
+
+    def generations(self) -> tuple[Counter, ...]:
+        """This counter, then each older generation, each on its own."""
+        return (replace(self, older=None),) + (self.older.generations() if self.older else ())
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,25 @@ class Histogram:
 
 @dataclass(frozen=True)
 class Tokens:
-    """A token counter split by a token-type label, priced by the spec's price table."""
+    """Token counters by token type, priced by the spec's price table.
 
-    counter: Counter
-    type_label: str
-    input_value: str
-    output_value: str
+    `counters` maps a token type (conventions.TOKEN_TYPES) to the counter of such tokens. Cache reads and writes are
+    subsets of the input tokens: they are priced at the difference from an input token's price. Reasoning tokens are
+    inside the output tokens and not read at all. `modality_label` holds each count's modality (text, image, audio);
+    a source without it counts text only.
+    """
+
+    counters: tuple[tuple[str, Counter], ...]
+    modality_label: str = ""
+    older: Tokens | None = None
+
+    def generations(self) -> tuple[Tokens, ...]:
+        """These counters, then each older generation's, each on its own."""
+        return (replace(self, older=None),) + (self.older.generations() if self.older else ())
+
+    def types(self) -> tuple[str, ...]:
+        """Every token type some generation counts."""
+        return tuple(dict.fromkeys(t for g in self.generations() for t, _ in g.counters))
 
 
 @dataclass(frozen=True)
@@ -92,4 +113,32 @@ class MetricSource:
     cooldowns: Counter | None = None
     # A self-hosted engine's saturation (vLLM); None for hosted providers, whose capacity is their quota.
     saturation: Saturation | None = None
+    # The generations of metric names this source reads, newest first (otel-genai: "2026", "legacy"); empty for a
+    # source whose names never changed. Its counters, histograms and tokens carry the older ones in `older`.
+    semconv: tuple[str, ...] = ()
+    # The model-call selector of every generation the preset knows, read or not: `validate --prometheus` asks a live
+    # server which of them the service emits.
+    semconv_probes: tuple[tuple[str, Selector], ...] = ()
+
+    def generations(self) -> tuple[tuple[str, MetricSource], ...]:
+        """(name, the source reading that generation alone) for each generation, newest first; one unnamed entry for a
+        source without generations. Test series of a service reading several are written for each of them."""
+        if len(self.semconv) < 2:
+            return ((self.semconv[0] if self.semconv else "", self),)
+        out = []
+        for i, name in enumerate(self.semconv):
+            changed = {}
+            for f in fields(self):
+                value = getattr(self, f.name)
+                if isinstance(value, (Counter, Tokens)):
+                    changed[f.name] = _nth(value.generations(), i)
+                elif isinstance(value, Histogram):
+                    changed[f.name] = replace(value, buckets=_nth(value.buckets.generations(), i))
+            out.append((name, replace(self, semconv=(name,), **changed)))
+        return tuple(out)
+
+
+def _nth(generations: tuple, i: int):
+    """The i-th generation, or the oldest there is (a quantity whose name never changed)."""
+    return generations[min(i, len(generations) - 1)]
 

@@ -2,7 +2,8 @@
 
 For a streaming product the wait users notice is the time before text starts to appear; the whole call's duration
 mostly measures how long the answer is. Sources that measure it: otel-genai
-(`gen_ai.client.operation.time_to_first_chunk`, streaming calls only) and vllm (`vllm:time_to_first_token_seconds`).
+(`gen_ai.client.inference.time_to_first_chunk`, formerly `gen_ai.client.operation.time_to_first_chunk`, streaming
+calls only) and vllm (`vllm:time_to_first_token_seconds`).
 """
 from __future__ import annotations
 
@@ -120,16 +121,18 @@ class FirstTokenLatency(Signal):
     def _histogram(self, service, per_min: float, phases: list[tuple[int, float, float, float]]) -> tuple[Series, ...]:
         """First-token histogram series of the first model: (minutes, fast seconds, slow share, slow seconds) phases
         of `per_min` calls a minute."""
-        hist = service.source.first_token
         p, model = first_model(service)
-        labels = example_labels(hist.buckets.selector.metric, {hist.buckets.model_label: model} if
-                                hist.buckets.model_label else {}, [hist.buckets.selector], [])
         out = []
-        for bound in list(hist.boundaries) + [float("inf")]:
-            le = "+Inf" if bound == float("inf") else format_number(bound)
-            steps = [(m, per_min * ((1 - share) * (fast <= bound) + share * (slow <= bound)))
-                     for m, fast, share, slow in phases]
-            out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}), counter_values(steps)))
+        for _, src in service.source.generations():  # the same calls in each generation of names it reads
+            hist = src.first_token
+            labels = example_labels(hist.buckets.selector.metric, {hist.buckets.model_label: model} if
+                                    hist.buckets.model_label else {}, [hist.buckets.selector], [])
+            for bound in list(hist.boundaries) + [float("inf")]:
+                le = "+Inf" if bound == float("inf") else format_number(bound)
+                steps = [(m, per_min * ((1 - share) * (fast <= bound) + share * (slow <= bound)))
+                         for m, fast, share, slow in phases]
+                out.append(Series(series_text(hist.buckets.selector.metric, {**labels, "le": le}),
+                                  counter_values(steps)))
         return tuple(out)
 
     def feed(self, service) -> p95.Feed:

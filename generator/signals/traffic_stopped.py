@@ -69,11 +69,12 @@ class TrafficStopped(Signal):
 
     def runbook(self, service, cfg, alert):
         k = kubectl(service)
-        raw = service.source.requests.selector
+        # Every generation of names the service may emit (OTel GenAI's): either one's series show it is scraped.
+        raw = " or ".join(f"count({g.selector})" for g in service.source.requests.generations())
         base = format_duration(cfg["baseline"])
         steps = (
             Step("Does Prometheus still get the service's metrics at all? Raw series of the call counter (no result: "
-                 "they vanished).", f"count({raw})", key="scrape",
+                 "they vanished).", raw, key="scrape",
                  branches=(("no result", "the exporter, the scrape or the service is gone → step:pods"),
                            ("series are there but flat", "calls do not arrive, or are not counted → step:auth"))),
             Step("Are the service's pods running, and was there a rollout just before?", command=k.history(), key="pods",

@@ -102,8 +102,21 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                         "additionalProperties": {
                             "type": "object", "additionalProperties": False, "required": ["input", "output"],
                             "description": "The prices of the model named by the key, as the metrics label it.",
-                            "properties": {"input": number("USD per million input tokens."),
-                                           "output": number("USD per million output tokens.")},
+                            "properties": {
+                                "input": number("USD per million input tokens."),
+                                "output": number("USD per million output tokens (reasoning tokens are among them)."),
+                                "cache_read": number("USD per million input tokens read from the provider's cache "
+                                                     "(otel-genai 2026 names count them). Default: the input price."),
+                                "cache_write": number("USD per million input tokens written to the provider's cache "
+                                                      "(otel-genai 2026 names count them). Default: the input price."),
+                                "modalities": {"type": "array", "default": ["text"], "minItems": 1, "maxItems": 8,
+                                               "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                                                         "x-expected": "a modality like \"text\" or \"image\""},
+                                               "description": "Token modalities (`gen_ai_token_modality`: text, "
+                                                              "image, audio, video) charged at these prices; tokens of "
+                                                              "other modalities are not counted. Token series without "
+                                                              "a modality (the legacy names) are text."},
+                            },
                         },
                     },
                     "signals": {"type": "object", "additionalProperties": False, "default": {},

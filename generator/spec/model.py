@@ -45,6 +45,9 @@ class Price:
     model: str
     input_per_million: float
     output_per_million: float
+    cache_read_per_million: float = 0.0     # a cached input token read (inside the input tokens)
+    cache_write_per_million: float = 0.0    # an input token written to the cache (inside the input tokens)
+    modalities: tuple[str, ...] = ("text",)  # token modalities charged at these prices
 
 
 @dataclass(frozen=True)

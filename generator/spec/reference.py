@@ -10,7 +10,7 @@ def _type(prop: dict) -> str:
     if "$ref" in prop:
         return prop["$ref"].rsplit("/", 1)[-1]
     if "enum" in prop:
-        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+        return " \\| ".join(f"`{v}`" for v in dict.fromkeys(str(v) for v in prop["enum"]))  # 2026 and "2026": one
     if "oneOf" in prop and "x-unit" not in prop:
         return " or ".join(_type(option) for option in prop["oneOf"])
     if "const" in prop:

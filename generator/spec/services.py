@@ -41,7 +41,11 @@ def build_service(doc: Document) -> Service:
                                   p.get("status_page"), p.get("sla"), values))
     providers = tuple(providers)
     slo = spec["slo"]
-    prices = tuple(Price(model, float(p["input"]), float(p["output"])) for model, p in sorted(spec["pricing"].items()))
+    # Cache reads and writes cost an input token's price unless the spec says otherwise: the spend of the older
+    # generation of OTel names, which cannot tell cached tokens apart.
+    prices = tuple(Price(model, float(p["input"]), float(p["output"]), float(p.get("cache_read", p["input"])),
+                         float(p.get("cache_write", p["input"])), tuple(dict.fromkeys(p["modalities"])))
+                   for model, p in sorted(spec["pricing"].items()))
     rb = spec["runbooks"]
     service = Service(
         name=name,

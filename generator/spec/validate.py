@@ -85,7 +85,7 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
             known = ", ".join(sorted(allowed))
             return path + (extra[0],), f'unknown field "{extra[0]}" (known fields: {known}){did_you_mean(extra[0], allowed)}'
     if v == "enum":
-        options = ", ".join(f'"{o}"' for o in error.validator_value)
+        options = ", ".join(f'"{o}"' for o in dict.fromkeys(str(o) for o in error.validator_value))  # 2026 once
         return path, f"expected one of {options}, got {_show(error.instance)}"
     if v == "const":
         return path, f'expected "{error.validator_value}", got {_show(error.instance)}'
