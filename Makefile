@@ -49,7 +49,8 @@ check: $(STAMP)
 diff: $(STAMP)
 	$(BIN)/oncallgen diff $(SPECS) -o $(OUTPUT) --base $(BASE) $(TARGET_FLAGS)
 
-# The whole chain in real Prometheus and Alertmanager (Debian's), on loopback: about 8 minutes, bounded at 10.
+# The whole chain in real Prometheus and Alertmanager (Debian's), on loopback, once under each generation of OTel
+# GenAI names: about 8 minutes each, bounded at 10.
 e2e: $(STAMP) tools
 	$(BIN)/python -m pytest -q -s -m e2e tests/e2e
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.exposition import MetricsHandler
 
 disable_created_metrics()  # `_created` series are noise to every rule here
@@ -50,20 +50,33 @@ class Flow:
     latency_s: float = 0.6
 
 
+GENERATIONS = ("2025", "2026")  # of the OpenTelemetry GenAI names (2026: `gen_ai.client.inference.*`)
+
+
 class Exporter:
-    """`/metrics` as the OpenTelemetry Prometheus exporter names the GenAI client metrics.
+    """`/metrics` as the OpenTelemetry Prometheus exporter names the GenAI client metrics, in one `generation` of the
+    GenAI conventions: 2025 (`gen_ai.client.operation.duration`, the `gen_ai.client.token.usage` histogram) or 2026
+    (`gen_ai.client.inference.duration`, token counters by type with `gen_ai.token.modality`).
 
     A ticker turns the current flows into observations every 100 ms, so counters grow at the configured rates.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, generation: str = "2025") -> None:
+        assert generation in GENERATIONS, generation
+        self.generation = generation
         self.registry = CollectorRegistry()
-        self.duration = Histogram("gen_ai_client_operation_duration_seconds", "GenAI operation duration.",
-                                  ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "error_type"],
+        call = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"]
+        duration = ("gen_ai_client_operation_duration_seconds" if generation == "2025"
+                    else "gen_ai_client_inference_duration_seconds")
+        self.duration = Histogram(duration, "GenAI operation duration.", call + ["error_type"],
                                   buckets=DURATION_BUCKETS, registry=self.registry)
-        self.tokens = Histogram("gen_ai_client_token_usage", "Tokens used.",
-                                ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model",
-                                 "gen_ai_token_type"], buckets=TOKEN_BUCKETS, registry=self.registry)
+        if generation == "2025":
+            self.tokens = Histogram("gen_ai_client_token_usage", "Tokens used.", call + ["gen_ai_token_type"],
+                                    buckets=TOKEN_BUCKETS, registry=self.registry)
+        else:  # prometheus_client adds `_total`, as the OTel exporter does to a counter
+            self.counters = {kind: Counter(f"gen_ai_client_inference_usage_{kind}_tokens", f"{kind} tokens.",
+                                           call + ["gen_ai_token_modality"], registry=self.registry)
+                             for kind in ("input", "output")}
         self.flows: dict[tuple[str, str], Flow] = {}
         self._owed: dict[tuple[str, str, str], float] = {}
         self._lock = threading.Lock()
@@ -100,6 +113,9 @@ class Exporter:
             child.observe(flow.latency_s)
         if kind == "ok":
             for token_type, count in (("input", 800), ("output", 200)):
+                if self.generation == "2026":
+                    self.counters[token_type].labels("chat", flow.provider, flow.model, "text").inc(count * n)
+                    continue
                 t = self.tokens.labels("chat", flow.provider, flow.model, token_type)
                 for _ in range(n):
                     t.observe(count)

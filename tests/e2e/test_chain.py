@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .harness import Exporter, Notification, Server, Sink, free_port
+from .harness import GENERATIONS, Exporter, Notification, Server, Sink, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -49,8 +49,9 @@ QUIET_RECEIVERS = {"heartbeat"}
 class Story:
     """The running chain and what its receivers got; `fail` explains with the timeline and the servers' logs."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, generation: str) -> None:
         self.workdir = workdir
+        self.generation = generation
         self.t0 = time.monotonic()
         self.servers: list[Server] = []
         self.sink: Sink | None = None
@@ -93,7 +94,7 @@ class Story:
 
     def start_fakes(self) -> None:
         self.sink = Sink(self.now)
-        self.exporter = Exporter()
+        self.exporter = Exporter(self.generation)
 
     def stop(self) -> None:
         for server in reversed(self.servers):
@@ -129,14 +130,15 @@ def _prometheus_flags(out: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 
-@pytest.fixture
+# Once under each generation of OTel GenAI names, from the same spec (its default `semconv: both` reads either).
+@pytest.fixture(params=GENERATIONS, ids=[f"otel-{g}" for g in GENERATIONS])
 def story(request):
     for binary in ("prometheus", "prometheus-alertmanager"):
         if shutil.which(binary) is None:
             pytest.fail(f"{binary} is not installed: run `make tools` (Debian packages prometheus, "
                         "prometheus-alertmanager)", pytrace=False)
     tmp_path = Path(tempfile.mkdtemp(prefix="oncallgen-e2e-"))
-    s = Story(tmp_path)
+    s = Story(tmp_path, request.param)
     passed = False
     try:
         s.start_fakes()
