@@ -234,8 +234,10 @@ class ProviderDown(Signal):
             ok = per_min * (1 - failing)
             at = math.ceil(onset) + math.ceil(cfg["for"] / 60)
 
-            def success(n: float) -> tuple:  # the ratio `n` minutes after `at`, while its window may still fill
-                ratio = 1 - boundaries.window_average(30, 0.0, failing, at + n, int(window))
+            def success(n: float, at=at, failing=failing, window=int(window)) -> tuple:
+                # the ratio `n` minutes after `at`, while its window may still fill (values bound now: the names
+                # are reused below)
+                ratio = 1 - boundaries.window_average(30, 0.0, failing, at + n, window)
                 return (expect(alert, ratio, provider=p.name),)
 
             fires = (Check(at - 1, ALERT), Check(at, ALERT, success(0), due=True, later=success))
