@@ -13,13 +13,12 @@ from . import conventions as c
 from .promql import Matcher, Selector
 from .promql_fragments import alternatives
 from .rules import Alert, Check, Expected, Group, Output, Scenario, Series
-from .runbooks.content import RunbookContent, Step
+from .content.runbook import RunbookContent, Step
 from .spec.model import Pipeline, Routing
 from .spec.units import format_duration
 from .templating import render
 
-GROUP_KEY = "alerting_pipeline"
-SIGNAL = "alerting_pipeline"
+GROUP_KEY = SIGNAL = c.PIPELINE_SIGNAL
 SERVICE = c.PIPELINE_SERVICE
 WINDOW = 600                    # a failure keeps its alert firing this long, so a single lost page is seen
 
@@ -114,7 +113,7 @@ def mimir_group(pipeline: Pipeline, tenants: tuple[str, ...]) -> Group:
     for check in _mimir_checks():
         alert = _alert(check, pipeline)
         alerts.append(replace(alert, expr=check.expr.format(sel=Selector(check.metric, (tenant,)))))
-    return Group(f"{c.GENERATOR}-alerting-pipeline-mimir", GROUP_KEY, tuple(alerts))
+    return Group(c.global_group_name("alerting-pipeline-mimir"), GROUP_KEY, tuple(alerts))
 
 
 def runbook_url(alertname: str) -> str:
@@ -173,7 +172,7 @@ def build(pipeline: Pipeline) -> Output:
                 checks=(Check(30, check.alert), Check(32, check.alert, (_expected(alert, check),), lasts=False))))
             scenarios.append(Scenario(f"{check.alert} stays silent while reloads succeed",
                                       series=(Series(series, "1x60"),), checks=(Check(30, check.alert),)))
-    group = Group(f"{c.GENERATOR}-alerting-pipeline", GROUP_KEY, tuple(alerts))
+    group = Group(c.global_group_name("alerting-pipeline"), GROUP_KEY, tuple(alerts))
     return Output(groups=(group,), scenarios=tuple(scenarios))
 
 

@@ -21,7 +21,7 @@ from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
 from .spec import reference
 from .spec.documents import spec_schema
-from .targets import TARGETS, mimir, users
+from .targets import TARGETS, mimir
 from .targets.files import OutputError, differences, unsafe_output, write_tree
 
 EXIT_INVALID = 1
@@ -125,7 +125,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
 
 def _budget(run: Run) -> None:
     """Per Mimir tenant: its rule groups and the largest, against the ruler's limits."""
-    services = users(run.plan, mimir.NAME, run.targets)
+    services = run.plan.placement.get(mimir.NAME, ())
     for tenant in mimir.tenants(run.plan, services) if services else ():
         click.echo(tenant.report())
 

@@ -4,91 +4,23 @@ Pure: no I/O. The renderer turns the plan into file contents; the writer puts th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Mapping
 
 from . import conventions as c
 from . import alerting_pipeline, decision_proof, escalation, meta, outage, sli
-from .rules import Alert, Group, Output, Recording, Scenario
-from .runbooks.content import RunbookContent, Threshold
+from .alertmanager import config as routing
+from .content.runbook import RunbookContent
+from .plan import GLOBAL, Plan, RuleFile, SignalRunbooks, TestFile
+from .rules import Output, Recording
+from .spec import deploy
 from .spec.errors import SpecError
 from .spec.loader import format_path
 from .signals import SIGNALS, provider_down
 from .spec.model import Pipeline, Service, Specs, Team
 
-GLOBAL = c.GENERATOR  # the folder of rules that belong to no service
 PROVIDER_DOWN = provider_down.NAME  # records the outages other signals are held back by (see outage.py)
-
-
-@dataclass(frozen=True)
-class RuleFile:
-    path: str                 # relative to the output folder
-    source: str               # the spec it came from (or "all specs")
-    groups: tuple[Group, ...]
-    owner: str = GLOBAL       # the service whose rules these are (GLOBAL: rules of no service)
-
-
-@dataclass(frozen=True)
-class TestFile:
-    path: str
-    source: str
-    rule_files: tuple[str, ...]     # relative to the output folder
-    scenarios: tuple[Scenario, ...]
-    service: Service | None
-    group_order: tuple[str, ...]    # promtool otherwise evaluates groups in map order: SLIs must go first
-
-
-@dataclass(frozen=True)
-class SignalRunbooks:
-    """What one signal of one service says in its runbooks: content per alert name, and its threshold rows."""
-
-    content: Mapping[str, RunbookContent | None]
-    thresholds: tuple[Threshold, ...]
-
-
-@dataclass(frozen=True)
-class Plan:
-    specs: Specs
-    rule_files: tuple[RuleFile, ...]
-    test_files: tuple[TestFile, ...]
-    # By (service, signal): the runbook layer reads these and never calls back into the signals.
-    runbooks: Mapping[tuple[str, str], SignalRunbooks] = field(default_factory=dict)
-
-    @property
-    def services(self) -> tuple[Service, ...]:
-        return self.specs.services
-
-    @cached_property
-    def groups(self) -> tuple[Group, ...]:
-        return tuple(g for f in self.rule_files for g in f.groups)
-
-    @cached_property
-    def rule_files_of(self) -> dict[str, tuple[RuleFile, ...]]:
-        """The rule files of each owner (a service, or GLOBAL), in plan order: targets package them per service."""
-        out: dict[str, list[RuleFile]] = {}
-        for f in self.rule_files:
-            out.setdefault(f.owner, []).append(f)
-        return {k: tuple(v) for k, v in out.items()}
-
-    @cached_property
-    def alerts_by_service(self) -> dict[str, tuple[Alert, ...]]:
-        """Every alert rule of each service, in rule order (lookups per page must not rescan the plan)."""
-        out: dict[str, list[Alert]] = {}
-        for group in self.groups:
-            for alert in group.alerts:
-                out.setdefault(alert.label_map.get(c.SERVICE, ""), []).append(alert)
-        return {k: tuple(v) for k, v in out.items()}
-
-    @cached_property
-    def test_file_of(self) -> dict[str, str]:
-        """The unit-test file of each signal rule file (the last rule file a test loads is its own)."""
-        out: dict[str, str] = {}
-        for t in self.test_files:
-            if t.rule_files:
-                out.setdefault(t.rule_files[-1], t.path)
-        return out
 
 
 def active_signals(service: Service) -> list[str]:
@@ -150,41 +82,51 @@ def compile_service(service: Service, team: Team | None = None
     return rules, tests, runbooks
 
 
-def compile_global(specs: Specs) -> tuple[list[RuleFile], list[TestFile]]:
-    """The rules of no service, on-call health and the alerting pipeline, and their tests."""
-    rule_files, test_files = [], []
+def compile_global(specs: Specs) -> tuple[list[RuleFile], list[TestFile], dict[tuple[str, str], SignalRunbooks]]:
+    """The rules of no service, on-call health and the alerting pipeline, their tests and their runbook content."""
+    rule_files, test_files, runbooks = [], [], {}
     pipeline = specs.routing.pipeline if specs.routing else Pipeline()
-    for key, out in ((meta.GROUP_KEY, meta.build()), (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline))):
+    for key, out, runbook in ((meta.GROUP_KEY, meta.build(), lambda alert: meta.runbook(specs.routing)),
+                              (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline),
+                               lambda alert: alerting_pipeline.runbook(alert, specs.routing))):
         path = c.rules_path(GLOBAL, key)
         rule_files.append(RuleFile(path, "all specs", out.groups))
         test_files.append(TestFile(c.test_path(GLOBAL, key), "all specs", (path,), out.scenarios, None,
                                    tuple(g.name for g in out.groups)))
-    return rule_files, test_files
+        for group in out.groups:
+            for alert in group.alerts:
+                mine = runbooks.setdefault((GLOBAL, alert.signal), {})
+                mine.setdefault(alert.alert, runbook(alert))
+    return rule_files, test_files, {k: SignalRunbooks(MappingProxyType(v), ()) for k, v in runbooks.items()}
 
 
-def compile_all(specs: Specs) -> Plan:
-    """The whole plan for every service, plus the rules of no service: on-call health and the alerting pipeline."""
-    rule_files: list[RuleFile] = []
-    test_files: list[TestFile] = []
-    runbooks: dict[tuple[str, str], SignalRunbooks] = {}
-    for service in specs.services:
-        r, t, b = compile_service(service, specs.team_of(service))
-        rule_files += r
-        test_files += t
-        runbooks.update(b)
-    r, t = compile_global(specs)
-    return Plan(specs, tuple(rule_files + r), tuple(test_files + t), MappingProxyType(runbooks))
+def placement(specs: Specs, run_targets: tuple[str, ...]) -> dict[str, tuple[Service, ...]]:
+    """The services each target packages: plain Prometheus all of them; another target all of them when the run asks
+    for it, else those whose spec does."""
+    out = {deploy.PLAIN: specs.services}
+    for name in deploy.EXTRA_TARGETS:
+        out[name] = specs.services if name in run_targets else tuple(
+            s for s in specs.services if name in s.deploy.targets)
+    return out
 
 
-def check_recorded_names(plan: Plan) -> None:
-    """Two groups of one service recording the same series would write the same samples twice (Prometheus
-    drops one as a duplicate, at random): refuse it, at the settings of the signal that chose the name."""
-    for service in {s.name: s for s in plan.services}.values():
-        check_service_recorded_names(service, plan.rule_files_of.get(service.name, ()))
+def finish(specs: Specs, rule_files: tuple[RuleFile, ...], test_files: tuple[TestFile, ...],
+           runbooks: Mapping[tuple[str, str], SignalRunbooks], run_targets: tuple[str, ...]) -> Plan:
+    """The whole plan, once every service's rules are compiled: Alertmanager's routing and its cases (they need every
+    alert), where each target runs which services, and the pipeline checks of the Mimir tenants."""
+    placed = placement(specs, run_targets)
+    tenants = tuple(sorted({s.deploy.tenant for s in placed[deploy.MIMIR]}))
+    pipeline = specs.routing.pipeline if specs.routing else Pipeline()
+    return Plan(specs, rule_files, test_files, MappingProxyType(dict(runbooks)),
+                routing=routing.compile(specs, (g for f in rule_files for g in f.groups)),
+                placement=MappingProxyType(placed),
+                tenant_pipeline=alerting_pipeline.mimir_group(pipeline, tenants) if tenants else None)
 
 
 def check_service_recorded_names(service: Service, rule_files: tuple[RuleFile, ...] | list[RuleFile]) -> None:
-    """`check_recorded_names` for one service, over `rule_files` (those of the service will do)."""
+    """Two groups of one service recording the same series would write the same samples twice (Prometheus drops
+    one as a duplicate, at random): refuse it, at the settings of the signal that chose the name. `rule_files`: those
+    of the service will do."""
     service_name = service.name
     first: dict[str, str] = {}
     for f in rule_files:

@@ -13,6 +13,7 @@ from .spec.units import format_duration
 ALERT_PREFIX = "AI"
 GENERATOR = "oncallgen"
 PIPELINE_SERVICE = "alerting-pipeline"  # the `service` of alerts about alerting itself (Watchdog, pipeline checks)
+PIPELINE_SIGNAL = "alerting_pipeline"   # ...the `signal` of the pipeline checks, and their group key
 
 # Labels every normalised series and every alert carries.
 SERVICE = "service"
@@ -26,6 +27,9 @@ ESCALATION = "escalation"
 # The label prometheus-operator's default matcher strategy (OnNamespace) requires of every alert a namespaced
 # AlertmanagerConfig routes: the operator target puts it on every alert of a service as a static label.
 NAMESPACE = "namespace"
+
+# The tiers of a page (the `escalation` label): the primary's page, and its copy for the secondary on-call.
+PRIMARY, SECONDARY = "primary", "secondary"
 
 SEVERITIES = ("critical", "warning", "info")
 PAGE, TICKET, INFO = SEVERITIES
@@ -94,6 +98,35 @@ def slug(alertname: str) -> str:
     """The stable runbook slug of an alert type: `AIProviderDown` -> `ai-provider-down`."""
     words = re.findall(r"[A-Z][0-9]+|[A-Z]+(?=[A-Z][a-z]|[A-Z][0-9]|$)|[A-Z]?[a-z]+|[0-9]+", alertname)
     return "-".join(w.lower() for w in words)
+
+
+def tier_slug(alertname: str) -> str:
+    """Runbook slug of an alert's secondary tier."""
+    return slug(alertname) + "-secondary"
+
+
+def runbook_url(base_url: str, service: str, alertname: str, slug_: str | None = None) -> str:
+    """Where the runbook of `alertname` (or of the page named by `slug_`) for `service` lives: under the service's
+    runbook base URL, or in the output folder's runbooks/."""
+    path = f"{service}/{slug_ or slug(alertname)}.md"
+    base = base_url.rstrip("/")
+    return f"{base}/{path}" if base else f"runbooks/{path}"
+
+
+def group_name(service: str, key: str, part: str = "") -> str:
+    """The rule group of a service's signal (`key`), or of one `part` of it: `oncallgen-<service>-<key>[-<part>]`.
+    Group keys use underscores, so the name is read back by its `key`, never split on dashes."""
+    return "-".join(x for x in (GENERATOR, service, key, part) if x)
+
+
+def global_group_name(name: str) -> str:
+    """A rule group of no service: `oncallgen-<name>`."""
+    return f"{GENERATOR}-{name}"
+
+
+def business_hours_interval(team: str) -> str:
+    """The Alertmanager time interval of a team's business hours."""
+    return f"{team}/business-hours"
 
 
 def selector(**labels: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Mapping
 
 from .rules import ExprCheck, Output
-from .runbooks.content import RunbookContent
+from .content.runbook import RunbookContent
 
 
 def taken(expr: str) -> str:

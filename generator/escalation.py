@@ -13,17 +13,8 @@ from dataclasses import replace
 
 from . import conventions as c
 from .rules import Alert, Check, EvalRun, Expected, Output, Series, Stream
-from .signals.base import runbook_url
 from .spec.model import Service
 from .spec.units import format_duration
-
-SECONDARY = "secondary"
-
-
-def tier_slug(alertname: str) -> str:
-    """Runbook slug of an alert's secondary tier."""
-    return c.slug(alertname) + "-secondary"
-
 
 def _suffix(delay: float) -> str:
     return f" Escalated to the secondary on-call: the page has been firing for {format_duration(delay)} more."
@@ -32,10 +23,11 @@ def _suffix(delay: float) -> str:
 def secondary_tier(service: Service, alert: Alert, delay: float) -> Alert:
     """The secondary-tier copy of a paging alert."""
     labels = dict(alert.labels)
-    labels[c.ESCALATION] = SECONDARY
+    labels[c.ESCALATION] = c.SECONDARY
     ann = dict(alert.annotations)
     ann["description"] = ann["description"] + _suffix(delay)
-    ann["runbook_url"] = runbook_url(service, alert.alert, tier_slug(alert.alert))
+    ann["runbook_url"] = c.runbook_url(service.runbooks.base_url, service.name, alert.alert,
+                                        c.tier_slug(alert.alert))
     return Alert(alert.alert, alert.expr, alert.for_seconds + delay, tuple(sorted(labels.items())),
                  tuple(sorted(ann.items())))
 
@@ -63,7 +55,7 @@ def _extend_eval(run: EvalRun, minutes: int) -> EvalRun:
 
 def _tier_expected(exp: Expected, delay: float, tier: Alert) -> Expected:
     labels = dict(exp.labels)
-    labels[c.ESCALATION] = SECONDARY
+    labels[c.ESCALATION] = c.SECONDARY
     ann = dict(exp.annotations)
     ann["description"] = ann["description"] + _suffix(delay)
     ann["runbook_url"] = tier.annotation_map["runbook_url"]

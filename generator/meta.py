@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import conventions as c
 from .rules import Check, ExprCheck, Group, Output, Recording, Scenario, Series
 from .rules import Alert, Expected
-from .runbooks.content import RunbookContent, Step
+from .content.runbook import RunbookContent, Step
 from .spec.model import Routing
 
 GROUP_KEY = "oncall_health"
@@ -32,7 +32,7 @@ def build() -> Output:
         Recording("team:ai_pages_firing:count", f"count by (team) ({PAGES})"),
         _watchdog(),
     )
-    group = Group("oncallgen-oncall-health", GROUP_KEY, rules, interval=60)
+    group = Group(c.global_group_name("oncall-health"), GROUP_KEY, rules, interval=60)
     firing = 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation="primary", provider="anthropic", ' \
              'service="chat", severity="critical", team="ml"}'
     wd = _watchdog()

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Iterator
 
-from .compile import (Plan, RuleFile, SignalRunbooks, TestFile, active_signals, check_service_recorded_names,
-                      compile_global, compile_service)
+from .compile import active_signals, check_service_recorded_names, compile_global, compile_service, finish
+from .plan import Plan, RuleFile, SignalRunbooks, TestFile
 from .render import render_configuration, render_test_file
 from .rules import Alert, Recording
 from .runbooks.checks import check_alerts_have_runbooks, check_decision_trees, check_notes, link_error, page_links
@@ -150,12 +150,15 @@ class Run:
             test_files += kept
             if self.keep:
                 runbooks.update(content)
-        rules, tests = compile_global(specs)
+        rules, tests, content = compile_global(specs)
         kept = []
         yield from self._tests(tests, kept)
-        yield from self._runbooks(Plan(specs, tuple(rules), tuple(kept)), (), paths, pages, links)
-        self.plan = plan = Plan(specs, tuple(rule_files + rules), tuple(test_files + kept), MappingProxyType(runbooks))
-        yield from render_configuration(plan, self.targets)
+        yield from self._runbooks(Plan(specs, tuple(rules), tuple(kept), MappingProxyType(content)), (), paths, pages,
+                                  links)
+        if self.keep:
+            runbooks.update(content)
+        self.plan = plan = finish(specs, tuple(rule_files + rules), tuple(test_files + kept), runbooks, self.targets)
+        yield from render_configuration(plan)
         yield INDEX, render_index(plan, tuple(pages))
         for path, page, target, resolved in links:
             if resolved not in paths:

@@ -10,8 +10,7 @@ import posixpath
 from typing import Any, Callable, Iterator
 
 from . import synth
-from .alertmanager.config import build as alertmanager_config, route_cases
-from .compile import Plan, TestFile
+from .plan import Plan, TestFile
 from .rules import SAMPLE_SECONDS, Scenario, Series
 from .spec.errors import SpecError
 from .spec.units import format_duration, format_number
@@ -81,19 +80,20 @@ ROUTE_TESTS = "alertmanager/routes.test.yml"
 
 def render_alertmanager(plan: Plan) -> dict[str, str]:
     """alertmanager.yml and its routing cases (labels -> exact ordered receivers, for amtool)."""
-    if plan.specs.routing is None:
+    if plan.routing is None:
         return {}
-    config = header("all specs", "Alertmanager 0.25 configuration") + dump(alertmanager_config(plan.specs))
+    config = header("all specs", "Alertmanager 0.25 configuration") + dump(plan.routing.config())
     cases = [{"name": rc.name, "labels": dict(sorted(rc.labels.items())), "receivers": list(rc.receivers)}
-             for rc in route_cases(plan)]
+             for rc in plan.routing.cases]
     tests = (header("all specs", "routing cases checked with `amtool config routes test --verify.receivers`")
              + dump({"config": "alertmanager.yml", "cases": cases}))
     return {ALERTMANAGER_CONFIG: config, ROUTE_TESTS: tests}
 
 
-def render_configuration(plan: Plan, run_targets: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+def render_configuration(plan: Plan) -> Iterator[tuple[str, str]]:
     """Every generated file but the promtool tests and the runbooks, as (path, content), one at a time: rule files
-    (and Prometheus' set-up), the plain ones and those of the targets asked for, and Alertmanager's."""
-    yield from render_targets(plan, run_targets)
+    (and Prometheus' set-up), the plain ones and those of the targets the plan places services on, and
+    Alertmanager's."""
+    yield from render_targets(plan)
     yield from render_alertmanager(plan).items()
 

@@ -224,7 +224,7 @@ def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
             static=False)
     for seconds in sorted(set(provider_windows) - {WINDOWS[0]}):
         rules += _provider_rate_rules(service, seconds)
-    return Group(f"oncallgen-{service.name}-sli", GROUP_KEY, tuple(rules))
+    return Group(c.group_name(service.name, GROUP_KEY), GROUP_KEY, tuple(rules))
 
 
 def has_cost(service: Service) -> bool:

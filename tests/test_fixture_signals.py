@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from generator import promtool
-from generator.compile import active_signals, compile_all
+from generator.compile import active_signals
+from generator.pipeline import build
 from generator.promql import Selector
 from generator.render import render_test_file
-from generator.spec.build import load_specs
 from tests.fixtures import exporters, traffic
 from tests.test_fixtures import OTEL_PAGES, PAGES as FIXTURE_PAGES, scraped
 
@@ -41,7 +41,7 @@ def _plan():
     old = os.getcwd()
     os.chdir(ROOT)
     try:
-        return compile_all(load_specs([Path("specs")]))
+        return build([Path("specs")]).plan
     finally:
         os.chdir(old)
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from generator import promtool
-from generator.compile import Plan
+from generator.plan import Plan
 from generator.rules import Alert, Recording
 from generator.spec.units import duration
 

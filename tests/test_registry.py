@@ -4,7 +4,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from generator.alertmanager.config import inhibit_rules
 from generator.signals import REMEDIATION_ACTIONS, SIGNALS
 from generator.spec.documents import kind_schema
 
@@ -22,7 +21,7 @@ def test_the_outage_inhibition_targets_the_signals_an_outage_explains(compiled) 
     explained = [name for name, s in SIGNALS.items() if s.explained_by_outage]
     assert explained == ["traffic_stopped", "latency", "first_token_latency", "error_spike", "failover",
                          "model_routing"]
-    rules = inhibit_rules(compiled.plan.specs)
+    rules = compiled.plan.routing.inhibitions()
     targets = {m for r in rules for m in r["target_matchers"] if m.startswith("signal=~")}
     assert targets == {'signal=~"' + "|".join(explained) + '"'}
 

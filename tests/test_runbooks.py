@@ -15,11 +15,11 @@ import promql_parser
 import pytest
 import yaml
 
-from generator.alertmanager.config import expected_receivers
+from generator.alertmanager.receivers import expected_receivers
 from generator.pipeline import Result, build
 from generator.runbooks.checks import check_all as check_runbooks
-from generator.runbooks.content import RunbookContent, Step
-from generator.runbooks.links import dashboard_url, graph_expr, graph_url, runbook_file
+from generator.content.runbook import RunbookContent, Step
+from generator.content.links import dashboard_url, graph_expr, graph_url, runbook_file
 from generator.signals import SIGNALS
 from generator.spec.errors import SpecError
 from tests.test_spec_errors import (BASE, ERROR_LINE, assert_failed_cleanly, edit, invoke, snapshot,  # noqa: F401

@@ -1,7 +1,8 @@
 """Receivers: the spec's integrations in Alertmanager's shape. Secrets are only ever file paths."""
 from __future__ import annotations
 
-from ..spec.model import Receiver
+from .. import conventions as c
+from ..spec.model import Receiver, Specs, Team
 
 SLACK_TITLE = '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.service }})'
 SLACK_TEXT = ('{{ range .Alerts }}{{ .Annotations.summary }} {{ .Annotations.description }}\n'
@@ -37,4 +38,32 @@ def render(owner: str, receiver: Receiver) -> dict:
         elif kind == "opsgenie":
             out["opsgenie_configs"] = [{"api_key_file": cfg["api_key_file"], "send_resolved": cfg["send_resolved"],
                                         "priority": OPSGENIE_PRIORITY, "message": "{{ .CommonAnnotations.summary }}"}]
+    return out
+
+
+def expected_receivers(team: Team, labels: dict) -> tuple[str, ...]:
+    """Where the spec says an alert with `labels` goes, read from the team's roles (not from the tree)."""
+    out = []
+    action = labels.get(c.REMEDIATION)
+    if action:
+        out.append(full_name(team.name, team.remediation[action]))
+    severity = labels.get(c.SEVERITY)
+    if severity == c.PAGE:
+        tier = labels.get(c.ESCALATION) == c.SECONDARY
+        out.append(full_name(team.name, team.secondary if tier else team.primary))
+    elif severity == c.INFO:
+        out.append(full_name(team.name, team.info))
+    else:
+        out.append(full_name(team.name, team.ticket))
+    return tuple(out)
+
+
+def expected_pipeline_receivers(specs: Specs, labels: dict) -> tuple[str, ...]:
+    """Where a pipeline alert goes: the root's pipeline receiver, then the owning team's route for its severity."""
+    root = specs.routing
+    if root is None:
+        return ()
+    out = (full_name(root.name, root.pipeline.receiver),)
+    if root.pipeline.team:
+        out += expected_receivers(specs.teams[root.pipeline.team], labels)
     return out

@@ -12,11 +12,11 @@ import re
 from typing import Collection, Container, Iterable
 
 from .. import conventions as c
-from ..compile import Plan
+from ..plan import Plan
 from ..spec.errors import Location, SpecError
 from ..spec.loader import format_path
 from ..spec.model import Service
-from .links import RUNBOOKS
+from ..content.links import RUNBOOKS
 from .collect import INDEX, Page, alert_file, collect, decision_tree
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import alerting_pipeline, meta
 from .. import conventions as c
-from ..compile import Plan
-from ..escalation import SECONDARY
+from ..plan import GLOBAL, Plan
 from ..rules import Alert
 from ..spec.model import Service
-from . import markdown as md
-from .content import RunbookContent, Step
-from .links import RUNBOOKS, runbook_file
+from ..content import markdown as md
+from ..content.runbook import RunbookContent, Step
+from ..content.links import RUNBOOKS, runbook_file
 
 INDEX = f"{RUNBOOKS}/README.md"
 
@@ -45,7 +43,7 @@ class Page:
 
     @property
     def tier(self) -> bool:
-        return self.alerts[0].label_map.get(c.ESCALATION) == SECONDARY
+        return self.alerts[0].label_map.get(c.ESCALATION) == c.SECONDARY
 
 
 def alert_file(alert: Alert, services: dict[str, Service]) -> str | None:
@@ -69,13 +67,8 @@ def collect(plan: Plan) -> tuple[Page, ...]:
     pages = []
     for path, alerts in found.items():
         service = services.get(alerts[0].label_map.get(c.SERVICE, ""))
-        content = None
-        if alerts[0].alert == meta.WATCHDOG:
-            content = meta.runbook(plan.specs.routing)
-        elif alerts[0].signal == alerting_pipeline.SIGNAL:
-            content = alerting_pipeline.runbook(alerts[0], plan.specs.routing)
-        elif service is not None and (service.name, alerts[0].signal) in plan.runbooks:
-            content = plan.runbooks[(service.name, alerts[0].signal)].content.get(alerts[0].alert)
+        written = plan.runbooks.get((service.name if service else GLOBAL, alerts[0].signal))
+        content = written.content.get(alerts[0].alert) if written else None
         pages.append(Page(path, service, tuple(alerts), sources[path], content))
     return tuple(pages)
 

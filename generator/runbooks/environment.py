@@ -6,8 +6,8 @@ from functools import lru_cache
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from . import markdown as md
-from .markdown import Markdown
+from ..content import markdown as md
+from ..content.markdown import Markdown
 
 
 @lru_cache(maxsize=None)

@@ -2,14 +2,12 @@
 to (the same routing tree amtool checks), and the ladder of the team's escalation policy."""
 from __future__ import annotations
 
-from . import markdown as md
+from ..content import markdown as md
 from .collect import Page
-from .markdown import Markdown
-from .links import silence, sibling
+from ..content.markdown import Markdown
+from ..content.links import silence, sibling
 from .. import conventions as c
-from ..alertmanager.config import expected_pipeline_receivers, expected_receivers
-from ..alertmanager.receivers import full_name
-from ..escalation import tier_slug
+from ..alertmanager.receivers import expected_pipeline_receivers, expected_receivers, full_name
 from ..rules import Alert
 from ..spec.model import Specs, Team
 from ..spec.units import format_duration
@@ -63,7 +61,7 @@ def escalation_lines(page: Page, team: Team | None, receivers: list[str]) -> lis
         if esc.tiers:
             timed.append((esc.secondary_after,
                           f"the secondary tier pages `{secondary}` automatically "
-                          f"([secondary runbook]({tier_slug(page.alertname)}.md))."))
+                          f"([secondary runbook]({c.tier_slug(page.alertname)}.md))."))
         else:
             timed.append((-1, f"**Unanswered**: the paging tool's escalation policy behind `{primary}` pages the next "
                               "responder (escalation mode `paging_tool`: no secondary tier in Prometheus)."))

@@ -7,12 +7,12 @@ import posixpath
 import re
 from functools import lru_cache
 
-from . import markdown as md
+from ..content import markdown as md
 from .collect import Page
-from .content import STEP_REF
-from .content import Query, RunbookContent, Step
-from .links import dashboard_url, graph_url, kubectl
-from .markdown import Markdown
+from ..content.runbook import STEP_REF
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import dashboard_url, graph_url, kubectl
+from ..content.markdown import Markdown
 from ..spec.model import Service
 
 

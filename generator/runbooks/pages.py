@@ -9,21 +9,21 @@ from __future__ import annotations
 import posixpath
 from typing import Iterator
 
-from . import markdown as md
+from ..content import markdown as md
 from .collect import INDEX, Page, decision_tree
 from .environment import template
 from .escalation_path import escalation_lines, pipeline_receivers, receivers_of
-from .links import graph_url
-from .markdown import Markdown
+from ..content.links import graph_url
+from ..content.markdown import Markdown
 from .page_context import (changelog_rows, content_view, dashboards, kubectl_lines, page_header, query_view,
                            relative_link, steps_view)
 from .provider import provider_view
 from .remediation import remediation_view
 from .thresholds import threshold_rows
 from .. import conventions as c
-from .. import alerting_pipeline, outage
+from .. import outage
 from ..alertmanager.receivers import full_name
-from ..compile import Plan
+from ..plan import Plan
 from ..spec.model import Specs
 from ..spec.units import format_duration
 
@@ -138,7 +138,7 @@ def _index(plan: Plan, pages: tuple[Page, ...]) -> str:
         if key not in sections:
             team = specs.team_of(service) if service else None
             sections[key] = {"service": service, "team": team, "rows": []}
-        if service is None and page.signal == alerting_pipeline.SIGNAL:
+        if service is None and page.signal == c.PIPELINE_SIGNAL:
             receivers = pipeline_receivers(specs, page.alerts[0])
         elif service is None:
             routing = specs.routing
@@ -153,13 +153,6 @@ def _index(plan: Plan, pages: tuple[Page, ...]) -> str:
     ordered = [sections[k] for k in sorted(sections, key=lambda k: (k == "", k))]
     return template("index.md.j2").render({"header": page_header("all specs", "index of the runbooks"),
                                             "sections": ordered})
-
-
-def render_all(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str]]:
-    """Every runbook page of `pages` (`collect(plan)`; pages whose signal wrote no content are left out), then the
-    index, as (path, Markdown), each rendered when it is asked for."""
-    yield from render_pages(plan, pages)
-    yield INDEX, render_index(plan, pages)
 
 
 def render_index(plan: Plan, pages: tuple[Page, ...]) -> str:
@@ -178,7 +171,7 @@ def render_pages(plan: Plan, pages: tuple[Page, ...]) -> Iterator[tuple[str, str
             if shared.get("service") is not page.service:
                 shared = {"service": page.service, **_service_views(plan, page.service)}
             yield page.path, _alert_page(plan, page, shared)
-        elif page.signal == alerting_pipeline.SIGNAL:
+        elif page.signal == c.PIPELINE_SIGNAL:
             yield page.path, _pipeline_page(plan, page)
         else:
             yield page.path, _watchdog_page(plan, page)

@@ -2,10 +2,10 @@
 queries."""
 from __future__ import annotations
 
-from . import markdown as md
-from .content import Query
-from .links import is_on, percent
-from .markdown import Markdown
+from ..content import markdown as md
+from ..content.runbook import Query
+from ..content.links import is_on, percent
+from ..content.markdown import Markdown
 from .page_context import query_view
 from .. import conventions as c
 from ..spec.model import Service

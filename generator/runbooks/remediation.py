@@ -3,13 +3,12 @@ and undo it, and when the problem pages a person instead."""
 from __future__ import annotations
 
 from .collect import Page, decision_tree
-from .links import sibling
-from .markdown import Markdown
+from ..content.links import sibling
+from ..content.markdown import Markdown
 from .page_context import step_numbers, steps_view
 from .. import conventions as c
 from ..alertmanager.receivers import full_name
-from ..compile import Plan
-from ..escalation import SECONDARY
+from ..plan import Plan
 from ..spec.model import Team
 from ..spec.units import format_duration
 
@@ -27,7 +26,7 @@ def remediation_view(plan: Plan, page: Page, team: Team | None) -> dict | None:
         endpoint = spec.integrations.get("webhook", {}).get("url") if spec else None
     if r.pages:
         page_alert = next(a for a in plan.alerts_by_service[page.service.name] if a.alert == r.pages
-                          and a.label_map.get(c.ESCALATION) != SECONDARY)
+                          and a.label_map.get(c.ESCALATION) != c.SECONDARY)
         pages = (f"It pages as {sibling(r.pages)} when the problem outlasts the automation: after "
                  f"{format_duration(page_alert.for_seconds)} of the same condition.")
     else:

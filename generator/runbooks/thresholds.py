@@ -2,10 +2,10 @@
 compares against (the rows come from the signal, through the plan)."""
 from __future__ import annotations
 
-from . import markdown as md
-from .links import percent, times
-from .markdown import Markdown
-from ..compile import Plan
+from ..content import markdown as md
+from ..content.links import percent, times
+from ..content.markdown import Markdown
+from ..plan import Plan
 from ..spec.model import Service
 from ..spec.units import format_duration, format_number
 

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from .. import conventions as c
 from ..rules import Alert, Expected, Output
-from ..runbooks.content import RunbookContent, Threshold
+from ..content.runbook import RunbookContent, Threshold
 from ..spec.model import Provider, Service
 from ..templating import render
 
@@ -89,13 +89,6 @@ def first_model(service: Service) -> tuple[Provider, str]:
     return p, (p.models[0] if p.models else "default")
 
 
-def runbook_url(service: Service, alertname: str, slug: str | None = None) -> str:
-    """Where the runbook of `alertname` (or of the page named by `slug`) for `service` lives."""
-    path = f"{service.name}/{slug or c.slug(alertname)}.md"
-    base = service.runbooks.base_url.rstrip("/")
-    return f"{base}/{path}" if base else f"runbooks/{path}"
-
-
 def make_alert(service: Service, signal: str, name: str, expr: str, for_seconds: float, severity: str,
                summary: str, description: str, remediation: str | None = None,
                extra: Mapping[str, str] | None = None) -> Alert:
@@ -105,7 +98,7 @@ def make_alert(service: Service, signal: str, name: str, expr: str, for_seconds:
     if remediation:
         labels[c.REMEDIATION] = remediation
     labels.update(extra or {})
-    annotations = {"summary": summary, "description": description, "runbook_url": runbook_url(service, name)}
+    annotations = {"summary": summary, "description": description, "runbook_url": c.runbook_url(service.runbooks.base_url, service.name, name)}
     if service.runbooks.dashboard_url:
         annotations["dashboard_url"] = service.runbooks.dashboard_url
     return Alert(name, expr, for_seconds, tuple(sorted(labels.items())), tuple(sorted(annotations.items())))

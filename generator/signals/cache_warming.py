@@ -7,8 +7,8 @@ from __future__ import annotations
 from .. import conventions as c
 from ..boundaries import Clause
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
-from ..runbooks.content import Query, Remediation, RunbookContent, Step
-from ..runbooks.links import alert_ref, kubectl, silence
+from ..content.runbook import Query, Remediation, RunbookContent, Step
+from ..content.links import alert_ref, kubectl, silence
 from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import unit
@@ -70,7 +70,7 @@ class CacheWarming(Signal):
             )
             alerts.append(rolled)
             scenarios += self._after_rollout(service, cfg, rolled)
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(alerts))
+        group = Group(c.group_name(service.name, NAME), NAME, tuple(alerts))
         return Output(groups=(group,), scenarios=tuple(scenarios), requires=requires)
 
     def runbook(self, service, cfg, alert):

@@ -12,8 +12,8 @@ from .. import conventions as c
 from ..boundaries import Clause, Probe, Traffic
 from ..promql import example_labels, series_text
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Series, Stream
-from ..runbooks.content import Query, Remediation, RunbookContent, Step
-from ..runbooks.links import kubectl, percent, silence
+from ..content.runbook import Query, Remediation, RunbookContent, Step
+from ..content.links import kubectl, percent, silence
 from ..sli import own, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -116,7 +116,7 @@ class Capacity(Signal):
                                            f"{self.slow_text(service)} "
                                            "(the first saturation limit crossed reads {{ printf \"%.2f\" $value }})."))
             rules.append(page)
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
+        group = Group(c.group_name(service.name, NAME), NAME, tuple(rules))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, scale, ticket, page)))
 
     def runbook(self, service, cfg, alert):

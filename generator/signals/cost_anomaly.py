@@ -10,8 +10,8 @@ from .. import conventions as c
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import alert_ref, kubectl, times
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import alert_ref, kubectl, times
 from ..sli import has_cost, own, same_hour, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -92,7 +92,7 @@ class CostAnomaly(Signal):
                              f"above its forecast of {format_number(forecast)} USD."),
             )
             rules.append(ticket)
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
+        group = Group(c.group_name(service.name, NAME), NAME, tuple(rules))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, anomaly, ticket)))
 
     def runbook(self, service, cfg, alert):

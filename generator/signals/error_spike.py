@@ -14,8 +14,8 @@ from .. import conventions as c
 from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
 from ..sli import days_ago_average, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -86,7 +86,7 @@ class ErrorSpike(Signal):
                              cfg["growing_for"], c.PAGE,
                              summary="The error ratio is far above its baseline and still growing.",
                              description=description + f" It grew by more than {percent(GROWTH - 1)} in the last 5 minutes.")
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (Recording(name, expr), steady, growing))
+        group = Group(c.group_name(service.name, NAME), NAME, (Recording(name, expr), steady, growing))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, steady, growing)))
 
     def runbook(self, service, cfg, alert):

@@ -15,9 +15,9 @@ from ..promql import Matcher
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, EvalRun, Group, Output, Recording, Scenario
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import kubectl, percent, status_pages
-from ..runbooks.markdown import code
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import kubectl, percent, status_pages
+from ..content.markdown import code
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -119,7 +119,7 @@ class EvalRegression(Signal):
         # absent() returns the selector's equality matchers as labels.
         gone_labels = {m.name: m.value for m in gone_sel.matchers if m.op == "="}
         rules += [regression, stale, gone]
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules))
+        group = Group(c.group_name(service.name, NAME), NAME, tuple(rules))
         scenarios = tuple(self._scenarios(service, cfg, regression, stale))
         # No series from the start: absent() holds from the first evaluation, so the page is due at `stale_after`.
         due = -(-int(cfg["stale_after"]) // 60)

@@ -8,8 +8,8 @@ from .. import conventions as c
 from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
-from ..runbooks.content import Query, Remediation, RunbookContent, Step
-from ..runbooks.links import alert_ref, kubectl, percent, silence
+from ..content.runbook import Query, Remediation, RunbookContent, Step
+from ..content.links import alert_ref, kubectl, percent, silence
 from ..sli import own, provider_rates
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -112,7 +112,7 @@ class Failover(Signal):
                          f"{format_duration(cfg['remediation_window'])} after failover from {primary.name} to "
                          f"{secondary.name} began."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME,
+        group = Group(c.group_name(service.name, NAME), NAME,
                       (Recording(NEEDED, f"({cond}) * 0 + 1"), signal, page))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
 

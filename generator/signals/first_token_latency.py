@@ -12,8 +12,8 @@ from .. import conventions as c
 from ..boundaries import Traffic
 from ..promql import example_labels, series_text
 from ..rules import Group, Output, Phase, Recording, Series, Stream
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import kubectl, status_pages, times
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import kubectl, status_pages, times
 from ..sli import own, rate_by, static_labels
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -67,7 +67,7 @@ class FirstTokenLatency(Signal):
                                  c.FIRST_TOKEN_BUCKETS, (PAGE_ALERT, TICKET_ALERT),
                                  ("Time to first token is far above its SLO.", "Time to first token is above its SLO."),
                                  "time to first token")
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (*rules, page.alert, ticket.alert))
+        group = Group(c.group_name(service.name, NAME), NAME, (*rules, page.alert, ticket.alert))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, page, ticket)))
 
     def runbook(self, service, cfg, alert):

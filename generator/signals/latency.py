@@ -5,8 +5,8 @@ from .. import conventions as c
 from .. import boundaries
 from ..boundaries import Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import alert_ref, is_on, kubectl, status_pages, times
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import alert_ref, is_on, kubectl, status_pages, times
 from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -57,7 +57,7 @@ class Latency(Signal):
 
     def build(self, service, cfg: Config) -> Output:
         page, ticket = self.watched(service, cfg)
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (page.alert, ticket.alert))
+        group = Group(c.group_name(service.name, NAME), NAME, (page.alert, ticket.alert))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, page, ticket)))
 
     def runbook(self, service, cfg, alert):

@@ -7,8 +7,8 @@ from .. import conventions as c
 from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
-from ..runbooks.content import Query, Remediation, RunbookContent, Step
-from ..runbooks.links import kubectl, percent, silence, status_pages
+from ..content.runbook import Query, Remediation, RunbookContent, Step
+from ..content.links import kubectl, percent, silence, status_pages
 from ..sli import own
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -58,7 +58,7 @@ class ModelRouting(Signal):
                          f"{format_number(cfg['error_ratio_above'] * 100)}% or p95 far above the SLO); "
                          "automation routes it to the fallback model."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (alert,))
+        group = Group(c.group_name(service.name, NAME), NAME, (alert,))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alert)))
 
     def runbook(self, service, cfg, alert):

@@ -15,8 +15,8 @@ from ..promql import Matcher
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import SAMPLE_SECONDS, Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
-from ..runbooks.content import Branch, Query, RunbookContent, Step
-from ..runbooks.links import alert_ref, is_on, kubectl, percent, status_pages
+from ..content.runbook import Branch, Query, RunbookContent, Step
+from ..content.links import alert_ref, is_on, kubectl, percent, status_pages
 from ..sli import own, provider_rates, rate_by, static_labels
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
@@ -84,7 +84,7 @@ class ProviderDown(Signal):
                             else "") + ". Failover should already be routing around it."),
         )
         rules.append(alert)
-        return Output(groups=(Group(f"oncallgen-{service.name}-{NAME}", NAME, tuple(rules)),),
+        return Output(groups=(Group(c.group_name(service.name, NAME), NAME, tuple(rules)),),
                       scenarios=tuple(self._scenarios(service, cfg, alert)))
 
     def runbook(self, service, cfg, alert):

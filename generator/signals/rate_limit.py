@@ -9,8 +9,8 @@ from .. import conventions as c
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
-from ..runbooks.content import Query, Remediation, RunbookContent, Step
-from ..runbooks.links import kubectl, percent, silence, times
+from ..content.runbook import Query, Remediation, RunbookContent, Step
+from ..content.links import kubectl, percent, silence, times
 from ..sli import days_ago_peak, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -69,7 +69,7 @@ class RateLimit(Signal):
         # latter calls every morning ramp a spike for its first minutes.
         peak = Recording(c.REQUESTS_SAME_HOUR_PEAK, f"{days_ago_peak('service:ai_requests:rate1h', service)} or "
                                                     f"{own(c.REQUESTS_SAME_HOUR, service)}")
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (peak, signal, page))
+        group = Group(c.group_name(service.name, NAME), NAME, (peak, signal, page))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, signal, page)))
 
     def runbook(self, service, cfg, alert):

@@ -46,8 +46,8 @@ class SLOAccounting(Signal):
             Recording(f"service:ai_error_budget:burned_by_provider_{w}",
                       f"{own(f'service:ai_provider_errors:ratio_{w}', service)} / (1 - {objective})"),
         )
-        groups = (Group(f"oncallgen-{service.name}-{NAME}-hourly", NAME, hourly, interval=3600),
-                  Group(f"oncallgen-{service.name}-{NAME}", NAME, rules, interval=300))
+        groups = (Group(c.group_name(service.name, NAME, "hourly"), NAME, hourly, interval=3600),
+                  Group(c.group_name(service.name, NAME), NAME, rules, interval=300))
         return Output(groups=groups, scenarios=(self._scenario(service, w),))
 
     def _scenario(self, service, w):

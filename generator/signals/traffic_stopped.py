@@ -11,8 +11,8 @@ from __future__ import annotations
 from .. import boundaries
 from .. import conventions as c
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import kubectl, percent
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import kubectl, percent
 from ..sli import own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
@@ -64,7 +64,7 @@ class TrafficStopped(Signal):
                          f"{format_number(cfg['below'] * 100)}% of its calls at this hour "
                          f"{format_duration(cfg['baseline'])} ago."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (alert,))
+        group = Group(c.group_name(service.name, NAME), NAME, (alert,))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, alert)))
 
     def runbook(self, service, cfg, alert):

@@ -7,8 +7,8 @@ from .. import conventions as c
 from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
-from ..runbooks.content import Query, RunbookContent, Step
-from ..runbooks.links import alert_ref, kubectl, times
+from ..content.runbook import Query, RunbookContent, Step
+from ..content.links import alert_ref, kubectl, times
 from ..sli import own, with_history
 from ..spec.schema import unit
 from ..spec.units import format_duration, format_number
@@ -52,7 +52,7 @@ class UsagePattern(Signal):
             description=("{{ $labels.service }} gets {{ printf \"%.2f\" $value }} calls/s over the last hour, "
                          f"more than {f}x its usual rate at this time of day."),
         )
-        group = Group(f"oncallgen-{service.name}-{NAME}", NAME, (new_model, traffic))
+        group = Group(c.group_name(service.name, NAME), NAME, (new_model, traffic))
         return Output(groups=(group,), scenarios=tuple(self._scenarios(service, cfg, new_model, traffic)))
 
     def runbook(self, service, cfg, alert):

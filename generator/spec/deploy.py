@@ -7,7 +7,8 @@ from __future__ import annotations
 _K8S_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
 # Targets a spec may ask for; `prometheus` (plain rule files) is always written, the promtool tests load it.
-EXTRA_TARGETS = ("operator", "mimir", "thanos")
+PLAIN = "prometheus"
+EXTRA_TARGETS = OPERATOR, MIMIR, THANOS = ("operator", "mimir", "thanos")
 
 DEPLOY = {
     "type": "object", "additionalProperties": False, "default": {},

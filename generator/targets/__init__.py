@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol
 
-from ..compile import Plan
+from ..plan import Plan
 from ..spec.model import Service
 from . import mimir, operator, prometheus, thanos
 
@@ -34,16 +34,9 @@ TARGETS: dict[str, Target] = {
 DEFAULT = prometheus.NAME
 
 
-def users(plan: Plan, name: str, run_targets: tuple[str, ...]) -> tuple[Service, ...]:
-    """The services whose rules go to target `name`: all when the run asks for it, else those whose spec does."""
-    if name == DEFAULT or name in run_targets:
-        return plan.services
-    return tuple(s for s in plan.services if name in s.deploy.targets)
-
-
-def render_targets(plan: Plan, run_targets: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
-    """Every target's files, one at a time: plain rule files always, the others for the services that use them."""
+def render_targets(plan: Plan) -> Iterator[tuple[str, str]]:
+    """Every target's files, one at a time: plain rule files always, the others for the services placed on them."""
     for name, target in TARGETS.items():
-        services = users(plan, name, run_targets)
+        services = plan.placement.get(name, ())
         if services:
             yield from target.files(plan, services)

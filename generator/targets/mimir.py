@@ -12,19 +12,19 @@ in a rule file for the meta-monitoring Prometheus that scrapes Mimir.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterator
 
-from .. import alerting_pipeline
-from ..alertmanager.config import build as alertmanager_config_of
-from ..compile import GLOBAL, Plan
+from .. import conventions as c
+from ..plan import GLOBAL, Plan
+from ..spec import deploy
 from ..spec.errors import SpecError
-from ..spec.model import Location, Pipeline, Routing, Service, Team
+from ..spec.model import Location, Routing, Service, Team
 from ..yamltext import dump, header
 from .prometheus import group_dict
 from .rule_budget import MIMIR_GROUPS_PER_TENANT, Lag, split
 
-NAME = "mimir"
+NAME = deploy.MIMIR
 DESCRIPTION = ("Grafana Mimir / Cortex ruler namespace files and Alertmanager configuration per tenant "
                "(mimir/<tenant>/), pipeline alerts for the Prometheus that watches Mimir")
 FOLDER = "mimir"
@@ -91,9 +91,8 @@ def alertmanager_files(plan: Plan, tenant: str, services: tuple[Service, ...]) -
     services, secrets as placeholders; and the list of those placeholders."""
     specs = plan.specs
     teams = {name: specs.teams[name] for name in sorted({s.team for s in services}) if name in specs.teams}
-    mine = replace(specs, services=services, teams=teams)
     secrets = _secrets([specs.routing, *teams.values()])
-    config = _placeholders(alertmanager_config_of(mine), secrets)
+    config = _placeholders(plan.routing.config(teams, (s.name for s in services)), secrets)
     yield f"{FOLDER}/{tenant}/{ALERTMANAGER}", header(
         "all specs", f"Mimir Alertmanager configuration of tenant {tenant}; secrets are ${{...}} placeholders "
                      f"({SECRETS})") + dump(config)
@@ -107,9 +106,9 @@ def alertmanager_files(plan: Plan, tenant: str, services: tuple[Service, ...]) -
     yield f"{FOLDER}/{tenant}/{SECRETS}", "\n".join(lines) + "\n"
 
 
-def meta_monitoring_file(pipeline: Pipeline, tenants: tuple[str, ...]) -> str:
+def meta_monitoring_file(plan: Plan) -> str:
     """A Prometheus rule file for the meta-monitoring Prometheus that scrapes Mimir's ruler and Alertmanager."""
-    group = group_dict(alerting_pipeline.mimir_group(pipeline, tenants))
+    group = group_dict(plan.tenant_pipeline)
     return (header("all specs", "Prometheus rules for the meta-monitoring Prometheus that scrapes Mimir's ruler "
                                 "and Alertmanager: the alerting pipeline's checks, per tenant") + dump({"groups": [group]}))
 
@@ -144,7 +143,7 @@ def tenants(plan: Plan, services: tuple[Service, ...]) -> list[Tenant]:
     """Every tenant's namespaces, their groups split to the tenant's rules-per-group limit (the smallest its
     services ask for), and the reads across the cuts."""
     global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups
-                     if g.key != alerting_pipeline.GROUP_KEY]
+                     if g.key != c.PIPELINE_SIGNAL]
     out = []
     for tenant in sorted({s.deploy.tenant for s in services}):
         mine = [s for s in services if s.deploy.tenant == tenant]
@@ -182,9 +181,8 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     for tenant in found:
         for name, source, groups in tenant.namespaces:
             yield f"{FOLDER}/{tenant.name}/{name}.yaml", namespace_file(name, list(groups), source)
-        if plan.specs.routing is not None:
+        if plan.routing is not None:
             yield from alertmanager_files(plan, tenant.name,
                                           tuple(s for s in services if s.deploy.tenant == tenant.name))
-    pipeline = plan.specs.routing.pipeline if plan.specs.routing is not None else Pipeline()
-    yield META_MONITORING, meta_monitoring_file(pipeline, tuple(t.name for t in found))
+    yield META_MONITORING, meta_monitoring_file(plan)
     yield OVERRIDES, overrides_file(found)

@@ -13,16 +13,15 @@ import re
 from typing import Iterator
 
 from .. import conventions as c
-from ..alertmanager.config import build as alertmanager_config_of, business_hours_name, inhibit_rules, team_route
-from ..alertmanager.receivers import render as render_receiver
-from ..compile import GLOBAL, Plan
+from ..plan import GLOBAL, Plan, Routing as Compiled
+from ..spec import deploy
 from ..spec.errors import SpecError
 from ..spec.model import Routing, Service, Specs, Team
 from ..yamltext import dump, header
 from .prometheus import group_dict
 from .utc_hours import NotExpressible, utc_intervals
 
-NAME = "operator"
+NAME = deploy.OPERATOR
 DESCRIPTION = "prometheus-operator PrometheusRule per service and AlertmanagerConfig per team (kubernetes/<namespace>/)"
 FOLDER = "kubernetes"
 RULE_API = "monitoring.coreos.com/v1"
@@ -144,11 +143,11 @@ def route(owner: Team | Routing, plain: dict) -> dict:
     return out
 
 
-def _team_inhibitions(specs: Specs, team: Team) -> list[dict]:
+def _team_inhibitions(specs: Specs, routing: Compiled, team: Team) -> list[dict]:
     """The inhibitions that concern the team: those of its services, and the generic ones scoped to the team."""
     services = {s.name for s in specs.services if s.team == team.name}
     out = []
-    for rule in inhibit_rules(specs):
+    for rule in routing.inhibitions():
         source = [matcher(m) for m in rule["source_matchers"]]
         target = [matcher(m) for m in rule["target_matchers"]]
         named = {m["value"] for m in source + target if m["name"] == c.SERVICE and m["matchType"] == "="}
@@ -165,7 +164,7 @@ def _time_intervals(team: Team) -> list[dict]:
     hours = team.business_hours
     if hours is None:
         return []
-    name = business_hours_name(team).removeprefix(f"{team.name}/")
+    name = c.business_hours_interval(team.name).removeprefix(f"{team.name}/")
     if hours.location in ("UTC", "Etc/UTC"):
         return [{"name": name, "timeIntervals": [{
             "weekdays": list(hours.weekdays), "times": [{"startTime": hours.start, "endTime": hours.end}]}]}]
@@ -180,29 +179,29 @@ def _time_intervals(team: Team) -> list[dict]:
     return [{"name": name, "timeIntervals": intervals}]
 
 
-def alertmanager_config(specs: Specs, team: Team, namespace: str, labels: dict[str, str]) -> dict:
+def alertmanager_config(specs: Specs, routing: Compiled, team: Team, namespace: str, labels: dict[str, str]) -> dict:
     """The team's AlertmanagerConfig: its route subtree, receivers, business hours and inhibitions."""
-    spec: dict = {"route": route(team, team_route(team)),
-                  "receivers": [receiver(team, render_receiver(team.name, r)) for r in team.receivers]}
+    mine = routing.teams[team.name]
+    spec: dict = {"route": route(team, mine.route), "receivers": [receiver(team, r) for r in mine.receivers]}
     intervals = _time_intervals(team)
     if intervals:
         spec["muteTimeIntervals"] = intervals  # v1alpha1 defines active and mute intervals under this one name
-    spec["inhibitRules"] = _team_inhibitions(specs, team)
+    spec["inhibitRules"] = _team_inhibitions(specs, routing, team)
     return {"apiVersion": CONFIG_API, "kind": "AlertmanagerConfig", "metadata": _metadata(team.name, namespace, labels),
             "spec": spec}
 
 
-def root_config(specs: Specs) -> dict:
+def root_config(specs: Specs, routing: Compiled) -> dict:
     """The AlertmanagerConfig the operator's Alertmanager takes as its whole base (`spec.alertmanagerConfiguration.
     name`): the root route with the fallback receiver and the heartbeat route, and the root's receivers. The teams'
     AlertmanagerConfigs are merged in front of its routes, so every team alert is delivered once, by its team's."""
     root = specs.routing
-    plain = alertmanager_config_of(specs)["route"]
+    plain = routing.config()["route"]
     own = [r for r in plain.get("routes", []) if r["receiver"].startswith(f"{root.name}/")]  # the heartbeat
     return {"apiVersion": CONFIG_API, "kind": "AlertmanagerConfig",
             "metadata": _metadata(ROOT_CONFIG, GLOBAL_NAMESPACE, {}),
             "spec": {"route": route(root, {**plain, "routes": own}),
-                     "receivers": [receiver(root, render_receiver(root.name, r)) for r in root.receivers]}}
+                     "receivers": [receiver(root, r) for r in routing.root_receivers]}}
 
 
 def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, str]]]:
@@ -253,12 +252,12 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
         prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, shared, global_groups))
-    if plan.specs.routing is not None:
+    if plan.routing is not None:
         yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
-            root_config(plan.specs))
+            root_config(plan.specs, plan.routing))
         for team_name, (namespace, labels) in sorted(placement.items()):
             team = plan.specs.teams[team_name]
             yield f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml", _document(
                 team.location.file, "prometheus-operator AlertmanagerConfig",
-                alertmanager_config(plan.specs, team, namespace, labels))
+                alertmanager_config(plan.specs, plan.routing, team, namespace, labels))

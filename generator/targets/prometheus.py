@@ -10,13 +10,14 @@ from typing import Iterator
 
 from .. import conventions as c
 from .. import prometheus_setup
-from ..compile import Plan, RuleFile
+from ..plan import Plan, RuleFile
 from ..rules import Alert, Group, Recording
+from ..spec import deploy
 from ..spec.model import Service
 from ..spec.units import format_duration
 from ..yamltext import dump, header
 
-NAME = "prometheus"
+NAME = deploy.PLAIN
 DESCRIPTION = "plain Prometheus rule files, loaded by one rule_files entry (rules/*.rules.yml)"
 
 

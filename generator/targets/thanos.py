@@ -9,12 +9,13 @@ from __future__ import annotations
 import posixpath
 from typing import Iterator
 
-from ..compile import GLOBAL, Plan
+from ..plan import GLOBAL, Plan
+from ..spec import deploy
 from ..spec.model import Service
 from ..yamltext import dump, header
 from .prometheus import group_dict
 
-NAME = "thanos"
+NAME = deploy.THANOS
 DESCRIPTION = "Thanos Ruler rule files (thanos/*.thanos.yml), partial_response_strategy per group when asked"
 FOLDER = "thanos"
 
