@@ -35,7 +35,9 @@ def runbooks_of(service: Service, name: str, out: Output) -> SignalRunbooks:
     for group in out.groups:
         for alert in group.alerts:
             if alert.alert not in content:
-                content[alert.alert] = signal.runbook(service, cfg, alert)
+                written = signal.runbook(service, cfg, alert)
+                held = written is not None and outage.RECENT in alert.expr
+                content[alert.alert] = replace(written, outage_quiet=outage.QUIET_AFTER) if held else written
     return SignalRunbooks(MappingProxyType(content), signal.thresholds(service, cfg))
 
 

@@ -76,6 +76,9 @@ class RunbookContent:
     remediation: Remediation | None = None
     provider_outage: bool = False   # add provider status pages, customer communication, SLO and SLA credit
     history: str = ""               # how much history its baseline needs before it can fire (young data never pages)
+    # Compile's, not the signal's: seconds after a provider outage ends during which the alert is held back (its
+    # windows still hold the outage); 0: it is not held back.
+    outage_quiet: float = 0
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from .provider import provider_view
 from .remediation import remediation_view
 from .thresholds import threshold_rows
 from .. import conventions as c
-from .. import outage
 from ..alertmanager.receivers import full_name
 from ..plan import Plan
 from ..spec.model import Specs
@@ -65,9 +64,9 @@ def _alert_page(plan: Plan, page: Page, shared: dict) -> str:
         "primary_page": f"{c.slug(page.alertname)}.md",
         "content": content_view(content), "rules": rules,
         "outage": Markdown(f"While an outage of {', '.join(str(md.code(p)) for p in service.traffic_providers)} is "
-                           f"under way, or ended less than {format_duration(outage.QUIET_AFTER)} ago, this alert does "
+                           f"under way, or ended less than {format_duration(content.outage_quiet)} ago, this alert does "
                            "not start: its windows still hold the outage, whose own page covers it.")
-        if any(outage.RECENT in a.expr for a in page.alerts) else "",
+        if content.outage_quiet else "",
         "thresholds": thresholds[page.signal],
         "steps": steps_view(steps, prom, added),
         "escalation": escalation_lines(page, team, receivers),

@@ -1,0 +1,117 @@
+"""The import layering of the generator: data flows one way (load -> validate -> model -> compile -> render -> write),
+and a module imports only modules of its own layer or of the layers below it.
+
+The layers, bottom first, are listed here and nowhere else. A package name stands for every module in it that is not
+listed on its own. Renderers sit *below* the signals and compile: they read the plan, plain data, and cannot ask a
+signal or the compiler anything back.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "generator"
+
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("text: units, errors, escaping, YAML, Markdown, tool runs",
+     ("spec.units", "spec.errors", "spec.urls", "promql_fragments", "templating", "yamltext", "tools",
+      "content.markdown", "content.runbook", "targets.utc_hours", "targets.files")),
+    ("names: every generated name, PromQL, the spec's loader and schemas",
+     ("conventions", "promql", "spec.loader", "spec.schema", "spec.validate", "spec.deploy", "spec.oncall_schema",
+      "presets.source")),
+    ("model: the spec model, metric presets, compiled forms, the plan and what makes its test series",
+     ("presets", "spec.model", "rules", "content", "plan", "alertmanager.receivers", "synth", "boundaries",
+      "live_buckets", "prometheus_setup")),
+    ("render: plan in, file text out; the real tools that prove it",
+     ("render", "runbooks", "targets", "promtool", "amtool", "proof")),
+    ("signal toolkit: what signals and the rules of no service are built with",
+     ("sli", "outage", "escalation", "decision_proof", "signals.base", "signals.p95", "meta", "alerting_pipeline")),
+    ("signals: one module per signal, and the registry", ("signals",)),
+    ("spec: loading and validating specs against every signal's schema",
+     ("spec.build", "spec.documents", "spec.services", "spec.oncall", "spec.reference", "spec")),
+    ("compile: model in, plan out", ("compile", "alertmanager.config", "alertmanager")),
+    ("pipeline: load -> compile -> render -> check, and what reads output trees", ("pipeline", "diff")),
+    ("command line", ("cli", "__main__", "")),
+)
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    base = PACKAGE.joinpath(*name.split(".")) if name else PACKAGE
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _imports(path: Path, here: str | None = None) -> set[str]:
+    """The generator modules `path` (module `here`) imports (`from .x import y` counts as `x.y` when y is a
+    module)."""
+    here = _module(path) if here is None else here
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".") if package else []
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            elif node.module and node.module.startswith("generator"):
+                target = node.module.removeprefix("generator").lstrip(".")
+            else:
+                continue
+            for alias in node.names:
+                full = f"{target}.{alias.name}" if target else alias.name
+                out.add(full if _is_module(full) else target)
+        elif isinstance(node, ast.Import):
+            out |= {a.name.removeprefix("generator").lstrip(".") for a in node.names if a.name.startswith("generator")}
+    return out - {here}
+
+
+def layer_of(module: str) -> int:
+    """The layer of `module`: the one listing it, else the one listing its closest package."""
+    parts = module.split(".") if module else [""]
+    for n in range(len(parts), -1, -1):
+        name = ".".join(parts[:n])
+        for index, (_, members) in enumerate(LAYERS):
+            if name in members:
+                return index
+    raise AssertionError(f"generator.{module} is in no layer: add it to LAYERS")
+
+
+MODULES = sorted(_module(p) for p in PACKAGE.rglob("*.py"))
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in MODULES:
+        layer_of(module)
+
+
+def test_listed_names_are_modules() -> None:
+    """A name left in LAYERS after its module went away would hide the next module of that name."""
+    stale = [name for _, members in LAYERS for name in members if not _is_module(name)]
+    assert stale == []
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_module_imports_a_higher_layer(module: str) -> None:
+    path = PACKAGE.joinpath(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    mine = layer_of(module)
+    upward = sorted(f"generator.{m} ({LAYERS[layer_of(m)][0].split(':')[0]})"
+                    for m in _imports(path) if layer_of(m) > mine)
+    assert upward == [], f"generator.{module} ({LAYERS[mine][0].split(':')[0]}) imports a higher layer"
+
+
+def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
+    """The check itself: a renderer importing compile, relatively or absolutely, is caught; a sibling is not."""
+    fake = tmp_path / "fake.py"
+    fake.write_text("from ..compile import finish\nfrom . import collect\nimport generator.signals.base\n")
+    found = _imports(fake, "runbooks.fake")
+    assert found == {"compile", "runbooks.collect", "signals.base"}
+    mine = layer_of("runbooks.fake")
+    assert sorted(m for m in found if layer_of(m) > mine) == ["compile", "signals.base"]
