@@ -17,11 +17,8 @@ from .rules import Output, Recording
 from .spec import deploy
 from .spec.errors import SpecError
 from .spec.loader import format_path
-from .signals import SIGNALS, provider_down
+from .signals import SIGNALS
 from .spec.model import Pipeline, Service, Specs, Team
-
-PROVIDER_DOWN = provider_down.NAME  # records the outages other signals are held back by (see outage.py)
-
 
 def active_signals(service: Service) -> list[str]:
     """Names of the signals that generate rules for `service`, in registry order."""
@@ -52,12 +49,12 @@ def compile_service(service: Service, team: Team | None = None
     tests = []
     runbooks = {}
     by_path = {}
-    outage_recorded = PROVIDER_DOWN in active
+    recorder = next((name for name in active if SIGNALS[name].records_outages), None)
     for name in active:
         signal = SIGNALS[name]
         out = signal.build(service, service.signals[name])
-        if signal.explained_by_outage and outage_recorded:
-            requires = out.requires if PROVIDER_DOWN in out.requires else (PROVIDER_DOWN,) + out.requires
+        if signal.explained_by_outage and recorder:
+            requires = out.requires if recorder in out.requires else (recorder,) + out.requires
             out = replace(outage.hold_back(service, out, signal.history(service, service.signals[name])),
                           requires=requires)
         if team is not None and team.escalation.tiers:
@@ -88,7 +85,8 @@ def compile_global(specs: Specs) -> tuple[list[RuleFile], list[TestFile], dict[t
     """The rules of no service, on-call health and the alerting pipeline, their tests and their runbook content."""
     rule_files, test_files, runbooks = [], [], {}
     pipeline = specs.routing.pipeline if specs.routing else Pipeline()
-    for key, out, runbook in ((meta.GROUP_KEY, meta.build(), lambda alert: meta.runbook(specs.routing)),
+    example_page = next(s.alerts["page"] for s in SIGNALS.values() if "page" in s.alerts)
+    for key, out, runbook in ((meta.GROUP_KEY, meta.build(example_page), lambda alert: meta.runbook(specs.routing)),
                               (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline),
                                lambda alert: alerting_pipeline.runbook(alert, specs.routing))):
         path = c.rules_path(GLOBAL, key)

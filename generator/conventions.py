@@ -129,6 +129,12 @@ def business_hours_interval(team: str) -> str:
     return f"{team}/business-hours"
 
 
+def am_matcher(name: str, value: str, op: str = "=") -> str:
+    """An Alertmanager matcher with a double-quoted value, the only form Alertmanager 0.25 documents for
+    `matchers` (values are names the spec checks, never free text)."""
+    return f'{name}{op}"{value}"'
+
+
 def selector(**labels: str) -> str:
     """`{service="x"}` with labels in a fixed order."""
     inner = ", ".join(matcher(k, "=", v) for k, v in labels.items())

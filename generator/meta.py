@@ -21,8 +21,9 @@ def _watchdog() -> Alert:
     ))
 
 
-def build() -> Output:
-    """On-call health: pages started per day and week per team and service, from `ALERTS`."""
+def build(example_page: str) -> Output:
+    """On-call health: pages started per day and week per team and service, from `ALERTS`; its test counts pages of
+    the alert named `example_page`."""
     started = "service_alertname:ai_pages:started"
     # The group runs every minute, so a page "starts" at the first evaluation it is firing.
     rules = (
@@ -33,8 +34,8 @@ def build() -> Output:
         _watchdog(),
     )
     group = Group(c.global_group_name("oncall-health"), GROUP_KEY, rules, interval=60)
-    firing = 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation="primary", provider="anthropic", ' \
-             'service="chat", severity="critical", team="ml"}'
+    firing = (f'ALERTS{{alertname="{example_page}", alertstate="firing", escalation="primary", provider="anthropic", '
+              'service="chat", severity="critical", team="ml"}')
     wd = _watchdog()
     # The secondary tier of the same page fires too: it is the same incident, so it must not count again.
     secondary = firing.replace('escalation="primary"', 'escalation="secondary"')

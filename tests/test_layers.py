@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from generator import conventions as c
+from generator.signals import SIGNALS
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "generator"
 
@@ -115,3 +118,52 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     assert found == {"compile", "runbooks.collect", "signals.base"}
     mine = layer_of("runbooks.fake")
     assert sorted(m for m in found if layer_of(m) > mine) == ["compile", "signals.base"]
+
+
+def _code_strings(path: Path) -> list[tuple[int, str]]:
+    """The string constants of a module's code, docstrings left out (prose may name an alert as an example)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+def _mentions(text: str, alertname: str) -> bool:
+    """Whether code text uses an alert's name: the name itself, a matcher on it, or the words `alert_name` joins."""
+    body = alertname.removeprefix(c.ALERT_PREFIX)
+    return text in (alertname, body) or f'alertname="{alertname}"' in text or f"alertname={alertname}" in text
+
+
+def test_only_a_signal_names_its_alerts() -> None:
+    """Outside `signals/<name>.py`, a signal's alerts are reached through what it declares (`alerts`, `alert_of`,
+    `alert_link`, `inhibitions`), never by their names."""
+    found = []
+    for name, signal in SIGNALS.items():
+        own = PACKAGE / "signals" / f"{name}.py"
+        for path in sorted(PACKAGE.rglob("*.py")):
+            if path == own:
+                continue
+            for line, text in _code_strings(path):
+                for alertname in signal.alerts.values():
+                    if _mentions(text, alertname):
+                        found.append(f"{path.relative_to(ROOT)}:{line} names {alertname} of {name}")
+    assert found == []
+
+
+def test_the_name_check_sees_a_mention(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.py"
+    fake.write_text('"""Mentions AIProviderDown in prose."""\nX = c.alert_name("ProviderDown")\n'
+                    "Y = 'ALERTS{alertname=\"AIProviderDown\"}'\nZ = \"AIProviderDown\"\n")
+    hits = sorted(line for line, text in _code_strings(fake) if _mentions(text, "AIProviderDown"))
+    assert hits == [2, 3, 4]
+
+
+def test_every_alert_a_signal_emits_is_declared(compiled) -> None:
+    undeclared = {(a.signal, a.alert) for g in compiled.plan.groups for a in g.alerts
+                  if a.signal in SIGNALS and a.alert not in SIGNALS[a.signal].alerts.values()}
+    assert undeclared == set()
+    emitted = {a.alert for g in compiled.plan.groups for a in g.alerts}
+    assert {"AIProviderDown", "AIErrorRateSpikeGrowing", "AILatencyP95High"} <= emitted  # the check saw alerts

@@ -24,11 +24,6 @@ TICKET_GROUP_BY = ["alertname", c.SERVICE, c.SIGNAL]
 REMEDIATION_GROUP_BY = ["alertname", c.SERVICE, c.PROVIDER, c.MODEL]
 
 
-def _m(name: str, value: str, op: str = "=") -> str:
-    """A matcher string with a double-quoted value, the only form Alertmanager 0.25 documents for `matchers`."""
-    return f'{name}{op}"{value}"'
-
-
 def _timers(t: Timers) -> dict:
     return {"group_wait": format_duration(t.group_wait), "group_interval": format_duration(t.group_interval),
             "repeat_interval": format_duration(t.repeat_interval)}
@@ -40,29 +35,29 @@ def team_route(team: Team) -> dict:
     routes = []
     for action in REMEDIATION_ACTIONS:
         if action in team.remediation:
-            routes.append({"receiver": name(team.remediation[action]), "matchers": [_m(c.REMEDIATION, action)],
+            routes.append({"receiver": name(team.remediation[action]), "matchers": [c.am_matcher(c.REMEDIATION, action)],
                            "continue": True, "group_by": REMEDIATION_GROUP_BY, **_timers(team.remediation_timers)})
     if team.escalation.tiers:
-        routes.append({"receiver": name(team.secondary), "matchers": [_m(c.SEVERITY, c.PAGE), _m(c.ESCALATION, c.SECONDARY)],
+        routes.append({"receiver": name(team.secondary), "matchers": [c.am_matcher(c.SEVERITY, c.PAGE), c.am_matcher(c.ESCALATION, c.SECONDARY)],
                        "group_by": PAGE_GROUP_BY, **_timers(team.page_timers)})
-    routes.append({"receiver": name(team.primary), "matchers": [_m(c.SEVERITY, c.PAGE)],
+    routes.append({"receiver": name(team.primary), "matchers": [c.am_matcher(c.SEVERITY, c.PAGE)],
                    "group_by": PAGE_GROUP_BY, **_timers(team.page_timers)})
-    ticket = {"receiver": name(team.ticket), "matchers": [_m(c.SEVERITY, c.TICKET)],
+    ticket = {"receiver": name(team.ticket), "matchers": [c.am_matcher(c.SEVERITY, c.TICKET)],
               "group_by": TICKET_GROUP_BY, **_timers(team.ticket_timers)}
     if team.business_hours:
         ticket["active_time_intervals"] = [c.business_hours_interval(team.name)]
     routes.append(ticket)
-    routes.append({"receiver": name(team.info), "matchers": [_m(c.SEVERITY, c.INFO)],
+    routes.append({"receiver": name(team.info), "matchers": [c.am_matcher(c.SEVERITY, c.INFO)],
                    "group_by": TICKET_GROUP_BY, **_timers(team.info_timers)})
     # Anything of the team that matches no child (say, a hand-written rule without severity) is a ticket.
-    return {"receiver": name(team.ticket), "matchers": [_m(c.TEAM, team.name)], "group_by": TICKET_GROUP_BY,
+    return {"receiver": name(team.ticket), "matchers": [c.am_matcher(c.TEAM, team.name)], "group_by": TICKET_GROUP_BY,
             **_timers(team.ticket_timers), "routes": routes}
 
 
 def pipeline_route(root: Routing) -> dict:
     """Alerts about alerting itself: the root's pipeline receiver, then (continue) the owning team's routes."""
     route = {"receiver": full_name(root.name, root.pipeline.receiver),
-             "matchers": [_m(c.SIGNAL, c.PIPELINE_SIGNAL)], "group_by": PAGE_GROUP_BY,
+             "matchers": [c.am_matcher(c.SIGNAL, c.PIPELINE_SIGNAL)], "group_by": PAGE_GROUP_BY,
              "group_wait": "0s", "group_interval": "1m", "repeat_interval": "1h"}
     if root.pipeline.team:
         route["continue"] = True
@@ -70,34 +65,19 @@ def pipeline_route(root: Routing) -> dict:
 
 
 def service_inhibitions(service: Service) -> tuple[dict, ...]:
-    """An outage of a provider the service depends on explains its latency, error and failover pages. Those pages
-    are service-level (no provider label), so the dependency is in the matchers; a standby secondary going down
-    explains nothing and mutes nothing."""
-    providers = "|".join(service.traffic_providers)
-    return ({
-        "source_matchers": [_m("alertname", c.alert_name("ProviderDown")), _m(c.SERVICE, service.name),
-                            _m(c.PROVIDER, providers, "=~")],
-        "target_matchers": [_m(c.SERVICE, service.name), _m(c.SEVERITY, c.PAGE),
-                            _m(c.SIGNAL, "|".join(n for n, s in SIGNALS.items() if s.explained_by_outage), "=~"),
-                            _m(c.REMEDIATION, "")],
-        "equal": [c.TEAM, c.SERVICE],
-    },)
+    """The inhibitions the signals need for `service`."""
+    explained = tuple(n for n, s in SIGNALS.items() if s.explained_by_outage)
+    return tuple(r for s in SIGNALS.values() for r in s.inhibitions(service, explained))
 
 
-SHARED_INHIBITIONS = (
-    {   # A page makes the ticket for the same signal of the same service redundant. The pipeline's checks
-        # watch different failures under one signal: none of them explains another.
-        "source_matchers": [_m(c.SEVERITY, c.PAGE)],
-        "target_matchers": [_m(c.SEVERITY, c.TICKET), _m(c.REMEDIATION, ""),
-                            _m(c.SIGNAL, c.PIPELINE_SIGNAL, "!=")],
-        "equal": [c.TEAM, c.SERVICE, c.SIGNAL],
-    },
-    {   # A growing spike is already paging sooner; the steady-spike page of the same tier adds nothing.
-        "source_matchers": [_m("alertname", c.alert_name("ErrorRateSpikeGrowing"))],
-        "target_matchers": [_m("alertname", c.alert_name("ErrorRateSpike"))],
-        "equal": [c.TEAM, c.SERVICE, c.ESCALATION],
-    },
-)
+# A page makes the ticket for the same signal of the same service redundant. The pipeline's checks watch different
+# failures under one signal: none of them explains another.
+PAGE_MUTES_TICKET = {
+    "source_matchers": [c.am_matcher(c.SEVERITY, c.PAGE)],
+    "target_matchers": [c.am_matcher(c.SEVERITY, c.TICKET), c.am_matcher(c.REMEDIATION, ""),
+                        c.am_matcher(c.SIGNAL, c.PIPELINE_SIGNAL, "!=")],
+    "equal": [c.TEAM, c.SERVICE, c.SIGNAL],
+}
 
 
 def _team(team: Team) -> TeamRouting:
@@ -114,7 +94,7 @@ def compile(specs: Specs, groups: Iterable[Group]) -> Compiled | None:
     root: Routing | None = specs.routing
     if root is None:
         return None
-    heartbeat = {"receiver": full_name(root.name, root.heartbeat), "matchers": [_m("alertname", WATCHDOG)],
+    heartbeat = {"receiver": full_name(root.name, root.heartbeat), "matchers": [c.am_matcher("alertname", WATCHDOG)],
                  # Alertmanager resends only at a group_interval tick once repeat_interval has passed: with a
                  # 1m/1m pair a tick lands a hair early and the heartbeat comes every 2m. 30s/50s beats every minute.
                  "group_wait": "0s", "group_interval": "30s", "repeat_interval": "50s"}
@@ -126,7 +106,7 @@ def compile(specs: Specs, groups: Iterable[Group]) -> Compiled | None:
         root_receivers=tuple(render_receiver(root.name, r) for r in root.receivers),
         teams=MappingProxyType({name: _team(t) for name, t in specs.teams.items()}),
         service_inhibitions=MappingProxyType({s.name: service_inhibitions(s) for s in specs.services}),
-        shared_inhibitions=SHARED_INHIBITIONS,
+        shared_inhibitions=(PAGE_MUTES_TICKET, *(r for s in SIGNALS.values() for r in s.shared_inhibitions())),
         cases=tuple(route_cases(specs, groups)),
     )
 

@@ -7,7 +7,10 @@ A signal is one module exposing `SIGNAL`, an instance of a `Signal` subclass:
 - `warnings(service, cfg)`: advice that does not stop generation;
 - `build(service, cfg)`: its rule groups and promtool scenarios (pure: no I/O);
 - `runbook(service, cfg, alert)`: what the runbook of one of its alerts says (pure: no I/O);
-- `thresholds(service, cfg)`: the rows of its runbooks' threshold tables.
+- `thresholds(service, cfg)`: the rows of its runbooks' threshold tables;
+- `alerts`: its alert names by role, the only place they are written: other signals link to them with
+  `alert_link(service, signal, role)`, never by name;
+- `inhibitions(service, explained)` and `shared_inhibitions()`: the Alertmanager inhibitions its alerts need.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from .. import conventions as c
 from ..rules import Alert, Expected, Output
 from ..content.runbook import RunbookContent, Threshold
 from ..spec.model import Provider, Service
+from ..content.links import alert_ref
 from ..templating import render
 
 Config = Mapping[str, Any]
@@ -35,6 +39,17 @@ class Signal:
     # A provider outage explains its pages and tickets: the outage's page mutes them (inhibition) and, once the
     # provider recovers, they stay quiet while their windows still cover the outage (see `outage.py`).
     explained_by_outage: bool = False
+    records_outages: bool = False    # its rules record the provider outages the others are held back by
+    alerts: Mapping[str, str] = {}   # its alert names by role ("page", "ticket", ...)
+
+    # Every Signal subclass by its name, so signals can name each other's alerts by role (the registry,
+    # `signals.SIGNALS`, decides which are on).
+    declared: dict[str, type["Signal"]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            Signal.declared[cls.name] = cls
 
     def auto(self, service: Service) -> bool:
         """Whether the signal is on when `enabled` is not given."""
@@ -63,6 +78,15 @@ class Signal:
     def build(self, service: Service, cfg: Config) -> Output:
         raise NotImplementedError
 
+    def inhibitions(self, service: Service, explained: tuple[str, ...]) -> tuple[dict, ...]:
+        """Alertmanager inhibitions its alerts need for `service` (asked of every service: an inhibition whose source
+        never fires mutes nothing); `explained`: the signals an outage explains."""
+        return ()
+
+    def shared_inhibitions(self) -> tuple[dict, ...]:
+        """Alertmanager inhibitions its alerts need, the same for every service."""
+        return ()
+
     def runbook(self, service: Service, cfg: Config, alert: Alert) -> RunbookContent | None:
         """The signal's part of the runbook of `alert` (one of its own); None: it has none, which is an error."""
         return None
@@ -77,6 +101,16 @@ class Signal:
             if value is not None:
                 rows.append(Threshold(f"spec.slo.{key}", value, "seconds", SLO_MEANING[key]))
         return tuple(rows)
+
+
+def alert_of(signal: str, role: str) -> str:
+    """The name of the `role` alert of `signal`, as that signal declares it."""
+    return Signal.declared[signal].alerts[role]
+
+
+def alert_link(service: Service, signal: str, role: str) -> str:
+    """A link to the runbook of another signal's alert when the service has it; its name alone otherwise."""
+    return alert_ref(service, signal, alert_of(signal, role))
 
 
 SLO_MEANING = {"latency_p95": "p95 latency objective of one model call.",

@@ -8,13 +8,13 @@ from .. import conventions as c
 from ..boundaries import Clause
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..content.runbook import Query, Remediation, RunbookContent, Step
-from ..content.links import alert_ref, kubectl, silence
+from ..content.links import kubectl, silence
 from ..sli import own
 from ..spec.errors import FieldError
 from ..spec.schema import unit
 from ..spec.units import format_number
 from ..synth import gauge_series, probe_series
-from .base import Config, Signal, expect, first_model, make_alert
+from .base import Config, Signal, alert_link, expect, first_model, make_alert
 from .provider_down import NAME as PROVIDER_DOWN, OUTAGE, SIGNAL as PROVIDER_DOWN_SIGNAL
 
 NAME = "cache_warming"
@@ -24,6 +24,7 @@ ACTION = "cache_warming"
 
 class CacheWarming(Signal):
     name = NAME
+    alerts = {"ticket": ALERT}
     remediation = ACTION
     description = "Tell automation to warm caches after a rollout or after a provider outage ends."
     auto_when = "on"
@@ -92,8 +93,7 @@ class CacheWarming(Signal):
             check = Step("Are calls succeeding again? Error ratio per provider.",
                          own("service_provider:ai_errors:ratio_rate5m", service), key="warm",
                          branches=(("back to usual", "warming can do its work"),
-                                   ("still failing", "the outage is not over: " + alert_ref(service, "provider_down",
-                                                                                          "AIProviderDown"))))
+                                   ("still failing", "the outage is not over: " + alert_link(service, "provider_down", "page"))))
         return RunbookContent(
             meaning=("Caches of `" + service.name + "` need warming: " + "; or ".join(reasons)
                      + ". The alert tells the cache-warming automation to run. It never pages."),

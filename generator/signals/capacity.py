@@ -31,6 +31,7 @@ PAGE = c.alert_name("CapacityExhausted")
 
 class Capacity(Signal):
     name = NAME
+    alerts = {"scale_out": SCALE_OUT, "ticket": TICKET, "page": PAGE}
     remediation = ACTION
     slo_fields = ("latency_p95",)
     description = ("Ask automation to scale out a saturated self-hosted engine (queue, KV cache, preemptions); a "

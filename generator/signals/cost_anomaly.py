@@ -16,7 +16,7 @@ from ..sli import has_cost, own, same_hour, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, first_model, make_alert
+from .base import Config, Signal, alert_link, expect, first_model, make_alert
 
 NAME = "cost_anomaly"
 ALERT = c.alert_name("CostAnomaly")
@@ -26,6 +26,7 @@ RATE = "service:ai_spend_usd:rate5m"
 
 class CostAnomaly(Signal):
     name = NAME
+    alerts = {"page": ALERT, "forecast": FORECAST}
     description = "Page when spend runs at several times its normal rate (and beyond the forecast)."
     auto_when = "on when spend is measurable (a spend counter, or token counts and spec.pricing)"
     schema = {
@@ -127,7 +128,7 @@ class CostAnomaly(Signal):
                  key="traffic",
                  branches=(("far above 1", "a client loops or abuses the service: find it in the logs (`"
                             + k.logs("client|user|tenant|api.key", since="30m") + "`) and block it; "
-                            + alert_ref(service, "rate_limit", "AIRateLimitEngaged") + " caps the rest"),
+                            + alert_link(service, "rate_limit", "signal") + " caps the rest"),
                            ("around 1", "→ step:rollout"))),
             Step("Did a rollout change models, prompts or retries?", command=k.history(), key="rollout",
                  branches=(("a rollout lines up with the jump", f"roll back: `{k.undo()}`"),

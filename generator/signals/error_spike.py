@@ -15,13 +15,13 @@ from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Recording, Scenario, Stream
 from ..content.runbook import Query, RunbookContent, Step
-from ..content.links import alert_ref, is_on, kubectl, percent, sibling, status_pages, times
+from ..content.links import is_on, kubectl, percent, sibling, status_pages, times
 from ..sli import days_ago_average, own, with_history
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import Seen, window_sum
-from .base import Config, Signal, expect, first_model, make_alert
+from .base import Config, Signal, alert_link, alert_of, expect, first_model, make_alert
 
 NAME = "error_spike"
 ALERT = c.alert_name("ErrorRateSpike")
@@ -33,6 +33,7 @@ RAMP_TOP = 0.9  # probe ramps stop growing at this share of failed calls
 
 class ErrorSpike(Signal):
     name = NAME
+    alerts = {"page": ALERT, "growing": GROWING}
     explained_by_outage = True
     description = "Page when the error ratio is several times its baseline and above a floor; sooner while it grows."
     auto_when = "on"
@@ -46,6 +47,12 @@ class ErrorSpike(Signal):
         "for": unit("duration", "How long a steady spike must last before paging.", "10m"),
         "growing_for": unit("duration", "How long a growing spike must last before paging.", "3m"),
     }
+
+    def shared_inhibitions(self) -> tuple[dict, ...]:
+        """A growing spike is already paging sooner; the steady-spike page of the same tier adds nothing."""
+        return ({"source_matchers": [c.am_matcher("alertname", GROWING)],
+                 "target_matchers": [c.am_matcher("alertname", ALERT)],
+                 "equal": [c.TEAM, c.SERVICE, c.ESCALATION]},)
 
     def check(self, service, cfg):
         if cfg["factor"] <= 1:
@@ -103,15 +110,15 @@ class ErrorSpike(Signal):
                  f"{own('service_provider_model:ai_requests:rate5m', service)}", key="which",
                  branches=(("one provider fails on all its models",
                             f"provider trouble: check its status page ({status_pages(service)}); "
-                            + (sibling("AIProviderFailover") + " moves traffic away from the primary"
+                            + (sibling(alert_of("failover", "signal")) + " moves traffic away from the primary"
                                if is_on(service, "failover") else
                                "no automated failover here: route to another provider by hand")),
                            ("one model fails", "that model is degraded: "
-                            + alert_ref(service, "model_routing", "AIModelDegraded") + " routes it to its fallback"),
+                            + alert_link(service, "model_routing", "signal") + " routes it to its fallback"),
                            ("every provider and model fails", "the cause is ours → step:limits"))),
             Step("Are the errors rate limits (429)? Share of calls rate limited.",
                  own("service:ai_rate_limited:ratio_rate5m", service), key="limits",
-                 branches=(("most errors are 429s", "quota: see " + alert_ref(service, "rate_limit", "AIRateLimitEngaged")
+                 branches=(("most errors are 429s", "quota: see " + alert_link(service, "rate_limit", "signal")
                             + (f", ask the provider for more, or shift traffic to {secondary.name}" if secondary else
                                ", ask the provider for more")),
                            ("few are", "→ step:rollout"))),
@@ -126,7 +133,7 @@ class ErrorSpike(Signal):
                             "that sends them and revert it"),
                            ("timeouts or refused connections",
                             "network path or provider latency: check egress, and "
-                            + alert_ref(service, "latency", "AILatencyP95High")))),
+                            + alert_link(service, "latency", "page")))),
         )
         meaning = (f"The error ratio of `{service.name}` is above {times(cfg['factor'])} {baseline}, and above "
                    f"{percent(cfg['min_error_ratio'])} (while it gets more than "

@@ -35,6 +35,7 @@ AGE = "service_suite_model:ai_eval_last_run:age_seconds"
 
 class EvalRegression(Signal):
     name = NAME
+    alerts = {"page": ALERT, "stale": STALE}
     description = "Page when the production eval suite regresses, or stops reporting."
     auto_when = "on when `suite` is set"
     requires_sli = False

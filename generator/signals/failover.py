@@ -9,12 +9,12 @@ from .. import boundaries, outage
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..content.runbook import Query, Remediation, RunbookContent, Step
-from ..content.links import alert_ref, kubectl, percent, silence
+from ..content.links import kubectl, percent, silence
 from ..sli import own, provider_rates
 from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, make_alert
+from .base import Config, Signal, alert_link, expect, make_alert
 
 NAME = "failover"
 SIGNAL_ALERT = c.alert_name("ProviderFailover")
@@ -25,6 +25,7 @@ NEEDED = "service_provider:ai_failover_needed:active"
 
 class Failover(Signal):
     name = NAME
+    alerts = {"signal": SIGNAL_ALERT, "page": PAGE_ALERT}
     explained_by_outage = True
     remediation = ACTION
     description = "Tell automation to fail over from the primary provider; page if errors persist anyway."
@@ -70,7 +71,7 @@ class Failover(Signal):
     @staticmethod
     def outage_first(service, cfg) -> bool:
         """Whether a primary failing just past `error_ratio_above`, with traffic just past the guard, is a provider
-        outage already: AIProviderDown pages it and mutes this signal's page."""
+        outage already: the provider's own page fires and mutes this signal's page."""
         if outage.RECORDER not in service.active_signals:
             return False
         return (cfg["error_ratio_above"] * (1 + boundaries.MARGIN) > outage.error_ceiling(service)
@@ -145,7 +146,7 @@ class Failover(Signal):
                 steps=(moved, automation,
                        Step(f"Is {primary.name} down, or only degraded? Error ratio per provider.", errors, key="down",
                             branches=((f"{primary.name} is near 100%", "it is down: follow "
-                                       + alert_ref(service, "provider_down", "AIProviderDown")),
+                                       + alert_link(service, "provider_down", "page")),
                                       (f"{primary.name} is between {thr} and 50%", "degraded: failover is the right call; "
                                        "check its status page")))),
                 remediation=Remediation(

@@ -29,6 +29,7 @@ TICKET_ALERT = c.alert_name("FirstTokenP95AboveSLO")
 
 class FirstTokenLatency(Signal):
     name = NAME
+    alerts = {"page": PAGE_ALERT, "ticket": TICKET_ALERT}
     slo_fields = ("first_token_p95",)
     explained_by_outage = True
     description = ("Page when the p95 time to the first streamed chunk or token is far above its SLO; a ticket when "

@@ -12,7 +12,7 @@ from ..spec.errors import FieldError
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from . import p95
-from .base import Config, Signal, first_model
+from .base import Config, Signal, alert_link, first_model
 
 NAME = "latency"
 PAGE_ALERT = c.alert_name("LatencyP95High")
@@ -22,6 +22,7 @@ P95 = "service:ai_request_duration_seconds:p95_rate5m"
 
 class Latency(Signal):
     name = NAME
+    alerts = {"page": PAGE_ALERT, "ticket": TICKET_ALERT}
     slo_fields = ("latency_p95",)
     explained_by_outage = True
     description = "Page when p95 latency is far above its SLO; open a ticket when it is above it for long."
@@ -71,7 +72,7 @@ class Latency(Signal):
             routing = service.signals["model_routing"]
             slow_model = (f"model routing moves a model whose p95 exceeds "
                           f"{format_number(routing['latency_factor'] * slo)}s to its fallback (see "
-                          + alert_ref(service, "model_routing", "AIModelDegraded") + "); if it has not, move it by hand")
+                          + alert_link(service, "model_routing", "signal") + "); if it has not, move it by hand")
         else:
             slow_model = "switch that model to a faster fallback in the service's configuration"
         steps = (
@@ -88,7 +89,7 @@ class Latency(Signal):
                  f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}",
                  key="load",
                  branches=(("above 2", "calls queue at our side or the provider's: check provider quotas and "
-                                       + alert_ref(service, "rate_limit", "AIRateLimitEngaged")),
+                                       + alert_link(service, "rate_limit", "signal")),
                            ("around 1", "→ step:rollout"))),
             Step("Did a rollout change prompts, context size, streaming or retries?", command=k.history(), key="rollout",
                  branches=(("a rollout lines up with the slowdown", f"roll back: `{k.undo()}`, then watch step:which"),

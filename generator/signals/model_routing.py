@@ -22,6 +22,7 @@ ACTION = "model_routing"
 
 class ModelRouting(Signal):
     name = NAME
+    alerts = {"signal": ALERT}
     slo_fields = ("latency_p95",)
     explained_by_outage = True
     remediation = ACTION

@@ -16,12 +16,13 @@ from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import SAMPLE_SECONDS, Check, ExprCheck, Group, Output, Phase, Recording, Scenario, Stream
 from ..content.runbook import Branch, Query, RunbookContent, Step
-from ..content.links import alert_ref, is_on, kubectl, percent, status_pages
+from ..content.links import is_on, kubectl, percent, status_pages
 from ..sli import own, provider_rates, rate_by, static_labels
+from ..spec.model import Service
 from ..spec.schema import number, unit
 from ..spec.units import format_duration, format_number
 from ..synth import cooldown_series, probe_series
-from .base import Config, Signal, expect, first_model, make_alert
+from .base import Config, Signal, alert_link, expect, first_model, make_alert
 
 NAME = outage.RECORDER
 ALERT = c.alert_name("ProviderDown")
@@ -30,6 +31,8 @@ OUTAGE = outage.ACTIVE
 
 class ProviderDown(Signal):
     name = NAME
+    records_outages = True
+    alerts = {"page": ALERT}
     description = "Page when a provider stops answering: its success ratio collapses or its probe fails."
     auto_when = "on"
     schema = {
@@ -38,6 +41,17 @@ class ProviderDown(Signal):
         "window": {**unit("duration", "Rate window of the success ratio.", "2m"), "x-rate-window": True},
         "for": unit("duration", "How long the outage must last before paging.", "1m"),
     }
+
+    def inhibitions(self, service: Service, explained: tuple[str, ...]) -> tuple[dict, ...]:
+        """An outage of a provider the service depends on explains its latency, error and failover pages. Those
+        pages are service-level (no provider label), so the dependency is in the matchers; a standby secondary going
+        down explains nothing and mutes nothing."""
+        m = c.am_matcher
+        return ({"source_matchers": [m("alertname", ALERT), m(c.SERVICE, service.name),
+                                     m(c.PROVIDER, "|".join(service.traffic_providers), "=~")],
+                 "target_matchers": [m(c.SERVICE, service.name), m(c.SEVERITY, c.PAGE),
+                                     m(c.SIGNAL, "|".join(explained), "=~"), m(c.REMEDIATION, "")],
+                 "equal": [c.TEAM, c.SERVICE]},)
 
     def rate_windows(self, service, cfg):
         return (cfg["window"],)
@@ -149,9 +163,9 @@ class ProviderDown(Signal):
         if is_on(service, "failover"):
             moved = ((f"traffic moves to {secondary.name}",
                       "failover works: customers see errors only until it completes; "
-                      + alert_ref(service, "failover", "AIProviderFailoverIneffective") + " pages if errors persist"),
+                      + alert_link(service, "failover", "page") + " pages if errors persist"),
                      ("traffic stays on the failing provider",
-                      "failover did not act: follow " + alert_ref(service, "failover", "AIProviderFailover")))
+                      "failover did not act: follow " + alert_link(service, "failover", "signal")))
         else:
             moved = (("the failing provider still gets traffic",
                       "no automated failover here (it needs a primary and a secondary provider): route to another "
@@ -170,7 +184,7 @@ class ProviderDown(Signal):
                        (f"the provider's API key in the proxy's configuration (`model_list`, usually a secret) expired or "
                         f"was revoked: rotate it, then `{caller.restart()}` (LiteLLM does not count these failures at "
                         "all: the service goes quiet rather than red, which "
-                        + alert_ref(service, "traffic_stopped", "AITrafficStopped") + " catches)") if proxied else
+                        + alert_link(service, "traffic_stopped", "page") + " catches)") if proxied else
                        f"our API key expired or was revoked: rotate the secret, then `{k.restart()}`"),
                       ("timeouts, refused connections, DNS or TLS errors",
                        "the network path is broken (egress gateway, NAT, proxy, DNS): page the platform on-call"),

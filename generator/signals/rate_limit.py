@@ -26,6 +26,7 @@ BASELINE = 86400  # the daily average the traffic clause compares against, and t
 
 class RateLimit(Signal):
     name = NAME
+    alerts = {"signal": SIGNAL_ALERT, "page": PAGE_ALERT}
     remediation = ACTION
     description = "Tell automation to rate limit on traffic spikes or 429s; page if it stays engaged."
     auto_when = "on"

@@ -25,6 +25,7 @@ ALERT = c.alert_name("TrafficStopped")
 
 class TrafficStopped(Signal):
     name = NAME
+    alerts = {"page": ALERT}
     explained_by_outage = True  # a provider outage that stops traffic (LiteLLM cooling every deployment) pages already
     description = ("Page when a service that normally has calls at this hour gets (nearly) none: a revoked key, a dead "
                    "exporter, a broken deployment or a stopped scrape.")

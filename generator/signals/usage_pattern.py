@@ -8,11 +8,11 @@ from .. import boundaries
 from ..boundaries import Clause, Probe, Traffic
 from ..rules import Check, Group, Output, Phase, Scenario, Stream
 from ..content.runbook import Query, RunbookContent, Step
-from ..content.links import alert_ref, kubectl, times
+from ..content.links import kubectl, times
 from ..sli import own, with_history
 from ..spec.schema import unit
 from ..spec.units import format_duration, format_number
-from .base import Config, Signal, expect, first_model, make_alert
+from .base import Config, Signal, alert_link, expect, first_model, make_alert
 
 NAME = "usage_pattern"
 NEW_MODEL = c.alert_name("UsageNewModel")
@@ -22,6 +22,7 @@ DAY = 86400  # the daily average unusual traffic is measured against, and the hi
 
 class UsagePattern(Signal):
     name = NAME
+    alerts = {"new_model": NEW_MODEL, "traffic": TRAFFIC}
     description = "Report new models and unusual traffic at severity info, for tracking."
     auto_when = "on"
     schema = {
@@ -88,10 +89,10 @@ class UsagePattern(Signal):
             steps=(Step("How far above usual? The last hour against the same hour on the previous days (1 = usual).", ratio,
                         branches=((f"above {format_number(cfg['traffic_factor'])} and one client dominates",
                                    "a retry loop or abuse: find the client in the gateway logs and watch "
-                                   + alert_ref(service, "rate_limit", "AIRateLimitEngaged")),
+                                   + alert_link(service, "rate_limit", "signal")),
                                   (f"above {format_number(cfg['traffic_factor'])} across clients",
                                    "a launch or a campaign: watch "
-                                   + alert_ref(service, "cost_anomaly", "AICostAnomaly")
+                                   + alert_link(service, "cost_anomaly", "page")
                                    + " and tell the team so the forecast is raised"))),),
             queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
             history=("Silent until the service has a day of history (a new service, a renamed job or a fresh "
