@@ -1,9 +1,11 @@
 """The README and docs/: the spec reference is the schema's (`make golden` rewrites it after a schema change), the README
-stays short and shows the two commands, its spec example is valid, and every relative link lands on a file and heading."""
+stays short, shows the two commands, names every dependency and holds a valid spec example, and every relative link
+lands on a file and heading."""
 from __future__ import annotations
 
 import os
 import re
+import tomllib
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -38,6 +40,17 @@ def test_readme_shows_the_two_commands() -> None:
 def test_readme_is_short() -> None:
     lines = README.read_text(encoding="utf-8").count("\n")
     assert lines < MAX_README_LINES, f"README.md has {lines} lines: move detail to docs/ (limit {MAX_README_LINES})"
+
+
+def test_readme_names_every_dependency_and_why() -> None:
+    """Every requirement of pyproject.toml (runtime, test and fixtures) is named in bold in the README's Dependencies
+    section, where it says why it was added."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in requirements}
+    section = README.read_text(encoding="utf-8").split("\n## Dependencies\n", 1)[1].split("\n## ", 1)[0]
+    named = {n.lower() for n in re.findall(r"\*\*([A-Za-z0-9_.-]+)\*\*", section)}
+    assert names <= named, f"README.md's Dependencies section does not name: {sorted(names - named)}"
 
 
 def test_readme_spec_example_is_valid(tmp_path: Path) -> None:
