@@ -64,7 +64,7 @@ mutation: $(STAMP) tools
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
 
-# Regenerate the golden files (output trees, diff reports), the README spec reference and oncallgen.schema.json
+# Regenerate the golden files (output trees, diff reports), docs/spec-reference.md and oncallgen.schema.json
 # after an intended change; review the diff.
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py tests/test_diff.py \

@@ -270,7 +270,7 @@ def test_every_routing_case_reaches_the_same_receivers_through_the_operator(ever
         labels = dict(case["labels"])
         namespace = static.get((labels.get("service"), labels["alertname"]))
         if labels["alertname"] == "HandWritten" and labels.get("team") in namespaces:
-            namespace = namespaces[labels["team"]]  # a user's own alert for a team must carry it too (README)
+            namespace = namespaces[labels["team"]]  # a user's own alert for a team must carry it too (docs/targets.md)
         if namespace:
             labels["namespace"] = namespace
         return case, amtool.route(merged_config, labels, [operator_name(r) for r in case["receivers"]])
@@ -413,7 +413,7 @@ def test_enforced_namespace_label_with_series_of_the_rules_namespace(out_dir: Pa
     """search-answers' PrometheusRule in search-prod, its series labelled namespace="search-prod": every selector
     still matches, and the provider, failover, traffic, SLO and cost tests pass. The latency and model-routing
     alerts do not: the operator labels recorded series with the namespace, `sum by (...)` drops it, and the alert
-    joins the two with a plain `and` (matching on every label), so it never fires. Documented in the README."""
+    joins the two with a plain `and` (matching on every label), so it never fires. Documented in docs/targets.md."""
     runs = {f.name: promtool.test_rules(f) for f in _enforced_unit_tests(out_dir, tmp_path, "search-answers",
                                                                           "search-prod", silent=False)}
     assert sorted(runs) == sorted(f"{s}.test.yml" for s in ENFORCED_SIGNALS)

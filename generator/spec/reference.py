@@ -1,4 +1,4 @@
-"""The spec reference as Markdown, generated from the schema so the README cannot drift from it."""
+"""The spec reference as Markdown, generated from the schema so docs/spec-reference.md cannot drift from it."""
 from __future__ import annotations
 
 import json
@@ -52,7 +52,7 @@ def markdown() -> str:
         schema = dict(kind_schema(kind))
         schema.pop("$defs", None)
         _rows(schema, "", rows)
-        parts.append(f"#### `kind: {kind}`\n\n| field | type | default | description |\n|---|---|---|---|\n"
+        parts.append(f"## `kind: {kind}`\n\n| field | type | default | description |\n|---|---|---|---|\n"
                      + "\n".join(rows) + "\n")
     units = ("Units: `duration` is a Prometheus duration (`30s`, `5m`, `1h30m`, `1d`); `latency` is a duration or "
              "decimal seconds (`2.56s`, `0.5s`); `factor` is `3x` (or a number); "
