@@ -11,7 +11,7 @@ TARGETS ?=
 BASE   ?= HEAD
 TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
 
-.PHONY: all generate test check diff e2e bench golden mutation tools clean
+.PHONY: all generate test check diff e2e bench bench-eval golden mutation tools clean
 
 all: generate
 
@@ -63,6 +63,11 @@ mutation: $(STAMP) tools
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench --oncall
+
+# What the generated rules cost the real Prometheus that evaluates them, at 25, 50 and 100 services with their
+# history backfilled, extrapolated to 1,000 (docs/benchmark.md). About 15 minutes a size on 2 cores.
+bench-eval: $(STAMP) tools
+	$(BIN)/python -m tests.bench_eval
 
 # Regenerate the golden files (output trees, diff reports), docs/spec-reference.md and oncallgen.schema.json
 # after an intended change; review the diff.
