@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import live_buckets, proof
+from .printable import printable
 from .diff import diff_files
 from .diff.report import FORMATS
 from .diff.sources import SourceError, folder_files, git_files
@@ -32,6 +33,11 @@ EXIT_UNREACHABLE = 5  # `validate --prometheus`: the server did not answer (the 
 STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
 
 
+def _say(kind: str, text: str) -> None:
+    """`error: ...`, `warning: ...` on stderr: one line each, whatever the text quotes (see printable)."""
+    click.echo(f"{kind}: {printable(str(text))}", err=True)
+
+
 def _paths(specs: tuple[str, ...]) -> list[Path]:
     return [Path(s) for s in specs] or [Path("specs")]
 
@@ -40,7 +46,7 @@ def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
     try:
         result = build(_paths(specs), targets)
     except SpecError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
     _warn(result.warnings)
     return result
@@ -48,7 +54,7 @@ def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
 
 def _warn(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say("warning", warning)
 
 
 def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
@@ -57,12 +63,12 @@ def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
     try:
         return Run(_paths(specs), targets)
     except SpecError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
 
 
 def _stream_failed(exc: SpecError) -> None:
-    click.echo(f"error: {exc}", err=True)
+    _say("error", exc)
     sys.exit(EXIT_INVALID)
 
 
@@ -96,7 +102,8 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
             _stream_failed(exc)
         _warn(run.warnings)
         if stale:
-            shown = stale[:STALE_LISTED] + ([f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else [])
+            shown = [printable(p) for p in stale[:STALE_LISTED]]
+            shown += [f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else []
             click.echo(f"error: {output}/ is out of date: {len(stale)} generated files differ from what the specs "
                        f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
@@ -105,17 +112,17 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
         return
     unsafe = unsafe_output(out, _paths(specs))
     if unsafe:
-        click.echo(f"error: {unsafe}", err=True)
+        _say("error", unsafe)
         sys.exit(EXIT_INVALID)
     try:
         write_tree(out, run.files())  # each file goes to the staging folder as it is rendered
     except SpecError as exc:
         _stream_failed(exc)
     except OutputError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
     except OSError as exc:
-        click.echo(f"error: cannot write {output}/: {exc}", err=True)
+        _say("error", f"cannot write {output}/: {exc}")
         sys.exit(EXIT_INVALID)
     _warn(run.warnings)
     click.echo(f"wrote {run.file_count} files to {output}/ from {len(run.services)} services: "
@@ -159,11 +166,11 @@ def _check_live_buckets(services: tuple, url: str) -> None:
         sys.exit(EXIT_UNREACHABLE)
     for found in generations:  # which generation of names each service emits; a warning when the spec reads another
         if found.unread:
-            click.echo(f"warning: {found}", err=True)
+            _say("warning", found)
         else:
-            click.echo(f"note: {found}")
+            click.echo(f"note: {printable(str(found))}")
     for mismatch in mismatches:
-        click.echo(f"error: {mismatch}", err=True)
+        _say("error", mismatch)
     if mismatches:
         sys.exit(EXIT_INVALID)
 
@@ -203,13 +210,13 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     try:
         before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
     except SourceError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_USAGE)
     try:
         changes = diff_files(before, result.files)
     except StateError as exc:
         where = f"{base_dir}/" if base_dir else f"{output}/ at {base_ref}: "
-        click.echo(f"error: {where}{exc}", err=True)
+        _say("error", f"{where}{exc}")
         sys.exit(EXIT_INVALID)
     click.echo(FORMATS[fmt](changes), nl=False)
     if changes.behaviour_changed:
@@ -229,7 +236,7 @@ def test(output: str, jobs: int | None, services: tuple[str, ...]) -> None:
     """
     out = Path(output)
     if not proof.unit_test_files(out) and not (out / proof.ROUTE_TESTS).is_file():
-        click.echo(f"error: {output}/ holds no generated tests (run `oncallgen generate -o {output}` first)", err=True)
+        _say("error", f"{output}/ holds no generated tests (run `oncallgen generate -o {output}` first)")
         sys.exit(EXIT_USAGE)
     tty = sys.stderr.isatty()
 
@@ -242,10 +249,10 @@ def test(output: str, jobs: int | None, services: tuple[str, ...]) -> None:
     try:
         report = proof.run(out, jobs, progress, services or None)
     except FileNotFoundError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_USAGE)
     for failure in report.failures:
-        click.echo(f"FAIL {failure.path}: {failure.summary}")
+        click.echo(f"FAIL {printable(str(failure.path))}: {printable(failure.summary)}")
     shared = f", {report.files - report.runs} shared by services that differ only in names" \
         if report.files > report.runs else ""
     verdict = f"{len(report.failures)} failed" if report.failures else "all passed"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any
 
@@ -117,9 +118,25 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
     return path, error.message
 
 
+@functools.lru_cache(maxsize=None)
+def _whole(pattern: str) -> re.Pattern:
+    """The schema's pattern with JSON Schema's meaning of `$` (ECMA-262: the end of the text). Python's `$` also
+    matches before a final line break, so a name "demo" and a line break would pass `^[a-z0-9-]+$` and end up in a folder name, a
+    label and a tenant. Our patterns write `$` only as that anchor."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: dict):
+    if validator.is_type(instance, "string") and not _whole(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
 def check_schema(doc: Document, schema: dict) -> None:
     """Raise SpecError for the first schema violation in document order."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _Validator(schema)
     errors = list(validator.iter_errors(doc.data))
     if not errors:
         return
@@ -162,6 +179,7 @@ def check_duration(seconds: float, path: tuple) -> float:
 
 
 _TEXT_MAX = 4096
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | None = None, path: tuple = ()) -> None:
@@ -187,6 +205,12 @@ def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | 
                 fail(problem)
         if len(instance) > _TEXT_MAX:
             fail(f"expected text of at most {_TEXT_MAX} characters (the limit), got {len(instance)}")
+        bidi = _BIDI.search(instance)
+        if bidi:
+            # In a runbook, an alert or a PR comment they reorder the text around them: what a reader sees is not
+            # what is written.
+            fail(f"bidirectional control character U+{ord(bidi.group()):04X} at character {bidi.start() + 1}: "
+                 "write the text without it")
         return
     if isinstance(instance, dict):
         props = sub.get("properties", {})
@@ -201,9 +225,8 @@ def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | 
         for i, value in enumerate(instance):
             if isinstance(items, dict):
                 check_values(doc, schema, value, items, path + (i,))
-            elif isinstance(value, str) and len(value) > _TEXT_MAX:
-                raise SpecError(doc.locate(path + (i,)), format_path(path + (i,)),
-                                f"expected text of at most {_TEXT_MAX} characters (the limit), got {len(value)}")
+            elif isinstance(value, str):
+                check_values(doc, schema, value, {}, path + (i,))
 
 
 def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:
