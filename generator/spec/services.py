@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ..presets import PRESETS
 from ..promql import PromQLError, check_expression
 from ..signals import SIGNALS
+from . import objects
 from .documents import kind_schema
 from .errors import FieldError, SpecError
 from .loader import Document, field_error, format_path
@@ -113,6 +114,13 @@ def check_service(service: Service) -> None:
     def fail(path: tuple, message: str) -> None:
         raise SpecError(service.locate(path), format_path(path), message)
 
+    for key in service.deploy.labels:
+        problem = objects.label_key_problem(key)
+        if problem:
+            fail(("spec", "deploy", "labels", key), problem)
+    problem = objects.tenant_problem(service.deploy.tenant)
+    if problem:
+        fail(("spec", "deploy", "tenant"), problem)
     seen: dict[str, int] = {}
     for i, p in enumerate(service.providers):
         if p.name in seen:

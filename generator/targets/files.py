@@ -153,6 +153,8 @@ def write_tree(out_dir: Path, files: Files) -> None:
         for rel, text in _pairs(files):
             if not _safe_relative(rel) or posixpath.normpath(rel) != rel:
                 raise OutputError(f"refusing to write {rel!r} outside the output folder")
+            if rel in written:  # two generated objects at one path: the second would silently replace the first
+                raise OutputError(f"two generated files would both be {out_dir.name}/{rel}")
             # A file in the way that carries the generated header was written by oncallgen (before a manifest listed
             # it, or by a merge of two branches' output): overwriting it loses nothing anyone wrote.
             if (rel not in was_owned and rel not in written and os.path.lexists(out_dir / rel)
