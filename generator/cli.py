@@ -100,6 +100,9 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
             stale = differences(out, run.files())  # compared file by file as they are rendered
         except SpecError as exc:
             _stream_failed(exc)
+        except OutputError as exc:
+            _say("error", exc)
+            sys.exit(EXIT_INVALID)
         _warn(run.warnings)
         if stale:
             shown = [printable(p) for p in stale[:STALE_LISTED]]
