@@ -16,7 +16,7 @@ from . import live_buckets, proof
 from .printable import printable
 from .diff import diff_files
 from .diff.report import FORMATS
-from .diff.sources import SourceError, folder_files, git_files
+from .diff.sources import SourceError, folder_files, git_files, where
 from .diff.state import StateError
 from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
@@ -210,16 +210,20 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
     """
     result = _run(specs, tuple(sorted(set(targets))))
+    # A base is a tree anyone may have edited: a file that is not what oncallgen writes is one located line.
+    base = where(Path(base_dir)) if base_dir else where(Path(output), base_ref)
     try:
         before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
     except SourceError as exc:
         _say("error", exc)
         sys.exit(EXIT_USAGE)
+    except SpecError as exc:
+        _say("error", exc)
+        sys.exit(EXIT_INVALID)
     try:
-        changes = diff_files(before, result.files)
-    except StateError as exc:
-        where = f"{base_dir}/" if base_dir else f"{output}/ at {base_ref}: "
-        _say("error", f"{where}{exc}")
+        changes = diff_files(before, result.files, base)
+    except (SpecError, StateError) as exc:
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
     click.echo(FORMATS[fmt](changes), nl=False)
     if changes.behaviour_changed:

@@ -92,7 +92,8 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
         return path, f'expected "{error.validator_value}", got {_show(error.instance)}'
     if v == "type":
         # A YAML value of another type (an unquoted date, say) reads best against the example of the right one.
-        expected = schema.get("x-expected") or _TYPE_NAMES.get(error.validator_value, error.validator_value)
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = schema.get("x-expected") or " or ".join(_TYPE_NAMES.get(t, t) for t in types if t != "null")
         return path, f"expected {expected}, got {_show(error.instance)}"
     if v == "pattern":
         expected = schema.get("x-expected", f"a value matching {error.validator_value}")
