@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import live_buckets, proof
+from . import live_buckets, prometheus_api, proof
 from .printable import printable
 from .diff import diff_files
 from .diff.report import FORMATS
@@ -146,6 +146,11 @@ def _budget(run: Run) -> None:
               help="Also check each histogram's declared buckets against this Prometheus' series.")
 def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     """Check SPECS without writing anything."""
+    try:  # a URL that cannot be used is a usage error before anything is checked (an empty one too)
+        query = prometheus_api.http_query(prometheus_url) if prometheus_url is not None else None
+    except prometheus_api.UsageError as exc:
+        _say("error", exc)
+        sys.exit(EXIT_USAGE)
     run = _start(specs)
     try:
         for _ in run.files():  # every check a generate would make, nothing kept
@@ -153,19 +158,18 @@ def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     except SpecError as exc:
         _stream_failed(exc)
     _warn(run.warnings)
-    if prometheus_url:
-        _check_live_buckets(run.services, prometheus_url)
+    if query is not None:
+        _check_live_buckets(run.services, query)
     click.echo(f"{len(run.services)} services valid")
 
 
-def _check_live_buckets(services: tuple, url: str) -> None:
+def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
     """Exit 1 when a histogram's buckets on the server are not the ones the spec declares."""
     try:
-        query = live_buckets.http_query(url)
         mismatches = live_buckets.check(list(services), query)
         generations = live_buckets.generations(list(services), query)
-    except (OSError, ValueError, KeyError) as exc:
-        click.echo(f"error: cannot query {url}: {exc}", err=True)
+    except prometheus_api.ServerError as exc:
+        _say("error", exc)
         sys.exit(EXIT_UNREACHABLE)
     for found in generations:  # which generation of names each service emits; a warning when the spec reads another
         if found.unread:
