@@ -59,7 +59,8 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
         if error.validator == "maxLength":
             return path + (error.instance,), (f"expected a name of at most {error.validator_value} characters (the "
                                               f"limit), got {len(error.instance)}")
-        return path + (error.instance,), f'expected a lowercase name like "pagerduty", got {_show(error.instance)}'
+        expected = error.schema.get("x-expected", 'a lowercase name like "pagerduty"')
+        return path + (error.instance,), f"expected {expected}, got {_show(error.instance)}"
     if _secret_bearing(path, schema) and not isinstance(error.instance, (dict, list, bool)) and error.instance is not None \
             and error.validator not in ("required", "additionalProperties", "minProperties", *_BOUNDS):
         # Show the kind and size of the value, never the value: it may be a secret pasted in the wrong place.
