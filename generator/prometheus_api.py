@@ -79,7 +79,7 @@ def http_query(url: str) -> Query:
 
     def query(expr: str) -> list[dict]:
         body, status = _get(where, f"{where.path}/api/v1/query?{urllib.parse.urlencode({'query': expr})}", ends)
-        return _result(body, status)
+        return read_answer(body, status)
     return query
 
 
@@ -133,7 +133,7 @@ def _server_text(text: object) -> str:
     return shown[:SERVER_TEXT] + ("..." if len(shown) > SERVER_TEXT else "")
 
 
-def _result(body: bytes, status: int) -> list[dict]:
+def read_answer(body: bytes, status: int) -> list[dict]:
     """The `result` of an answer, its shape checked."""
     try:
         answer = json.loads(body)

@@ -157,6 +157,10 @@ case("utf16-file", YAML, SERVICE.encode("utf-16"), 1, "not UTF-8")
 case("truncated-utf8", YAML, SERVICE.encode() + b"# \xe2\x82\n", b"# \xe2", "not UTF-8")
 case("overlong-utf8", YAML, SERVICE.encode().replace(b"suite: golden", b"suite: gold\xc0\xafen"), b"suite: gold", "not UTF-8")
 case("surrogate-escape", YAML, edit(SERVICE, "suite: golden", 'suite: "gold\\ud800en"'), "suite:", "invalid YAML")
+case("control-character", YAML, SERVICE.encode().replace(b"suite: golden", b"suite: gol\x01den"), b"suite: gol",
+     "U+0001")
+case("escape-character", YAML, SERVICE.encode().replace(b"team: ml-platform", b"team: ml\x1b[2J"), b"team: ml",
+     "U+001B")
 case("binary-tag", YAML, edit(SERVICE, "suite: golden", "suite: !!binary aGVsbG8="), "suite:", "unsupported YAML tag")
 case("python-tag", YAML, edit(SERVICE, "suite: golden", "suite: !!python/object:os.system ls"), "suite:", "")
 case("custom-tag", YAML, edit(SERVICE, "suite: golden", "suite: !evil golden"), "suite:", "")

@@ -183,20 +183,6 @@ def test_a_url_that_cannot_be_used_is_a_usage_error(url: str, code: int) -> None
     assert proc.stderr.startswith("error: --prometheus: ") and proc.stderr.count("\n") == 1, proc.stderr
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.binary(max_size=2048), st.integers(100, 599))
-def test_any_answer_is_a_result_or_one_server_error(body: bytes, status: int) -> None:
-    """Arbitrary bytes from a server: a list of results, or one ServerError line, quickly."""
-    start = time.monotonic()
-    try:
-        result = prometheus_api._result(body, status)
-    except prometheus_api.ServerError as exc:
-        assert "\n" not in str(exc) and str(exc).isprintable()
-    else:
-        assert isinstance(result, list) and all(isinstance(r["metric"], dict) for r in result)
-    assert time.monotonic() - start < 1
-
-
 @settings(max_examples=25, deadline=None)
 @given(st.one_of(st.binary(max_size=4096), st.sampled_from([b"[" * 100000, b'{"a":' * 50000, b"\xff\xfe"])))
 def test_arbitrary_bytes_from_a_live_server_end_in_one_line(body: bytes) -> None:

@@ -183,6 +183,12 @@ def parse(name: str, data: bytes, max_items: int = MAX_ITEMS) -> list[Document]:
             doc.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
             doc.data = _build(node, (), doc)
             docs.append(doc)
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids (a control character): no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        raise SpecError(Location(name, line, column), "", f"invalid YAML: character U+{code:04X} is not allowed "
+                                                          "(a control character)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
