@@ -12,10 +12,11 @@ from pathlib import Path
 
 import click
 
-from . import live_buckets, proof
+from . import live_buckets, prometheus_api, proof
+from .printable import printable
 from .diff import diff_files
 from .diff.report import FORMATS
-from .diff.sources import SourceError, folder_files, git_files
+from .diff.sources import SourceError, folder_files, git_files, where
 from .diff.state import StateError
 from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
@@ -32,6 +33,11 @@ EXIT_UNREACHABLE = 5  # `validate --prometheus`: the server did not answer (the 
 STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
 
 
+def _say(kind: str, text: str) -> None:
+    """`error: ...`, `warning: ...` on stderr: one line each, whatever the text quotes (see printable)."""
+    click.echo(f"{kind}: {printable(str(text))}", err=True)
+
+
 def _paths(specs: tuple[str, ...]) -> list[Path]:
     return [Path(s) for s in specs] or [Path("specs")]
 
@@ -40,7 +46,7 @@ def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
     try:
         result = build(_paths(specs), targets)
     except SpecError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
     _warn(result.warnings)
     return result
@@ -48,7 +54,7 @@ def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
 
 def _warn(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say("warning", warning)
 
 
 def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
@@ -57,12 +63,12 @@ def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
     try:
         return Run(_paths(specs), targets)
     except SpecError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
 
 
 def _stream_failed(exc: SpecError) -> None:
-    click.echo(f"error: {exc}", err=True)
+    _say("error", exc)
     sys.exit(EXIT_INVALID)
 
 
@@ -94,9 +100,13 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
             stale = differences(out, run.files())  # compared file by file as they are rendered
         except SpecError as exc:
             _stream_failed(exc)
+        except OutputError as exc:
+            _say("error", exc)
+            sys.exit(EXIT_INVALID)
         _warn(run.warnings)
         if stale:
-            shown = stale[:STALE_LISTED] + ([f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else [])
+            shown = [printable(p) for p in stale[:STALE_LISTED]]
+            shown += [f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else []
             click.echo(f"error: {output}/ is out of date: {len(stale)} generated files differ from what the specs "
                        f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
@@ -105,17 +115,17 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
         return
     unsafe = unsafe_output(out, _paths(specs))
     if unsafe:
-        click.echo(f"error: {unsafe}", err=True)
+        _say("error", unsafe)
         sys.exit(EXIT_INVALID)
     try:
         write_tree(out, run.files())  # each file goes to the staging folder as it is rendered
     except SpecError as exc:
         _stream_failed(exc)
     except OutputError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
     except OSError as exc:
-        click.echo(f"error: cannot write {output}/: {exc}", err=True)
+        _say("error", f"cannot write {output}/: {exc}")
         sys.exit(EXIT_INVALID)
     _warn(run.warnings)
     click.echo(f"wrote {run.file_count} files to {output}/ from {len(run.services)} services: "
@@ -136,6 +146,11 @@ def _budget(run: Run) -> None:
               help="Also check each histogram's declared buckets against this Prometheus' series.")
 def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     """Check SPECS without writing anything."""
+    try:  # a URL that cannot be used is a usage error before anything is checked (an empty one too)
+        query = prometheus_api.http_query(prometheus_url) if prometheus_url is not None else None
+    except prometheus_api.UsageError as exc:
+        _say("error", exc)
+        sys.exit(EXIT_USAGE)
     run = _start(specs)
     try:
         for _ in run.files():  # every check a generate would make, nothing kept
@@ -143,27 +158,26 @@ def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     except SpecError as exc:
         _stream_failed(exc)
     _warn(run.warnings)
-    if prometheus_url:
-        _check_live_buckets(run.services, prometheus_url)
+    if query is not None:
+        _check_live_buckets(run.services, query)
     click.echo(f"{len(run.services)} services valid")
 
 
-def _check_live_buckets(services: tuple, url: str) -> None:
+def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
     """Exit 1 when a histogram's buckets on the server are not the ones the spec declares."""
     try:
-        query = live_buckets.http_query(url)
         mismatches = live_buckets.check(list(services), query)
         generations = live_buckets.generations(list(services), query)
-    except (OSError, ValueError, KeyError) as exc:
-        click.echo(f"error: cannot query {url}: {exc}", err=True)
+    except prometheus_api.ServerError as exc:
+        _say("error", exc)
         sys.exit(EXIT_UNREACHABLE)
     for found in generations:  # which generation of names each service emits; a warning when the spec reads another
         if found.unread:
-            click.echo(f"warning: {found}", err=True)
+            _say("warning", found)
         else:
-            click.echo(f"note: {found}")
+            click.echo(f"note: {printable(str(found))}")
     for mismatch in mismatches:
-        click.echo(f"error: {mismatch}", err=True)
+        _say("error", mismatch)
     if mismatches:
         sys.exit(EXIT_INVALID)
 
@@ -200,16 +214,20 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
     """
     result = _run(specs, tuple(sorted(set(targets))))
+    # A base is a tree anyone may have edited: a file that is not what oncallgen writes is one located line.
+    base = where(Path(base_dir)) if base_dir else where(Path(output), base_ref)
     try:
         before = folder_files(Path(base_dir)) if base_dir else git_files(base_ref, Path(output))
     except SourceError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_USAGE)
+    except SpecError as exc:
+        _say("error", exc)
+        sys.exit(EXIT_INVALID)
     try:
-        changes = diff_files(before, result.files)
-    except StateError as exc:
-        where = f"{base_dir}/" if base_dir else f"{output}/ at {base_ref}: "
-        click.echo(f"error: {where}{exc}", err=True)
+        changes = diff_files(before, result.files, base)
+    except (SpecError, StateError) as exc:
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
     click.echo(FORMATS[fmt](changes), nl=False)
     if changes.behaviour_changed:
@@ -229,7 +247,7 @@ def test(output: str, jobs: int | None, services: tuple[str, ...]) -> None:
     """
     out = Path(output)
     if not proof.unit_test_files(out) and not (out / proof.ROUTE_TESTS).is_file():
-        click.echo(f"error: {output}/ holds no generated tests (run `oncallgen generate -o {output}` first)", err=True)
+        _say("error", f"{output}/ holds no generated tests (run `oncallgen generate -o {output}` first)")
         sys.exit(EXIT_USAGE)
     tty = sys.stderr.isatty()
 
@@ -242,10 +260,10 @@ def test(output: str, jobs: int | None, services: tuple[str, ...]) -> None:
     try:
         report = proof.run(out, jobs, progress, services or None)
     except FileNotFoundError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say("error", exc)
         sys.exit(EXIT_USAGE)
     for failure in report.failures:
-        click.echo(f"FAIL {failure.path}: {failure.summary}")
+        click.echo(f"FAIL {printable(str(failure.path))}: {printable(failure.summary)}")
     shared = f", {report.files - report.runs} shared by services that differ only in names" \
         if report.files > report.runs else ""
     verdict = f"{len(report.failures)} failed" if report.failures else "all passed"

@@ -6,18 +6,13 @@ series at all. A live server shows which `le` values the selectors really find.
 """
 from __future__ import annotations
 
-import json
 import math
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
-from typing import Callable
 
+from .prometheus_api import Query
 from .spec.errors import Location
 from .spec.model import Service
 from .spec.units import format_number
-
-Query = Callable[[str], list[dict]]  # PromQL -> the `result` of an instant query
 
 
 @dataclass(frozen=True)
@@ -30,18 +25,6 @@ class Mismatch:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.field}: {self.message}"
-
-
-def http_query(base_url: str, timeout: float = 10.0) -> Query:
-    """An instant-query function against Prometheus' HTTP API at `base_url`."""
-    def query(expr: str) -> list[dict]:
-        url = f"{base_url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (an http(s) URL the user gave)
-            body = json.load(response)
-        if body.get("status") != "success":
-            raise OSError(f"Prometheus answered {body.get('errorType', 'an error')}: {body.get('error', '')}")
-        return body["data"]["result"]
-    return query
 
 
 def _bounds(results: list[dict]) -> set[float]:

@@ -157,6 +157,10 @@ case("utf16-file", YAML, SERVICE.encode("utf-16"), 1, "not UTF-8")
 case("truncated-utf8", YAML, SERVICE.encode() + b"# \xe2\x82\n", b"# \xe2", "not UTF-8")
 case("overlong-utf8", YAML, SERVICE.encode().replace(b"suite: golden", b"suite: gold\xc0\xafen"), b"suite: gold", "not UTF-8")
 case("surrogate-escape", YAML, edit(SERVICE, "suite: golden", 'suite: "gold\\ud800en"'), "suite:", "invalid YAML")
+case("control-character", YAML, SERVICE.encode().replace(b"suite: golden", b"suite: gol\x01den"), b"suite: gol",
+     "U+0001")
+case("escape-character", YAML, SERVICE.encode().replace(b"team: ml-platform", b"team: ml\x1b[2J"), b"team: ml",
+     "U+001B")
 case("binary-tag", YAML, edit(SERVICE, "suite: golden", "suite: !!binary aGVsbG8="), "suite:", "unsupported YAML tag")
 case("python-tag", YAML, edit(SERVICE, "suite: golden", "suite: !!python/object:os.system ls"), "suite:", "")
 case("custom-tag", YAML, edit(SERVICE, "suite: golden", "suite: !evil golden"), "suite:", "")
@@ -312,6 +316,85 @@ case("long-note-text", POINT, edit(SERVICE, "    prometheus_url: https://prometh
 case("name-with-newline", POINT, edit(SERVICE, "  name: demo\n", '  name: "de\\nmo"\n'), "  name:", "lowercase name",
      "metadata.name")
 case("bad-file-name", POINT, SERVICE, 1, "spec file names may hold only", None, file="specs/<b>evil</b>.yaml")
+
+# ---- names that become Kubernetes or Mimir objects, folders and label values ----
+OBJECTS = "object-names"
+for what, old, new, fld, fname in [
+        ("service-trailing-newline", "  name: demo\n", '  name: "demo\\n"\n', "metadata.name", "specs/demo.yaml"),
+        ("team-trailing-newline", "  team: ml-platform\n", '  team: "ml-platform\\n"\n', "metadata.team",
+         "specs/demo.yaml"),
+        ("provider-trailing-newline", "    - name: anthropic\n", '    - name: "anthropic\\n"\n',
+         "spec.providers[0].name", "specs/demo.yaml")]:
+    case(what, OBJECTS, edit(SERVICE, old, new), new.strip()[:8], "", fld, file=fname)
+case("oncall-team-trailing-newline", OBJECTS, edit(TEAM, "  name: ml-platform\n", '  name: "ml-platform\\n"\n'),
+     '  name: "ml', "", "metadata.name", file="specs/team.yaml")
+case("receiver-trailing-newline", OBJECTS, edit(TEAM, "    primary: pd\n", '    primary: "pd\\n"\n'), 'primary: "pd',
+     "", "spec.routes.primary", file="specs/team.yaml")
+_DEPLOY = "  deploy: {targets: [%s], %s}\n"
+for name, target, setting, fld, message in [
+        ("namespace-trailing-newline", "operator", 'namespace: "ml\\n"', "spec.deploy.namespace", "namespace"),
+        ("label-value-trailing-newline", "operator", 'labels: {release: "kps\\n"}', "spec.deploy.labels.release", ""),
+        ("label-key-name-64", "operator", "labels: {example.com/" + "k" * 64 + ": x}",
+         "spec.deploy.labels.example.com/" + "k" * 64, "at most 63"),
+        ("label-key-prefix-not-dns", "operator", "labels: {Example_Com/app: x}", "spec.deploy.labels.Example_Com/app",
+         "Kubernetes label key"),
+        ("label-key-prefix-254", "operator", "labels: {" + ("a" * 60 + ".") * 4 + "abcdefghij/app: x}",
+         "spec.deploy.labels." + ("a" * 60 + ".") * 4 + "abcdefghij/app", "DNS subdomain"),
+        ("label-overrides-managed-by", "operator", "labels: {app.kubernetes.io/managed-by: helm}",
+         "spec.deploy.labels.app.kubernetes.io/managed-by", "set by oncallgen"),
+        ("tenant-dotdot", "mimir", "tenant: '..'", "spec.deploy.tenant", "reserved"),
+        ("tenant-dot", "mimir", "tenant: '.'", "spec.deploy.tenant", "reserved"),
+        ("tenant-mimir-cluster", "mimir", "tenant: __mimir_cluster", "spec.deploy.tenant", "reserved"),
+        ("tenant-overrides-file", "mimir", "tenant: runtime-overrides.yaml", "spec.deploy.tenant", "a file oncallgen"),
+        ("tenant-trailing-newline", "mimir", 'tenant: "ml\\n"', "spec.deploy.tenant", "tenant")]:
+    case(name, OBJECTS, edit(SERVICE, "spec:\n", "spec:\n" + _DEPLOY % (target, setting)), "deploy:", message, fld)
+case("service-named-alertmanager-on-mimir", OBJECTS,
+     edit(edit(SERVICE, "spec:\n", "spec:\n" + _DEPLOY % ("mimir", "rules_per_group: 20")), "  name: demo\n",
+          "  name: alertmanager\n"), "  name: alertmanager", "Alertmanager configuration", "metadata.name")
+CASES.append(Case("secret-key-dotdot", OBJECTS,
+                 {"specs/demo.yaml": edit(SERVICE, "spec:\n", "spec:\n" + _DEPLOY % ("operator", "labels: {}")),
+                  "specs/team.yaml": edit(edit(TEAM, "routing_key_file: /etc/am/pd",
+                                               "routing_key_file: /etc/alertmanager/secrets/pd/.."),
+                                          "api_url_file: /etc/am/slack", "api_url_file: /etc/alertmanager/secrets/slack")},
+                 "pagerduty:", "Kubernetes secret keys", "spec.receivers.pd.pagerduty.routing_key_file",
+                 file="specs/team.yaml"))
+CASES.append(Case("team-object-is-the-root", OBJECTS,
+                  {"specs/demo.yaml": edit(edit(SERVICE, "spec:\n", "spec:\n" + _DEPLOY % ("operator", "namespace: monitoring")),
+                                           "  team: ml-platform\n", "  team: oncallgen-root\n"),
+                   "specs/team.yaml": edit(TEAM, "  name: ml-platform\n", "  name: oncallgen-root\n")},
+                  "  name: oncallgen-root", "the root of the routing tree", "metadata.name", file="specs/team.yaml"))
+
+# ---- windows: no rule reads more than an hour of raw series ----
+WINDOWS = "windows"
+_TWO_PROVIDERS = edit(SERVICE, "      status_page: https://status.example.com\n",
+                      "      status_page: https://status.example.com\n    - name: openai\n      role: secondary\n"
+                      "      models: [gpt]\n")
+for sig, key, value in [("failover", "window", "1y"), ("failover", "window", "61m"), ("failover", "window", "2h"),
+                        ("provider_down", "window", "1d"), ("provider_down", "window", "3601s")]:
+    text = edit(_TWO_PROVIDERS, "  signals:\n", f"  signals:\n    {sig}:\n      {key}: {value}\n")
+    case(f"{sig}-{key}-{value}", WINDOWS, text, f"{key}: {value}", "at most 1h", f"spec.signals.{sig}.{key}")
+case("cache-warming-after-rollout-1w", WINDOWS,
+     edit(edit(SERVICE, "    preset: otel-genai\n", "    preset: vllm\n"), "  signals:\n",
+          "  signals:\n    cache_warming:\n      after_rollout: 1w\n"),
+     "after_rollout: 1w", "at most 1h", "spec.signals.cache_warming.after_rollout")
+
+# ---- invisible and bidirectional characters: shown as escapes; bidi controls refused in any spec text ----
+INVISIBLE = "invisible-and-bidi"
+# the message shows the escape (written here by hand), so the bad name does not look like the valid one
+for name, char, shown in [("zero-width-space", "\u200b", "de\\u200bmo"), ("zero-width-joiner", "\u200d", "de\\u200dmo"),
+                          ("bom", "\ufeff", "de\\ufeffmo"), ("rtl-override", "\u202e", "de\\u202emo"),
+                          ("soft-hyphen", "\u00ad", "de\\xadmo")]:
+    case(f"service-name-{name}", INVISIBLE, edit(SERVICE, "  name: demo\n", f"  name: de{char}mo\n"), "  name: de",
+         shown, "metadata.name")
+for name, char in {"rlo": "\u202e", "lri": "\u2066", "pdi": "\u2069", "rlm": "\u200f", "alm": "\u061c"}.items():
+    notes = (f"    prometheus_url: https://prometheus.example.com\n    notes:\n"
+             f"      AIProviderDown: {{notes: 'restart {char}the pool'}}\n")
+    case(f"runbook-note-{name}", INVISIBLE, edit(SERVICE, "    prometheus_url: https://prometheus.example.com\n", notes),
+         "AIProviderDown", f"U+{ord(char):04X}", "spec.runbooks.notes.AIProviderDown.notes")
+case("suite-rlo", INVISIBLE, edit(SERVICE, "suite: golden", "suite: 'gol\u202eden'"), "suite:", "U+202E",
+     "spec.signals.eval_regression.suite")
+case("slack-channel-lre", INVISIBLE, edit(TEAM, "channel: '#ml'", "channel: '#ml\u202a'"), "channel:", "U+202A",
+     "spec.receivers.chat.slack.channel", file="specs/team.yaml")
 
 
 def _files(c: Case) -> dict:

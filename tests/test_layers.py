@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "generator"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("text: units, errors, escaping, YAML, Markdown, tool runs",
-     ("spec.units", "spec.errors", "spec.urls", "promql_fragments", "templating", "yamltext", "tools",
-      "content.markdown", "content.runbook", "targets.utc_hours", "targets.files")),
+    ("text: units, errors, escaping, YAML, Markdown, tool runs, a live server's API",
+     ("spec.units", "spec.errors", "spec.urls", "spec.objects", "printable", "promql_fragments", "templating",
+      "yamltext", "tools", "prometheus_api", "content.markdown", "content.runbook", "targets.utc_hours")),
     ("names: every generated name, PromQL, the spec's loader and schemas",
      ("conventions", "promql", "spec.loader", "spec.schema", "spec.validate", "spec.deploy", "spec.oncall_schema",
       "presets.source")),
@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("spec.build", "spec.documents", "spec.services", "spec.oncall", "spec.reference", "spec")),
     ("compile: model in, plan out", ("compile", "alertmanager.config", "alertmanager")),
     ("pipeline: load -> compile -> render -> check, and what reads output trees", ("pipeline", "diff")),
-    ("command line", ("cli", "__main__", "")),
+    ("command line", ("cli", "__main__", "")),  # "": generator/__init__.py itself
 )
 
 
@@ -78,7 +78,7 @@ def _imports(path: Path, here: str | None = None) -> set[str]:
 def layer_of(module: str) -> int:
     """The layer of `module`: the one listing it, else the one listing its closest package."""
     parts = module.split(".") if module else [""]
-    for n in range(len(parts), -1, -1):
+    for n in range(len(parts), 0, -1):
         name = ".".join(parts[:n])
         for index, (_, members) in enumerate(LAYERS):
             if name in members:
@@ -118,6 +118,8 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     assert found == {"compile", "runbooks.collect", "signals.base"}
     mine = layer_of("runbooks.fake")
     assert sorted(m for m in found if layer_of(m) > mine) == ["compile", "signals.base"]
+    with pytest.raises(AssertionError, match="in no layer"):
+        layer_of("a_module_nobody_listed")
 
 
 def _code_strings(path: Path) -> list[tuple[int, str]]:

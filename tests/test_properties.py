@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 from pathlib import Path
 
 import promql_parser
@@ -175,3 +176,67 @@ def test_unicode_label_values_written_literally_by_hand(value: str) -> None:
     expected = {"": '""', "ü": '"ü"', "日本語": '"日本語"', "\u2028": '"\u2028"', "a\nb": '"a\\nb"', '"}': '"\\"}"',
                 "\\": '"\\\\"', "\x07": '"\\x07"', "🙂": '"🙂"', "{{ x }}": '"{{ x }}"'}[value]
     assert string(value) == expected
+
+
+# ---- readers of what oncallgen did not write: arbitrary bytes in, a result or one located line out, quickly ----
+
+READER_SECONDS = 2  # per example; each reader is linear in its input and these are a few KiB
+hostile_bytes = st.one_of(
+    st.binary(max_size=4096),
+    st.text(max_size=2000).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.sampled_from([b"[" * 20000, b"a: " * 10000, b"x: &a [1]\ny: *a\n", b"\xef\xbb\xbfgroups: []\n",
+                     b"groups:\n- rules:\n  - {alert: A, expr: x, labels: {a: 1}}\n"]))
+LOCATED = re.compile(r"^[^\n]+:\d+:\d+: \S[^\n]*$")
+
+
+def _one_located_line(exc: Exception) -> None:
+    line = str(exc)
+    assert LOCATED.match(line) and line.isprintable(), line
+
+
+@settings(deadline=None)
+@given(hostile_bytes)
+def test_any_manifest_is_a_set_of_paths_or_one_located_line(tmp_path_factory, data: bytes) -> None:
+    from generator.targets.files import MANIFEST, OutputError, owned
+    out = tmp_path_factory.mktemp("out")
+    (out / MANIFEST).write_bytes(data)
+    start = time.monotonic()
+    try:
+        found = owned(out)
+    except OutputError as exc:
+        _one_located_line(exc)
+    else:
+        assert MANIFEST in found and all(p == MANIFEST or (out / p).is_file() for p in found)
+    assert time.monotonic() - start < READER_SECONDS
+
+
+@settings(deadline=None)
+@given(st.sampled_from(["rules/x.rules.yml", "alertmanager/alertmanager.yml", "kubernetes/ml/x.prometheusrule.yaml",
+                        "mimir/t/x.yaml", "runbooks/x.md"]), hostile_bytes)
+def test_any_base_file_in_diff_is_a_state_or_one_located_line(tmp_path_factory, path: str, data: bytes) -> None:
+    from generator.diff.sources import folder_files, where
+    from generator.diff.state import StateError, read_state
+    base = tmp_path_factory.mktemp("base")
+    (base / path).parent.mkdir(parents=True, exist_ok=True)
+    (base / path).write_bytes(data)
+    start = time.monotonic()
+    try:
+        read_state(folder_files(base), where(base))
+    except (SpecError, StateError) as exc:
+        _one_located_line(exc)
+    assert time.monotonic() - start < READER_SECONDS
+
+
+@settings(deadline=None)
+@given(hostile_bytes, st.integers(100, 599))
+def test_any_answer_of_a_live_server_is_a_result_or_one_line(data: bytes, status: int) -> None:
+    """The answer's reading (the socket side, deadlines and byte limit: tests/test_live_server.py)."""
+    from generator.prometheus_api import ServerError, read_answer
+    start = time.monotonic()
+    try:
+        result = read_answer(data, status)
+    except ServerError as exc:
+        assert "\n" not in str(exc) and str(exc).isprintable()
+    else:
+        assert isinstance(result, list) and all(isinstance(r["metric"], dict) for r in result)
+    assert time.monotonic() - start < READER_SECONDS

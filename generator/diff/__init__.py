@@ -9,6 +9,7 @@ from .compare import Changes, compare
 from .state import read_state
 
 
-def diff_files(before: dict[str, str], after: dict[str, str]) -> Changes:
-    """What changes between two output trees (path relative to the output folder -> text)."""
-    return compare(read_state(before), read_state(after))
+def diff_files(before: dict[str, str], after: dict[str, str], base: str = "") -> Changes:
+    """What changes between two output trees (path relative to the output folder -> text); `base` names the
+    before tree's files in messages (see sources.where)."""
+    return compare(read_state(before, base), read_state(after))

@@ -1,6 +1,8 @@
 """The changes as a reviewer reads them: Markdown for a pull-request comment, plain text for a terminal."""
 from __future__ import annotations
 
+from ..printable import printable
+from ..content import markdown as md
 from .compare import ADDED, CHANGED, REMOVED, Changes, FieldChange, RouteChange
 
 TITLE = "oncallgen: what changes in alerting"
@@ -45,20 +47,36 @@ def _inhibition(rule: dict) -> str:
             f"(equal: {', '.join(rule.get('equal') or [])})")
 
 
-# ---- Markdown ---------------------------------------------------------------------------------------------------
+# ---- Markdown ----------------------------------------------------------------------------------------------------
+# Every value comes from a spec or a base tree: shown with hidden characters as escapes (printable), then escaped
+# by the runbooks' Markdown rules, so a suite name or a channel cannot end a code span, open a fence or a link.
 
-def _code(text: str) -> str:
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
+def _code(value: str) -> str:
+    return md.code(printable(value))
+
+
+def _cell(value: str) -> str:
+    return md.cell(_code(value))  # a code span in a table: its pipes escaped too
+
+
+def _text(value: str) -> str:
+    return md.text(printable(value))
+
+
+def _or_none(value: str, show=_cell) -> str:
+    return show(value) if value else "(none)"
 
 
 def _md_change(wheres: str, change: FieldChange, blocks: list[str]) -> str:
     if len(change.before) > LONG or len(change.after) > LONG:
-        blocks.append(f"{change.what} ({wheres}):\n\n```diff\n- {change.before}\n+ {change.after}\n```")
-        return f"| {wheres} | {change.what} | see below | |"
-    before = _code(change.before) if change.before else "(none)"
-    after = _code(change.after) if change.after else "(none)"
-    return f"| {wheres} | {change.what} | {before} | {after} |"
+        body = f"- {printable(change.before)}\n+ {printable(change.after)}"
+        blocks.append(f"{_text(change.what)} ({wheres}):\n\n{md.fence(body, 'diff')}")
+        return f"| {wheres} | {_text(change.what)} | see below | |"
+    return f"| {wheres} | {_text(change.what)} | {_or_none(change.before)} | {_or_none(change.after)} |"
+
+
+def _md_receivers(deliveries) -> str:
+    return _text(_receivers(deliveries))
 
 
 def markdown(changes: Changes) -> str:
@@ -69,40 +87,41 @@ def markdown(changes: Changes) -> str:
         out += ["", "#### Alerts changed"]
         for alert in changed:
             blocks: list[str] = []
-            out += ["", f"**`{alert.alertname}`** · {_who(alert.service)}", "", "| tier | what | before | after |",
-                    "|---|---|---|---|"]
+            out += ["", f"**{_code(alert.alertname)}** · {_text(_who(alert.service))}", "",
+                    "| tier | what | before | after |", "|---|---|---|---|"]
             for rule in alert.rules:
-                out += [_md_change(", ".join(rule.wheres), ch, blocks) for ch in rule.changes]
+                out += [_md_change(_text(", ".join(rule.wheres)), ch, blocks) for ch in rule.changes]
             for block in blocks:
                 out += ["", block]
     for kind in (ADDED, REMOVED):
         listed = [a for a in changes.alerts if a.kind == kind]
         if listed:
             out += ["", f"#### Alerts {kind}", ""]
-            out += [f"- **`{a.alertname}`** · {_who(a.service)} ({', '.join(a.tiers)})" for a in listed]
+            out += [f"- **{_code(a.alertname)}** · {_text(_who(a.service))} ({_text(', '.join(a.tiers))})"
+                    for a in listed]
     if changes.routes:
         out += ["", "#### Routing", "", "| alert | service | tier | notified before | notified after |",
                 "|---|---|---|---|---|"]
-        out += [f"| `{r.alertname}` | {_who(r.service)} | {r.where} | {_receivers(r.before)} | {_receivers(r.after)} |"
-                for r in changes.routes]
+        out += [f"| {_cell(r.alertname)} | {_text(_who(r.service))} | {_text(r.where)} | {_md_receivers(r.before)} | "
+                f"{_md_receivers(r.after)} |" for r in changes.routes]
     if changes.receivers:
         out += ["", "#### Receivers", ""]
         for r in changes.receivers:
             if r.kind != CHANGED:
-                out.append(f"- `{r.name}` {r.kind}")
+                out.append(f"- {_code(r.name)} {r.kind}")
                 continue
-            out.append(f"- `{r.name}` changed:")
-            out += [f"  - `{ch.what}`: {_code(ch.before) if ch.before else '(none)'} → "
-                    f"{_code(ch.after) if ch.after else '(none)'}" for ch in r.settings]
+            out.append(f"- {_code(r.name)} changed:")
+            out += [f"  - {_code(ch.what)}: {_or_none(ch.before, _code)} → {_or_none(ch.after, _code)}"
+                    for ch in r.settings]
     if changes.packaged:
         out += ["", "#### Packaged objects (operator, Mimir)", ""]
         for p in changes.packaged:
             if p.kind != CHANGED:
-                out.append(f"- `{p.name}` {p.kind}")
+                out.append(f"- {_code(p.name)} {p.kind}")
                 continue
-            out.append(f"- `{p.name}` changed:")
-            out += [f"  - {ch.what}: {_code(ch.before) if ch.before else '(none)'} → "
-                    f"{_code(ch.after) if ch.after else '(none)'}" for ch in p.settings]
+            out.append(f"- {_code(p.name)} changed:")
+            out += [f"  - {_text(ch.what)}: {_or_none(ch.before, _code)} → {_or_none(ch.after, _code)}"
+                    for ch in p.settings]
     if changes.inhibitions_added or changes.inhibitions_removed:
         out += ["", "#### Inhibitions", ""]
         out += [f"- added: {_code(_inhibition(r))}" for r in changes.inhibitions_added]
@@ -110,14 +129,14 @@ def markdown(changes: Changes) -> str:
     if changes.recordings:
         out += ["", "#### Recording rules", "", "| series | change | before | after |", "|---|---|---|---|"]
         for r in changes.recordings:
-            before = _code(r.before) if r.before and len(r.before) <= LONG else ("(long)" if r.before else "(none)")
-            after = _code(r.after) if r.after and len(r.after) <= LONG else ("(long)" if r.after else "(none)")
-            out.append(f"| `{r.record}` | {r.kind} | {before} | {after} |")
+            before = _cell(r.before) if r.before and len(r.before) <= LONG else ("(long)" if r.before else "(none)")
+            after = _cell(r.after) if r.after and len(r.after) <= LONG else ("(long)" if r.after else "(none)")
+            out.append(f"| {_cell(r.record)} | {r.kind} | {before} | {after} |")
     if changes.runbooks:
         out += ["", "#### Runbooks", ""]
         for page in changes.runbooks:
-            detail = f": {', '.join(page.sections)}" if page.sections else ""
-            out.append(f"- `{page.page}` {page.kind}{detail}")
+            detail = f": {_text(', '.join(page.sections))}" if page.sections else ""
+            out.append(f"- {_code(page.page)} {page.kind}{detail}")
     return "\n".join(out) + "\n"
 
 
@@ -152,7 +171,8 @@ def text(changes: Changes) -> str:
     out += [f"recording {r.kind}: {r.record}" for r in changes.recordings]
     out += [f"runbook   {p.page} {p.kind}" + (f": {', '.join(p.sections)}" if p.sections else "")
             for p in changes.runbooks]
-    return "\n".join(out) + "\n"
+    # Values from specs and base trees: a line break or a control character in one cannot forge a line.
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 FORMATS = {"text": text, "markdown": markdown}

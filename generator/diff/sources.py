@@ -11,7 +11,11 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from ..spec.errors import Location, SpecError
+from ..spec.loader import decode
 from .state import ALERTMANAGER, KUBERNETES, MIMIR_NAMESPACE, RULES, RUNBOOK
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a generated file of a large fleet is a few MiB; anything far beyond is not one
 
 
 class SourceError(Exception):
@@ -35,6 +39,19 @@ def _git(args: list[str], cwd: Path) -> bytes:
     return proc.stdout
 
 
+def where(folder: Path, ref: str | None = None) -> str:
+    """How messages name the base's files: `base/` or `REF:output/`, followed by the path in the folder."""
+    return f"{ref}:{folder.as_posix()}/" if ref is not None else f"{folder.as_posix()}/"
+
+
+def _text(name: str, data: bytes) -> str:
+    """A base file's text: within the size limit and UTF-8, or a SpecError at the first bad byte."""
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(Location(name, 1, 1), "", f"over the limit of {MAX_FILE_BYTES} bytes (64 MiB) for a "
+                                                  "generated file")
+    return decode(name, data)
+
+
 def folder_files(folder: Path) -> dict[str, str]:
     """The files of an output folder on disk (an absent folder is an empty state)."""
     if not folder.is_dir():
@@ -43,7 +60,8 @@ def folder_files(folder: Path) -> dict[str, str]:
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if path.is_file() and wanted(rel):
-            out[rel] = path.read_text(encoding="utf-8")
+            with open(path, "rb") as fh:
+                out[rel] = _text(where(folder) + rel, fh.read(MAX_FILE_BYTES + 1))
     return out
 
 
@@ -67,5 +85,6 @@ def git_files(ref: str, folder: Path) -> dict[str, str]:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith(prefix) and wanted(member.name[len(prefix):]):
-                out[member.name[len(prefix):]] = tar.extractfile(member).read().decode("utf-8")
+                rel_name = member.name[len(prefix):]
+                out[rel_name] = _text(where(folder, ref) + rel_name, tar.extractfile(member).read(MAX_FILE_BYTES + 1))
     return dict(sorted(out.items()))

@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
+import re2
 
 from .. import conventions as c
+from ..spec.errors import Location, SpecError
+from ..spec.loader import Document, format_path, parse
+from ..spec.validate import check_schema
 
 RULES = re.compile(rf"{c.RULES_DIR}/[^/]+\.rules\.yml")
 ALERTMANAGER = "alertmanager/alertmanager.yml"
@@ -80,72 +83,143 @@ class State:
     has_routing: bool = False
 
 
-def _yaml(path: str, text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise StateError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-
-
 # ---- routing: Alertmanager's tree walk, for static labels -------------------------------------------------
 
+# Alertmanager's regexes are Go's: RE2, which never backtracks. Python's engine would read some differently and
+# take exponential time on others (`(a+)+b`), so a base's regexes are compiled by RE2 itself.
+_RE2 = re2.Options()
+_RE2.log_errors = False
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|(.*?))\s*')
 
 
-def parse_matcher(text: str) -> tuple[str, str, str]:
-    """`severity="critical"` -> (name, operator, value), as Alertmanager's `matchers` strings are written."""
+@dataclass(frozen=True)
+class Matcher:
+    """One matcher of a route: `severity="critical"`, `service=~"a|b"` (its regex anchored, as Alertmanager does)."""
+
+    name: str
+    op: str
+    value: str
+    regex: Any = None
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """Whether `labels` satisfy it (a missing label is the empty string)."""
+        have = labels.get(self.name, "")
+        if self.op == "=":
+            return have == self.value
+        if self.op == "!=":
+            return have != self.value
+        found = self.regex.fullmatch(have) is not None
+        return found if self.op == "=~" else not found
+
+
+def matcher(name: str, op: str, value: str, where: Location, field: str) -> Matcher:
+    """A matcher, its regex compiled by RE2; a regex RE2 refuses is a StateError at `where`."""
+    if op not in ("=~", "!~"):
+        return Matcher(name, op, value)
+    try:
+        re2.compile(value, _RE2)  # alone first, so a refusal quotes the regex as written
+        return Matcher(name, op, value, re2.compile(f"^(?:{value})$", _RE2))
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise StateError(f"{where}: {field}: a regex Alertmanager's engine (RE2) refuses: {reason}") from None
+
+
+def parse_matcher(text: str, where: Location, field: str) -> Matcher:
+    """`severity="critical"` -> its Matcher, as Alertmanager's `matchers` strings are written."""
     m = _MATCHER.fullmatch(text)
     if not m:
-        raise StateError(f"{ALERTMANAGER}: cannot read the matcher {text!r}")
+        raise StateError(f"{where}: {field}: cannot read the matcher {text!r}")
     value = re.sub(r"\\(.)", r"\1", m.group(3)) if m.group(3) is not None else m.group(4)
-    return m.group(1), m.group(2), value
+    return matcher(m.group(1), m.group(2), value, where, field)
 
 
-def matches(matcher: tuple[str, str, str], labels: dict[str, str]) -> bool:
-    """Whether `labels` satisfy one matcher (a missing label is the empty string; regexes are anchored)."""
-    name, op, value = matcher
-    have = labels.get(name, "")
-    if op == "=":
-        return have == value
-    if op == "!=":
-        return have != value
-    found = re.fullmatch(value, have) is not None
-    return found if op == "=~" else not found
+@dataclass(frozen=True)
+class Route:
+    """A node of the routing tree with its matchers read."""
+
+    matchers: tuple[Matcher, ...]
+    receiver: str | None
+    active: tuple[str, ...] | None
+    cont: bool
+    routes: tuple["Route", ...]
 
 
-def _route_matchers(route: dict) -> list[tuple[str, str, str]]:
-    out = [parse_matcher(m) for m in route.get("matchers", [])]
-    out += [(k, "=", str(v)) for k, v in (route.get("match") or {}).items()]
-    out += [(k, "=~", str(v)) for k, v in (route.get("match_re") or {}).items()]
-    return out
+def read_route(doc: Document, node: dict, path: tuple = ("route",)) -> Route:
+    """The routing tree at `path` of an Alertmanager configuration (its shape already checked)."""
+    def at(*rest) -> tuple[Location, str]:
+        return doc.locate(path + rest), format_path(path + rest)
+
+    found = [parse_matcher(text, *at("matchers", i)) for i, text in enumerate(node.get("matchers") or [])]
+    found += [matcher(str(k), "=", str(v), *at("match", k)) for k, v in (node.get("match") or {}).items()]
+    found += [matcher(str(k), "=~", str(v), *at("match_re", k)) for k, v in (node.get("match_re") or {}).items()]
+    children = tuple(read_route(doc, child or {}, path + ("routes", i))
+                     for i, child in enumerate(node.get("routes") or []))
+    active = node.get("active_time_intervals")
+    return Route(tuple(found), node.get("receiver"), tuple(active) if active is not None else None,
+                 bool(node.get("continue", False)), children)
 
 
-def route(node: dict, labels: dict[str, str], receiver: str = "", active: tuple[str, ...] = ()) -> list[Delivery]:
+def route(node: Route, labels: dict[str, str], receiver: str = "", active: tuple[str, ...] = ()) -> list[Delivery]:
     """The receivers a (matching) route node sends `labels` to: its matching children in order, stopping at the
     first without `continue`, or the node itself when no child matches."""
-    receiver = node.get("receiver", receiver)
-    active = tuple(node.get("active_time_intervals", active))
+    receiver = node.receiver if node.receiver is not None else receiver
+    active = node.active if node.active is not None else active
     found: list[Delivery] = []
-    for child in node.get("routes") or []:
-        if all(matches(m, labels) for m in _route_matchers(child)):
+    for child in node.routes:
+        if all(m.matches(labels) for m in child.matchers):
             found += route(child, labels, receiver, active)
-            if not child.get("continue", False):
+            if not child.cont:
                 break
     return found or [Delivery(receiver, active)]
 
 
+# ---- the shapes read from a tree (a base may hold anything: each file is checked before it is read) ----------
+
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+_LABELS = {"type": ["object", "null"], "additionalProperties": _SCALAR}
+_STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
+_RULE = {"type": "object", "required": ["expr"],
+         "properties": {"record": {"type": "string"}, "alert": {"type": "string"}, "expr": _SCALAR,
+                        "for": _SCALAR, "labels": _LABELS, "annotations": _LABELS}}
+RULE_FILE = {"type": ["object", "null"], "properties": {"groups": {"type": ["array", "null"], "items": {
+    "type": "object", "properties": {"rules": {"type": ["array", "null"], "items": _RULE}}}}}}
+_ROUTE = {"type": ["object", "null"], "properties": {
+    "receiver": {"type": "string"}, "matchers": _STRINGS, "match": _LABELS, "match_re": _LABELS,
+    "continue": {"type": "boolean"}, "active_time_intervals": _STRINGS,
+    "routes": {"type": ["array", "null"], "items": {"$ref": "#/$defs/route"}}}}
+ALERTMANAGER_FILE = {"type": ["object", "null"], "$defs": {"route": _ROUTE}, "properties": {
+    "route": {"$ref": "#/$defs/route"},
+    "inhibit_rules": {"type": ["array", "null"], "items": {"type": "object", "properties": {
+        "source_matchers": _STRINGS, "target_matchers": _STRINGS, "equal": _STRINGS}}},
+    "receivers": {"type": ["array", "null"], "items": {"type": "object", "properties": {"name": _SCALAR}}}}}
+KUBERNETES_FILE = {"type": ["object", "null"], "properties": {"kind": _SCALAR, "metadata": {
+    "type": ["object", "null"], "properties": {"name": _SCALAR, "namespace": _SCALAR, "labels": _LABELS}}}}
+MIMIR_FILE = {"type": ["object", "null"], "properties": {"namespace": _SCALAR}}
+MAX_ITEMS = 1_000_000  # a generated tree's lists (routes, rules) grow with the fleet; depth and size stay bounded
+
+
+def _document(text: str, shape: dict, name: str) -> Document:
+    """The one YAML document of a tree's file, its shape checked (SpecError at the first problem)."""
+    docs = parse(name, text.encode("utf-8"), MAX_ITEMS)
+    if len(docs) > 1:
+        raise SpecError(docs[1].locate(()), "", "more than one YAML document: oncallgen writes one per file")
+    doc = docs[0] if docs else Document(name, 0, None)
+    check_schema(doc, shape)
+    return doc
+
+
 # ---- reading a tree ------------------------------------------------------------------------------------------
 
-def _alerts_and_recordings(state: State, path: str, text: str) -> None:
-    data = _yaml(path, text) or {}
-    for group in data.get("groups") or []:
-        for rule in group.get("rules") or []:
+def _alerts_and_recordings(state: State, doc: Document) -> None:
+    for g, group in enumerate((doc.data or {}).get("groups") or []):
+        for r, rule in enumerate(group.get("rules") or []):
             labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
             if "record" in rule:
                 state.recordings[(rule["record"], tuple(sorted(labels.items())))] = str(rule["expr"])
                 continue
+            if "alert" not in rule:
+                path = ("groups", g, "rules", r)
+                raise StateError(f"{doc.locate(path)}: {format_path(path)}: a rule with neither record nor alert")
             variant = tuple(sorted((k, v) for k, v in labels.items() if k not in BEHAVIOUR_LABELS))
             alert = AlertRule(labels.get(c.SERVICE, ""), rule["alert"], labels.get(c.ESCALATION, PRIMARY), variant,
                               str(rule["expr"]), str(rule.get("for", "0s")), labels,
@@ -191,29 +265,33 @@ def _canonical(rule: dict) -> str:
                       sort_keys=True)
 
 
-def read_state(files: dict[str, str]) -> State:
-    """The state the files of an output folder (path relative to it -> text) describe."""
+def read_state(files: dict[str, str], where: str = "") -> State:
+    """The state the files of an output folder (path relative to it -> text) describe. Messages name a file as
+    `where` + its path (the base folder, or `REF:folder/`). Raises SpecError or StateError at the first file
+    that is not what oncallgen writes: wrong YAML, wrong shape, a matcher Alertmanager would refuse."""
     state = State()
     for path in sorted(files):
+        name = f"{where}{path}"
         if RULES.fullmatch(path):
-            _alerts_and_recordings(state, path, files[path])
+            _alerts_and_recordings(state, _document(files[path], RULE_FILE, name))
         elif RUNBOOK.fullmatch(path):
             state.runbooks[path] = _runbook_sections(files[path])
         elif KUBERNETES.fullmatch(path):
-            doc = _yaml(path, files[path]) or {}
+            doc = _document(files[path], KUBERNETES_FILE, name).data or {}
             meta = doc.get("metadata") or {}
             state.packaged[f"{doc.get('kind')} {meta.get('name')}"] = {
                 "namespace": str(meta.get("namespace")),
                 **{f"label {k}": str(v) for k, v in sorted((meta.get("labels") or {}).items())}}
         elif (m := MIMIR_NAMESPACE.fullmatch(path)) is not None:
-            name = (_yaml(path, files[path]) or {}).get("namespace")
+            namespace = (_document(files[path], MIMIR_FILE, name).data or {}).get("namespace")
             # the shared namespace is in every tenant: one object per tenant
-            key = f"Mimir namespace {name}" + (f" ({m.group(1)})" if name == c.GENERATOR else "")
+            key = f"Mimir namespace {namespace}" + (f" ({m.group(1)})" if namespace == c.GENERATOR else "")
             state.packaged[key] = {"tenant": m.group(1)}
     if ALERTMANAGER in files:
-        config = _yaml(ALERTMANAGER, files[ALERTMANAGER]) or {}
+        doc = _document(files[ALERTMANAGER], ALERTMANAGER_FILE, f"{where}{ALERTMANAGER}")
+        config = doc.data or {}
         state.has_routing = True
-        root = config.get("route") or {}
+        root = read_route(doc, config.get("route") or {})
         for key, alert in state.alerts.items():
             state.routes[key] = tuple(route(root, {"alertname": alert.alertname, **alert.labels}))
         for rule in config.get("inhibit_rules") or []:

@@ -30,7 +30,8 @@ class CacheWarming(Signal):
     auto_when = "on"
     schema = {
         "after_outage": unit("duration", "Warm caches when a provider outage ended within this window.", "15m"),
-        "after_rollout": unit("duration", "Warm caches when the rollout gauge changed within this window.", "10m"),
+        "after_rollout": {**unit("duration", "Warm caches when the rollout gauge changed within this window.", "10m"),
+                          "x-raw-window": True},
     }
 
     def check(self, service, cfg):

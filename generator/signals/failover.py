@@ -33,7 +33,7 @@ class Failover(Signal):
     schema = {
         "error_ratio_above": unit("ratio", "Fail over when the primary's error ratio exceeds this.", "10%"),
         "window": {**unit("duration", "Rate window of the primary's error ratio: shorter fails over (and back) sooner.",
-                          "5m"), "x-rate-window": True},
+                          "5m"), "x-rate-window": True, "x-raw-window": True},
         "min_request_rate": number("Calls per second the primary needs before its ratio counts.", 0.05),
         "for": unit("duration", "How long before the failover signal fires.", "1m"),
         "remediation_window": unit("duration", "How long automation gets before a human is paged.", "10m"),

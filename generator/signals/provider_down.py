@@ -38,7 +38,7 @@ class ProviderDown(Signal):
     schema = {
         "success_ratio_below": unit("ratio", "Page when the provider's success ratio falls below this.", "50%"),
         "min_request_rate": number("Calls per second the provider must get before its ratio counts.", 0.05),
-        "window": {**unit("duration", "Rate window of the success ratio.", "2m"), "x-rate-window": True},
+        "window": {**unit("duration", "Rate window of the success ratio.", "2m"), "x-rate-window": True, "x-raw-window": True},
         "for": unit("duration", "How long the outage must last before paging.", "1m"),
     }
 

@@ -24,7 +24,7 @@ DEPLOY = {
         # Kubernetes' rules for label keys (an optional DNS prefix, a name of 63 at most) and values (63 at most).
         "labels": {"type": "object", "default": {}, "maxProperties": 32,
                    "propertyNames": {"pattern": r"^([a-z0-9]([a-z0-9.-]*[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
-                                     "maxLength": 316},
+                                     "maxLength": 317, "x-expected": "a Kubernetes label key like \"app.kubernetes.io/part-of\""},
                    "additionalProperties": {"type": "string", "maxLength": 63,
                                             "pattern": r"^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$"},
                    "description": "[operator] Labels of the generated objects, for the operator's ruleSelector "

@@ -1,8 +1,9 @@
 """The one error type bad input raises, and where in which file it points."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from ..printable import printable
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,8 @@ class SpecError(Exception):
     def __str__(self) -> str:
         where = str(self.location)
         text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        # One line, whatever a value quoted in the message holds.
-        return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+        # One line, whatever a value quoted in the message holds, and no character hidden in it.
+        return printable(text)
 
 
 class FieldError(ValueError):

@@ -24,6 +24,12 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 Path_ = tuple[Any, ...]
 
+# Limits of one spec file. Specs are small: these bound the time and memory a hostile file can cost.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_ITEMS = 1000
+MAX_INTEGER = 2 ** 53  # beyond it a YAML integer no longer converts to a float exactly
+
 
 @dataclass
 class Document:
@@ -33,6 +39,7 @@ class Document:
     index: int
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    max_items: int = MAX_ITEMS  # entries in one list or mapping
 
     def locate(self, path: Path_) -> Location:
         """The location of `path`, or of its nearest ancestor that has one."""
@@ -57,13 +64,6 @@ def format_path(path: Path_) -> str:
     return out
 
 
-# Limits of one spec file. Specs are small: these bound the time and memory a hostile file can cost.
-MAX_FILE_BYTES = 1024 * 1024
-MAX_DEPTH = 32
-MAX_ITEMS = 1000
-MAX_INTEGER = 2 ** 53  # beyond it a YAML integer no longer converts to a float exactly
-
-
 def _build(node: yaml.Node, path: Path_, doc: Document, seen: set[int] | None = None) -> Any:
     """Plain values from the node graph. Aliases are refused: the composer shares the anchored node, so a
     node met twice is an alias (an alias bomb or a recursive alias is stopped at its first repeat)."""
@@ -73,8 +73,8 @@ def _build(node: yaml.Node, path: Path_, doc: Document, seen: set[int] | None = 
         raise SpecError(_mark(doc, node), format_path(path), f"nested deeper than {MAX_DEPTH} levels")
     if node.tag == "tag:yaml.org,2002:binary" or (isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS):
         raise SpecError(_mark(doc, node), format_path(path), f"unsupported YAML tag {node.tag}")
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and len(node.value) > MAX_ITEMS:
-        raise SpecError(_mark(doc, node), format_path(path), f"more than {MAX_ITEMS} entries in one list or mapping")
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and len(node.value) > doc.max_items:
+        raise SpecError(_mark(doc, node), format_path(path), f"more than {doc.max_items} entries in one list or mapping")
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -166,16 +166,29 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
         raise SpecError(Location(name), "", f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:  # grew while we looked
         raise SpecError(Location(name, 1, 1), "", f"file is over the limit of {MAX_FILE_BYTES} bytes (1 MiB) per spec file")
-    text = _decode(name, data)
+    return parse(name, data)
+
+
+def parse(name: str, data: bytes, max_items: int = MAX_ITEMS) -> list[Document]:
+    """Every YAML document in `data` (the bytes of the file called `name`), with positions: UTF-8 only, no
+    aliases, tags or merge keys, nested at most MAX_DEPTH levels, at most `max_items` entries in a list or
+    mapping. Raises SpecError at the line and column of the first problem."""
+    text = decode(name, data)
     docs: list[Document] = []
     try:
         for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if node is None:
                 continue
-            doc = Document(name, index, None)
+            doc = Document(name, index, None, max_items=max_items)
             doc.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
             doc.data = _build(node, (), doc)
             docs.append(doc)
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids (a control character): no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        raise SpecError(Location(name, line, column), "", f"invalid YAML: character U+{code:04X} is not allowed "
+                                                          "(a control character)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
@@ -193,7 +206,7 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, column
 
 
-def _decode(name: str, data: bytes) -> str:
+def decode(name: str, data: bytes) -> str:
     """The file's text; a NUL byte or bytes that are not UTF-8 are reported at their line and column."""
     nul = data.find(b"\x00")
     try:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ..presets import PRESETS
 from ..promql import PromQLError, check_expression
 from ..signals import SIGNALS
+from . import objects
 from .documents import kind_schema
 from .errors import FieldError, SpecError
 from .loader import Document, field_error, format_path
@@ -17,6 +18,7 @@ from .units import format_duration
 from .validate import check_schema, check_values, normalize
 
 RATE_WINDOW_SCRAPES = 2     # a rate window shorter than two scrapes can hold fewer than the two samples rate() needs
+RAW_WINDOW_MAX = 3600.0     # a window over raw series (x-raw-window): every evaluation reads all its samples
 SLI_RATE_WINDOW = 300.0     # the SLI group's alerting window (sli.WINDOWS[0])
 
 
@@ -112,6 +114,13 @@ def check_service(service: Service) -> None:
     def fail(path: tuple, message: str) -> None:
         raise SpecError(service.locate(path), format_path(path), message)
 
+    for key in service.deploy.labels:
+        problem = objects.label_key_problem(key)
+        if problem:
+            fail(("spec", "deploy", "labels", key), problem)
+    problem = objects.tenant_problem(service.deploy.tenant)
+    if problem:
+        fail(("spec", "deploy", "tenant"), problem)
     seen: dict[str, int] = {}
     for i, p in enumerate(service.providers):
         if p.name in seen:
@@ -143,6 +152,10 @@ def check_service(service: Service) -> None:
     for name in service.active_signals:
         signal, cfg = SIGNALS[name], service.signals[name]
         for key, prop in signal.schema.items():
+            if prop.get("x-raw-window") and cfg[key] > RAW_WINDOW_MAX:
+                fail(("spec", "signals", name, key),
+                     f"expected a window of at most {format_duration(RAW_WINDOW_MAX)}: it reads raw series, and no "
+                     "rule reads more than an hour of them (longer views read recorded series)")
             if prop.get("x-rate-window") and cfg[key] < RATE_WINDOW_SCRAPES * scrape:
                 fail(("spec", "signals", name, key),
                      f"expected a rate window of at least {format_duration(RATE_WINDOW_SCRAPES * scrape)} "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any
 
@@ -58,7 +59,8 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
         if error.validator == "maxLength":
             return path + (error.instance,), (f"expected a name of at most {error.validator_value} characters (the "
                                               f"limit), got {len(error.instance)}")
-        return path + (error.instance,), f'expected a lowercase name like "pagerduty", got {_show(error.instance)}'
+        expected = error.schema.get("x-expected", 'a lowercase name like "pagerduty"')
+        return path + (error.instance,), f"expected {expected}, got {_show(error.instance)}"
     if _secret_bearing(path, schema) and not isinstance(error.instance, (dict, list, bool)) and error.instance is not None \
             and error.validator not in ("required", "additionalProperties", "minProperties", *_BOUNDS):
         # Show the kind and size of the value, never the value: it may be a secret pasted in the wrong place.
@@ -91,7 +93,8 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
         return path, f'expected "{error.validator_value}", got {_show(error.instance)}'
     if v == "type":
         # A YAML value of another type (an unquoted date, say) reads best against the example of the right one.
-        expected = schema.get("x-expected") or _TYPE_NAMES.get(error.validator_value, error.validator_value)
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = schema.get("x-expected") or " or ".join(_TYPE_NAMES.get(t, t) for t in types if t != "null")
         return path, f"expected {expected}, got {_show(error.instance)}"
     if v == "pattern":
         expected = schema.get("x-expected", f"a value matching {error.validator_value}")
@@ -117,9 +120,25 @@ def _message(error: jsonschema.ValidationError, root: dict) -> tuple[tuple, str]
     return path, error.message
 
 
+@functools.lru_cache(maxsize=None)
+def _whole(pattern: str) -> re.Pattern:
+    """The schema's pattern with JSON Schema's meaning of `$` (ECMA-262: the end of the text). Python's `$` also
+    matches before a final line break, so a name "demo" and a line break would pass `^[a-z0-9-]+$` and end up in a folder name, a
+    label and a tenant. Our patterns write `$` only as that anchor."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: dict):
+    if validator.is_type(instance, "string") and not _whole(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
 def check_schema(doc: Document, schema: dict) -> None:
     """Raise SpecError for the first schema violation in document order."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _Validator(schema)
     errors = list(validator.iter_errors(doc.data))
     if not errors:
         return
@@ -162,6 +181,7 @@ def check_duration(seconds: float, path: tuple) -> float:
 
 
 _TEXT_MAX = 4096
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | None = None, path: tuple = ()) -> None:
@@ -187,6 +207,12 @@ def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | 
                 fail(problem)
         if len(instance) > _TEXT_MAX:
             fail(f"expected text of at most {_TEXT_MAX} characters (the limit), got {len(instance)}")
+        bidi = _BIDI.search(instance)
+        if bidi:
+            # In a runbook, an alert or a PR comment they reorder the text around them: what a reader sees is not
+            # what is written.
+            fail(f"bidirectional control character U+{ord(bidi.group()):04X} at character {bidi.start() + 1}: "
+                 "write the text without it")
         return
     if isinstance(instance, dict):
         props = sub.get("properties", {})
@@ -201,9 +227,8 @@ def check_values(doc: Document, schema: dict, instance: Any = None, sub: dict | 
         for i, value in enumerate(instance):
             if isinstance(items, dict):
                 check_values(doc, schema, value, items, path + (i,))
-            elif isinstance(value, str) and len(value) > _TEXT_MAX:
-                raise SpecError(doc.locate(path + (i,)), format_path(path + (i,)),
-                                f"expected text of at most {_TEXT_MAX} characters (the limit), got {len(value)}")
+            elif isinstance(value, str):
+                check_values(doc, schema, value, {}, path + (i,))
 
 
 def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:

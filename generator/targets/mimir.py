@@ -11,6 +11,7 @@ in a rule file for the meta-monitoring Prometheus that scrapes Mimir.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -172,6 +173,21 @@ def overrides_file(found: list[Tenant]) -> str:
     return "\n".join(lines) + "\n" + dump(data)
 
 
+def _check_paths(tenant: str, services: tuple[Service, ...], routed: bool) -> None:
+    """A tenant's folder must not be one of the files next to the folders, nor a service's namespace file the
+    tenant's Alertmanager configuration: one path, two contents, and one of them lost."""
+    taken = {posixpath.basename(p) for p in (META_MONITORING, OVERRIDES)}
+    if tenant in taken:
+        raise SpecError(services[0].locate(("spec", "deploy", "tenant")), "spec.deploy.tenant",
+                        f'the tenant\'s folder would be {FOLDER}/{tenant}, a file oncallgen writes there: choose '
+                        "another tenant")
+    for service in services:
+        if routed and f"{service.name}.yaml" == ALERTMANAGER:
+            raise SpecError(service.location, "metadata.name",
+                            f"the Mimir namespace file of this service would be {FOLDER}/{tenant}/{ALERTMANAGER}, the "
+                            "tenant's Alertmanager configuration: choose another name or another tenant")
+
+
 def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A namespace file per service in its tenant's folder; every tenant also gets the Watchdog and on-call health,
     since a tenant's ruler sees only its own series, and its Alertmanager configuration. The pipeline checks go to
@@ -179,6 +195,8 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     to the folders."""
     found = tenants(plan, services)
     for tenant in found:
+        _check_paths(tenant.name, tuple(s for s in services if s.deploy.tenant == tenant.name),
+                     plan.specs.routing is not None)
         for name, source, groups in tenant.namespaces:
             yield f"{FOLDER}/{tenant.name}/{name}.yaml", namespace_file(name, list(groups), source)
         if plan.routing is not None:

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from .. import conventions as c
 from ..plan import GLOBAL, Plan, Routing as Compiled
-from ..spec import deploy
+from ..spec import deploy, objects
 from ..spec.errors import SpecError
 from ..spec.model import Routing, Service, Specs, Team
 from ..yamltext import dump, header
@@ -33,7 +33,6 @@ MANAGED_BY = ("app.kubernetes.io/managed-by", c.GENERATOR)
 # Where the operator mounts an Alertmanager's secrets: /etc/alertmanager/secrets/<secret>/<key>.
 SECRETS_DIR = "/etc/alertmanager/secrets/"
 _SECRET_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 # Alertmanager's file fields and the operator's secret-reference fields that replace them.
 SECRET_FIELDS = {"routing_key_file": "routingKey", "api_url_file": "apiURL", "api_key_file": "apiKey",
                  "auth_password_file": "authPassword"}
@@ -87,7 +86,7 @@ def secret_ref(owner: Team | Routing, path: str, field: str, receiver: str, kind
         name, key = parts[0], field.removesuffix("_file")
     else:
         name = key = ""
-    if not (_SECRET_NAME.fullmatch(name) and len(name) <= 253 and _SECRET_KEY.fullmatch(key)):
+    if not (_SECRET_NAME.fullmatch(name) and len(name) <= 253) or objects.secret_key_problem(key):
         where = ("spec", "receivers", receiver, kind, field)
         raise SpecError(owner.locate(where), ".".join(where),
                         f'the operator target needs secrets as Kubernetes secret keys: expected a path like '
@@ -256,8 +255,14 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
         yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
             root_config(plan.specs, plan.routing))
+        root = f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml"
         for team_name, (namespace, labels) in sorted(placement.items()):
             team = plan.specs.teams[team_name]
-            yield f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml", _document(
+            path = f"{FOLDER}/{namespace}/{team_name}.alertmanagerconfig.yaml"
+            if path == root:  # one object, two contents: the root's fallback and heartbeat would be lost
+                raise SpecError(team.location, "metadata.name",
+                                f'the team\'s AlertmanagerConfig would be {path}, the root of the routing tree: '
+                                f'choose another team name, or another namespace (spec.deploy.namespace)')
+            yield path, _document(
                 team.location.file, "prometheus-operator AlertmanagerConfig",
                 alertmanager_config(plan.specs, plan.routing, team, namespace, labels))
