@@ -53,11 +53,8 @@ def compile_service(service: Service, team: Team | None = None
     for name in active:
         signal = SIGNALS[name]
         cfg = service.signals[name]
-        if hasattr(signal, "build"):  # TRANSITION
-            out = signal.build(service, cfg)
-        else:
-            compiled = signal.rules(service, cfg)
-            out = Output(compiled.groups, signal.scenarios(service, cfg, compiled.groups), compiled.requires)
+        compiled = signal.rules(service, cfg)
+        out = Output(compiled.groups, signal.scenarios(service, cfg, compiled.groups), compiled.requires)
         if signal.explained_by_outage and recorder:
             requires = out.requires if recorder in out.requires else (recorder,) + out.requires
             out = replace(outage.hold_back(service, out, signal.history(service, service.signals[name])),
