@@ -9,8 +9,8 @@ from ...spec.schema import unit
 from ...spec.units import format_number
 from ..base import Config, Signal, make_alert
 from ..provider_down import SIGNAL as PROVIDER_DOWN_SIGNAL
-from ..provider_down.rules import OUTAGE
 from ..provider_down.rules import NAME as PROVIDER_DOWN
+from ..provider_down.rules import OUTAGE
 
 NAME = "cache_warming"
 ALERT = c.alert_name("CacheWarmingNeeded")

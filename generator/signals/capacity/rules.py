@@ -1,13 +1,13 @@
 """capacity: its names, settings, checks and rules."""
 from __future__ import annotations
 
-from .. import p95
 from ... import conventions as c
 from ...rules import Group, Recording, Rules
 from ...sli import own, static_labels
 from ...spec.errors import FieldError
 from ...spec.schema import number, unit
 from ...spec.units import format_duration, format_number
+from .. import p95
 from ..base import Config, Signal, make_alert
 
 NAME = "capacity"

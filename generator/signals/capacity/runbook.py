@@ -1,12 +1,12 @@
 """What the runbooks of capacity's alerts say."""
 from __future__ import annotations
 
-from .. import p95
 from ... import conventions as c
 from ...content.links import kubectl, percent, silence
 from ...content.runbook import Query, Remediation, RunbookContent, Step
 from ...sli import own
 from ...spec.units import format_duration, format_number
+from .. import p95
 from .rules import ACTION, Capacity, PAGE, SCALE_OUT, TICKET
 
 

@@ -1,12 +1,12 @@
 """model_routing: its names, settings, checks and rules."""
 from __future__ import annotations
 
-from .. import p95
 from ... import conventions as c
 from ...rules import Group, Rules
 from ...sli import own
 from ...spec.schema import number, unit
 from ...spec.units import format_number
+from .. import p95
 from ..base import Config, Signal, make_alert
 
 NAME = "model_routing"

@@ -1,11 +1,11 @@
 """The promtool scenarios of model_routing: its alerts' cases."""
 from __future__ import annotations
 
-from .. import p95
 from ... import boundaries, outage
 from ...boundaries import Clause, Probe, Traffic
 from ...rules import Check, Phase, Scenario, Stream
 from ...spec.units import format_number
+from .. import p95
 from ..base import alerts_in, expect, first_model
 from .rules import ALERT, ModelRouting
 
