@@ -52,7 +52,9 @@ def compile_service(service: Service, team: Team | None = None
     recorder = next((name for name in active if SIGNALS[name].records_outages), None)
     for name in active:
         signal = SIGNALS[name]
-        out = signal.build(service, service.signals[name])
+        cfg = service.signals[name]
+        compiled = signal.rules(service, cfg)
+        out = Output(compiled.groups, signal.scenarios(service, cfg, compiled.groups), compiled.requires)
         if signal.explained_by_outage and recorder:
             requires = out.requires if recorder in out.requires else (recorder,) + out.requires
             out = replace(outage.hold_back(service, out, signal.history(service, service.signals[name])),

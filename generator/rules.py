@@ -163,6 +163,15 @@ class EvalRun:
 
 
 @dataclass(frozen=True)
+class Rules:
+    """What one signal's rules are for one service: its rule groups, and the other groups' keys its scenarios need
+    loaded."""
+
+    groups: tuple[Group, ...] = ()
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Output:
     """What one signal contributes for one service: rule groups and test scenarios."""
 

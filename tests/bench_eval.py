@@ -101,8 +101,11 @@ class Raw:
     text: str
     counter: bool
     value: float
+    clock: bool = False   # a timestamp that follows the clock (an eval suite's last run, runs arriving)
 
     def at(self, t: float, epoch: float) -> float:
+        if self.clock:
+            return t
         return self.value * (t - epoch) / 60 if self.counter else self.value
 
 
@@ -128,11 +131,13 @@ def raw_series(spec_root: Path) -> list[Raw]:
             if "eval_regression" in service.active_signals and provider is service.providers[0]:
                 made += synth.eval_series(service, EvalRun(service.signals["eval_regression"]["suite"], model,
                                                            ((10, 95, 5, True),)))
+            clock = service.source.eval.last_run.metric if service.source.eval else None
             for s in made:
                 first = s.values.split()[0]
                 counter = "+" in first
                 value = float(first.split("+")[1].split("x")[0]) if counter else float(first.split("x")[0])
-                out.setdefault(s.series, Raw(_exposition(s.series), counter, value))
+                out.setdefault(s.series, Raw(_exposition(s.series), counter, value,
+                                             clock=clock is not None and s.series.startswith(clock + "{")))
     return list(out.values())
 
 

@@ -95,7 +95,7 @@ RENDERER = {"generator.compile"} | {f"generator.runbooks.{m}" for m in (
 
 
 def test_signals_never_import_the_runbook_renderer() -> None:
-    for path in (PACKAGE / "signals").glob("*.py"):
+    for path in (PACKAGE / "signals").rglob("*.py"):
         imported, _ = _imports(path)
         assert not RENDERER & imported, path
 

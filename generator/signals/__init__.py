@@ -1,8 +1,8 @@
-"""The signals, in the order their rules are emitted. Adding a signal: one module, one line here."""
+"""The signals, in the order their rules are emitted. Adding a signal: one package, one line here."""
 from __future__ import annotations
 
-from . import (cache_warming, capacity, cost_anomaly, error_spike, eval_regression, failover, first_token_latency,
-               latency, model_routing, provider_down, rate_limit, slo, traffic_stopped, usage_pattern)
+from . import (cache_warming, capacity, cost_anomaly, error_spike, eval_regression, failover, histogram_p95,
+               model_routing, provider_down, rate_limit, slo, traffic_stopped, usage_pattern)
 from .base import Signal
 
 SIGNALS: dict[str, Signal] = {
@@ -10,8 +10,8 @@ SIGNALS: dict[str, Signal] = {
     for s in (
         provider_down.SIGNAL,
         traffic_stopped.SIGNAL,
-        latency.SIGNAL,
-        first_token_latency.SIGNAL,
+        histogram_p95.LATENCY,
+        histogram_p95.FIRST_TOKEN,
         error_spike.SIGNAL,
         eval_regression.SIGNAL,
         cost_anomaly.SIGNAL,

@@ -1,12 +1,16 @@
 """The small interface every signal implements, and the alert conventions they share.
 
-A signal is one module exposing `SIGNAL`, an instance of a `Signal` subclass:
+A signal is one package, `signals/<name>/`, exposing `SIGNAL`, an instance of a `Signal` subclass. Its three parts
+(pure: no I/O), one module each:
+- `rules(service, cfg)` (rules.py): its rule groups, and the other groups' keys its scenarios need loaded;
+- `runbook(service, cfg, alert)` (runbook.py): what the runbook of one of its alerts says;
+- `scenarios(service, cfg, groups)` (scenarios.py): its promtool scenarios, given its compiled groups (from which
+  they take the alerts they expect).
+rules.py also holds what it declares and checks:
 - `schema`: the JSON Schema properties of `spec.signals.<name>` (each with description and default);
 - `auto(service)`: whether it is on when the spec does not say;
 - `check(service, cfg)`: cross-field checks, raising FieldError with a path inside the signal's settings;
 - `warnings(service, cfg)`: advice that does not stop generation;
-- `build(service, cfg)`: its rule groups and promtool scenarios (pure: no I/O);
-- `runbook(service, cfg, alert)`: what the runbook of one of its alerts says (pure: no I/O);
 - `thresholds(service, cfg)`: the rows of its runbooks' threshold tables;
 - `alerts`: its alert names by role, the only place they are written: other signals link to them with
   `alert_link(service, signal, role)`, never by name;
@@ -17,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .. import conventions as c
-from ..rules import Alert, Expected, Output
+from ..rules import Alert, Expected, Group, Rules, Scenario
 from ..content.runbook import RunbookContent, Threshold
 from ..spec.model import Provider, Service
 from ..content.links import alert_ref
@@ -42,14 +46,13 @@ class Signal:
     records_outages: bool = False    # its rules record the provider outages the others are held back by
     alerts: Mapping[str, str] = {}   # its alert names by role ("page", "ticket", ...)
 
-    # Every Signal subclass by its name, so signals can name each other's alerts by role (the registry,
-    # `signals.SIGNALS`, decides which are on).
-    declared: dict[str, type["Signal"]] = {}
+    # Every Signal made, by its name, so signals can name each other's alerts by role (the registry,
+    # `signals.SIGNALS`, decides which are on). Instances, not classes: one class may make two signals (histogram_p95).
+    declared: dict[str, "Signal"] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.name:
-            Signal.declared[cls.name] = cls
+    def __init__(self) -> None:
+        if self.name:
+            Signal.declared[self.name] = self
 
     def auto(self, service: Service) -> bool:
         """Whether the signal is on when `enabled` is not given."""
@@ -75,8 +78,14 @@ class Signal:
         """(path inside the signal's settings, message) pairs worth telling the user."""
         return []
 
-    def build(self, service: Service, cfg: Config) -> Output:
+    def rules(self, service: Service, cfg: Config) -> Rules:
+        """Its rule groups for `service`, and the other groups' keys its scenarios need loaded."""
         raise NotImplementedError
+
+    def scenarios(self, service: Service, cfg: Config, groups: tuple[Group, ...]) -> tuple[Scenario, ...]:
+        """Its promtool scenarios, given the groups `rules` returned: at least one firing and one silent case per
+        alert."""
+        return ()
 
     def inhibitions(self, service: Service, explained: tuple[str, ...]) -> tuple[dict, ...]:
         """Alertmanager inhibitions its alerts need for `service` (asked of every service: an inhibition whose source
@@ -106,6 +115,11 @@ class Signal:
 def alert_of(signal: str, role: str) -> str:
     """The name of the `role` alert of `signal`, as that signal declares it."""
     return Signal.declared[signal].alerts[role]
+
+
+def alerts_in(groups: tuple[Group, ...]) -> dict[str, Alert]:
+    """The alerts of `groups` by name: what a signal's scenarios expect, taken from its compiled rules."""
+    return {a.alert: a for g in groups for a in g.alerts}
 
 
 def alert_link(service: Service, signal: str, role: str) -> str:
