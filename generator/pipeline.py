@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Iterator
 
+from . import dashboards
 from .compile import active_signals, check_service_recorded_names, compile_global, compile_service, finish
 from .plan import Plan, RuleFile, SignalRunbooks, TestFile
 from .render import render_configuration, render_test_file
@@ -146,6 +147,7 @@ class Run:
             yield from self._tests(tests, kept)  # scenarios are rendered, then let go, service by service
             part = Plan(specs, tuple(rules), tuple(kept), MappingProxyType(content))
             yield from self._runbooks(part, (service,), paths, pages, links)  # and so is runbook content
+            yield from dashboards.service_files(part, service)  # whose queries its dashboard graphs
             rule_files += rules
             test_files += kept
             if self.keep:
@@ -159,6 +161,7 @@ class Run:
             runbooks.update(content)
         self.plan = plan = finish(specs, tuple(rule_files + rules), tuple(test_files + kept), runbooks, self.targets)
         yield from render_configuration(plan)
+        yield from dashboards.team_files(plan)
         yield INDEX, render_index(plan, tuple(pages))
         for path, page, target, resolved in links:
             if resolved not in paths:

@@ -24,6 +24,8 @@ import tempfile
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -188,6 +190,38 @@ def _is_service_page_or_ticket(n: Notification) -> bool:
     return n.labels.get("service") == SERVICE and n.labels.get("severity") in ("critical", "warning")
 
 
+# Panels of the service's dashboard that must show data after the story, written from the story: healthy calls, an
+# outage of the primary (errors, pages), a recovery.
+MUST_SHOW = (f'count by (alertname, escalation) (ALERTS{{service="{SERVICE}", alertstate="firing"}})',
+             f'service:ai_requests:rate5m{{service="{SERVICE}"}}',
+             f'service:ai_errors:ratio_rate5m{{service="{SERVICE}"}}',
+             f'service_provider:ai_errors:ratio_rate5m{{service="{SERVICE}"}}',
+             f'service:ai_request_duration_seconds:p95_rate5m{{service="{SERVICE}"}}')
+
+
+def _check_dashboards(s: Story, prom: Server) -> None:
+    folder = s.workdir / "output" / "dashboards"
+    end = time.time()
+    start = end - s.now()
+    shown: dict[str, bool] = {}
+    for path in sorted(folder.glob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel.get("targets", ()):
+                query = urllib.parse.urlencode({"query": target["expr"], "start": f"{start:.0f}", "end": f"{end:.0f}",
+                                                "step": "15"})
+                try:
+                    answer = prom.get_json(f"/api/v1/query_range?{query}")
+                except urllib.error.HTTPError as exc:
+                    s.fail(f"7. {path.name}: panel {panel['title']!r}: Prometheus refused {target['expr']}: "
+                           f"{exc.read().decode(errors='replace')}")
+                    continue
+                shown[target["expr"]] = bool(answer["data"]["result"])
+    empty = [e for e in MUST_SHOW if not shown.get(e)]
+    if empty:
+        s.fail("7. these panels of the generated dashboard are missing or show no data over the story:\n"
+               + "\n".join(empty))
+
+
 def test_the_whole_chain(story: Story) -> None:
     s = story
     am, prom = s.servers
@@ -292,6 +326,9 @@ def test_the_whole_chain(story: Story) -> None:
     s.wait_for("6. the pipeline alert at the owning team's primary receiver",
                lambda n: n.receiver == "primary" and n.status == "firing"
                and n.labels.get("alertname") == "AIAlertmanagerNotificationsFailing", recovery + 240, fatal=False)
+    # 7. The generated dashboards graph what happened: every panel's query runs on this Prometheus over the story,
+    # and the service's core panels hold data (the calls, errors, latency and pages the story made).
+    _check_dashboards(s, prom)
     if s.failures:
         s.explain("the story broke in these steps:\n" + "\n\n".join(s.failures))
     print(f"\ne2e timeline (seconds from start):\n{s.timeline()}\n"

@@ -1,0 +1,76 @@
+"""The generated Grafana dashboards: one per service and one per team, valid, readable by Grafana, and about their own
+service only. That every panel's query runs and shows data on a real Prometheus is step 7 of `make e2e`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import promql_parser
+import pytest
+
+from generator.dashboards import uid
+
+SERVICES = ("contract-review", "internal-chat", "search-answers", "support-assistant")
+# What marks a service's raw series in its spec's `spec.metrics.selector` (its recorded series carry `service=`).
+OWN_RAW = {"contract-review": 'app="contract-review"', "internal-chat": 'job="vllm-llama"',
+           "search-answers": 'team_alias="search"', "support-assistant": 'job="support-assistant"'}
+TEAMS = ("legal-ai", "ml-platform", "search")
+
+
+def _load(out_dir: Path, name: str) -> dict:
+    return json.loads((out_dir / "dashboards" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_every_service_and_team_has_a_dashboard_and_nothing_else_does(out_dir: Path) -> None:
+    found = sorted(p.stem for p in (out_dir / "dashboards").iterdir())
+    assert found == sorted([*SERVICES, *(f"team-{t}" for t in TEAMS)])
+
+
+@pytest.mark.parametrize("name", [*SERVICES, *(f"team-{t}" for t in TEAMS)])
+def test_a_dashboard_is_grafana_classic_json_on_a_clean_grid(out_dir: Path, name: str) -> None:
+    d = _load(out_dir, name)
+    assert d["uid"] == f"oncallgen-{name}" and len(d["uid"]) <= 40
+    assert d["templating"]["list"][0] == {"name": "datasource", "label": "Prometheus", "type": "datasource",
+                                          "query": "prometheus"}
+    ids = [p["id"] for p in d["panels"]]
+    assert ids == list(range(1, len(ids) + 1))
+    cells = set()
+    for p in d["panels"]:
+        g = p["gridPos"]
+        assert 0 <= g["x"] and g["x"] + g["w"] <= 24
+        mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+        assert not cells & mine, f"panel {p['title']!r} overlaps another"
+        cells |= mine
+        if p["type"] == "timeseries":
+            assert p["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+            for target in p["targets"]:
+                promql_parser.parse(target["expr"])  # raises on anything Prometheus would refuse to parse
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_service_dashboard_reads_its_own_series_in_a_row_per_signal(out_dir: Path, services, name: str) -> None:
+    d = _load(out_dir, name)
+    exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", ())]
+    assert exprs and all(f'service="{name}"' in e or OWN_RAW[name] in e for e in exprs)
+    rows = [p["title"] for p in d["panels"] if p["type"] == "row"]
+    # Every active signal that pages or tickets has runbook queries; SLO accounting has no alert, so no row.
+    assert rows == ["Alerts", *(s for s in services[name].active_signals if s != "slo")]
+    assert d["annotations"]["list"][0]["expr"] == f'ALERTS{{service="{name}", alertstate="firing"}}'
+
+
+def test_the_runbooks_link_their_service_dashboard(out_dir: Path) -> None:
+    page = (out_dir / "runbooks" / "search-answers" / "ai-latency-p95-high.md").read_text(encoding="utf-8")
+    assert "[Generated with these rules](../../dashboards/search-answers.json)" in page
+
+
+def test_a_team_overview_graphs_its_on_call_health(out_dir: Path) -> None:
+    exprs = [t["expr"] for p in _load(out_dir, "team-search")["panels"] for t in p.get("targets", ())]
+    assert exprs == ['team:ai_pages:count1d{team="search"}', 'team:ai_pages:count1w{team="search"}',
+                     'team:ai_pages_firing:count{team="search"}',
+                     'sum by (service, alertname) (service_alertname:ai_pages:started{team="search"})']
+
+
+def test_a_long_name_gets_a_stable_uid_within_grafanas_40_characters() -> None:
+    name = "a" * 63
+    assert len(uid(name)) <= 40 and uid(name) == uid(name) and uid(name) != uid("a" * 62)
+    assert uid("chat") == "oncallgen-chat"
