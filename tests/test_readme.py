@@ -32,6 +32,22 @@ def test_spec_reference_matches_the_schema() -> None:
     assert match.group(2) == current, "docs/spec-reference.md is stale: run `make golden`"
 
 
+RULES = DOCS / "rules.md"
+SIGNALS_BLOCK = re.compile(r"(<!-- signals:start -->\n)(.*?)(<!-- signals:end -->)", re.S)
+
+
+def test_the_signals_table_is_what_the_signals_declare() -> None:
+    text = RULES.read_text(encoding="utf-8")
+    current = reference.signals_table()
+    match = SIGNALS_BLOCK.search(text)
+    assert match, "docs/rules.md lost its signals markers"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        RULES.write_text(SIGNALS_BLOCK.sub(lambda m: m.group(1) + current + m.group(3), text), encoding="utf-8")
+        return
+    assert match.group(2) == current, "docs/rules.md's signals table is stale: run `make golden`"
+    assert "| `provider_down` | Page when a provider stops answering" in current  # rows come from the signals
+
+
 def test_readme_shows_the_two_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert "make generate" in text and "make test" in text

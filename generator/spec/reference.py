@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..signals import SIGNALS
 from .documents import KINDS, kind_schema
 
 
@@ -58,3 +59,21 @@ def markdown() -> str:
              "decimal seconds (`2.56s`, `0.5s`); `factor` is `3x` (or a number); "
              "`ratio` is a percentage (`99.5%`, or a number between 0 and 1); `points` is percentage points (`10pp`).\n")
     return units + "\n" + "\n".join(parts)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def signals_table() -> str:
+    """One row per signal, as the signal declares itself: what it does, when it is on, its alerts, the automation it
+    asks for, and every setting with its default."""
+    rows = ["| signal | what it does | on | alerts | automation (`remediation=`) | settings (defaults) |",
+            "|---|---|---|---|---|---|"]
+    for name, signal in SIGNALS.items():
+        alerts = ", ".join(f"`{a}`" for a in dict.fromkeys(signal.alerts.values())) or "none: recorded series only"
+        settings = ", ".join(f"`{key}` {prop['default']}" if prop.get("default") not in (None, "", [], {}) else f"`{key}`"
+                             for key, prop in signal.schema.items())
+        rows.append(f"| `{name}` | {_cell(signal.description)} | {_cell(signal.auto_when)} | {alerts} | "
+                    f"{f'`{signal.remediation}`' if signal.remediation else ''} | {_cell(settings)} |")
+    return "\n".join(rows) + "\n"
