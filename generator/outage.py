@@ -15,19 +15,10 @@ from .rules import Alert, Check, ExprCheck, Output, Phase, Recording, Scenario, 
 from .sli import WINDOWS, own
 from .spec.model import Service
 
-RECORDER = "provider_down"  # the signal whose rules record outages (the others are held back by them)
 ACTIVE = "service_provider:ai_provider_outage:active"
 # The widest window the explained rules read (the SLI's 5m) plus a minute for scrape and evaluation lag.
 QUIET_AFTER = WINDOWS[0] + 60
 RECENT = c.record("service", "ai_provider_outage", f"max_over_time{c.window(QUIET_AFTER)}")
-
-
-def error_ceiling(service: Service) -> float:
-    """The highest share of failed calls on one provider that is not an outage yet (provider_down's threshold), for
-    scenarios whose pages a provider outage would mute: 1 when outages are not recorded."""
-    if RECORDER not in service.active_signals:
-        return 1.0
-    return 1 - service.signals[RECORDER]["success_ratio_below"]
 
 
 def recent_rule(service: Service) -> Recording:

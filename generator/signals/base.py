@@ -87,6 +87,11 @@ class Signal:
         alert."""
         return ()
 
+    def outage_threshold(self, service: Service, cfg: Config) -> tuple[float, float] | None:
+        """For the signal that records outages (`records_outages`): the success ratio under which a provider is
+        down, and the calls per second it must get for that to count; None for the others."""
+        return None
+
     def inhibitions(self, service: Service, explained: tuple[str, ...]) -> tuple[dict, ...]:
         """Alertmanager inhibitions its alerts need for `service` (asked of every service: an inhibition whose source
         never fires mutes nothing); `explained`: the signals an outage explains."""
@@ -110,6 +115,24 @@ class Signal:
             if value is not None:
                 rows.append(Threshold(f"spec.slo.{key}", value, "seconds", SLO_MEANING[key]))
         return tuple(rows)
+
+
+def recorder(service: Service) -> tuple[str, float, float] | None:
+    """The active signal whose rules record the service's provider outages (the others are held back by them), with
+    its success ratio under which a provider is down and the calls per second that needs; None: none is on."""
+    for name in service.active_signals:
+        signal = Signal.declared[name]
+        if signal.records_outages:
+            below, rate = signal.outage_threshold(service, service.signals[name])
+            return name, below, rate
+    return None
+
+
+def error_ceiling(service: Service) -> float:
+    """The highest share of failed calls on one provider that is not an outage yet (the recorder's threshold), for
+    scenarios whose pages a provider outage would mute: 1 when outages are not recorded."""
+    found = recorder(service)
+    return 1.0 if found is None else 1 - found[1]
 
 
 def alert_of(signal: str, role: str) -> str:

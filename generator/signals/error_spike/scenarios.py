@@ -10,7 +10,7 @@ from ...boundaries import Clause, Probe, Traffic
 from ...rules import Check, Phase, Scenario, Stream
 from ...spec.units import format_duration, format_number
 from ...synth import Seen, window_sum
-from ..base import alerts_in, expect, first_model
+from ..base import alerts_in, error_ceiling, expect, first_model
 from .rules import ALERT, ErrorSpike, GROWING, GROWTH, RAMP_TOP
 
 
@@ -63,7 +63,7 @@ def growing_probes(self: ErrorSpike, service, cfg, growing) -> list[Scenario]:
     horizon = start + 120
     factor, floor, guard = cfg["factor"], cfg["min_error_ratio"], cfg["min_request_rate"]
     # Ramps stop short of a provider outage, whose page would mute this one.
-    top = min(RAMP_TOP, outage.error_ceiling(service) * 0.9)
+    top = min(RAMP_TOP, error_ceiling(service) * 0.9)
     faster, slower = GROWTH * (1 + boundaries.MARGIN), GROWTH * (1 - boundaries.MARGIN)
     gf = cfg["growing_for"] / 60
     comfortable = max(1000.0, guard * 1200) / 60
@@ -186,7 +186,7 @@ def _scenarios(self: ErrorSpike, service, cfg, steady, growing):
     per_min = max(1000.0, cfg["min_request_rate"] * 60 * 20)
     base_err = per_min * cfg["min_error_ratio"] / 4
     # Far past the factor and the floor, short of a provider outage (whose page would mute this one).
-    top = min(0.5, outage.error_ceiling(service) * 0.9)
+    top = min(0.5, error_ceiling(service) * 0.9)
     spike_err = min(per_min * top, max(per_min * cfg["min_error_ratio"] * 5, base_err * cfg["factor"] * 4))
     normal = Phase(t0, ok=per_min - base_err, errors=base_err)
     # The 5m ratio holds the whole jump at the first evaluation after it: pending then, firing `for` later.

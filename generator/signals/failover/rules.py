@@ -8,7 +8,7 @@ from ...sli import own, provider_rates
 from ...spec.errors import FieldError
 from ...spec.schema import number, unit
 from ...spec.units import format_duration, format_number
-from ..base import Config, Signal, make_alert
+from ..base import Config, Signal, error_ceiling, make_alert, recorder
 
 NAME = "failover"
 SIGNAL_ALERT = c.alert_name("ProviderFailover")
@@ -45,9 +45,9 @@ class Failover(Signal):
 
     def warnings(self, service, cfg):
         if self.outage_first(service, cfg):
-            below = service.signals[outage.RECORDER]["success_ratio_below"]
+            name, below, _ = recorder(service)
             return [(("error_ratio_above",), f"{percent(cfg['error_ratio_above'])} of failed calls is already a provider "
-                                             f"outage (provider_down pages below {percent(below)} success, and mutes "
+                                             f"outage ({name} pages below {percent(below)} success, and mutes "
                                              f"{PAGE_ALERT}): failover acts only after that page")]
         return []
 
@@ -56,7 +56,7 @@ class Failover(Signal):
         """An error ratio of a provider well past `error_ratio_above` that is no provider outage yet (that would
         mute the page); None: provider_down's threshold leaves no room."""
         thr = cfg["error_ratio_above"]
-        ceiling = outage.error_ceiling(service)
+        ceiling = error_ceiling(service)
         if min(0.5, thr * 4) < ceiling * 0.95:
             return min(0.5, thr * 4)
         between = (thr + ceiling) / 2
@@ -66,11 +66,11 @@ class Failover(Signal):
     def outage_first(service, cfg) -> bool:
         """Whether a primary failing just past `error_ratio_above`, with traffic just past the guard, is a provider
         outage already: the provider's own page fires and mutes this signal's page."""
-        if outage.RECORDER not in service.active_signals:
+        found = recorder(service)
+        if found is None:
             return False
-        return (cfg["error_ratio_above"] * (1 + boundaries.MARGIN) > outage.error_ceiling(service)
-                and cfg["min_request_rate"] * (1 + boundaries.MARGIN)
-                > service.signals[outage.RECORDER]["min_request_rate"])
+        return (cfg["error_ratio_above"] * (1 + boundaries.MARGIN) > error_ceiling(service)
+                and cfg["min_request_rate"] * (1 + boundaries.MARGIN) > found[2])
 
     def rate_windows(self, service, cfg):
         return (cfg["window"],)

@@ -6,7 +6,7 @@ from ...boundaries import Clause, Probe, Traffic
 from ...rules import Check, Phase, Scenario, Stream
 from ...spec.units import format_number
 from .. import p95
-from ..base import alerts_in, expect, first_model
+from ..base import alerts_in, error_ceiling, expect, first_model
 from .rules import ALERT, ModelRouting
 
 
@@ -21,7 +21,7 @@ def probes(self: ModelRouting, service, cfg, alert) -> list[Probe]:
         return guard_value * 60 if guard_value is not None else 600.0
 
     others = [m for m in service.models if m != model] or ["other-model"]
-    ceiling = outage.error_ceiling(service) * 0.9
+    ceiling = error_ceiling(service) * 0.9
 
     def failing(ratio: float, guard_value: float | None) -> Traffic:
         per_min = per_minute(guard_value)

@@ -11,7 +11,7 @@ from ...spec.schema import number, unit
 from ...spec.units import format_number
 from ..base import Config, Signal, make_alert
 
-NAME = outage.RECORDER
+NAME = "provider_down"
 ALERT = c.alert_name("ProviderDown")
 OUTAGE = outage.ACTIVE
 
@@ -28,6 +28,9 @@ class ProviderDown(Signal):
         "window": {**unit("duration", "Rate window of the success ratio.", "2m"), "x-rate-window": True, "x-raw-window": True},
         "for": unit("duration", "How long the outage must last before paging.", "1m"),
     }
+
+    def outage_threshold(self, service, cfg):
+        return cfg["success_ratio_below"], cfg["min_request_rate"]
 
     def inhibitions(self, service: Service, explained: tuple[str, ...]) -> tuple[dict, ...]:
         """An outage of a provider the service depends on explains its latency, error and failover pages. Those
