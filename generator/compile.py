@@ -133,7 +133,7 @@ def check_service_recorded_names(service: Service, rule_files: tuple[RuleFile, .
     first: dict[str, str] = {}
     for f in rule_files:
         for group in f.groups:
-            if not group.name.startswith(f"{c.GENERATOR}-{service_name}-"):
+            if f.owner != service_name:
                 continue
             for rule in group.rules:
                 if not isinstance(rule, Recording):

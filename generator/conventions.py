@@ -5,6 +5,7 @@ labels a series keeps, the metric what it measures, the operations how it was co
 """
 from __future__ import annotations
 
+import hashlib
 import re
 
 from .promql_fragments import escape, matcher  # noqa: F401 (escape: re-exported)
@@ -122,6 +123,25 @@ def group_name(service: str, key: str, part: str = "") -> str:
 def global_group_name(name: str) -> str:
     """A rule group of no service: `oncallgen-<name>`."""
     return f"{GENERATOR}-{name}"
+
+
+DASHBOARDS_DIR = "dashboards"
+
+
+def dashboard_path(owner: str) -> str:
+    """Where the Grafana dashboard of a service, or a team's overview (`team_dashboard`), lands in the output."""
+    return f"{DASHBOARDS_DIR}/{owner}.json"
+
+
+def team_dashboard(team: str) -> str:
+    """The owner name of a team's on-call overview dashboard."""
+    return f"team-{team}"
+
+
+def dashboard_uid(owner: str) -> str:
+    """Grafana's uid of a dashboard, at most 40 characters: readable when the name fits, else a stable hash of it."""
+    readable = f"{GENERATOR}-{owner}"
+    return readable if len(readable) <= 40 else f"{GENERATOR}-{hashlib.sha256(owner.encode()).hexdigest()[:16]}"
 
 
 def business_hours_interval(team: str) -> str:

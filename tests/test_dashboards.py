@@ -8,7 +8,7 @@ from pathlib import Path
 import promql_parser
 import pytest
 
-from generator.dashboards import uid
+from generator.conventions import dashboard_uid as uid
 
 SERVICES = ("contract-review", "internal-chat", "search-answers", "support-assistant")
 # What marks a service's raw series in its spec's `spec.metrics.selector` (its recorded series carry `service=`).

@@ -15,7 +15,6 @@ from .environment import template
 from .escalation_path import escalation_lines, pipeline_receivers, receivers_of
 from ..content.links import graph_url
 from ..content.markdown import Markdown
-from ..dashboards import path as dashboards_path
 from .page_context import (changelog_rows, content_view, dashboards, kubectl_lines, page_header, query_view,
                            relative_link, steps_view)
 from .provider import provider_view
@@ -75,7 +74,7 @@ def _alert_page(plan: Plan, page: Page, shared: dict) -> str:
         "provider": shared["provider"] if content.provider_outage else None,
         "queries": [query_view(q, service) for q in content.queries],
         "dashboards": shared["dashboards"], "kubectl": shared["kubectl"],
-        "generated_dashboard": posixpath.relpath(dashboards_path(service.name), posixpath.dirname(page.path)),
+        "generated_dashboard": posixpath.relpath(c.dashboard_path(service.name), posixpath.dirname(page.path)),
         "kube": service.runbooks.kubernetes,
         "notes": md.paragraphs(notes.notes) if notes else "",
         "changelog": shared["changelog"],
