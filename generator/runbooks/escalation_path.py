@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..content import markdown as md
 from .collect import Page
+from .page_context import day
 from ..content.markdown import Markdown
 from ..content.links import silence, sibling
 from .. import conventions as c
 from ..alertmanager.receivers import expected_pipeline_receivers, expected_receivers, full_name
 from ..rules import Alert
-from ..spec.model import Specs, Team
+from ..spec.model import WEEKDAYS, Rotation, Specs, Team
 from ..spec.units import format_duration
 
 _code = md.code
@@ -78,4 +79,18 @@ def escalation_lines(page: Page, team: Team | None, receivers: list[str]) -> lis
         lines.append(text if delay < 0 else f"**+{format_duration(delay)}** after the page, still firing: {text}")
     lines.append("**Executive**: once an incident is declared and customers are affected, page the executive "
                  f"contact: {_contact(esc.executive_contact, 'executive_contact', team)}.")
+    if team.rotation is not None:
+        lines.append(rotation_line(team.rotation))
     return [Markdown(line) for line in lines]
+
+
+def rotation_line(r: Rotation) -> str:
+    """Who is on call when, as the team's rotation says."""
+    every = format_duration(r.length_days * 86400)
+    handoff = (f"{WEEKDAYS[r.start.weekday()].capitalize()}s at {r.handoff_time}" if r.length_days % 7 == 0 else
+               f"every {every} at {r.handoff_time}")
+    people = (f"primary in turn {' → '.join(md.text(p) for p in r.primary)} (the first from {day(r.start.isoformat())})"
+              if r.primary else "no people named (`spec.rotation.primary`)")
+    backup = ("; secondary in turn " + " → ".join(md.text(p) for p in r.secondary) if r.secondary else
+              "; the previous shift's primary is the secondary" if len(r.primary) > 1 else "")
+    return f"**Rotation**: {every} shifts handing off {handoff} ({md.text(r.location)}); {people}{backup}."

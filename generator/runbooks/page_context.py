@@ -77,14 +77,14 @@ def changelog_rows(service: Service) -> list[dict]:
         postmortem = md.text(e.postmortem or "-")
         if e.postmortem and re.match(r"https?://", e.postmortem):
             postmortem = md.link("postmortem", e.postmortem)
-        rows.append({"date": _day(e.date), "change": md.cell(e.change), "postmortem": md.cell(postmortem)})
+        rows.append({"date": day(e.date), "change": md.cell(e.change), "postmortem": md.cell(postmortem)})
     return rows
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _day(iso: str) -> str:
+def day(iso: str) -> str:
     # "14 Mar 2025" reads unambiguously everywhere, and is not mistaken for a generation timestamp.
     year, month, day = iso.split("-")
     return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from ..presets.source import MetricSource
 from ..promql import Matcher
@@ -201,6 +203,56 @@ class BusinessHours:
     end: str
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")  # date.weekday() order
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One shift of a rotation: from `start` to `end` (aware datetimes), and who is on call."""
+
+    index: int                 # shifts since the rotation's start (negative before it)
+    start: datetime
+    end: datetime
+    primary: str | None
+    secondary: str | None
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Who is on call when: shifts of `length` days handing off at `handoff_time` in `location`, from `start`."""
+
+    location: str
+    start: date
+    handoff_time: str          # HH:MM
+    length_days: int
+    primary: tuple[str, ...]
+    secondary: tuple[str, ...]
+
+    def _handoff(self, index: int) -> datetime:
+        """The local handoff opening shift `index`: the same wall-clock time on its day, whatever the DST."""
+        day = self.start + timedelta(days=index * self.length_days)
+        hour, minute = map(int, self.handoff_time.split(":"))
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(self.location))
+
+    def shift_at(self, moment: datetime) -> Shift:
+        """The shift `moment` (an aware datetime) falls in: [its handoff, the next handoff)."""
+        local = moment.astimezone(ZoneInfo(self.location))
+        index = (local.date() - self.start).days // self.length_days
+        while self._handoff(index) > local:
+            index -= 1
+        while self._handoff(index + 1) <= local:
+            index += 1
+        return self.shift(index)
+
+    def shift(self, index: int) -> Shift:
+        primary = self.primary[index % len(self.primary)] if self.primary else None
+        if self.secondary:
+            secondary = self.secondary[index % len(self.secondary)]
+        else:  # the previous shift's primary backs up the current one
+            secondary = self.primary[(index - 1) % len(self.primary)] if len(self.primary) > 1 else None
+        return Shift(index, self._handoff(index), self._handoff(index + 1), primary, secondary)
+
+
 @dataclass(frozen=True)
 class Team:
     """A team's on-call: which receiver plays each role, and how pages escalate."""
@@ -219,6 +271,7 @@ class Team:
     ticket_timers: Timers
     info_timers: Timers
     remediation_timers: Timers
+    rotation: Rotation | None = None
     # Positions of fields, so checks made later (a target's) can point at the line they complain about.
     positions: Mapping[tuple, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 

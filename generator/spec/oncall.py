@@ -3,6 +3,7 @@ templates where Alertmanager would evaluate them, and what Alertmanager itself w
 from __future__ import annotations
 
 import re
+from datetime import date
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,7 +11,8 @@ from ..promql import PromQLError, parse_matchers
 from .documents import kind_schema
 from .errors import FieldError, SpecError
 from .loader import Document, field_error, format_path
-from .model import BusinessHours, Escalation, Pipeline, Receiver, Routing, Team, Timers, freeze
+from .model import (WEEKDAYS, BusinessHours, Escalation, Pipeline, Receiver, Rotation, Routing, Team, Timers,
+                    freeze)
 from .oncall_schema import INLINE_SECRETS
 from .validate import check_schema, check_values, normalize
 
@@ -84,6 +86,7 @@ def build_team(doc: Document) -> Team:
         business_hours=BusinessHours(bh["location"], tuple(bh["weekdays"]), bh["start"], bh["end"]) if bh else None,
         page_timers=_timers(spec["page_timers"]), ticket_timers=_timers(spec["ticket_timers"]),
         info_timers=_timers(spec["info_timers"]), remediation_timers=_timers(spec["remediation_timers"]),
+        rotation=_rotation(doc, spec.get("rotation"), bh["location"] if bh else "UTC"),
         positions=MappingProxyType(dict(doc.positions)),
     )
     names = {r.name for r in team.receivers}
@@ -106,6 +109,36 @@ def build_team(doc: Document) -> Team:
 
 
 _WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+
+
+def _rotation(doc: Document, cfg: dict | None, default_location: str) -> Rotation | None:
+    """The team's rotation, its dates and time zone checked at their lines."""
+    if cfg is None:
+        return None
+
+    def fail(key: str, message: str) -> None:
+        path = ("spec", "rotation", key)
+        raise SpecError(doc.locate(path), format_path(path), message)
+
+    location = cfg.get("location") or default_location
+    try:
+        ZoneInfo(location)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("location", f'unknown time zone "{location}": expected an IANA name like "Europe/Berlin"')
+    try:
+        start = date.fromisoformat(cfg["start"])
+    except ValueError:
+        fail("start", f'"{cfg["start"]}" is no date of the calendar')
+    length = cfg["length"]
+    if length % 86400 or not 86400 <= length <= 28 * 86400:
+        fail("length", "expected whole days, from 1d to 4w: a shift hands off at the same local time")
+    days = int(length // 86400)
+    if days % 7 == 0 and WEEKDAYS[start.weekday()] != cfg["handoff_weekday"]:
+        fail("start", f'{cfg["start"]} is a {WEEKDAYS[start.weekday()]}, and shifts of whole weeks hand off on '
+                      f'{cfg["handoff_weekday"]} (spec.rotation.handoff_weekday)')
+    if cfg["secondary"] and not cfg["primary"]:
+        fail("secondary", "name the primary people too: the secondary backs up a primary")
+    return Rotation(location, start, cfg["handoff_time"], days, tuple(cfg["primary"]), tuple(cfg["secondary"]))
 
 
 def _check_team_details(doc: Document, team: Team) -> None:

@@ -153,6 +153,36 @@ ONCALL_TEAM = {
                                 "x-expected": "a time like \"18:00\"", "description": "End of the working day."},
                     },
                 },
+                "rotation": {
+                    "type": "object", "additionalProperties": False, "required": ["start"],
+                    "description": "Who is on call when: shifts of `length` that hand off at `handoff` in the team's "
+                                   "time zone, from `start`; runbooks name the rotation, reports count per shift.",
+                    "properties": {
+                        "location": {"type": "string", "maxLength": 64,
+                                     "description": "IANA time zone of the handoff. Default: business_hours.location, "
+                                                    "else UTC."},
+                        "start": {"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+                                  "x-expected": "a date like \"2026-01-05\"",
+                                  "description": "The date of one handoff (the first shift of `primary`); with a "
+                                                 "length in weeks, a `handoff_weekday`."},
+                        "handoff_time": {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                         "default": "10:00", "x-expected": "a time like \"10:00\"",
+                                         "description": "Local time of each handoff."},
+                        "handoff_weekday": {"enum": ["monday", "tuesday", "wednesday", "thursday", "friday",
+                                                     "saturday", "sunday"], "default": "monday",
+                                            "description": "Weekday of each handoff, for shifts a whole number of "
+                                                           "weeks long (`start` must be one)."},
+                        "length": unit("duration", "Length of a shift: whole days, 1d to 4w.", "1w"),
+                        "primary": {"type": "array", "maxItems": 52, "uniqueItems": True, "default": [],
+                                    "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                                    "description": "The people on primary, in rotation order (the first has the "
+                                                   "shift from `start`). Default: none named."},
+                        "secondary": {"type": "array", "maxItems": 52, "uniqueItems": True, "default": [],
+                                      "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                                      "description": "The people on secondary, in order. Default: the previous "
+                                                     "shift's primary backs up the current one."},
+                    },
+                },
                 "page_timers": _timers("30s", "5m", "1h", "pages (repeat below the paging tool's auto-resolve)"),
                 "ticket_timers": _timers("5m", "30m", "24h", "tickets"),
                 "info_timers": _timers("5m", "1h", "24h", "information"),
