@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from . import live_buckets, prometheus_api, proof
+from . import report as oncall_report
 from .printable import printable
 from .diff import diff_files
 from .diff.report import FORMATS
@@ -180,6 +182,41 @@ def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
         _say("error", mismatch)
     if mismatches:
         sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(exists=True))
+@click.option("--prometheus", "prometheus_url", metavar="URL", required=True,
+              help="The Prometheus whose ALERTS history to read.")
+@click.option("--week", metavar="YYYY-Www", help="The ISO week to report, e.g. 2026-W49: each team's shift that "
+                                                   "contains its Monday 00:00 UTC.")
+@click.option("--at", "at", metavar="TIME", help="Or the shift that contains this time (ISO 8601, UTC if no zone).")
+@click.option("--step", default=60.0, show_default=True, help="Seconds between the samples read (the rule "
+                                                               "evaluation interval).")
+def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float) -> None:
+    """Each team's on-call shift: pages, escalations, off-hours and night pages, the noisiest alerts, and the trend
+    against the four shifts before, from Prometheus' ALERTS (Markdown on stdout)."""
+    if (week is None) == (at is None):
+        click.echo("error: give --week or --at", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        start = oncall_report.iso_week(week) if week else datetime.fromisoformat(at)
+    except ValueError as exc:
+        click.echo(f"error: {printable(str(exc))}", err=True)
+        sys.exit(EXIT_USAGE)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=timezone.utc)
+    result = _run(specs)
+    try:
+        query = prometheus_api.http_range_query(prometheus_url, deadline=600)
+        found = oncall_report.report(result.plan.specs, result.plan.routing, query, start, step)
+    except prometheus_api.UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except prometheus_api.ServerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    click.echo(oncall_report.markdown(found, step), nl=False)
 
 
 @main.command()

@@ -27,6 +27,7 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 SERVER_TEXT = 200           # characters of the server's own error text shown
 
 Query = Callable[[str], list[dict]]  # PromQL -> the `result` of an instant query
+RangeQuery = Callable[[str, float, float, float], list[dict]]  # PromQL, start, end, step -> the `result` (a matrix)
 
 
 class ServerError(Exception):
@@ -83,10 +84,27 @@ def http_query(url: str) -> Query:
     return query
 
 
-def _get(where: Endpoint, target: str, ends: float) -> tuple[bytes, int]:
+def http_range_query(url: str, deadline: float) -> RangeQuery:
+    """A range-query function against Prometheus' HTTP API at `url`; every query shares `deadline` seconds."""
+    where = endpoint(url)
+    ends = time.monotonic() + deadline
+
+    def query(expr: str, start: float, end: float, step: float) -> list[dict]:
+        params = urllib.parse.urlencode({"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})
+        result = read_answer(*_get(where, f"{where.path}/api/v1/query_range?{params}", ends, deadline))
+        for i, item in enumerate(result):
+            values = item.get("values")
+            if not isinstance(values, list) or not all(isinstance(v, list) and len(v) == 2 for v in values):
+                raise ServerError(f"the answer is not shaped like Prometheus' query API: data.result[{i}].values is "
+                                  "not a list of [time, value]")
+        return result
+    return query
+
+
+def _get(where: Endpoint, target: str, ends: float, total: float = CHECK_DEADLINE) -> tuple[bytes, int]:
     remaining = ends - time.monotonic()
     if remaining <= 0:
-        raise ServerError(f"no answer from {where.shown} within {CHECK_DEADLINE:g}s for all queries")
+        raise ServerError(f"no answer from {where.shown} within {total:g}s for all queries")
     kind = http.client.HTTPSConnection if where.https else http.client.HTTPConnection
     conn = kind(where.host, where.port, timeout=min(CONNECT_TIMEOUT, remaining))
     cut = threading.Event()

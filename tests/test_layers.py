@@ -37,7 +37,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("spec: loading and validating specs against every signal's schema",
      ("spec.build", "spec.documents", "spec.services", "spec.oncall", "spec.reference", "spec")),
     ("compile: model in, plan out", ("compile", "alertmanager.config", "alertmanager")),
-    ("pipeline: load -> compile -> render -> check, and what reads output trees", ("pipeline", "diff")),
+    ("pipeline: load -> compile -> render -> check, what reads output trees and live history",
+     ("pipeline", "diff", "report")),
     ("command line", ("cli", "__main__", "")),  # "": generator/__init__.py itself
 )
 

@@ -1,0 +1,134 @@
+"""`oncallgen report` against a real Prometheus 2.42 whose `ALERTS` history was written with `promtool tsdb
+create-blocks-from openmetrics`: the counts equal a hand count of the history below.
+
+The example specs' ml-platform team hands off on Mondays at 10:00 Europe/Berlin from 30 Nov 2026 (Ana, Bao, Chidi),
+with business hours Monday to Friday 09:00-18:00 Berlin. The reported shift is Ana's first: 30 Nov 10:00 to 7 Dec
+10:00 Berlin (09:00 UTC both). All times below are UTC; Berlin is UTC+1 then.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from tests.e2e.harness import Server, free_port
+
+pytestmark = pytest.mark.proof
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE = {"service": "support-assistant", "team": "ml-platform"}
+
+# (alertname, extra labels, first minute, last minute): one sample a minute from first to last, both included.
+HISTORY = [
+    # Ana's shift (the one reported):
+    ("AIProviderDown", {"severity": "critical", "signal": "provider_down", "provider": "anthropic"},
+     "2026-12-01 02:00", "2026-12-01 02:30"),          # 03:00 Berlin, a Tuesday: a page at night, off hours
+    ("AIProviderDown", {"severity": "critical", "signal": "provider_down", "provider": "anthropic",
+                        "escalation": "secondary"}, "2026-12-01 02:20", "2026-12-01 02:30"),   # escalated
+    ("AIErrorRateSpike", {"severity": "critical", "signal": "error_spike"},
+     "2026-12-01 02:05", "2026-12-01 02:25"),          # inhibited: the provider's outage explains it
+    ("AILatencyP95High", {"severity": "critical", "signal": "latency"},
+     "2026-12-02 13:00", "2026-12-02 13:20"),          # 14:00 Berlin, a Wednesday: working hours
+    ("AILatencyP95High", {"severity": "critical", "signal": "latency"},
+     "2026-12-02 15:00", "2026-12-02 15:10"),          # the same alert again: a second page
+    ("AILatencyP95AboveSLO", {"severity": "warning", "signal": "latency"},
+     "2026-12-03 10:00", "2026-12-03 11:00"),          # a ticket: not a page
+    ("AITrafficStopped", {"severity": "critical", "signal": "traffic_stopped"},
+     "2026-12-05 12:00", "2026-12-05 12:10"),          # 13:00 Berlin on a Saturday: off hours, not night
+    # The four shifts before: one page in the first, one in the third.
+    ("AITrafficStopped", {"severity": "critical", "signal": "traffic_stopped"},
+     "2026-11-03 12:00", "2026-11-03 12:05"),
+    ("AILatencyP95High", {"severity": "critical", "signal": "latency"},
+     "2026-11-17 12:00", "2026-11-17 12:05"),
+]
+
+
+def _minutes(first: str, last: str) -> list[int]:
+    a = int(datetime.fromisoformat(first).replace(tzinfo=timezone.utc).timestamp())
+    b = int(datetime.fromisoformat(last).replace(tzinfo=timezone.utc).timestamp())
+    return list(range(a, b + 1, 60))
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("report")
+    lines = []
+    for name, extra, first, last in HISTORY:
+        labels = {"alertname": name, "alertstate": "firing", **SERVICE, **extra}
+        text = "ALERTS{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+        lines += [f"{text} 1 {t}" for t in _minutes(first, last)]
+    (work / "history.om").write_text("\n".join(lines) + "\n# EOF\n")
+    data = work / "data"
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "history.om"), str(data)],
+                   check=True, capture_output=True)
+    (work / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
+    port = free_port()
+    server = Server("prometheus", ["prometheus", f"--config.file={work / 'prometheus.yml'}",
+                                   f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{port}",
+                                   "--storage.tsdb.retention.time=100y"], port, work / "prometheus.log")
+    server.start()
+    try:
+        server.wait_ready(120)
+        yield server
+    finally:
+        server.stop()
+
+
+def _report(prometheus: Server, *args: str) -> str:
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(main, ["report", "specs", "--prometheus", prometheus.url(""), *args])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _section(text: str, team: str) -> str:
+    return text.split(f"## Team `{team}`")[1].split("## Team")[0]
+
+
+def test_the_shift_is_counted_as_by_hand(prometheus: Server) -> None:
+    text = _report(prometheus, "--at", "2026-12-03T12:00:00Z")
+    mine = _section(text, "ml-platform")
+    assert "Shift Mon 30 Nov 10:00 to Mon 7 Dec 10:00 (Europe/Berlin): primary Ana, secondary Chidi." in mine
+    # pages: provider down, latency twice, traffic stopped; the secondary tier of the first; two off hours (Tuesday
+    # 03:00, Saturday 13:00 Berlin), one at night; the error spike inhibited; longest 02:00-02:30 (31 samples).
+    assert "| 4 | 1 | 2 | 1 | 1 | 31m |" in mine
+    assert "- `AILatencyP95High` of `support-assistant`: 2" in mine
+    assert "Pages per shift, the 4 before and this one: 1 → 0 → 1 → 0 → 4. **Pages are rising**" in mine
+
+
+def test_a_week_maps_to_the_shift_holding_its_monday(prometheus: Server) -> None:
+    # 2026-W48 starts Mon 23 Nov 00:00 UTC: 23 Nov 01:00 Berlin is before that day's
+    # 10:00 handoff, so it is the shift of 16 Nov (Bao's: two shifts before Ana's), which holds the page of 17 Nov.
+    mine = _section(_report(prometheus, "--week", "2026-W48"), "ml-platform")
+    assert "Shift Mon 16 Nov 10:00 to Mon 23 Nov 10:00 (Europe/Berlin): primary Bao, secondary Ana." in mine
+    assert "| 1 | 0 | 0 | 0 | 0 | 6m |" in mine
+    assert "**Pages are rising**" not in mine
+
+
+def test_a_team_without_pages_or_rotation_is_counted_by_week(prometheus: Server) -> None:
+    other = _section(_report(prometheus, "--at", "2026-12-03T12:00:00Z"), "search")
+    assert "| 0 | 0 | 0 | 0 | 0 | - |" in other
+    assert re.search(r"Shift Thu 3 Dec \d\d:00 to Thu 10 Dec \d\d:00", other)
+
+
+def test_a_server_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(main, ["report", "specs", "--prometheus", f"http://127.0.0.1:{free_port()}",
+                                           "--week", "2026-W49"])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 5
+    assert [line for line in result.output.splitlines() if line.startswith("error:")][0].startswith(
+        "error: cannot query http://127.0.0.1:")
