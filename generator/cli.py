@@ -15,6 +15,7 @@ import click
 
 from . import live_buckets, prometheus_api, proof
 from . import report as oncall_report
+from . import timeline as oncall_timeline
 from .printable import printable
 from .diff import diff_files
 from .diff.report import FORMATS
@@ -217,6 +218,41 @@ def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: st
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
     click.echo(oncall_report.markdown(found, step), nl=False)
+
+
+def _moment(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        click.echo(f"error: {option}: {printable(text)!s} is not a time like 2026-12-07T14:00:00Z", err=True)
+        sys.exit(EXIT_USAGE)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@main.command()
+@click.option("--prometheus", "prometheus_url", metavar="URL", required=True,
+              help="The Prometheus whose ALERTS history to read.")
+@click.option("--from", "start", metavar="TIME", required=True, help="Start (ISO 8601, UTC if no zone).")
+@click.option("--to", "end", metavar="TIME", required=True, help="End (ISO 8601, UTC if no zone).")
+@click.option("--service", metavar="NAME", help="Only this service's alerts.")
+@click.option("--step", default=60.0, show_default=True, help="Seconds between the samples read.")
+def timeline(prometheus_url: str, start: str, end: str, service: str | None, step: float) -> None:
+    """A postmortem draft: every alert transition between two times with the service's key values at each, then the
+    blameless postmortem's sections (Markdown on stdout)."""
+    begin, finish = _moment(start, "--from"), _moment(end, "--to")
+    if finish <= begin:
+        click.echo("error: --to must be after --from", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        query = prometheus_api.http_range_query(prometheus_url, deadline=600)
+        text = oncall_timeline.markdown(query, begin.timestamp(), finish.timestamp(), step, service)
+    except prometheus_api.UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except prometheus_api.ServerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    click.echo(text, nl=False)
 
 
 @main.command()

@@ -1,0 +1,113 @@
+"""`oncallgen timeline`: a postmortem draft from Prometheus' history, in Markdown.
+
+The precise sequence of what the alerting saw between two times: each alert of the service (or of every service)
+going pending, firing (a page, a ticket, information), escalating to the secondary tier, asking automation for a
+remediation, and resolving, each with the service's key SLI values at that moment (error ratio, p95 latency, spend
+per hour). Then the sections of a blameless postmortem to fill in: impact, root cause, what went well, what did not,
+and action items with an owner, a due date and a tracking link.
+
+Read from `ALERTS` at `--step` like `report` (each evaluation at its own time, `timestamp(...)`); resolved is the
+first evaluation after the last firing one. Silences and who made them live in Alertmanager, which this draft does
+not read yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from . import conventions as c
+from .content import markdown as md
+from .prometheus_api import RangeQuery
+from .report import fetch
+
+UTC = timezone.utc
+# The service's key SLI values at each transition: (title, recorded series, scale, unit).
+KEY_VALUES = (("error ratio", c.record("service", "ai_errors", "ratio_rate5m"), 100, "%"),
+              ("p95 latency", c.LATENCY_P95, 1, "s"),
+              ("spend", c.record("service", "ai_spend_usd", "rate5m"), 3600, " USD/h"))
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float
+    service: str
+    what: str
+
+
+def _kind(labels: dict[str, str]) -> str:
+    if labels.get(c.REMEDIATION):
+        return f"automation asked to {md.code(labels[c.REMEDIATION])} by"
+    if labels.get(c.ESCALATION) == c.SECONDARY:
+        return "the secondary on-call paged by"
+    return {c.PAGE: "page", c.TICKET: "ticket", c.INFO: "information"}.get(labels.get(c.SEVERITY, ""), "alert")
+
+
+def _name(labels: dict[str, str]) -> str:
+    extra = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())
+                      if k in (c.PROVIDER, c.MODEL, "reason", "suite", "integration"))
+    return md.code(labels.get("alertname", "")) + (f" ({md.text(extra)})" if extra else "")
+
+
+def events(query: RangeQuery, start: float, end: float, step: float, service: str | None) -> list[Event]:
+    """Every transition of the alerts of `service` (all services when None) between `start` and `end`, in order."""
+    scope = f', {c.SERVICE}="{c.escape(service)}"' if service else ""
+    out: list[Event] = []
+    for state in ("pending", "firing"):
+        for ep in fetch(query, f'ALERTS{{alertstate="{state}"{scope}}}', start, end, step):
+            labels = ep.label_map
+            who = labels.get(c.SERVICE, "")
+            if state == "pending":
+                out.append(Event(ep.start, who, f"{_name(labels)} pending: its condition holds, its `for` runs"))
+                continue
+            out.append(Event(ep.start, who, f"{_kind(labels)} {_name(labels)}"
+                             if labels.get(c.REMEDIATION) or labels.get(c.ESCALATION) == c.SECONDARY
+                             else f"{_kind(labels)}: {_name(labels)} fires"))
+            if ep.end + step <= end:
+                out.append(Event(ep.end + step, who, f"{_name(labels)}"
+                                 + (" (secondary tier)" if labels.get(c.ESCALATION) == c.SECONDARY else "")
+                                 + " resolved"))
+    return sorted(out, key=lambda e: (e.at, e.service, e.what))
+
+
+def _values(query: RangeQuery, service: str, at: float) -> str:
+    shown = []
+    for title, series, scale, unit in KEY_VALUES:
+        result = query(f'{series}{{{c.SERVICE}="{c.escape(service)}"}}', at, at, 60)
+        if result and result[0]["values"]:
+            value = float(result[0]["values"][-1][1]) * scale
+            shown.append(f"{title} {value:.3g}{unit}")
+    return "; ".join(shown)
+
+
+def _time(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%H:%M")
+
+
+def _date(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
+
+
+def markdown(query: RangeQuery, start: float, end: float, step: float, service: str | None) -> str:
+    """The postmortem draft."""
+    found = events(query, start, end, step, service)
+    title = f"`{service}`" if service else "every service"
+    lines = [f"# Postmortem draft: {md.text(title) if not service else md.code(service)}, "
+             f"{_date(start)} {_time(start)} to {_date(end)} {_time(end)} UTC", "",
+             "## Timeline", "",
+             "Times in UTC, from Prometheus' `ALERTS`; values are the service's at that minute.", "",
+             "| time | service | what happened | key values |", "|---|---|---|---|"]
+    day = None
+    for e in found:
+        stamp = _time(e.at) if _date(e.at) == day else f"{_date(e.at)} {_time(e.at)}"
+        day = _date(e.at)
+        lines.append(f"| {stamp} | {md.code(e.service) if e.service else ''} | {e.what} | "
+                     f"{md.cell(_values(query, e.service, e.at)) if e.service else ''} |")
+    if not found:
+        lines.append("| | | no alert of this scope was pending or firing in the window | |")
+    lines += ["", "## Impact", "", "Who was affected, how, and for how long (start at the first page above).", "",
+              "## Root cause", "", "What failed, and why it could. Blameless: systems and decisions, not people.", "",
+              "## What went well", "", "-", "", "## What did not", "", "-", "",
+              "## Action items", "", "| action | owner | due | tracking |", "|---|---|---|---|", "| | | | |", "",
+              "Then add a line to `spec.runbooks.changelog` of the service with the link to this postmortem, and "
+              "improve the runbook the on-call used.", ""]
+    return "\n".join(lines)
