@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 
 from . import live_buckets, prometheus_api, proof
+from . import backtest as oncall_backtest
 from . import report as oncall_report
 from . import timeline as oncall_timeline
 from .printable import printable
@@ -23,6 +24,7 @@ from .diff.sources import SourceError, folder_files, git_files, where
 from .diff.state import StateError
 from .pipeline import Result, Run, alert_count, build, recording_count
 from .spec.errors import SpecError
+from .spec.units import duration
 from .spec import reference
 from .spec.documents import spec_schema
 from .targets import TARGETS, mimir
@@ -253,6 +255,44 @@ def timeline(prometheus_url: str, start: str, end: str, service: str | None, ste
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
     click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, type=click.Path(exists=True))
+@click.option("--prometheus", "prometheus_url", metavar="URL", required=True, help="The Prometheus whose history to use.")
+@click.option("--from", "start", metavar="TIME", help="Start (ISO 8601, UTC if no zone).")
+@click.option("--to", "end", metavar="TIME", help="End (ISO 8601, UTC if no zone; default: now).")
+@click.option("--last", metavar="DURATION", help="Or the last DURATION up to --to, e.g. 14d.")
+def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end: str | None, last: str | None) -> None:
+    """What the compiled alerts would have done over a Prometheus' history: episodes, who would have been paged,
+    pages per week and off hours (Markdown on stdout)."""
+    finish = _moment(end, "--to") if end else datetime.now(timezone.utc)
+    if (start is None) == (last is None):
+        click.echo("error: give --from or --last", err=True)
+        sys.exit(EXIT_USAGE)
+    if last is not None:
+        try:
+            begin = finish - timedelta(seconds=duration(last))
+        except ValueError as exc:
+            click.echo(f"error: --last: {printable(str(exc))}", err=True)
+            sys.exit(EXIT_USAGE)
+    else:
+        begin = _moment(start, "--from")
+    if finish <= begin:
+        click.echo("error: the window ends before it starts", err=True)
+        sys.exit(EXIT_USAGE)
+    result = _run(specs)
+    try:
+        query = prometheus_api.http_range_query(prometheus_url, deadline=1800)
+        fired = oncall_backtest.evaluate(result.plan, query, begin.timestamp(), finish.timestamp())
+        missing = oncall_backtest.missing_series(result.plan, query, begin.timestamp(), finish.timestamp())
+    except prometheus_api.UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except prometheus_api.ServerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    click.echo(oncall_backtest.markdown(result.plan, fired, missing, begin.timestamp(), finish.timestamp()), nl=False)
 
 
 @main.command()

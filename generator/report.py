@@ -157,7 +157,7 @@ def _weekday_set(ranges: tuple[str, ...]) -> set[int]:
     return out
 
 
-def _off_hours(team: Team, local: datetime) -> bool:
+def off_hours(team: Team, local: datetime) -> bool:
     hours = team.business_hours
     if hours is None:
         return False
@@ -210,7 +210,7 @@ def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: date
                     (row.escalated if labels.get(c.ESCALATION) == c.SECONDARY else row.pages).append(page)
                     if labels.get(c.ESCALATION) != c.SECONDARY:
                         local = datetime.fromtimestamp(page.start, tz)
-                        row.off_hours += _off_hours(team, local)
+                        row.off_hours += off_hours(team, local)
                         row.night += _night(local)
                     break
         out.append(TeamReport(name, location, rows))

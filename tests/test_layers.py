@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("spec.build", "spec.documents", "spec.services", "spec.oncall", "spec.reference", "spec")),
     ("compile: model in, plan out", ("compile", "alertmanager.config", "alertmanager")),
     ("pipeline: load -> compile -> render -> check, what reads output trees and live history",
-     ("pipeline", "diff", "report", "timeline")),
+     ("pipeline", "diff", "report", "timeline", "backtest")),
     ("command line", ("cli", "__main__", "")),  # "": generator/__init__.py itself
 )
 

@@ -1,0 +1,111 @@
+"""`oncallgen backtest` on a real Prometheus 2.42 whose history was written with `promtool tsdb create-blocks-from
+openmetrics`: the example specs' AIProviderDown (success ratio under 50% with more than 0.05 calls/s, `for: 1m`; its
+secondary tier after ml-platform's 20m, so `for: 21m`) over a week of support-assistant's recorded series with two
+outages of anthropic, counted by hand. Times UTC; Berlin (ml-platform's business hours, 09:00-18:00 Mon-Fri) is
+UTC+1."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.backtest import firing
+from generator.cli import main
+from tests.e2e.harness import Server, free_port
+
+pytestmark = pytest.mark.proof
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = 'provider="anthropic",service="support-assistant",team="ml-platform"'
+START, END = "2026-11-30 00:00", "2026-12-07 00:00"
+OUTAGES = (("2026-12-01 02:00", "2026-12-01 02:30"),   # Tuesday 03:00 Berlin: off hours; long enough to escalate
+           ("2026-12-03 14:00", "2026-12-03 14:05"))   # Thursday 15:00 Berlin: working hours; too short to escalate
+
+
+def _t(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
+
+
+def _history() -> str:
+    down = set()
+    for first, last in OUTAGES:
+        down |= set(range(_t(first), _t(last) + 1, 60))
+    lines = []
+    for t in range(_t(START) - 3600, _t(END) + 3600, 60):
+        lines.append(f"service_provider:ai_requests:success_ratio_rate2m{{{LABELS}}} {0.1 if t in down else 0.99} {t}")
+    lines += [f"service_provider:ai_requests:rate2m{{{LABELS}}} 1 {t}" for t in range(_t(START) - 3600, _t(END) + 3600, 60)]
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("backtest")
+    (work / "history.om").write_text(_history())
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "history.om"),
+                    str(work / "data")], check=True, capture_output=True)
+    (work / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
+    port = free_port()
+    server = Server("prometheus", ["prometheus", f"--config.file={work / 'prometheus.yml'}",
+                                   f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+                                   "--storage.tsdb.retention.time=100y"], port, work / "prometheus.log")
+    server.start()
+    try:
+        server.wait_ready(120)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def report(prometheus: Server, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The backtest of support-assistant alone, its eval suite left out: this history has no eval results, and
+    `AIEvalResultsStale` would rightly page about that (a backtest of the full example specs shows it)."""
+    work = tmp_path_factory.mktemp("specs")
+    shutil.copytree(ROOT / "specs" / "oncall", work / "specs" / "oncall")
+    spec = (ROOT / "specs" / "support-assistant.yaml").read_text()
+    (work / "specs" / "support-assistant.yaml").write_text(
+        spec.replace("    eval_regression: {suite: prod-golden, max_drop: 10pp, floor: 80%}\n", ""))
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        result = CliRunner().invoke(main, ["backtest", "specs", "--prometheus", prometheus.url(""),
+                                           "--from", "2026-11-30T00:00:00Z", "--to", "2026-12-07T00:00:00Z"])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_pages_are_those_counted_by_hand(report: str) -> None:
+    # Two primary pages (one off hours), one secondary page (the first outage held past 21m), over one week.
+    assert "| `ml-platform/pagerduty-primary` | 2 | 2.0 | 1 | 30m |" in report
+    assert "| `ml-platform/pagerduty-secondary` | 1 | 1.0 | 1 | 10m |" in report
+
+
+def test_each_episode_starts_when_its_for_has_passed(report: str) -> None:
+    rows = [line for line in report.splitlines() if line.startswith("| `AIProviderDown`")]
+    assert rows == [
+        "| `AIProviderDown` | `support-assistant` | provider=anthropic | critical | 2026-12-01 02:01 | 2026-12-01 02:30 |",
+        "| `AIProviderDown` | `support-assistant` | escalation=secondary, provider=anthropic | critical | "
+        "2026-12-01 02:21 | 2026-12-01 02:30 |",
+        "| `AIProviderDown` | `support-assistant` | provider=anthropic | critical | 2026-12-03 14:01 | 2026-12-03 14:05 |",
+    ]
+
+
+def test_series_the_server_lacks_are_named(report: str) -> None:
+    assert "`service_provider:ai_probe:success`" in report.split("## Where this differs from live evaluation")[1]
+
+
+@pytest.mark.parametrize("times, for_seconds, expected", [
+    ([0, 60, 120, 180], 60, [(60, 180)]),            # pending at 0, fires at 60
+    ([0, 60, 120, 180], 0, [(0, 180)]),
+    ([0, 60, 180, 240, 300], 120, [(300, 300)]),      # a gap resets pending: 180 + 120 = 300
+    ([0, 60], 120, []),                               # never held long enough
+])
+def test_prometheus_alert_semantics(times: list[float], for_seconds: float, expected: list) -> None:
+    assert firing(times, 60, for_seconds) == expected
