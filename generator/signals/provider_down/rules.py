@@ -13,7 +13,7 @@ from ..base import Config, Signal, make_alert
 
 NAME = "provider_down"
 ALERT = c.alert_name("ProviderDown")
-OUTAGE = outage.ACTIVE
+OUTAGE = c.PROVIDER_OUTAGE_ACTIVE
 
 
 class ProviderDown(Signal):
