@@ -42,11 +42,12 @@ class CacheWarming(Signal):
             # Recovered means serving again (or its probe passing), not merely drained by failover.
             rate = own(c.requests_rate_by_provider(down['window']), service)
             serving = f"{rate} > {format_number(down['min_request_rate'])}"
+            outage = own(c.PROVIDER_OUTAGE_ACTIVE, service)
             if any(p.probe_target for p in service.providers):
                 serving += f" or {own(c.PROBE_SUCCESS, service)} == 1"
             recovered = make_alert(
                 service, NAME, ALERT,
-                f"(max_over_time({own(c.PROVIDER_OUTAGE_ACTIVE, service)}[{w}]) unless {own(c.PROVIDER_OUTAGE_ACTIVE, service)})"
+                f"(max_over_time({outage}[{w}]) unless {outage})"
                 f" and on (service, team, provider) ({serving})", 0,
                 c.INFO, remediation=ACTION, extra={"reason": "provider_recovered"},
                 summary="Caches need warming.",

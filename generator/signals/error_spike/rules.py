@@ -68,16 +68,17 @@ class ErrorSpike(Signal):
 
     def rules(self, service, cfg: Config) -> Rules:
         name, expr = self.baseline(service, cfg)
+        ratio = own(c.ERRORS_RATIO_RATE5M, service)
         spike = with_history(
-            f"{own(c.ERRORS_RATIO_RATE5M, service)} > {format_number(cfg['factor'])} * {own(name, service)}"
-            f" and {own(c.ERRORS_RATIO_RATE5M, service)} > {format_number(cfg['min_error_ratio'])}"
+            f"{ratio} > {format_number(cfg['factor'])} * {own(name, service)}"
+            f" and {ratio} > {format_number(cfg['min_error_ratio'])}"
             f" and {own(c.REQUESTS_RATE5M, service)} > {format_number(cfg['min_request_rate'])}",
             service, self.history(service, cfg))
         description = ("{{ $labels.service }} fails {{ $value | humanizePercentage }} of calls, more than "
                        f"{format_number(cfg['factor'])}x its baseline.")
         steady = make_alert(service, NAME, ALERT, spike, cfg["for"], c.PAGE,
                             summary="The error ratio is far above its baseline.", description=description)
-        growing = make_alert(service, NAME, GROWING, f"{spike} and {own(c.ERRORS_RATIO_RATE5M, service)} > {format_number(GROWTH)} * ({own(c.ERRORS_RATIO_RATE5M, service)} offset 5m)",
+        growing = make_alert(service, NAME, GROWING, f"{spike} and {ratio} > {format_number(GROWTH)} * ({ratio} offset 5m)",
                              cfg["growing_for"], c.PAGE,
                              summary="The error ratio is far above its baseline and still growing.",
                              description=description + f" It grew by more than {percent(GROWTH - 1)} in the last 5 minutes.")

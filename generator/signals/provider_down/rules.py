@@ -48,8 +48,9 @@ class ProviderDown(Signal):
 
     def condition(self, service, cfg) -> str:
         w = c.window(cfg["window"])
+        traffic = own(c.requests_rate_by_provider(cfg["window"]), service)
         cond = (f"{own(success_ratio(cfg), service)} < {format_number(cfg['success_ratio_below'])}"
-                f" and {own(c.requests_rate_by_provider(cfg['window']), service)} > {format_number(cfg['min_request_rate'])}")
+                f" and {traffic} > {format_number(cfg['min_request_rate'])}")
         if any(p.probe_target for p in service.providers):
             cond = f"({cond}) or ({own(c.PROBE_SUCCESS, service)} == 0)"
         if service.source.cooldowns is not None:
