@@ -59,7 +59,6 @@ INPUT, OUTPUT, CACHE_READ, CACHE_WRITE = TOKEN_TYPES
 TEXT = "text"
 
 
-
 def by_labels(level: str) -> tuple[str, ...]:
     """The `by (...)` clause for a level: service and team first, then the level's own labels."""
     if level == "team":
