@@ -59,19 +59,6 @@ INPUT, OUTPUT, CACHE_READ, CACHE_WRITE = TOKEN_TYPES
 TEXT = "text"
 
 
-# Time-of-day baselines: an hourly series at the same time on each of the previous days (up to a week), averaged.
-SAME_HOUR_DAYS = 7
-REQUESTS_SAME_HOUR = "service:ai_requests:rate1h_same_hour_avg1w"
-SPEND_SAME_HOUR = "service:ai_spend_usd:rate1h_same_hour_avg1w"
-ERRORS_SAME_HOUR = "service:ai_errors:ratio_rate1h_same_hour_avg1w"
-# ...and the busiest of the hour-long windows ending between now and an hour later on those days: what a 5m rate
-# compares with, so a daily ramp a few minutes early is not a spike.
-REQUESTS_SAME_HOUR_PEAK = "service:ai_requests:rate1h_same_hour_peak_avg1w"
-# SLO accounting from coarse series: calls per hour, recorded once an hour.
-SLO_HOURLY = {"ai_requests": "service:ai_requests:increase1h", "ai_errors": "service:ai_errors:increase1h",
-              "ai_provider_errors": "service:ai_provider_errors:increase1h"}
-
-
 def by_labels(level: str) -> tuple[str, ...]:
     """The `by (...)` clause for a level: service and team first, then the level's own labels."""
     if level == "team":
@@ -161,21 +148,115 @@ def selector(**labels: str) -> str:
     return "{" + inner + "}"
 
 
-# Recorded series more than one module reads (the SLI group records them; signals compare against them).
+# Recorded series. Signals read these, never the raw metrics; a series only one signal package records and reads is
+# named in that package's rules.py, the rest here.
+#
+# The SLI group (sli.py) records calls, failed calls, quota refusals and provider failures per provider and model...
+REQUESTS_RATE5M_BY_PROVIDER_MODEL = record("service_provider_model", "ai_requests", "rate5m")
+ERRORS_RATE5M_BY_PROVIDER_MODEL = record("service_provider_model", "ai_errors", "rate5m")
+REQUESTS_RATE1H_BY_PROVIDER_MODEL = record("service_provider_model", "ai_requests", "rate1h")
+ERRORS_RATE1H_BY_PROVIDER_MODEL = record("service_provider_model", "ai_errors", "rate1h")
+RATE_LIMITED_RATE5M_BY_PROVIDER_MODEL = record("service_provider_model", "ai_rate_limited", "rate5m")
+PROVIDER_ERRORS_RATE1H_BY_PROVIDER_MODEL = record("service_provider_model", "ai_provider_errors", "rate1h")
+# ...and sums them per service, provider and model, with the error ratio of each.
 REQUESTS_RATE5M = record("service", "ai_requests", "rate5m")
+ERRORS_RATE5M = record("service", "ai_errors", "rate5m")
+ERRORS_RATIO_RATE5M = record("service", "ai_errors", "ratio_rate5m")
 REQUESTS_RATE1H = record("service", "ai_requests", "rate1h")
-LATENCY_P95 = record("service", "ai_request_duration_seconds", "p95_rate5m")
+ERRORS_RATE1H = record("service", "ai_errors", "rate1h")
+ERRORS_RATIO_RATE1H = record("service", "ai_errors", "ratio_rate1h")
+REQUESTS_RATE5M_BY_PROVIDER = record("service_provider", "ai_requests", "rate5m")
+ERRORS_RATE5M_BY_PROVIDER = record("service_provider", "ai_errors", "rate5m")
+ERRORS_RATIO_RATE5M_BY_PROVIDER = record("service_provider", "ai_errors", "ratio_rate5m")
+REQUESTS_RATE5M_BY_MODEL = record("service_model", "ai_requests", "rate5m")
+ERRORS_RATE5M_BY_MODEL = record("service_model", "ai_errors", "rate5m")
+ERRORS_RATIO_RATE5M_BY_MODEL = record("service_model", "ai_errors", "ratio_rate5m")
+RATE_LIMITED_RATIO_RATE5M = record("service", "ai_rate_limited", "ratio_rate5m")
+REQUESTS_RATE1H_AVG1D = record("service", "ai_requests", "rate1h_avg1d")  # the daily average, a baseline's fallback
+
+
+def requests_rate_by_provider(seconds: float) -> str:
+    """Calls per second per provider over a window a signal decides on (the SLI group records each window once)."""
+    return record("service_provider", "ai_requests", f"rate{window(seconds)}")
+
+
+def errors_rate_by_provider(seconds: float) -> str:
+    """Failed calls per second per provider over a window a signal decides on."""
+    return record("service_provider", "ai_errors", f"rate{window(seconds)}")
+
+
+# Latency and time to first token: bucket rates, and the p95 interpolated from them.
 LATENCY_BUCKETS = record("service_le", "ai_request_duration_seconds_bucket", "rate5m")
 LATENCY_BUCKETS_BY_MODEL = record("service_model_le", "ai_request_duration_seconds_bucket", "rate5m")
+LATENCY_P95 = record("service", "ai_request_duration_seconds", "p95_rate5m")
+LATENCY_P95_BY_MODEL = record("service_model", "ai_request_duration_seconds", "p95_rate5m")
 FIRST_TOKEN_BUCKETS = record("service_le", "ai_time_to_first_token_seconds_bucket", "rate5m")
 FIRST_TOKEN_P95 = record("service", "ai_time_to_first_token_seconds", "p95_rate5m")
+# Spend: tokens per second and their prices where the source counts tokens, USD per second per model and service.
 TOKENS_RATE5M = record("service_model_token", "ai_tokens", "rate5m")
 TOKEN_PRICE = record("service_model_token", "ai_token_price_usd", "per_token")
+SPEND_RATE5M_BY_MODEL = record("service_model", "ai_spend_usd", "rate5m")
+SPEND_RATE5M = record("service", "ai_spend_usd", "rate5m")
+SPEND_RATE1H = record("service", "ai_spend_usd", "rate1h")
+
+# Time-of-day baselines: an hourly series at the same time on each of the previous days (up to a week), averaged.
+SAME_HOUR_DAYS = 7
+REQUESTS_SAME_HOUR = record("service", "ai_requests", "rate1h_same_hour_avg1w")
+SPEND_SAME_HOUR = record("service", "ai_spend_usd", "rate1h_same_hour_avg1w")
+ERRORS_SAME_HOUR = record("service", "ai_errors", "ratio_rate1h_same_hour_avg1w")
+# ...and the busiest of the hour-long windows ending between now and an hour later on those days: what a 5m rate
+# compares with, so a daily ramp a few minutes early is not a spike.
+REQUESTS_SAME_HOUR_PEAK = record("service", "ai_requests", "rate1h_same_hour_peak_avg1w")
+
+# Provider outages: a provider's synthetic probe (provider_down records it, cache_warming reads it), 1 while an
+# outage of a provider is under way (outage.py and cache_warming read it)...
+PROBE_SUCCESS = record("service_provider", "ai_probe", "success")
+PROVIDER_OUTAGE_ACTIVE = record("service_provider", "ai_provider_outage", "active")
+
+
+def provider_outage_recent(seconds: float) -> str:
+    """...and 1 while an outage of a provider carrying the service's traffic is active or ended under `seconds` ago."""
+    return record("service", "ai_provider_outage", f"max_over_time{window(seconds)}")
+
+
 # A self-hosted engine's saturation (the capacity signal records these from the preset's saturation selectors).
 REQUESTS_WAITING_MAX = record("service", "ai_requests_waiting", "max")
 REQUESTS_RUNNING_SUM = record("service", "ai_requests_running", "sum")
 KV_CACHE_USAGE_MAX = record("service", "ai_kv_cache_usage", "max")
 PREEMPTIONS_RATE5M = record("service", "ai_preemptions", "rate5m")
+
+# SLO accounting from coarse series: calls per hour, recorded once an hour...
+SLO_HOURLY = {metric: record("service", metric, "increase1h") for metric in ("ai_requests", "ai_errors",
+                                                                               "ai_provider_errors")}
+SLO_OBJECTIVE = record("service", "ai_slo_objective", "ratio")
+
+
+def availability(seconds: float) -> str:
+    """...summed over the SLO window: the share of calls that succeeded,"""
+    return record("service", "ai_availability", f"ratio_{window(seconds)}")
+
+
+def provider_errors_ratio(seconds: float) -> str:
+    """the share that failed by the provider's fault,"""
+    return record("service", "ai_provider_errors", f"ratio_{window(seconds)}")
+
+
+def error_budget_remaining(seconds: float) -> str:
+    """the error budget left (1 untouched, below 0 the SLO missed),"""
+    return record("service", "ai_error_budget", f"remaining_{window(seconds)}")
+
+
+def error_budget_burned_by_provider(seconds: float) -> str:
+    """and the share of the error budget the provider's failures burned."""
+    return record("service", "ai_error_budget", f"burned_by_provider_{window(seconds)}")
+
+
+# On-call health (meta.py records them from `ALERTS`, the team dashboards read them): pages started per minute per
+# service and alert, pages started per team over a day and a week, and pages firing now.
+PAGES_STARTED = record("service_alertname", "ai_pages", "started")
+PAGES_COUNT1D = record("team", "ai_pages", "count1d")
+PAGES_COUNT1W = record("team", "ai_pages", "count1w")
+PAGES_FIRING = record("team", "ai_pages_firing", "count")
 
 RULES_DIR = "rules"
 RULES_GLOB = f"{RULES_DIR}/*.rules.yml"  # the one `rule_files` entry that loads every generated rule file

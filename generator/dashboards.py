@@ -106,11 +106,11 @@ def team_dashboard(team: Team) -> str:
     """A team's on-call overview: pages started per day and week, and firing now, from the on-call health rules."""
     mine = c.selector(**{c.TEAM: team.name})
     sections = [("On-call health", [
-        _panel("Pages started in the last day", f"team:ai_pages:count1d{mine}"),
-        _panel("Pages started in the last week", f"team:ai_pages:count1w{mine}"),
-        _panel("Pages firing now", f"team:ai_pages_firing:count{mine}"),
+        _panel("Pages started in the last day", f"{c.PAGES_COUNT1D}{mine}"),
+        _panel("Pages started in the last week", f"{c.PAGES_COUNT1W}{mine}"),
+        _panel("Pages firing now", f"{c.PAGES_FIRING}{mine}"),
         _panel("Pages started per service and alert (per minute)",
-               f"sum by ({c.SERVICE}, alertname) (service_alertname:ai_pages:started{mine})"),
+               f"sum by ({c.SERVICE}, alertname) ({c.PAGES_STARTED}{mine})"),
     ])]
     return _text(_dashboard(c.team_dashboard(team.name), team.location.file, f"On-call of {team.name} ({c.GENERATOR})",
                             [team.name], [], sections))

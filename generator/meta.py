@@ -24,13 +24,13 @@ def _watchdog() -> Alert:
 def build(example_page: str) -> Output:
     """On-call health: pages started per day and week per team and service, from `ALERTS`; its test counts pages of
     the alert named `example_page`."""
-    started = "service_alertname:ai_pages:started"
+    started = c.PAGES_STARTED
     # The group runs every minute, so a page "starts" at the first evaluation it is firing.
     rules = (
         Recording(started, f"count by (team, service, alertname) ({PAGES} unless {PAGES} offset 1m)"),
-        Recording("team:ai_pages:count1d", f"sum by (team) (sum_over_time({started}[1d]))"),
-        Recording("team:ai_pages:count1w", f"sum by (team) (sum_over_time({started}[1w]))"),
-        Recording("team:ai_pages_firing:count", f"count by (team) ({PAGES})"),
+        Recording(c.PAGES_COUNT1D, f"sum by (team) (sum_over_time({started}[1d]))"),
+        Recording(c.PAGES_COUNT1W, f"sum by (team) (sum_over_time({started}[1w]))"),
+        Recording(c.PAGES_FIRING, f"count by (team) ({PAGES})"),
         _watchdog(),
     )
     group = Group(c.global_group_name("oncall-health"), GROUP_KEY, rules, interval=60)
@@ -42,9 +42,9 @@ def build(example_page: str) -> Output:
     scenario = Scenario(
         "On-call health counts two pages of one alert in a day, not their secondary tier; the Watchdog always fires",
         series=(Series(firing, "_x10 1x10 _x10 1x10 _x20"), Series(secondary, "_x15 1x5 _x15 1x5 _x20")),
-        exprs=(ExprCheck(60, "team:ai_pages:count1d", (((("__name__", "team:ai_pages:count1d"), ("team", "ml")), 2.0),)),
-               ExprCheck(15, "team:ai_pages_firing:count",
-                         (((("__name__", "team:ai_pages_firing:count"), ("team", "ml")), 1.0),))),
+        exprs=(ExprCheck(60, c.PAGES_COUNT1D, (((("__name__", c.PAGES_COUNT1D), ("team", "ml")), 2.0),)),
+               ExprCheck(15, c.PAGES_FIRING,
+                         (((("__name__", c.PAGES_FIRING), ("team", "ml")), 1.0),))),
         checks=(Check(5, WATCHDOG, (Expected(wd.label_map, wd.annotation_map),)),),
     )
     return Output(groups=(group,), scenarios=(scenario,))

@@ -15,16 +15,15 @@ from .rules import Alert, Check, ExprCheck, Output, Phase, Recording, Scenario, 
 from .sli import WINDOWS, own
 from .spec.model import Service
 
-ACTIVE = "service_provider:ai_provider_outage:active"
 # The widest window the explained rules read (the SLI's 5m) plus a minute for scrape and evaluation lag.
 QUIET_AFTER = WINDOWS[0] + 60
-RECENT = c.record("service", "ai_provider_outage", f"max_over_time{c.window(QUIET_AFTER)}")
+RECENT = c.provider_outage_recent(QUIET_AFTER)
 
 
 def recent_rule(service: Service) -> Recording:
     """1 while an outage of a traffic-carrying provider is active or ended less than QUIET_AFTER ago."""
     providers = "|".join(service.traffic_providers)
-    active = f'{ACTIVE}{{service="{c.escape(service.name)}", provider=~"{c.escape(providers)}"}}'
+    active = f'{c.PROVIDER_OUTAGE_ACTIVE}{{service="{c.escape(service.name)}", provider=~"{c.escape(providers)}"}}'
     return Recording(RECENT, f"max by (service, team) (max_over_time({active}[{c.window(QUIET_AFTER)}]))")
 
 

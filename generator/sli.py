@@ -13,8 +13,18 @@ from .spec.model import Service
 from .spec.units import format_number
 
 GROUP_KEY = "sli"
-LATENCY = "ai_request_duration_seconds"  # the metric part of every latency series we record
 WINDOWS = (300, 3600)  # 5m for alerting, 1h for baselines and SLO accounting
+# Calls and failed calls per second per provider and model over each window, recorded from the raw counters.
+BY_PROVIDER_MODEL = {300: (c.REQUESTS_RATE5M_BY_PROVIDER_MODEL, c.ERRORS_RATE5M_BY_PROVIDER_MODEL),
+                     3600: (c.REQUESTS_RATE1H_BY_PROVIDER_MODEL, c.ERRORS_RATE1H_BY_PROVIDER_MODEL)}
+# Their sums per service, provider and model, and the error ratio of each: (the labels kept besides service and
+# team, the window, calls, failed calls, ratio).
+SUMS = (
+    ((), 300, c.REQUESTS_RATE5M, c.ERRORS_RATE5M, c.ERRORS_RATIO_RATE5M),
+    ((), 3600, c.REQUESTS_RATE1H, c.ERRORS_RATE1H, c.ERRORS_RATIO_RATE1H),
+    ((c.PROVIDER,), 300, c.REQUESTS_RATE5M_BY_PROVIDER, c.ERRORS_RATE5M_BY_PROVIDER, c.ERRORS_RATIO_RATE5M_BY_PROVIDER),
+    ((c.MODEL,), 300, c.REQUESTS_RATE5M_BY_MODEL, c.ERRORS_RATE5M_BY_MODEL, c.ERRORS_RATIO_RATE5M_BY_MODEL),
+)
 
 
 def normalise(expr: str, counter: Counter, service: Service, want_provider: bool, want_model: bool = True) -> str:
@@ -93,7 +103,7 @@ def own(name: str, service: Service, **labels: str) -> str:
     return name + c.selector(service=service.name, **labels)
 
 
-HISTORY = "service:ai_requests:rate5m"  # the series whose age says how much history a service has
+HISTORY = c.REQUESTS_RATE5M  # the series whose age says how much history a service has
 
 
 def with_history(expr: str, service: Service, seconds: float, series: str = HISTORY,
@@ -147,8 +157,7 @@ def static_labels(service: Service) -> tuple[tuple[str, str], ...]:
 
 def provider_rates(seconds: float) -> tuple[str, str]:
     """The recorded calls and failed calls per second per provider over a window (`rate_windows` of a signal)."""
-    w = c.window(seconds)
-    return (c.record("service_provider", "ai_requests", f"rate{w}"), c.record("service_provider", "ai_errors", f"rate{w}"))
+    return c.requests_rate_by_provider(seconds), c.errors_rate_by_provider(seconds)
 
 
 def _provider_rate_rules(service: Service, seconds: float) -> tuple[Recording, ...]:
@@ -167,61 +176,48 @@ def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
     rules: list[Recording] = []
     spm = ("provider", "model")
 
-    def rec(level: str, metric: str, op: str, expr: str, static: bool = True) -> str:
-        name = c.record(level, metric, op)
+    def rec(name: str, expr: str, static: bool = True) -> str:
         rules.append(Recording(name, expr, labels if static else ()))
         return name
 
     for seconds in WINDOWS:
-        w = c.window(seconds)
-        req = rec("service_provider_model", "ai_requests", f"rate{w}", rate_by(src.requests, seconds, spm, service))
-        like = own(req, service)
-        rec("service_provider_model", "ai_errors", f"rate{w}",
-            zero_filled(rate_by(src.errors, seconds, spm, service), like, spm))
-    rec("service_provider_model", "ai_rate_limited", "rate5m",
-        zero_filled(rate_by(src.rate_limited, 300, spm, service), own("service_provider_model:ai_requests:rate5m", service), spm))
-    rec("service_provider_model", "ai_provider_errors", "rate1h",
-        zero_filled(rate_by(src.provider_errors, 3600, spm, service), own("service_provider_model:ai_requests:rate1h", service), spm))
+        requests, errors = BY_PROVIDER_MODEL[seconds]
+        rec(requests, rate_by(src.requests, seconds, spm, service))
+        rec(errors, zero_filled(rate_by(src.errors, seconds, spm, service), own(requests, service), spm))
+    rec(c.RATE_LIMITED_RATE5M_BY_PROVIDER_MODEL, zero_filled(rate_by(src.rate_limited, 300, spm, service),
+                                                             own(c.REQUESTS_RATE5M_BY_PROVIDER_MODEL, service), spm))
+    rec(c.PROVIDER_ERRORS_RATE1H_BY_PROVIDER_MODEL, zero_filled(rate_by(src.provider_errors, 3600, spm, service),
+                                                                own(c.REQUESTS_RATE1H_BY_PROVIDER_MODEL, service), spm))
 
-    for level in ("service", "service_provider", "service_model"):
-        by = ", ".join(c.by_labels(level))
-        for w in ("5m", "1h") if level == "service" else ("5m",):
-            for metric in ("ai_requests", "ai_errors"):
-                rec(level, metric, f"rate{w}",
-                    f"sum by ({by}) ({own(c.record('service_provider_model', metric, f'rate{w}'), service)})", static=False)
-            rec(level, "ai_errors", f"ratio_rate{w}",
-                f"{own(c.record(level, 'ai_errors', f'rate{w}'), service)} / {own(c.record(level, 'ai_requests', f'rate{w}'), service)}",
-                static=False)
-    rec("service", "ai_rate_limited", "ratio_rate5m",
-        f"sum by (service, team) ({own('service_provider_model:ai_rate_limited:rate5m', service)}) / "
-        f"{own('service:ai_requests:rate5m', service)}", static=False)
-    daily = rec("service", "ai_requests", "rate1h_avg1d", f"avg_over_time({own('service:ai_requests:rate1h', service)}[1d])",
-                static=False)
-    rules.append(Recording(c.REQUESTS_SAME_HOUR, same_hour("service:ai_requests:rate1h", service, own(daily, service))))
+    for kept, seconds, requests, errors, ratio in SUMS:
+        by = ", ".join((c.SERVICE, c.TEAM) + kept)
+        for name, source in zip((requests, errors), BY_PROVIDER_MODEL[seconds]):
+            rec(name, f"sum by ({by}) ({own(source, service)})", static=False)
+        rec(ratio, f"{own(errors, service)} / {own(requests, service)}", static=False)
+    rec(c.RATE_LIMITED_RATIO_RATE5M,
+        f"sum by (service, team) ({own(c.RATE_LIMITED_RATE5M_BY_PROVIDER_MODEL, service)}) / "
+        f"{own(c.REQUESTS_RATE5M, service)}", static=False)
+    daily = rec(c.REQUESTS_RATE1H_AVG1D, f"avg_over_time({own(c.REQUESTS_RATE1H, service)}[1d])", static=False)
+    rules.append(Recording(c.REQUESTS_SAME_HOUR, same_hour(c.REQUESTS_RATE1H, service, own(daily, service))))
 
     if src.latency is not None:
-        metric = LATENCY
-        rec("service_model_le", f"{metric}_bucket", "rate5m", rate_by(src.latency.buckets, 300, ("model", "le"), service))
-        rec("service_le", f"{metric}_bucket", "rate5m",
-            f"sum by (service, team, le) ({own(f'service_model_le:{metric}_bucket:rate5m', service)})", static=False)
-        for level, le_level in (("service", "service_le"), ("service_model", "service_model_le")):
-            rec(level, metric, "p95_rate5m",
-                f"histogram_quantile(0.95, {own(f'{le_level}:{metric}_bucket:rate5m', service)})", static=False)
+        rec(c.LATENCY_BUCKETS_BY_MODEL, rate_by(src.latency.buckets, 300, ("model", "le"), service))
+        rec(c.LATENCY_BUCKETS, f"sum by (service, team, le) ({own(c.LATENCY_BUCKETS_BY_MODEL, service)})", static=False)
+        for p95, buckets in ((c.LATENCY_P95, c.LATENCY_BUCKETS), (c.LATENCY_P95_BY_MODEL, c.LATENCY_BUCKETS_BY_MODEL)):
+            rec(p95, f"histogram_quantile(0.95, {own(buckets, service)})", static=False)
 
     if src.spend is not None:
-        rec("service_model", "ai_spend_usd", "rate5m", rate_by(src.spend, 300, ("model",), service))
+        rec(c.SPEND_RATE5M_BY_MODEL, rate_by(src.spend, 300, ("model",), service))
     elif src.tokens is not None and service.prices:
         rules.append(Recording(c.TOKENS_RATE5M, token_rates(src.tokens, service), labels))
         rules.extend(token_prices(service))
         join = ", ".join(c.by_labels("service_model_token"))
-        rec("service_model", "ai_spend_usd", "rate5m",
+        rec(c.SPEND_RATE5M_BY_MODEL,
             f"sum by (service, team, model) ({own(c.TOKENS_RATE5M, service)} * on ({join}) "
             f"{own(c.TOKEN_PRICE, service)})", static=False)
     if has_cost(service):
-        rec("service", "ai_spend_usd", "rate5m", f"sum by (service, team) ({own('service_model:ai_spend_usd:rate5m', service)})",
-            static=False)
-        rec("service", "ai_spend_usd", "rate1h", f"avg_over_time({own('service:ai_spend_usd:rate5m', service)}[1h])",
-            static=False)
+        rec(c.SPEND_RATE5M, f"sum by (service, team) ({own(c.SPEND_RATE5M_BY_MODEL, service)})", static=False)
+        rec(c.SPEND_RATE1H, f"avg_over_time({own(c.SPEND_RATE5M, service)}[1h])", static=False)
     for seconds in sorted(set(provider_windows) - {WINDOWS[0]}):
         rules += _provider_rate_rules(service, seconds)
     return Group(c.group_name(service.name, GROUP_KEY), GROUP_KEY, tuple(rules))

@@ -8,6 +8,7 @@ signal or the compiler anything back.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -171,6 +172,53 @@ def test_the_name_check_sees_a_mention(tmp_path: Path) -> None:
                     "Y = 'ALERTS{alertname=\"AIProviderDown\"}'\nZ = \"AIProviderDown\"\n")
     hits = sorted(line for line, text in _code_strings(fake) if _mentions(text, "AIProviderDown"))
     assert hits == [2, 3, 4]
+
+
+# A recorded series name (`level:metric:operations`), or a piece of one an f-string splits: `service:ai_x:ratio_{w}`
+# leaves `service:ai_x:ratio_`, `{level}:ai_x:rate` leaves `:ai_x:rate`, `service_le:{metric}` leaves `service_le:`.
+RECORDED = re.compile(rf"(?<![\w:])({'|'.join(c.LEVEL_LABELS)}):(ai_\w*(:|$)|$)|:ai_\w+:")
+
+
+def _recorded_literals(path: Path) -> list[int]:
+    return [line for line, text in _code_strings(path) if RECORDED.search(text)]
+
+
+def _builds_names(path: Path) -> list[int]:
+    """Lines calling `conventions.record` (as `c.record` or `conventions.record`)."""
+    return [n.lineno for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "record"
+            and isinstance(n.func.value, ast.Name) and n.func.value.id in ("c", "conventions")]
+
+
+def test_recorded_series_are_named_in_conventions() -> None:
+    """Recorded series are named by `conventions.record`: in conventions.py, or, for a series only one signal records
+    and reads, in that signal's rules.py; every other module reads the constant, never spells the name."""
+    literals, built = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(ROOT)
+        if path == PACKAGE / "conventions.py":
+            continue
+        literals += [f"{where}:{line}" for line in _recorded_literals(path)]
+        if not (path.name == "rules.py" and path.parent.parent == PACKAGE / "signals"):
+            built += [f"{where}:{line}" for line in _builds_names(path)]
+    assert literals == [], "recorded series spelled outside conventions.py"
+    assert built == [], "recorded series named outside conventions.py and the signals' rules.py"
+
+
+def test_the_recorded_name_check_sees_a_literal(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.py"
+    fake.write_text('"""Prose may name service:ai_requests:rate5m."""\n'
+                    'A = "service:ai_requests:rate5m"\n'
+                    'B = f"{own(\'service_provider:ai_errors:ratio_rate5m\', service)} > 0"\n'
+                    'C = f"service:ai_availability:ratio_{w}"\n'
+                    'D = f"{level}:ai_errors:rate{w}"\n'
+                    'E = f"service_model_le:{metric}_bucket:rate5m"\n'
+                    'F = c.record("service", "ai_errors", "rate5m")\n'
+                    'G = "team: ml" + "vllm:num_requests_waiting" + "sum by (service, team)"\n'
+                    'H = conventions.record(level, metric, "rate1h")\n'
+                    'I = probe.record(due, True)\n')
+    assert sorted(_recorded_literals(fake)) == [2, 3, 4, 5, 6]
+    assert sorted(_builds_names(fake)) == [7, 9]
 
 
 def test_every_alert_a_signal_emits_is_declared(compiled) -> None:

@@ -1,7 +1,7 @@
 """What a metric preset produces: where each base quantity lives in the user's Prometheus.
 
 Signals never see raw metric names. They read the normalised series the SLI group records from a
-`MetricSource` (`service_provider_model:ai_requests:rate5m` and friends), so one signal works on every
+`MetricSource` (`conventions.REQUESTS_RATE5M_BY_PROVIDER_MODEL` and friends), so one signal works on every
 preset, and a preset is a table of selectors.
 """
 from __future__ import annotations

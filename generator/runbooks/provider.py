@@ -12,7 +12,8 @@ from ..spec.model import Service
 
 
 def provider_view(service: Service) -> dict:
-    w = c.window(service.slo.window)
+    seconds = service.slo.window
+    w = c.window(seconds)
     own = c.selector(service=service.name)
     providers = [{"name": p.name, "role": p.role, "models": md.cell(", ".join(p.models) or "-"),
                   "status": md.cell(Markdown(f"<{md.url(p.status_page)}>") if p.status_page else "none in the spec"),
@@ -20,11 +21,11 @@ def provider_view(service: Service) -> dict:
     queries = []
     if is_on(service, "slo"):
         queries = [Query(f"Error budget left over {w} (1 = untouched, below 0 = SLO missed)",
-                         f"service:ai_error_budget:remaining_{w}{own}"),
+                         f"{c.error_budget_remaining(seconds)}{own}"),
                    Query(f"Share of the {w} error budget burned by provider failures",
-                         f"service:ai_error_budget:burned_by_provider_{w}{own}")]
-    availability = (f"1 - sum by ({c.PROVIDER}) (sum_over_time(service_provider_model:ai_provider_errors:rate1h{own}[{w}]))"
-                    f" / sum by ({c.PROVIDER}) (sum_over_time(service_provider_model:ai_requests:rate1h{own}[{w}]))")
+                         f"{c.error_budget_burned_by_provider(seconds)}{own}")]
+    availability = (f"1 - sum by ({c.PROVIDER}) (sum_over_time({c.PROVIDER_ERRORS_RATE1H_BY_PROVIDER_MODEL}{own}[{w}]))"
+                    f" / sum by ({c.PROVIDER}) (sum_over_time({c.REQUESTS_RATE1H_BY_PROVIDER_MODEL}{own}[{w}]))")
     secondary = service.provider("secondary")
     return {
         "providers": providers,

@@ -10,7 +10,6 @@ from ...spec.units import format_number
 from ..base import Config, Signal, make_alert
 from ..provider_down import SIGNAL as PROVIDER_DOWN_SIGNAL
 from ..provider_down.rules import NAME as PROVIDER_DOWN
-from ..provider_down.rules import OUTAGE
 
 NAME = "cache_warming"
 ALERT = c.alert_name("CacheWarmingNeeded")
@@ -41,13 +40,14 @@ class CacheWarming(Signal):
             w = c.window(cfg["after_outage"])
             down = service.signals[PROVIDER_DOWN]
             # Recovered means serving again (or its probe passing), not merely drained by failover.
-            rate = own(f"service_provider:ai_requests:rate{c.window(down['window'])}", service)
+            rate = own(c.requests_rate_by_provider(down['window']), service)
             serving = f"{rate} > {format_number(down['min_request_rate'])}"
+            outage = own(c.PROVIDER_OUTAGE_ACTIVE, service)
             if any(p.probe_target for p in service.providers):
-                serving += f" or {own('service_provider:ai_probe:success', service)} == 1"
+                serving += f" or {own(c.PROBE_SUCCESS, service)} == 1"
             recovered = make_alert(
                 service, NAME, ALERT,
-                f"(max_over_time({own(OUTAGE, service)}[{w}]) unless {own(OUTAGE, service)})"
+                f"(max_over_time({outage}[{w}]) unless {outage})"
                 f" and on (service, team, provider) ({serving})", 0,
                 c.INFO, remediation=ACTION, extra={"reason": "provider_recovered"},
                 summary="Caches need warming.",

@@ -20,13 +20,13 @@ def runbook(self: CacheWarming, service, cfg, alert):
                        "(label `reason=\"rollout\"`)")
     if service.source.latency is not None:
         check = Step("Are calls back to their usual speed? p95 per model (warm caches bring it down).",
-                     own("service_model:ai_request_duration_seconds:p95_rate5m", service), key="warm",
+                     own(c.LATENCY_P95_BY_MODEL, service), key="warm",
                      branches=(("p95 falls back within 15 minutes", "warming worked"),
                                ("p95 stays high", "warming did not run or did not help: check the remediation "
                                                   "receiver's logs")))
     else:
         check = Step("Are calls succeeding again? Error ratio per provider.",
-                     own("service_provider:ai_errors:ratio_rate5m", service), key="warm",
+                     own(c.ERRORS_RATIO_RATE5M_BY_PROVIDER, service), key="warm",
                      branches=(("back to usual", "warming can do its work"),
                                ("still failing", "the outage is not over: " + alert_link(service, "provider_down", "page"))))
     return RunbookContent(
@@ -47,5 +47,5 @@ def runbook(self: CacheWarming, service, cfg, alert):
                       f"`{silence(ALERT, service.name, '1h', 'skip cache warming: <your name>')}`."),
             pages=None,
         ),
-        queries=(Query("Calls per second per provider", own("service_provider:ai_requests:rate5m", service)),),
+        queries=(Query("Calls per second per provider", own(c.REQUESTS_RATE5M_BY_PROVIDER, service)),),
     )

@@ -12,7 +12,6 @@ from ..base import Config, Signal, make_alert
 NAME = "cost_anomaly"
 ALERT = c.alert_name("CostAnomaly")
 FORECAST = c.alert_name("CostAboveForecast")
-RATE = "service:ai_spend_usd:rate5m"
 
 
 class CostAnomaly(Signal):
@@ -55,14 +54,14 @@ class CostAnomaly(Signal):
 
     def rules(self, service, cfg: Config) -> Rules:
         w = c.window(cfg["baseline"])
-        baseline = f"service:ai_spend_usd:rate1h_avg{w}"
+        baseline = c.record("service", "ai_spend_usd", f"rate1h_avg{w}")  # hourly spend averaged over the baseline
         factor = cfg["factor"]
         forecast = daily_forecast(cfg)
-        expr = f"3600 * {own(RATE, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
+        expr = f"3600 * {own(c.SPEND_RATE5M, service)} > {format_number(3600 * factor)} * {own(c.SPEND_SAME_HOUR, service)}"
         if self.floor_counts(cfg):
-            expr += f" and 3600 * {own(RATE, service)} > {format_number(cfg['min_usd_per_hour'])}"
+            expr += f" and 3600 * {own(c.SPEND_RATE5M, service)} > {format_number(cfg['min_usd_per_hour'])}"
         if forecast is not None:
-            expr += f" and 86400 * {own(RATE, service)} > {format_number(forecast)}"
+            expr += f" and 86400 * {own(c.SPEND_RATE5M, service)} > {format_number(forecast)}"
         expr = with_history(expr, service, cfg["baseline"])
         anomaly = make_alert(
             service, NAME, ALERT, expr, cfg["for"], c.PAGE,
@@ -71,13 +70,13 @@ class CostAnomaly(Signal):
                          f"{format_number(factor)}x its usual rate at this time of day" + (" and beyond the forecast." if forecast else ".")
                          + " A bug, abuse or a misconfiguration?"),
         )
-        rules: list = [Recording(baseline, f"avg_over_time({own('service:ai_spend_usd:rate1h', service)}[{w}])"),
-                       Recording(c.SPEND_SAME_HOUR, same_hour("service:ai_spend_usd:rate1h", service, own(baseline, service))),
+        rules: list = [Recording(baseline, f"avg_over_time({own(c.SPEND_RATE1H, service)}[{w}])"),
+                       Recording(c.SPEND_SAME_HOUR, same_hour(c.SPEND_RATE1H, service, own(baseline, service))),
                        anomaly]
         ticket = None
         if forecast is not None:
             ticket = make_alert(
-                service, NAME, FORECAST, f"86400 * {own('service:ai_spend_usd:rate1h', service)} > {format_number(forecast)}",
+                service, NAME, FORECAST, f"86400 * {own(c.SPEND_RATE1H, service)} > {format_number(forecast)}",
                 cfg["forecast_for"], c.TICKET,
                 summary="Spend is running above its forecast.",
                 description=(f"{{{{ $labels.service }}}} is on course to spend {{{{ printf \"%.2f\" $value }}}} USD a day, "

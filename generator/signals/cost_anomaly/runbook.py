@@ -7,7 +7,7 @@ from ...content.runbook import Query, RunbookContent, Step
 from ...sli import own
 from ...spec.units import format_duration, format_number
 from ..base import alert_link
-from .rules import ALERT, CostAnomaly, FORECAST, NAME, RATE, daily_forecast
+from .rules import ALERT, CostAnomaly, FORECAST, NAME, daily_forecast
 
 
 def runbook(self: CostAnomaly, service, cfg, alert):
@@ -29,16 +29,16 @@ def runbook(self: CostAnomaly, service, cfg, alert):
         impact = ("Money, fast. The usual causes: a retry loop or runaway agent, abuse of a public endpoint, or a "
                   "rollout that switched to a pricier model or longer prompts.")
     steps = (
-        Step("Which model spends? USD per hour per model.", f"3600 * {own('service_model:ai_spend_usd:rate5m', service)}",
+        Step("Which model spends? USD per hour per model.", f"3600 * {own(c.SPEND_RATE5M_BY_MODEL, service)}",
              branches=(("one model spends far more than usual", "→ step:per_call"),
                        ("every model spends more", "more calls overall → step:traffic"))),
         Step("Did each call get dearer? USD per call per model.",
-             f"{own('service_model:ai_spend_usd:rate5m', service)} / {own('service_model:ai_requests:rate5m', service)}",
+             f"{own(c.SPEND_RATE5M_BY_MODEL, service)} / {own(c.REQUESTS_RATE5M_BY_MODEL, service)}",
              key="per_call",
              branches=(("USD per call jumped", "longer prompts or outputs, retries, or a pricier model → step:rollout"),
                        ("USD per call is flat", "more calls → step:traffic"))),
         Step("Did traffic jump? Calls per second against the daily average (1 = usual).",
-             f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}",
+             f"{own(c.REQUESTS_RATE5M, service)} / {own(c.REQUESTS_RATE1H_AVG1D, service)}",
              key="traffic",
              branches=(("far above 1", "a client loops or abuses the service: find it in the logs (`"
                         + k.logs("client|user|tenant|api.key", since="30m") + "`) and block it; "
@@ -63,7 +63,7 @@ def runbook(self: CostAnomaly, service, cfg, alert):
         mitigation=("Cap the damage before the root cause: lower the rate limit, or route the expensive model to a "
                     "cheaper one.",
                     "Provider billing dashboards lag by hours; the recorded spend here is the fast figure."),
-        queries=(Query("USD per hour, whole service", f"3600 * {own(RATE, service)}"),
+        queries=(Query("USD per hour, whole service", f"3600 * {own(c.SPEND_RATE5M, service)}"),
                  Query("Usual USD per hour at this time of day", f"3600 * {own(c.SPEND_SAME_HOUR, service)}"),
-                 Query("Projected USD per day", f"86400 * {own('service:ai_spend_usd:rate1h', service)}")),
+                 Query("Projected USD per day", f"86400 * {own(c.SPEND_RATE1H, service)}")),
     )

@@ -13,9 +13,10 @@ from ..base import Config, Signal, make_alert
 NAME = "error_spike"
 ALERT = c.alert_name("ErrorRateSpike")
 GROWING = c.alert_name("ErrorRateSpikeGrowing")
-RATIO = "service:ai_errors:ratio_rate5m"
 GROWTH = 1.2  # the growing page: the error ratio above this multiple of itself 5 minutes earlier
 RAMP_TOP = 0.9  # probe ramps stop growing at this share of failed calls
+# The baseline of `baseline_mode: last_week`: the error ratio of this hour a week ago.
+LAST_WEEK = c.record("service", "ai_errors", "ratio_rate1h_offset1w")
 
 
 class ErrorSpike(Signal):
@@ -51,15 +52,15 @@ class ErrorSpike(Signal):
         if cfg["baseline_mode"] == "last_week":
             # Without last week's data (a new service, a retention gap, an hour with no traffic: NaN) fall back to
             # the day's average, so the spike still pages.
-            hourly = own('service:ai_errors:ratio_rate1h', service)
-            return ("service:ai_errors:ratio_rate1h_offset1w",
+            hourly = own(c.ERRORS_RATIO_RATE1H, service)
+            return (LAST_WEEK,
                     f"({hourly} offset 1w >= 0) or avg_over_time({hourly}[1d])")
         w = c.window(cfg["baseline"])
         # Failures over calls of the same hours (weighted by calls); NaN, when those hours had no calls, is dropped.
-        ratio = (f"{days_ago_average('service:ai_errors:rate1h', service)} / "
-                 f"{days_ago_average('service:ai_requests:rate1h', service)}")
+        ratio = (f"{days_ago_average(c.ERRORS_RATE1H, service)} / "
+                 f"{days_ago_average(c.REQUESTS_RATE1H, service)}")
         return (c.ERRORS_SAME_HOUR,
-                f"({ratio} >= 0) or avg_over_time({own('service:ai_errors:ratio_rate1h', service)}[{w}])")
+                f"({ratio} >= 0) or avg_over_time({own(c.ERRORS_RATIO_RATE1H, service)}[{w}])")
 
     def history(self, service, cfg) -> float:
         """Seconds of history the baseline needs: its window, or for last week's hour the day it falls back to."""
@@ -67,16 +68,17 @@ class ErrorSpike(Signal):
 
     def rules(self, service, cfg: Config) -> Rules:
         name, expr = self.baseline(service, cfg)
+        ratio = own(c.ERRORS_RATIO_RATE5M, service)
         spike = with_history(
-            f"{own(RATIO, service)} > {format_number(cfg['factor'])} * {own(name, service)}"
-            f" and {own(RATIO, service)} > {format_number(cfg['min_error_ratio'])}"
-            f" and {own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}",
+            f"{ratio} > {format_number(cfg['factor'])} * {own(name, service)}"
+            f" and {ratio} > {format_number(cfg['min_error_ratio'])}"
+            f" and {own(c.REQUESTS_RATE5M, service)} > {format_number(cfg['min_request_rate'])}",
             service, self.history(service, cfg))
         description = ("{{ $labels.service }} fails {{ $value | humanizePercentage }} of calls, more than "
                        f"{format_number(cfg['factor'])}x its baseline.")
         steady = make_alert(service, NAME, ALERT, spike, cfg["for"], c.PAGE,
                             summary="The error ratio is far above its baseline.", description=description)
-        growing = make_alert(service, NAME, GROWING, f"{spike} and {own(RATIO, service)} > {format_number(GROWTH)} * ({own(RATIO, service)} offset 5m)",
+        growing = make_alert(service, NAME, GROWING, f"{spike} and {ratio} > {format_number(GROWTH)} * ({ratio} offset 5m)",
                              cfg["growing_for"], c.PAGE,
                              summary="The error ratio is far above its baseline and still growing.",
                              description=description + f" It grew by more than {percent(GROWTH - 1)} in the last 5 minutes.")

@@ -1,12 +1,13 @@
 """What the runbooks of error_spike's alerts say."""
 from __future__ import annotations
 
+from ... import conventions as c
 from ...content.links import is_on, kubectl, percent, sibling, status_pages, times
 from ...content.runbook import Query, RunbookContent, Step
 from ...sli import own
 from ...spec.units import format_duration, format_number
 from ..base import alert_link, alert_of
-from .rules import ErrorSpike, GROWING, GROWTH, RATIO
+from .rules import ErrorSpike, GROWING, GROWTH
 
 
 def runbook(self: ErrorSpike, service, cfg, alert):
@@ -19,8 +20,8 @@ def runbook(self: ErrorSpike, service, cfg, alert):
     secondary = service.provider("secondary")
     steps = (
         Step("Where do the errors come from? The error ratio by provider and model.",
-             f"{own('service_provider_model:ai_errors:rate5m', service)} / "
-             f"{own('service_provider_model:ai_requests:rate5m', service)}", key="which",
+             f"{own(c.ERRORS_RATE5M_BY_PROVIDER_MODEL, service)} / "
+             f"{own(c.REQUESTS_RATE5M_BY_PROVIDER_MODEL, service)}", key="which",
              branches=(("one provider fails on all its models",
                         f"provider trouble: check its status page ({status_pages(service)}); "
                         + (sibling(alert_of("failover", "signal")) + " moves traffic away from the primary"
@@ -30,7 +31,7 @@ def runbook(self: ErrorSpike, service, cfg, alert):
                         + alert_link(service, "model_routing", "signal") + " routes it to its fallback"),
                        ("every provider and model fails", "the cause is ours → step:limits"))),
         Step("Are the errors rate limits (429)? Share of calls rate limited.",
-             own("service:ai_rate_limited:ratio_rate5m", service), key="limits",
+             own(c.RATE_LIMITED_RATIO_RATE5M, service), key="limits",
              branches=(("most errors are 429s", "quota: see " + alert_link(service, "rate_limit", "signal")
                         + (f", ask the provider for more, or shift traffic to {secondary.name}" if secondary else
                            ", ask the provider for more")),
@@ -60,9 +61,9 @@ def runbook(self: ErrorSpike, service, cfg, alert):
         steps=steps,
         mitigation=("A bad rollout: roll back first, debug after.",
                     "One failing provider or model: route around it (failover, model fallback) before anything else."),
-        queries=(Query("Error ratio of the service", own(RATIO, service)),
+        queries=(Query("Error ratio of the service", own(c.ERRORS_RATIO_RATE5M, service)),
                  Query("Its baseline", own(name, service)),
-                 Query("Calls per second per provider", own("service_provider:ai_requests:rate5m", service))),
+                 Query("Calls per second per provider", own(c.REQUESTS_RATE5M_BY_PROVIDER, service))),
         history=(f"Silent until the service has {format_duration(self.history(service, cfg))} of history (a new "
                  "service, a renamed job or a fresh Prometheus): until then there is no baseline to be far above."),
     )

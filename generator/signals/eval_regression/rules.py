@@ -14,9 +14,15 @@ from ..base import Config, Signal, make_alert
 NAME = "eval_regression"
 ALERT = c.alert_name("EvalRegression")
 STALE = c.alert_name("EvalResultsStale")
-RATIO = "service_suite_model:ai_eval_pass:ratio"
-CASES = "service_suite_model:ai_eval_cases:count"
-AGE = "service_suite_model:ai_eval_last_run:age_seconds"
+# Per suite and model: the pass ratio of the latest run, the cases it counted, and how old it is.
+RATIO = c.record("service_suite_model", "ai_eval_pass", "ratio")
+CASES = c.record("service_suite_model", "ai_eval_cases", "count")
+AGE = c.record("service_suite_model", "ai_eval_last_run", "age_seconds")
+
+
+def baseline(seconds: float) -> str:
+    """The pass ratio averaged over the baseline window."""
+    return c.record("service_suite_model", "ai_eval_pass", f"ratio_avg{c.window(seconds)}")
 
 
 class EvalRegression(Signal):
@@ -74,11 +80,11 @@ class EvalRegression(Signal):
         rules = [
             Recording(CASES, counted, labels),
             Recording(RATIO, f"{passed} / {counted}", labels),
-            Recording(f"{RATIO}_avg{w}", f"avg_over_time({RATIO}{own}[{w}])"),
+            Recording(baseline(cfg["baseline"]), f"avg_over_time({RATIO}{own}[{w}])"),
             Recording(AGE, f"time() - max by (suite, model) ({last_run})", labels),
         ]
         # Against the baseline only once the suite has a baseline's worth of runs; the floor holds from the first run.
-        drop = with_history(f"{RATIO}{own} < {RATIO}_avg{w}{own} - {format_number(cfg['max_drop'])}", service,
+        drop = with_history(f"{RATIO}{own} < {baseline(cfg['baseline'])}{own} - {format_number(cfg['max_drop'])}", service,
                             cfg["baseline"], series=RATIO, on=(c.SERVICE, c.TEAM, "suite", "model"))
         regression = make_alert(
             service, NAME, ALERT,

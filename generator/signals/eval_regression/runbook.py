@@ -6,7 +6,7 @@ from ...content.links import kubectl, percent, status_pages
 from ...content.markdown import code
 from ...content.runbook import Query, RunbookContent, Step
 from ...spec.units import format_duration, format_number
-from .rules import AGE, CASES, EvalRegression, RATIO, STALE
+from .rules import AGE, CASES, EvalRegression, RATIO, STALE, baseline
 
 
 def runbook(self: EvalRegression, service, cfg, alert):
@@ -16,7 +16,7 @@ def runbook(self: EvalRegression, service, cfg, alert):
     suite, floor = code(cfg["suite"]), percent(cfg["floor"])
     drop = f"{format_number(cfg['max_drop'] * 100)} points"
     history = Query(f"Pass ratio against its {w} baseline (negative: points lost)",
-                    f"{RATIO}{own} - {RATIO}_avg{w}{own}")
+                    f"{RATIO}{own} - {baseline(cfg['baseline'])}{own}")
     if alert.alert == STALE:
         return RunbookContent(
             meaning=(f"The latest run of eval suite {suite} on a model of `{service.name}` is older than "

@@ -14,7 +14,7 @@ NAME = "failover"
 SIGNAL_ALERT = c.alert_name("ProviderFailover")
 PAGE_ALERT = c.alert_name("ProviderFailoverIneffective")
 ACTION = "failover"
-NEEDED = "service_provider:ai_failover_needed:active"
+NEEDED = c.record("service_provider", "ai_failover_needed", "active")
 
 
 class Failover(Signal):
@@ -100,7 +100,7 @@ class Failover(Signal):
         # fails) or moved to a secondary that fails too (the primary drained, failover held).
         page = make_alert(
             service, NAME, PAGE_ALERT,
-            f"{own('service:ai_errors:ratio_rate5m', service)} > {thr} and on (service, team) ({engaged})",
+            f"{own(c.ERRORS_RATIO_RATE5M, service)} > {thr} and on (service, team) ({engaged})",
             cfg["for"] + cfg["remediation_window"], c.PAGE,
             summary="Failover did not stop the errors.",
             description=(f"{{{{ $labels.service }}}} still fails {{{{ $value | humanizePercentage }}}} of calls "

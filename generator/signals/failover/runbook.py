@@ -14,8 +14,8 @@ def runbook(self: Failover, service, cfg, alert):
     primary, secondary = service.provider("primary"), service.provider("secondary")
     k = kubectl(service)
     thr = percent(cfg["error_ratio_above"])
-    traffic = own("service_provider:ai_requests:rate5m", service)
-    errors = own("service_provider:ai_errors:ratio_rate5m", service)
+    traffic = own(c.REQUESTS_RATE5M_BY_PROVIDER, service)
+    errors = own(c.ERRORS_RATIO_RATE5M_BY_PROVIDER, service)
     moved = Step("Has traffic moved? Calls per second per provider.", traffic, key="moved",
                  branches=((f"{secondary.name} rises and {primary.name} falls towards 0",
                             "failover worked: watch the error ratio fall; how badly does it fail → step:down"),
@@ -55,7 +55,7 @@ def runbook(self: Failover, service, cfg, alert):
                           "A silence stops new notifications; it does not undo a failover already made."),
                 pages=PAGE_ALERT,
             ),
-            queries=(Query(f"Error ratio of {primary.name}", own("service_provider:ai_errors:ratio_rate5m", service,
+            queries=(Query(f"Error ratio of {primary.name}", own(c.ERRORS_RATIO_RATE5M_BY_PROVIDER, service,
                                                                 provider=primary.name)),) + _fallback_queries(service),
             provider_outage=True,
         )
@@ -82,7 +82,7 @@ def runbook(self: Failover, service, cfg, alert):
         ),
         mitigation=("Failover is the only fast lever for a provider outage: make it happen (by hand if needed) "
                     "before debugging why it did not.",),
-        queries=(Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service)),),
+        queries=(Query("Error ratio of the service", own(c.ERRORS_RATIO_RATE5M, service)),),
         provider_outage=True,
     )
 

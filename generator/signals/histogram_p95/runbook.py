@@ -34,16 +34,16 @@ def latency(self: HistogramP95, service, cfg, alert):
         slow_model = "switch that model to a faster fallback in the service's configuration"
     steps = (
         Step("Which model is slow? p95 of one call per model, over 5m.",
-             own("service_model:ai_request_duration_seconds:p95_rate5m", service), key="which",
+             own(c.LATENCY_P95_BY_MODEL, service), key="which",
              branches=((f"one model is above {threshold}", "that model or its provider is slow → step:provider"),
                        ("every model is slow", "the cause is ours, or upstream of every provider → step:load"))),
         Step(f"Is its provider degraded? Its error ratio, and its status page ({status_pages(service)}).",
-             own("service_provider:ai_errors:ratio_rate5m", service), key="provider",
+             own(c.ERRORS_RATIO_RATE5M_BY_PROVIDER, service), key="provider",
              branches=(("the status page reports degraded performance, or errors rise with the latency",
                         f"the provider is slow: {slow_model}"),
                        ("the provider looks healthy", "→ step:load"))),
         Step("Did traffic jump? Calls per second against the daily average (1 = usual).",
-             f"{own('service:ai_requests:rate5m', service)} / {own('service:ai_requests:rate1h_avg1d', service)}",
+             f"{own(c.REQUESTS_RATE5M, service)} / {own(c.REQUESTS_RATE1H_AVG1D, service)}",
              key="load",
              branches=(("above 2", "calls queue at our side or the provider's: check provider quotas and "
                                    + alert_link(service, "rate_limit", "signal")),
@@ -72,7 +72,7 @@ def latency(self: HistogramP95, service, cfg, alert):
         queries=(Query(f"Share of calls slower than {threshold}",
                        p95.slower_share(c.LATENCY_BUCKETS, service.name, measured.boundary)),
                  Query("p95 latency of the service (interpolated inside a bucket)", own(self.measure.p95, service)),
-                 Query("Calls per second per model", own("service_model:ai_requests:rate5m", service))),
+                 Query("Calls per second per model", own(c.REQUESTS_RATE5M_BY_MODEL, service))),
     )
 
 
@@ -103,7 +103,7 @@ def first_token(self: HistogramP95, service, cfg, alert):
     else:
         steps.append(Step(f"Is the provider slow to start streaming? Its status page ({status_pages(service)}) "
                           "and our calls per second against the daily average.",
-                          f"{own(c.REQUESTS_RATE5M, service)} / {own('service:ai_requests:rate1h_avg1d', service)}",
+                          f"{own(c.REQUESTS_RATE5M, service)} / {own(c.REQUESTS_RATE1H_AVG1D, service)}",
                           key="cause",
                           branches=(("the provider reports degraded performance", "route streaming traffic to "
                                      "another provider or model if one is configured"),

@@ -40,12 +40,12 @@ class ModelRouting(Signal):
         return p95.bound(service.source.latency.boundaries, service.slo.latency_p95, cfg, "latency_factor")
 
     def rules(self, service, cfg: Config) -> Rules:
-        expr = (f"{own('service_model:ai_errors:ratio_rate5m', service)} > {format_number(cfg['error_ratio_above'])}")
+        expr = (f"{own(c.ERRORS_RATIO_RATE5M_BY_MODEL, service)} > {format_number(cfg['error_ratio_above'])}")
         slow = self.slow(service, cfg)
         if slow is not None:
             share = p95.slower_share(c.LATENCY_BUCKETS_BY_MODEL, service.name, slow.boundary, (c.MODEL,))
             expr = f"({expr} or {share} > {format_number(p95.SLOW_SHARE)})"
-        expr += f" and {own('service_model:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
+        expr += f" and {own(c.REQUESTS_RATE5M_BY_MODEL, service)} > {format_number(cfg['min_request_rate'])}"
         alert = make_alert(
             service, NAME, ALERT, expr, cfg["for"], c.TICKET, remediation=ACTION,
             summary="One model is degraded; its traffic goes to the fallback.",

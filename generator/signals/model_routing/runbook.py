@@ -1,6 +1,7 @@
 """What the runbooks of model_routing's alerts say."""
 from __future__ import annotations
 
+from ... import conventions as c
 from ...content.links import kubectl, percent, silence, status_pages
 from ...content.runbook import Query, Remediation, RunbookContent, Step
 from ...sli import own
@@ -15,7 +16,7 @@ def runbook(self: ModelRouting, service, cfg, alert):
     latency = bound is not None
     slow = bound.text() if latency else ""
     moved = Step("Has the degraded model's traffic moved to its fallback? Calls per second per model.",
-                 own("service_model:ai_requests:rate5m", service), key="moved",
+                 own(c.REQUESTS_RATE5M_BY_MODEL, service), key="moved",
                  branches=(("the degraded model falls towards 0 and another rises", "routing worked"),
                            ("nothing moved", "the automation did not act: route by hand in the service's "
                                              f"configuration, then `{k.restart()}`")))
@@ -27,7 +28,7 @@ def runbook(self: ModelRouting, service, cfg, alert):
                  "a page."),
         impact="Users get answers from the fallback model: the SLO holds, but style, quality and price may differ.",
         steps=(
-            Step("Which model, and why? Error ratio per model.", own("service_model:ai_errors:ratio_rate5m", service),
+            Step("Which model, and why? Error ratio per model.", own(c.ERRORS_RATIO_RATE5M_BY_MODEL, service),
                  branches=((f"one model is above {thr}", f"check its provider's status page ({status_pages(service)}) "
                                                         "and whether the provider changed the model → step:moved"),
                            ) + ((("its errors are normal", f"it is slow instead (p95 above {slow}: the query "
@@ -44,6 +45,6 @@ def runbook(self: ModelRouting, service, cfg, alert):
                       f"`{silence(ALERT, service.name, '24h', 'keep fallback: <your name>')}`."),
             pages=None,
         ),
-        queries=((Query("p95 latency per model", own("service_model:ai_request_duration_seconds:p95_rate5m", service)),)
+        queries=((Query("p95 latency per model", own(c.LATENCY_P95_BY_MODEL, service)),)
                  if latency else ()),
     )

@@ -13,7 +13,7 @@ from ..base import Config, Signal, make_alert
 
 NAME = "provider_down"
 ALERT = c.alert_name("ProviderDown")
-OUTAGE = outage.ACTIVE
+OUTAGE = c.PROVIDER_OUTAGE_ACTIVE
 
 
 class ProviderDown(Signal):
@@ -48,10 +48,11 @@ class ProviderDown(Signal):
 
     def condition(self, service, cfg) -> str:
         w = c.window(cfg["window"])
-        cond = (f"{own(f'service_provider:ai_requests:success_ratio_rate{w}', service)} < {format_number(cfg['success_ratio_below'])}"
-                f" and {own(f'service_provider:ai_requests:rate{w}', service)} > {format_number(cfg['min_request_rate'])}")
+        traffic = own(c.requests_rate_by_provider(cfg["window"]), service)
+        cond = (f"{own(success_ratio(cfg), service)} < {format_number(cfg['success_ratio_below'])}"
+                f" and {traffic} > {format_number(cfg['min_request_rate'])}")
         if any(p.probe_target for p in service.providers):
-            cond = f"({cond}) or ({own('service_provider:ai_probe:success', service)} == 0)"
+            cond = f"({cond}) or ({own(c.PROBE_SUCCESS, service)} == 0)"
         if service.source.cooldowns is not None:
             # Cooldowns never start an outage (a 429 cools a deployment too) but keep one going: the provider's
             # failures stop counting as its own once its deployments are cooled down.
@@ -60,18 +61,17 @@ class ProviderDown(Signal):
         return cond
 
     def rules(self, service, cfg: Config) -> Rules:
-        w = c.window(cfg["window"])
         src = service.source
         labels = static_labels(service)
         requests, errors = provider_rates(cfg["window"])
         rules: list = [
-            Recording(f"service_provider:ai_requests:success_ratio_rate{w}",
+            Recording(success_ratio(cfg),
                       f"1 - {own(errors, service)} / {own(requests, service)}"),
         ]
         for p in service.providers:
             if p.probe_target:
                 sel = src.probe.with_matchers(Matcher("instance", "=", p.probe_target))
-                rules.append(Recording("service_provider:ai_probe:success", f"min({sel})",
+                rules.append(Recording(c.PROBE_SUCCESS, f"min({sel})",
                                        labels + ((c.PROVIDER, p.name),)))
         if src.cooldowns is not None:
             rules.append(Recording(cooldowns_name(cfg), rate_by(src.cooldowns, cfg["window"], (c.PROVIDER,), service),
@@ -90,6 +90,11 @@ class ProviderDown(Signal):
         rules.append(alert)
         group = Group(c.group_name(service.name, NAME), NAME, tuple(rules))
         return Rules((group,))
+
+
+def success_ratio(cfg: Config) -> str:
+    """The share of calls each provider answers, over the signal's window."""
+    return c.record("service_provider", "ai_requests", f"success_ratio_rate{c.window(cfg['window'])}")
 
 
 def cooldowns_name(cfg: Config) -> str:

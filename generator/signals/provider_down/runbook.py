@@ -7,7 +7,7 @@ from ...content.runbook import Branch, Query, RunbookContent, Step
 from ...sli import own
 from ...spec.units import format_duration, format_number
 from ..base import alert_link
-from .rules import ProviderDown, cooldowns_name
+from .rules import ProviderDown, cooldowns_name, success_ratio
 
 
 def runbook(self: ProviderDown, service, cfg, alert):
@@ -16,11 +16,11 @@ def runbook(self: ProviderDown, service, cfg, alert):
     k = kubectl(service)
     probed = [p.name for p in service.providers if p.probe_target]
     secondary = service.provider("secondary")
-    ratio = own(f"service_provider:ai_requests:success_ratio_rate{w}", service)
-    traffic = own(f"service_provider:ai_requests:rate{w}", service)
+    ratio = own(success_ratio(cfg), service)
+    traffic = own(c.requests_rate_by_provider(cfg['window']), service)
     t = format_number(cfg["success_ratio_below"])
     on = f"on ({c.SERVICE}, {c.TEAM})"
-    probes = own("service_provider:ai_probe:success", service)
+    probes = own(c.PROBE_SUCCESS, service)
     cooldowns = own(cooldowns_name(cfg), service) if service.source.cooldowns is not None else None
     recovered = f"min by ({c.SERVICE}, {c.TEAM}) ({ratio}) >= {t}"
     branches = [Branch(f"one provider is below {below}", "that provider is down → step:status",
@@ -49,7 +49,7 @@ def runbook(self: ProviderDown, service, cfg, alert):
     if probed:
         steps.append(Step(
             f"Is it only the synthetic probe ({', '.join(probed)})? 1 = the probe succeeds, 0 = it fails.",
-            own("service_provider:ai_probe:success", service), key="probe",
+            own(c.PROBE_SUCCESS, service), key="probe",
             branches=(("the probe is 0 but step:which shows calls succeeding",
                        "the probe is broken, not the provider: check the blackbox exporter and its target"),
                       ("the probe is 0 and calls fail too", "the provider is down → step:status")),
@@ -114,8 +114,8 @@ def runbook(self: ProviderDown, service, cfg, alert):
                     "Do not restart the service to \"fix\" a provider outage: it drops in-flight requests and warms "
                     "nothing."),
         queries=(Query("Error ratio by provider and model",
-                       f"{own('service_provider_model:ai_errors:rate5m', service)} / "
-                       f"{own('service_provider_model:ai_requests:rate5m', service)}"),
+                       f"{own(c.ERRORS_RATE5M_BY_PROVIDER_MODEL, service)} / "
+                       f"{own(c.REQUESTS_RATE5M_BY_PROVIDER_MODEL, service)}"),
                  Query("Calls per second per provider", traffic)),
         provider_outage=True,
     )

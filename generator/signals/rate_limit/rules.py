@@ -40,10 +40,10 @@ class RateLimit(Signal):
         return BASELINE
 
     def rules(self, service, cfg: Config) -> Rules:
-        traffic = f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['min_request_rate'])}"
-        spike = with_history(f"{own('service:ai_requests:rate5m', service)} > {format_number(cfg['traffic_factor'])}"
+        traffic = f"{own(c.REQUESTS_RATE5M, service)} > {format_number(cfg['min_request_rate'])}"
+        spike = with_history(f"{own(c.REQUESTS_RATE5M, service)} > {format_number(cfg['traffic_factor'])}"
                              f" * {own(c.REQUESTS_SAME_HOUR_PEAK, service)}", service, BASELINE)
-        cond = (f"({own('service:ai_rate_limited:ratio_rate5m', service)} > {format_number(cfg['rate_limited_ratio_above'])}"
+        cond = (f"({own(c.RATE_LIMITED_RATIO_RATE5M, service)} > {format_number(cfg['rate_limited_ratio_above'])}"
                 f" or {spike}) and {traffic}")
         signal = make_alert(
             service, NAME, SIGNAL_ALERT, cond, cfg["for"], c.INFO, remediation=ACTION,
@@ -60,7 +60,7 @@ class RateLimit(Signal):
         )
         # The busiest hour from this time on the previous days, not the hour that ended now: a 5m rate against the
         # latter calls every morning ramp a spike for its first minutes.
-        peak = Recording(c.REQUESTS_SAME_HOUR_PEAK, f"{days_ago_peak('service:ai_requests:rate1h', service)} or "
+        peak = Recording(c.REQUESTS_SAME_HOUR_PEAK, f"{days_ago_peak(c.REQUESTS_RATE1H, service)} or "
                                                     f"{own(c.REQUESTS_SAME_HOUR, service)}")
         group = Group(c.group_name(service.name, NAME), NAME, (peak, signal, page))
         return Rules((group,))

@@ -13,8 +13,8 @@ def runbook(self: RateLimit, service, cfg, alert):
     k = kubectl(service)
     limited = percent(cfg["rate_limited_ratio_above"])
     factor = times(cfg["traffic_factor"])
-    ratio = own("service:ai_rate_limited:ratio_rate5m", service)
-    load = f"{own('service:ai_requests:rate5m', service)} / {own(c.REQUESTS_SAME_HOUR_PEAK, service)}"
+    ratio = own(c.RATE_LIMITED_RATIO_RATE5M, service)
+    load = f"{own(c.REQUESTS_RATE5M, service)} / {own(c.REQUESTS_SAME_HOUR_PEAK, service)}"
     condition = (f"more than {limited} of the calls of `{service.name}` are rate limited (429), or its traffic is "
                  f"above {factor} its usual rate at this time of day (the busiest hour from this time on the previous days, up to a week) (while it gets more than "
                  f"{format_number(cfg['min_request_rate'])} calls/s)")
@@ -22,8 +22,8 @@ def runbook(self: RateLimit, service, cfg, alert):
                branches=((f"above {limited}", "the provider's quota → step:quota"),
                          (f"below {limited}", "a traffic spike → step:traffic")))
     quota = Step("Which provider and model answer 429?",
-                 f"{own('service_provider_model:ai_rate_limited:rate5m', service)} / "
-                 f"{own('service_provider_model:ai_requests:rate5m', service)}", key="quota",
+                 f"{own(c.RATE_LIMITED_RATE5M_BY_PROVIDER_MODEL, service)} / "
+                 f"{own(c.REQUESTS_RATE5M_BY_PROVIDER_MODEL, service)}", key="quota",
                  branches=(("one provider", "ask it for a higher quota tier, and shift traffic to another provider "
                                             "in the meantime"),
                            ("every provider", "our concurrency exceeds our quotas: lower it, or queue requests")))
@@ -62,5 +62,5 @@ def runbook(self: RateLimit, service, cfg, alert):
         mitigation=("Real demand: raising the limits is the fix, and the provider quota has to rise with them.",),
         history=HISTORY,
         queries=(Query("Calls per second against the usual rate at this time of day", load),
-                 Query("Error ratio of the service", own("service:ai_errors:ratio_rate5m", service))),
+                 Query("Error ratio of the service", own(c.ERRORS_RATIO_RATE5M, service))),
     )

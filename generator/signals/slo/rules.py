@@ -17,7 +17,8 @@ class SLOAccounting(Signal):
     schema = {}
 
     def rules(self, service, cfg: Config) -> Rules:
-        w = c.window(service.slo.window)
+        seconds = service.slo.window
+        w = c.window(seconds)
         objective = format_number(service.slo.availability)
 
         def total(metric: str) -> str:
@@ -26,19 +27,19 @@ class SLOAccounting(Signal):
         labels = ((c.SERVICE, service.name), (c.TEAM, service.team))
         # Once an hour, the calls of the hour just past: consecutive samples tile the window without overlap.
         hourly = (
-            Recording(c.SLO_HOURLY["ai_requests"], f"3600 * {own('service:ai_requests:rate1h', service)}"),
-            Recording(c.SLO_HOURLY["ai_errors"], f"3600 * {own('service:ai_errors:rate1h', service)}"),
+            Recording(c.SLO_HOURLY["ai_requests"], f"3600 * {own(c.REQUESTS_RATE1H, service)}"),
+            Recording(c.SLO_HOURLY["ai_errors"], f"3600 * {own(c.ERRORS_RATE1H, service)}"),
             Recording(c.SLO_HOURLY["ai_provider_errors"],
-                      f"3600 * sum by (service, team) ({own('service_provider_model:ai_provider_errors:rate1h', service)})"),
+                      f"3600 * sum by (service, team) ({own(c.PROVIDER_ERRORS_RATE1H_BY_PROVIDER_MODEL, service)})"),
         )
         rules = (
-            Recording("service:ai_slo_objective:ratio", f"vector({objective})", labels),
-            Recording(f"service:ai_availability:ratio_{w}", f"1 - {total('ai_errors')} / {total('ai_requests')}"),
-            Recording(f"service:ai_provider_errors:ratio_{w}", f"{total('ai_provider_errors')} / {total('ai_requests')}"),
-            Recording(f"service:ai_error_budget:remaining_{w}",
-                      f"1 - (1 - {own(f'service:ai_availability:ratio_{w}', service)}) / (1 - {objective})"),
-            Recording(f"service:ai_error_budget:burned_by_provider_{w}",
-                      f"{own(f'service:ai_provider_errors:ratio_{w}', service)} / (1 - {objective})"),
+            Recording(c.SLO_OBJECTIVE, f"vector({objective})", labels),
+            Recording(c.availability(seconds), f"1 - {total('ai_errors')} / {total('ai_requests')}"),
+            Recording(c.provider_errors_ratio(seconds), f"{total('ai_provider_errors')} / {total('ai_requests')}"),
+            Recording(c.error_budget_remaining(seconds),
+                      f"1 - (1 - {own(c.availability(seconds), service)}) / (1 - {objective})"),
+            Recording(c.error_budget_burned_by_provider(seconds),
+                      f"{own(c.provider_errors_ratio(seconds), service)} / (1 - {objective})"),
         )
         groups = (Group(c.group_name(service.name, NAME, "hourly"), NAME, hourly, interval=3600),
                   Group(c.group_name(service.name, NAME), NAME, rules, interval=300))

@@ -8,7 +8,7 @@ from ..base import first_model
 from .rules import SLOAccounting
 
 
-def _scenario(self: SLOAccounting, service, w):
+def _scenario(self: SLOAccounting, service, seconds: float):
     p, model = first_model(service)
     # 2% of calls fail, half of them on the provider: availability 98%, provider share 1%.
     stream = Stream(p.name, model, (Phase(180, ok=980, errors=20, provider_errors=10),))
@@ -25,14 +25,14 @@ def _scenario(self: SLOAccounting, service, w):
     return Scenario(
         "SLO accounting: 2% failed calls, half of them the provider's",
         streams=(stream,),
-        exprs=(sample(f"service:ai_availability:ratio_{w}", 0.98),
-               sample(f"service:ai_provider_errors:ratio_{w}", share),
-               sample(f"service:ai_error_budget:remaining_{w}", 1 - 0.02 / (1 - objective)),
-               sample(f"service:ai_error_budget:burned_by_provider_{w}", share / (1 - objective))),
+        exprs=(sample(c.availability(seconds), 0.98),
+               sample(c.provider_errors_ratio(seconds), share),
+               sample(c.error_budget_remaining(seconds), 1 - 0.02 / (1 - objective)),
+               sample(c.error_budget_burned_by_provider(seconds), share / (1 - objective))),
         evaluation_interval=300,
     )
 
 
 def scenarios(self: SLOAccounting, service, cfg, groups) -> tuple[Scenario, ...]:
     """Its one scenario: the recorded availability and budget over the SLO window."""
-    return (_scenario(self, service, c.window(service.slo.window)),)
+    return (_scenario(self, service, service.slo.window),)

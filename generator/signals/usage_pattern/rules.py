@@ -30,7 +30,7 @@ class UsagePattern(Signal):
 
     def rules(self, service, cfg: Config) -> Rules:
         w = c.window(cfg["lookback"])
-        rate = own("service_model:ai_requests:rate5m", service)
+        rate = own(c.REQUESTS_RATE5M_BY_MODEL, service)
         new_model = make_alert(
             service, NAME, NEW_MODEL,
             with_history(f"{rate} > 0 unless on (service, model) (max_over_time({rate}[{w}] offset 1h) > 0)", service,
@@ -39,7 +39,7 @@ class UsagePattern(Signal):
             description=("{{ $labels.service }} started calling {{ $labels.model }} ({{ printf \"%.2f\" $value }} calls/s), "
                          f"unseen in the {w} before."),
         )
-        hourly, daily = own("service:ai_requests:rate1h", service), own(c.REQUESTS_SAME_HOUR, service)
+        hourly, daily = own(c.REQUESTS_RATE1H, service), own(c.REQUESTS_SAME_HOUR, service)
         f = format_number(cfg["traffic_factor"])
         traffic = make_alert(
             service, NAME, TRAFFIC, with_history(f"{hourly} > {f} * {daily}", service, DAY), cfg["for"], c.INFO,

@@ -21,7 +21,7 @@ def runbook(self: UsagePattern, service, cfg, alert):
                     "coverage."),
             steps=(
                 Step("Which model, through which provider, and how much traffic? Calls per second.",
-                     f"sum by ({c.PROVIDER}, {c.MODEL}) ({own('service_provider_model:ai_requests:rate5m', service)})",
+                     f"sum by ({c.PROVIDER}, {c.MODEL}) ({own(c.REQUESTS_RATE5M_BY_PROVIDER_MODEL, service)})",
                      branches=(("it was planned (a launch or migration)",
                                 "add it to spec.providers[].models, spec.pricing and the eval suite, then "
                                 "`make generate`"),
@@ -34,7 +34,7 @@ def runbook(self: UsagePattern, service, cfg, alert):
             history=(f"Silent until the service has {format_duration(cfg['lookback'] + 3600)} of history "
                      "(a new service, a renamed job or a fresh Prometheus): before that every model looks new."),
         )
-    ratio = f"{own('service:ai_requests:rate1h', service)} / {own(c.REQUESTS_SAME_HOUR, service)}"
+    ratio = f"{own(c.REQUESTS_RATE1H, service)} / {own(c.REQUESTS_SAME_HOUR, service)}"
     return RunbookContent(
         meaning=(f"The call rate of `{service.name}` over the last hour is more than {f} its usual rate at this time of day (the same hour on the previous days, up to a week), for "
                  f"{format_duration(cfg['for'])}. Information, never a page. (Traffic below it is not "
@@ -48,7 +48,7 @@ def runbook(self: UsagePattern, service, cfg, alert):
                                "a launch or a campaign: watch "
                                + alert_link(service, "cost_anomaly", "page")
                                + " and tell the team so the forecast is raised"))),),
-        queries=(Query("Calls per second per model", own("service_model:ai_requests:rate5m", service)),),
+        queries=(Query("Calls per second per model", own(c.REQUESTS_RATE5M_BY_MODEL, service)),),
         history=("Silent until the service has a day of history (a new service, a renamed job or a fresh "
                  "Prometheus): the same hour the day before is its baseline."),
     )
