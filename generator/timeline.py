@@ -22,9 +22,9 @@ from .report import fetch
 
 UTC = timezone.utc
 # The service's key SLI values at each transition: (title, recorded series, scale, unit).
-KEY_VALUES = (("error ratio", c.record("service", "ai_errors", "ratio_rate5m"), 100, "%"),
+KEY_VALUES = (("error ratio", c.ERRORS_RATIO_RATE5M, 100, "%"),
               ("p95 latency", c.LATENCY_P95, 1, "s"),
-              ("spend", c.record("service", "ai_spend_usd", "rate5m"), 3600, " USD/h"))
+              ("spend", c.SPEND_RATE5M, 3600, " USD/h"))
 
 
 @dataclass(frozen=True)
