@@ -343,3 +343,18 @@ def test_a_latency_in_decimal_seconds_is_accepted_and_rendered_in_prometheus_for
     assert 'service="demo", le=~"10\\\\.240*"}' in rules
     runbook = (tmp_path / "out" / "runbooks" / "demo" / "ai-latency-p95-high.md").read_text()
     assert "2.56s" in runbook
+
+
+@pytest.mark.parametrize("metrics, line, col", [
+    ("  metrics:\n    preset: vllm\n    selector: '{job=\"vllm\"}'\n    failed_finished_reasons: 'abort|(?=x)'\n", 8, 5),
+    ("  metrics: {preset: vllm, selector: '{job=\"vllm\"}', failed_finished_reasons: 'abort|(?=x)'}\n", 5, 53),
+])
+def test_a_presets_own_setting_is_located_at_itself_not_at_its_parent(workdir: Path, metrics: str, line: int,
+                                                                      col: int) -> None:
+    """vLLM's `failed_finished_reasons` is checked by the preset, after the schema: its error still names its own
+    line and column (block and flow style), not those of `spec.metrics`."""
+    write_files(workdir, {SPEC_FILE: "apiVersion: oncallgen/v1\nkind: AIService\nmetadata: {name: demo, team: t}\n"
+                                     "spec:\n" + metrics + "  providers:\n"
+                                     "    - {name: self, role: primary, models: [llama]}\n"})
+    out = assert_failed_cleanly(invoke("validate", "specs"))
+    assert out.startswith(f"error: {SPEC_FILE}:{line}:{col}: spec.metrics.failed_finished_reasons: lookarounds"), out
