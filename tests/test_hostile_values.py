@@ -89,6 +89,7 @@ def test_the_values_reach_the_spec_unchanged() -> None:
     assert docs[0]["spec"]["signals"]["eval_regression"]["suite"] == SUITE
 
 
+@pytest.mark.proof
 def test_promtool_accepts_the_rules_and_their_unit_tests_pass(generated) -> None:
     out, files = generated
     rule_files = sorted(out.glob("rules/*.rules.yml"))
@@ -102,6 +103,7 @@ def test_promtool_accepts_the_rules_and_their_unit_tests_pass(generated) -> None
         assert run.ok, (test_file, run.output)
 
 
+@pytest.mark.proof
 def test_amtool_accepts_the_configuration(generated) -> None:
     out, _ = generated
     checked = amtool.check_config(out / "alertmanager" / "alertmanager.yml")

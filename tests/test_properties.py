@@ -147,6 +147,7 @@ def test_specs_from_the_schema_fail_cleanly_or_compile_to_parsable_rules(tmp_pat
             assert math.isfinite(rule.for_seconds) and 0 <= rule.for_seconds <= 365 * 86400
 
 
+@pytest.mark.proof
 @settings(max_examples=TOOL_EXAMPLES)
 @given(st.one_of(specs(valid=True), specs()))
 def test_whatever_generate_accepts_promtool_and_amtool_accept(tmp_path_factory, files) -> None:
