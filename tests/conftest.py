@@ -40,6 +40,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # promtool, amtool and prometheus are Go programs: collecting garbage at 4x the live heap instead of 2x spends
+    # 15-25% less CPU on the long promtool tests, for some 50 MB more per process. The verdicts are the same binary's
+    # on the same input; a GOGC already set wins.
+    os.environ.setdefault("GOGC", "400")
     if not hasattr(config, "workerinput") and not os.environ.get(proofs.ENV):
         # The controller (or the only process) makes the folder the xdist workers share proof verdicts through.
         os.environ[proofs.ENV] = tempfile.mkdtemp(prefix="oncallgen-proofs-")
@@ -60,13 +64,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("fast"):
-        return
-    keep = [i for i in items if i.get_closest_marker("proof") is None]
-    dropped = [i for i in items if i.get_closest_marker("proof") is not None]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+    proof = [i for i in items if i.get_closest_marker("proof") is not None]
+    fast = [i for i in items if i.get_closest_marker("proof") is None]
+    if config.getoption("fast"):
+        if proof:
+            config.hook.pytest_deselected(items=proof)
+        items[:] = fast
+    else:
+        # The proofs first (seconds to a minute each), the fast tests after: under xdist they fill the cores while
+        # the last proofs finish, instead of one core waiting on a long proof at the end.
+        items[:] = proof + fast
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
