@@ -65,7 +65,7 @@ e2e: $(STAMP) tools
 # promtool tests (score per signal), after the reviewer's six changes of issue 8 (also run by make test). Tens of
 # minutes on 2 cores.
 mutation: $(STAMP) tools
-	$(BIN)/python -m pytest -q tests/test_review_changes.py
+	$(BIN)/python -m pytest -q -n auto tests/test_review_changes.py
 	$(BIN)/python -m tests.mutation
 
 bench: $(STAMP)

@@ -1,15 +1,24 @@
 """Each promtool and amtool proof run once per test session, however many tests ask for it.
 
-Several tests prove the very same input: the global rules' tests (`tests/oncallgen/`) are byte-identical in the
-example output and in every golden tree, and the `examples` and `everywhere` trees share their plain rules and
-tests. A verdict is keyed by every byte the tool reads (the test file and each rule file it loads; the
-configuration, the labels and the expected receivers), so two runs under one key would be the same run of the same
-binary on the same input, and the second is skipped. Any difference, even in a name, runs its own proof.
+A verdict is keyed by every byte the tool reads (the test file and each rule file it loads; the Alertmanager
+configuration, the labels and the expected receivers), so two runs under one key are the same binary on the same
+input, and the second is skipped. Any difference, even in a name, runs its own proof.
+
+What ran more than once before (issue 18), and why once loses nothing:
+- `tests/oncallgen/alerting_pipeline.test.yml` and `oncall_health.test.yml` (the rules of no service) are
+  byte-identical, with the rule files they load, in the examples' output and in each of the three golden trees: four
+  runs each, now one (test_promtool.py, test_handwritten.py). Same bytes, same binary: the same verdict.
+- Nothing else ran twice. The issue's "three times" are three different inputs, all still run: the examples'
+  generated tests (test_promtool.py), the same scenarios with their input series moved onto the exporters' fixture
+  pages (test_fixture_signals.py: other series, other selectors matched), and the golden trees' generated tests
+  (test_handwritten.py), which are the proofs of other specs (minimal-otel, custom-preset, otel-2026), run on the
+  committed copies because test_golden.py proves those byte-identical to what the specs compile to.
+- The golden trees are not regenerated to be proved, and the examples' output is compiled once per worker.
 
 Under pytest-xdist the workers share the verdicts through a folder (`ONCALLGEN_PROOF_CACHE`, made by the controller
 in conftest.py and removed at the end of the session); each key is taken under a lock, so a worker asking for a
 proof another is running waits for its verdict. Nothing outlives the session: every `make test` runs every proof.
-`log()` tells which tests reused which proof (`make test` prints the count).
+`make test` prints how many were reused; `-v` lists them.
 """
 from __future__ import annotations
 
