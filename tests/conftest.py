@@ -4,7 +4,9 @@ Tiers (pyproject.toml declares the markers):
 - fast (no marker): compiled objects, schema, loader, errors, the CLI; no promtool, amtool or server.
   `make test-fast` runs them alone (`pytest --fast`), with promtool, amtool, prometheus and alertmanager replaced
   on PATH by a stub that fails the test, so a test that needs them and lacks `proof` fails loudly there.
-- proof: runs the real promtool, amtool, prometheus or alertmanager. `make test` runs both tiers, on every core.
+- slow: no real tool, but seconds each (fresh interpreters, `make`, hypothesis over the schema, year-long time-zone
+  walks): left out of `make test-fast` to keep it under a minute.
+- proof: runs the real promtool, amtool, prometheus or alertmanager. `make test` runs all three, on every core.
 - e2e, mutation: their own make targets, never in `make test`.
 """
 from __future__ import annotations
@@ -35,7 +37,7 @@ exit 70
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fast", action="store_true",
-                     help="the fast tier only: deselect tests marked proof, and fail any test that starts "
+                     help="the fast tier only: deselect tests marked proof or slow, and fail any test that starts "
                           + ", ".join(REAL_TOOLS))
 
 
@@ -65,15 +67,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     proof = [i for i in items if i.get_closest_marker("proof") is not None]
-    fast = [i for i in items if i.get_closest_marker("proof") is None]
+    slow = [i for i in items if i.get_closest_marker("proof") is None and i.get_closest_marker("slow") is not None]
+    fast = [i for i in items if i.get_closest_marker("proof") is None and i.get_closest_marker("slow") is None]
     if config.getoption("fast"):
-        if proof:
-            config.hook.pytest_deselected(items=proof)
+        if proof or slow:
+            config.hook.pytest_deselected(items=proof + slow)
         items[:] = fast
     else:
-        # The proofs first (seconds to a minute each), the fast tests after: under xdist they fill the cores while
+        # The proofs first (seconds to a minute each), the fast tests last: under xdist they fill the cores while
         # the last proofs finish, instead of one core waiting on a long proof at the end.
-        items[:] = proof + fast
+        items[:] = proof + slow + fast
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

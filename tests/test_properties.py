@@ -131,6 +131,7 @@ def test_any_label_value_round_trips_through_a_query(value: str) -> None:
     assert value == "" or re.fullmatch(regex, value + "x", re.S) is None
 
 
+@pytest.mark.slow
 @given(specs())
 def test_specs_from_the_schema_fail_cleanly_or_compile_to_parsable_rules(tmp_path_factory, files) -> None:
     result = _compile(tmp_path_factory.mktemp("spec"), files)

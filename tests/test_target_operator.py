@@ -154,6 +154,7 @@ def _in_interval(ti: dict, t: datetime) -> bool:
         + int(r["endTime"][3:]) for r in ti["times"])
 
 
+@pytest.mark.slow
 def test_business_hours_in_berlin_are_the_same_utc_instants_on_the_operator(everywhere: Path) -> None:
     """specs/oncall/ml-platform.yaml: Europe/Berlin, monday:friday, 09:00-18:00. v1alpha1 intervals have no
     location; the UTC intervals written instead hold at exactly the instants Berlin is in business hours."""
@@ -188,6 +189,7 @@ def test_business_hours_in_berlin_are_the_same_utc_instants_on_the_operator(ever
     assert checked > 4 * 365 * 96
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("zone, weekdays, start, end, allowed", [
     # UTC evenings into the next UTC day; datetime's weekdays (Monday 0) by hand
     ("America/Los_Angeles", ("monday:friday",), "09:00", "18:00", {0, 1, 2, 3, 4}),
