@@ -11,7 +11,7 @@ TARGETS ?=
 BASE   ?= HEAD
 TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
 
-.PHONY: all generate test check diff e2e bench bench-eval golden mutation tools clean
+.PHONY: all generate test test-fast check diff e2e bench bench-eval golden mutation tools clean
 
 all: generate
 
@@ -38,8 +38,15 @@ tools:
 generate: $(STAMP)
 	$(BIN)/oncallgen generate $(SPECS) -o $(OUTPUT) $(TARGET_FLAGS)
 
+# Every test: the fast tier and every promtool, amtool and prometheus proof (each run once), on every core (xdist),
+# the slowest tests listed at the end. What CI and the README run.
 test: $(STAMP) tools
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --durations=15
+
+# The fast tier, for every change: compiled objects, schema, loader, errors, the CLI; no promtool, amtool or server
+# (tests marked `proof` are left out, and one that starts such a tool fails). Under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q --fast -n auto
 
 # The staleness gate: fails when output/ is not what the specs compile to.
 check: $(STAMP)
@@ -58,7 +65,7 @@ e2e: $(STAMP) tools
 # promtool tests (score per signal), after the reviewer's six changes of issue 8 (also run by make test). Tens of
 # minutes on 2 cores.
 mutation: $(STAMP) tools
-	$(BIN)/python -m pytest -q tests/test_review_changes.py
+	$(BIN)/python -m pytest -q -n auto tests/test_review_changes.py
 	$(BIN)/python -m tests.mutation
 
 bench: $(STAMP)

@@ -15,6 +15,8 @@ import pytest
 
 from .corpus import SERVICE, edit
 
+pytestmark = pytest.mark.slow  # each input in a fresh interpreter, timed and measured
+
 LIMIT_SECONDS = 10
 LIMIT_MB = 200
 

@@ -85,6 +85,7 @@ def coverage() -> dict[tuple[str, str], dict[str, list[int]]]:
     return table
 
 
+@pytest.mark.proof
 @pytest.mark.parametrize("f,page", CASES, ids=[f.path + (f"@{page[0]}" if page[0] else "") for f, page in CASES])
 def test_signal_over_its_exporters_series(f, page, out_dir, tmp_path) -> None:
     kept, dropped, series_of = _kept(f, page)

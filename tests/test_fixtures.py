@@ -229,6 +229,7 @@ def _firing(alertname: str, **labels: str) -> str:
     return _series_text("ALERTS", {"alertname": alertname, "alertstate": "firing", **labels})
 
 
+@pytest.mark.proof
 @pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
 def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
     """Calls per minute (hand-set): anthropic chat 600 ok and 60 rate limited, then from minute 30 2400 server
@@ -286,6 +287,7 @@ def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir, generations) ->
     assert run.ok, run.output
 
 
+@pytest.mark.proof
 def test_vllm_rules_over_its_series(tmp_path, out_dir) -> None:
     """Requests per minute (hand-set): 540 stopped, 60 aborted; the queue holds 3 requests, then 20 from minute 31."""
     success = "vllm:request_success_total"
@@ -319,6 +321,7 @@ def test_vllm_rules_over_its_series(tmp_path, out_dir) -> None:
     assert run.ok, run.output
 
 
+@pytest.mark.proof
 @pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
 def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
     """600 chat calls a minute take 0.5s, then 30s from minute 31; 6000 agent turns a minute take 9s throughout and
@@ -360,6 +363,7 @@ def test_otel_genai_latency_over_the_sdk_series(tmp_path, out_dir, generations) 
     assert run.ok, run.output
 
 
+@pytest.mark.proof
 def test_vllm_latency_and_first_token_over_its_series(tmp_path, out_dir) -> None:
     """600 requests a minute take 1.2s end to end, then 40s from minute 31; the first token comes after 0.3s, then 6s.
     p95 by hand in vLLM's buckets: 1.2s -> 1 + 0.95 * 0.5 = 1.475; 40s -> 30 + 0.95 * 10 = 39.5 (every call slower
@@ -426,6 +430,7 @@ def _spend_test(pages: tuple[Path, ...], values: dict, expected: dict[str, float
                                  for m, v in sorted(expected.items())]}]}
 
 
+@pytest.mark.proof
 @pytest.mark.parametrize("pages", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
 def test_spend_is_the_same_under_either_generation_and_under_both_at_once(tmp_path, out_dir, pages) -> None:
     """support-assistant prices claude-sonnet-4-5 at 3 USD per million input and 15 per million output tokens, and
@@ -439,6 +444,7 @@ def test_spend_is_the_same_under_either_generation_and_under_both_at_once(tmp_pa
     assert run.ok, run.output
 
 
+@pytest.mark.proof
 def test_cache_reads_and_writes_are_priced_as_the_spec_says_and_other_modalities_left_out(tmp_path) -> None:
     """With cache prices (claude: read 0.3, write 3.75 USD per million) and a price for gemini (2 input, 12 output,
     text only). By hand, per second: claude (9,000 - 6,000 - 1,000) * 3 + 6,000 * 0.3 + 1,000 * 3.75 + 2,500 * 15

@@ -9,7 +9,9 @@ to HTML with an independent CommonMark implementation (markdown-it-py) to check 
 from __future__ import annotations
 
 import html
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import promql_parser
@@ -21,6 +23,7 @@ from generator import amtool, promtool
 from generator.pipeline import build
 from generator.targets.files import write_tree
 
+from . import proofs
 from .corpus import FILES, SERVICE, TEAM, edit, write_files
 
 HOSTILE = 'q"uo\\te {{ .x }} "} =~ ".*" or vector(1) **b** <script>alert(1)</script> `tick` ```fence'
@@ -66,20 +69,28 @@ def _flow(value: str) -> str:
     return yaml.safe_dump(value, default_style='"', width=1 << 20).strip().removesuffix("\n...")
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("hostile")
+def _build(root: Path) -> dict[str, str]:
     write_files(root, hostile_files())
-    import os
     old = os.getcwd()
     os.chdir(root)
     try:
-        result = build([Path("specs")])
+        return build([Path("specs")]).files
     finally:
         os.chdir(old)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("hostile")
+    files = _build(root)
     out = root / "out"
-    write_tree(out, result.files)
-    return out, result.files
+    write_tree(out, files)
+    return out, files
+
+
+with tempfile.TemporaryDirectory() as _tmp:  # the unit-test files, one proof test each (xdist spreads them)
+    UNIT_TESTS = sorted(p for p in _build(Path(_tmp)) if p.startswith("tests/") and p.endswith(".test.yml")
+                        and p.count("/") == 2)
 
 
 def test_the_values_reach_the_spec_unchanged() -> None:
@@ -89,19 +100,26 @@ def test_the_values_reach_the_spec_unchanged() -> None:
     assert docs[0]["spec"]["signals"]["eval_regression"]["suite"] == SUITE
 
 
-def test_promtool_accepts_the_rules_and_their_unit_tests_pass(generated) -> None:
+@pytest.mark.proof
+def test_promtool_accepts_the_rules(generated) -> None:
     out, files = generated
     rule_files = sorted(out.glob("rules/*.rules.yml"))
     assert rule_files
     checked = promtool.check_rules(rule_files)
     assert checked.ok, checked.output
-    tests = sorted(out.glob("tests/*/*.test.yml"))
-    assert len(tests) >= 8
-    for test_file in tests:
-        run = promtool.test_rules(test_file)
-        assert run.ok, (test_file, run.output)
+    assert sorted(p.relative_to(out).as_posix() for p in out.glob("tests/*/*.test.yml")) == UNIT_TESTS
+    assert len(UNIT_TESTS) >= 8
 
 
+@pytest.mark.proof
+@pytest.mark.parametrize("test_file", UNIT_TESTS)
+def test_their_unit_tests_pass(generated, test_file: str) -> None:
+    out, _ = generated
+    run = proofs.promtool_test(out / test_file)
+    assert run.ok, (test_file, run.output)
+
+
+@pytest.mark.proof
 def test_amtool_accepts_the_configuration(generated) -> None:
     out, _ = generated
     checked = amtool.check_config(out / "alertmanager" / "alertmanager.yml")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator import promtool
@@ -39,6 +40,7 @@ def _run(tmp_path: Path, out_dir: Path, series: list[dict], checks: list[dict]) 
     return promtool.test_rules(path)
 
 
+@pytest.mark.proof
 def test_a_provider_stays_down_while_litellm_keeps_cooling_its_deployments(tmp_path, out_dir) -> None:
     """Minutes 1-30: 600 calls a minute succeed on vertex_ai. 31-40: every one fails with a 503. From 41 LiteLLM has
     cooled the deployment down: the failures carry api_provider="", the provider's own counters are flat, and a
@@ -71,6 +73,7 @@ def test_a_provider_stays_down_while_litellm_keeps_cooling_its_deployments(tmp_p
     assert run.ok, run.output
 
 
+@pytest.mark.proof
 def test_cooldowns_without_an_outage_page_nobody(tmp_path, out_dir) -> None:
     """A 429 cools a deployment down too: with calls succeeding, a cooldown every minute starts no outage."""
     series = [

@@ -77,6 +77,7 @@ def _validate(*args: str):
     return CliRunner().invoke(main, ["validate", *args])
 
 
+@pytest.mark.proof
 def test_declared_buckets_match_what_the_exporters_expose(prometheus) -> None:
     result = _validate("specs/support-assistant.yaml", "specs/internal-chat.yaml", "specs/oncall",
                        "--prometheus", prometheus.url(""))
@@ -97,6 +98,7 @@ def _otel_2026(tmp_path, semconv: str | None):
     return spec
 
 
+@pytest.mark.proof
 def test_a_service_emitting_the_2026_names_is_reported_as_such_and_its_buckets_checked(prometheus, tmp_path) -> None:
     """Only 2026 series on the server: the default (both) reads them, buckets included, and says which it found."""
     _otel_2026(tmp_path, None)
@@ -107,6 +109,7 @@ def test_a_service_emitting_the_2026_names_is_reported_as_such_and_its_buckets_c
     assert "error" not in result.stderr
 
 
+@pytest.mark.proof
 def test_a_spec_reading_the_other_generation_is_warned_at_its_line(prometheus, tmp_path) -> None:
     """semconv: legacy on a service that emits 2026 names: its rules would match nothing, silently."""
     spec = _otel_2026(tmp_path, "legacy")
@@ -121,6 +124,7 @@ def test_a_spec_reading_the_other_generation_is_warned_at_its_line(prometheus, t
     assert "no latency series on the server match gen_ai_client_operation_duration_seconds_bucket" in result.stderr
 
 
+@pytest.mark.proof
 def test_buckets_the_server_does_not_have_fail_at_the_spec_line(prometheus, tmp_path) -> None:
     spec = (ROOT / "specs" / "internal-chat.yaml").read_text().replace(
         "    preset: vllm\n", "    preset: vllm\n    buckets: [0.5, 1, 2.5, 5, 10, 30, 60]\n")
@@ -139,6 +143,7 @@ def test_buckets_the_server_does_not_have_fail_at_the_spec_line(prometheus, tmp_
     assert "on the server but not declared: 0.3, 0.8, 1.5, 2" in line
 
 
+@pytest.mark.proof
 def test_a_selector_no_series_match_fails(prometheus) -> None:
     """The LiteLLM example's proxy is not scraped here: its latency selector matches nothing."""
     result = _validate("specs/search-answers.yaml", "specs/oncall", "--prometheus", prometheus.url(""))

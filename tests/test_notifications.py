@@ -86,12 +86,14 @@ def outage(compiled, out_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return alerts, received(out_dir, alerts)
 
 
+@pytest.mark.proof
 def test_a_provider_outage_fires_its_page_and_the_remediation_signals(outage) -> None:
     alerts, _ = outage
     names = {a["alertname"] for a in alerts}
     assert {"AIProviderDown", "AIProviderFailover"} <= names, names
 
 
+@pytest.mark.proof
 def test_one_provider_outage_pages_once(outage) -> None:
     """Read from specs/support-assistant.yaml and specs/oncall/: the page goes to the primary on-call, the failover
     signal to the remediation webhook (and, as information, to Slack); the dependent pages (latency, error spike,

@@ -57,6 +57,7 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_make_check_fails_naming_the_files_of_an_edited_threshold_until_regenerated(work: Path) -> None:
     assert make("check", work).returncode == 0
     spec = work / "specs" / "support-assistant.yaml"
@@ -82,6 +83,7 @@ def test_make_check_fails_naming_the_files_of_an_edited_threshold_until_regenera
     assert "is up to date" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_team_file_survives_generate_and_a_removed_signal_disappears(work: Path) -> None:
     out = work / "output"
     kept_inode = (out / "kustomization.yaml").stat().st_ino
@@ -119,6 +121,7 @@ class Boom(Exception):
     pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fail_at", ["third file", "swap in", "interrupt"])
 def test_an_interrupted_write_leaves_the_folder_byte_identical(work: Path, fail_at: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:

@@ -78,6 +78,7 @@ SETUPS = {"otel-genai": [(0.5, 3), (2, 3), (8, 3), (1.28, 4)], "litellm": [(0.5,
           "vllm": [(0.5, 3), (2, 3), (8, 3), (2.5, 4)], "custom": [(0.5, 3), (8, 3), (1.28, 4)]}
 
 
+@pytest.mark.proof
 def test_the_latency_proof_holds_on_every_presets_buckets(tmp_path) -> None:
     docs = []
     for preset, setups in SETUPS.items():

@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator.pipeline import build
@@ -60,6 +61,7 @@ def _generate(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.proof
 def test_one_rule_files_entry_loads_every_generated_rule_file(out_dir: Path) -> None:
     """`promtool check config` on the generated fragment follows its one glob to every rule file, and they pass."""
     config = out_dir / "prometheus" / "prometheus.yml"
@@ -86,6 +88,7 @@ def test_flags_follow_the_specs_durations(tmp_path: Path) -> None:
     assert flags == ["--rules.alert.for-grace-period=45s", "--rules.alert.for-outage-tolerance=1h15m"]
 
 
+@pytest.mark.proof
 def test_prometheus_accepts_the_flags(tmp_path: Path) -> None:
     """The flags parse: `prometheus --help` would not tell, so ask the real binary to check them and exit."""
     out = _generate(tmp_path)

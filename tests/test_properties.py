@@ -132,6 +132,7 @@ def test_any_label_value_round_trips_through_a_query(value: str) -> None:
     assert value == "" or re.fullmatch(regex, value + "x", re.S) is None
 
 
+@pytest.mark.slow
 @given(specs())
 def test_specs_from_the_schema_fail_cleanly_or_compile_to_parsable_rules(tmp_path_factory, files) -> None:
     result = _compile(tmp_path_factory.mktemp("spec"), files)
@@ -148,6 +149,7 @@ def test_specs_from_the_schema_fail_cleanly_or_compile_to_parsable_rules(tmp_pat
             assert math.isfinite(rule.for_seconds) and 0 <= rule.for_seconds <= 365 * 86400
 
 
+@pytest.mark.proof
 @settings(max_examples=TOOL_EXAMPLES)
 @given(st.one_of(specs(valid=True), specs()))
 def test_whatever_generate_accepts_promtool_and_amtool_accept(tmp_path_factory, files) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator import promtool
@@ -40,6 +41,7 @@ def test_same_hour_history_keeps_other_hours_below_a_small_factor() -> None:
     assert same_hour_history(1560, 1.5) == ((60, 1.25), (180, 1.0), (1320, 1.25))
 
 
+@pytest.mark.proof
 def test_error_spike_tests_of_an_unusual_spec_pass(tmp_path: Path) -> None:
     """A 10% floor, a 5x factor, no traffic guard and a 2m `growing_for`: the growing page's ramps still cross each
     threshold where the generator says, and every generated error_spike test passes."""

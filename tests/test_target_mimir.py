@@ -20,6 +20,7 @@ from tests.targets_support import errors, generate, load, plain_groups, schema
 
 # ---- Mimir ----------------------------------------------------------------------------------------------------
 
+@pytest.mark.proof
 def test_mimir_namespace_files_match_the_schema_and_pass_promtool(tree: Path, tmp_path: Path) -> None:
     validator = schema("mimir-namespace")
     extracted = []
@@ -124,6 +125,7 @@ def _keys(data) -> list[str]:
     return [k for v in data for k in _keys(v)] if isinstance(data, list) else []
 
 
+@pytest.mark.proof
 def test_the_mimir_alertmanager_configuration_takes_secrets_as_placeholders(tree: Path, tmp_path: Path) -> None:
     """Mimir refuses every `*_file` secret field (pkg/alertmanager/api.go): none is left, each secret is a
     ${VARIABLE} listed next to the file, and the file, filled by the command written there (the real envsubst),
@@ -160,6 +162,7 @@ def test_the_mimir_alertmanager_configuration_takes_secrets_as_placeholders(tree
     assert amtool.route(target, page, ["legal-ai/pd-legal"]).ok
 
 
+@pytest.mark.proof
 def test_each_mimir_tenant_routes_its_teams_alerts_as_the_plain_configuration_does(everywhere: Path,
                                                                                      tmp_path: Path) -> None:
     """Every routing case of a team whose services are in the tenant (and the Watchdog and pipeline cases of the
@@ -229,6 +232,7 @@ tests:
 """
 
 
+@pytest.mark.proof
 def test_mimir_pipeline_alerts_fire_on_the_series_mimir_exposes(out_dir: Path, tmp_path: Path) -> None:
     """Mimir's own series (names and labels from its ruler and Alertmanager metrics), as a meta-monitoring
     Prometheus scrapes them: a failed PagerDuty notification of tenant legal-ai pages, another tenant's does not;

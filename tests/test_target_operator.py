@@ -25,6 +25,7 @@ from tests.targets_support import ROOT, errors, generate, load, plain_groups, sc
 
 # ---- prometheus-operator: PrometheusRule --------------------------------------------------------------------
 
+@pytest.mark.proof
 def test_prometheusrules_match_the_schema_and_their_groups_pass_promtool(tree: Path, tmp_path: Path) -> None:
     validator = schema("prometheusrule")
     extracted = []
@@ -153,6 +154,7 @@ def _in_interval(ti: dict, t: datetime) -> bool:
         + int(r["endTime"][3:]) for r in ti["times"])
 
 
+@pytest.mark.slow
 def test_business_hours_in_berlin_are_the_same_utc_instants_on_the_operator(everywhere: Path) -> None:
     """specs/oncall/ml-platform.yaml: Europe/Berlin, monday:friday, 09:00-18:00. v1alpha1 intervals have no
     location; the UTC intervals written instead hold at exactly the instants Berlin is in business hours."""
@@ -187,6 +189,7 @@ def test_business_hours_in_berlin_are_the_same_utc_instants_on_the_operator(ever
     assert checked > 4 * 365 * 96
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("zone, weekdays, start, end, allowed", [
     # UTC evenings into the next UTC day; datetime's weekdays (Monday 0) by hand
     ("America/Los_Angeles", ("monday:friday",), "09:00", "18:00", {0, 1, 2, 3, 4}),
@@ -240,12 +243,14 @@ def merged_config(everywhere: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return path
 
 
+@pytest.mark.proof
 def test_amtool_accepts_the_equivalent_plain_configuration(merged_config: Path) -> None:
     run = amtool.check_config(merged_config)
     assert run.ok, run.output
     assert "SUCCESS" in run.output
 
 
+@pytest.mark.proof
 def test_every_routing_case_reaches_the_same_receivers_through_the_operator(everywhere: Path,
                                                                             merged_config: Path) -> None:
     """Every routing case of the plain configuration (each alert and tier, the Watchdog, an alert of no known team,
@@ -280,6 +285,7 @@ def test_every_routing_case_reaches_the_same_receivers_through_the_operator(ever
     assert not failed, failed[:3]
 
 
+@pytest.mark.proof
 def test_a_team_page_reaches_the_team_through_the_operators_namespace_matcher(everywhere: Path,
                                                                               merged_config: Path) -> None:
     """A page exactly as support-assistant's PrometheusRule labels it (its `sum by` keeps service, team and provider)
@@ -300,6 +306,7 @@ def test_a_team_page_reaches_the_team_through_the_operators_namespace_matcher(ev
     assert fallback.ok, fallback.output
 
 
+@pytest.mark.proof
 def test_without_the_namespace_label_a_page_falls_to_the_root(everywhere: Path, merged_config: Path) -> None:
     """The route check can fail: the operator's namespace matcher is real, so a page without it is not the team's."""
     case = next(c for c in load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
@@ -409,6 +416,7 @@ def _enforced_unit_tests(tree: Path, base: Path, service: str, series_namespace:
     return out
 
 
+@pytest.mark.proof
 def test_enforced_namespace_label_with_series_of_the_rules_namespace(out_dir: Path, tmp_path: Path) -> None:
     """search-answers' PrometheusRule in search-prod, its series labelled namespace="search-prod": every selector
     still matches, and the provider, failover, traffic, SLO and cost tests pass. The latency and model-routing
@@ -424,6 +432,7 @@ def test_enforced_namespace_label_with_series_of_the_rules_namespace(out_dir: Pa
     assert "alertname: AIModelDegraded" in runs["model_routing.test.yml"].output
 
 
+@pytest.mark.proof
 def test_enforced_namespace_label_silences_a_service_reading_a_shared_proxy(out_dir: Path, tmp_path: Path) -> None:
     """search-answers reads the shared LiteLLM proxy (`job="litellm-proxy"`), whose series carry the proxy's
     namespace: once every selector asks for search-prod, each test passes only when told to expect silence, so

@@ -60,6 +60,7 @@ def test_a_target_for_the_run_covers_every_service(everywhere: Path) -> None:
 
 # ---- Thanos ---------------------------------------------------------------------------------------------------
 
+@pytest.mark.proof
 def test_thanos_rule_files_match_the_schema_and_pass_promtool_without_the_thanos_field(tree: Path,
                                                                                        tmp_path: Path) -> None:
     validator = schema("thanos-rules")

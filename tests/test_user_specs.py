@@ -22,7 +22,7 @@ from generator.presets.litellm import LATENCY_BUCKETS
 from generator.presets.source import OTEL_DURATION_BUCKETS
 from generator.presets.vllm import E2E_LATENCY_BUCKETS
 
-from . import spec_space
+from . import proofs, spec_space
 
 ROOT = Path(__file__).resolve().parent
 USER_SPECS = ROOT / "user_specs"
@@ -40,6 +40,9 @@ def failures(report: proof.Report) -> str:
     return "\n".join(f"{f.path}: {f.summary}" for f in report.failures)
 
 
+SAMPLED = sorted(d["metadata"]["name"] for d in spec_space.draw(SEED, COUNT) if d["kind"] == "AIService")
+
+
 @pytest.fixture(scope="module")
 def sample_docs() -> list[dict]:
     return spec_space.draw(SEED, COUNT)
@@ -48,6 +51,8 @@ def sample_docs() -> list[dict]:
 @pytest.fixture(scope="module")
 def sample_specs(sample_docs, tmp_path_factory) -> Path:
     return spec_space.write(sample_docs, tmp_path_factory.mktemp("spec-space"))
+
+
 
 
 def test_the_sample_spans_every_preset_signal_and_team_shape(sample_docs) -> None:
@@ -70,19 +75,72 @@ def test_the_sample_spans_every_preset_signal_and_team_shape(sample_docs) -> Non
     assert 0 < sum(map(on_boundary, services)) < len(services)
 
 
-def test_the_sampled_specs_pass_their_generated_proof(sample_specs, tmp_path) -> None:
-    out = generate(sample_specs, tmp_path / "output")
-    report = proof.run(out)
-    assert report.files > 30 * 10
+# Each spec set's whole generated proof (what `oncallgen test` runs on it: every unit-test file and every routing
+# case), one test per service (its files and its routing cases, so xdist spreads them over the cores and the
+# progress shows) and one for the rest (the rules of no service, the routing cases of no service).
+
+def _services(path: Path) -> list[str]:
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    return sorted(d["metadata"]["name"] for f in files for d in yaml.safe_load_all(f.read_text(encoding="utf-8"))
+                  if d and d.get("kind") == "AIService")
+
+
+REGRESSIONS = {"chat-litellm": USER_SPECS / "chat-litellm.yaml", "sampled": USER_SPECS / "sampled"}
+SETS = {"sample": SAMPLED, **{name: _services(path) for name, path in REGRESSIONS.items()}}
+
+
+@pytest.fixture(scope="module")
+def outputs(sample_specs, tmp_path_factory):
+    """Each spec set compiled by the CLI when a test first asks for it (once per xdist worker that proves some)."""
+    made: dict[str, Path] = {}
+
+    def output(name: str) -> Path:
+        if name not in made:
+            specs = sample_specs if name == "sample" else REGRESSIONS[name]
+            made[name] = generate(specs, tmp_path_factory.mktemp(f"{name}-output") / "output")
+        return made[name]
+    return output
+
+
+def _routes(out: Path) -> tuple[Path, list[dict]]:
+    doc = yaml.safe_load((out / proof.ROUTE_TESTS).read_text(encoding="utf-8"))
+    return out / proof.ROUTE_TESTS.parent / doc["config"], doc["cases"]
+
+
+def _misrouted(config: Path, cases: list[dict]) -> list[tuple[str, str]]:
+    return [(case["name"], run.output) for case in cases
+            if not (run := proofs.amtool_route(config, case["labels"], case["receivers"])).ok]
+
+
+@pytest.mark.proof
+@pytest.mark.parametrize("specs,service", [(n, s) for n, services in SETS.items() for s in services])
+def test_each_service_passes_its_generated_proof(outputs, specs, service) -> None:
+    """The sample (nobody tuned the scenarios to it) and the regression specs (that once failed)."""
+    out = outputs(specs)
+    report = proof.run(out, jobs=1, only=[service])
+    assert report.files >= 5
     assert report.ok, failures(report)
+    config, cases = _routes(out)
+    mine = [c for c in cases if c["labels"].get("service") == service]
+    assert mine
+    assert not _misrouted(config, mine)
 
 
-def test_the_regression_specs_pass_their_generated_proof(tmp_path) -> None:
-    out = generate(USER_SPECS / "chat-litellm.yaml", tmp_path / "chat")
-    sampled = generate(USER_SPECS / "sampled", tmp_path / "sampled")
-    for folder in (out, sampled):
-        report = proof.run(folder)
-        assert report.ok, failures(report)
+@pytest.mark.proof
+@pytest.mark.parametrize("specs", sorted(SETS))
+def test_the_rest_of_each_generated_proof_passes(outputs, specs) -> None:
+    out = outputs(specs)
+    files = proof.unit_test_files(out)
+    if specs == "sample":
+        assert len(files) > 30 * 10
+    owners = {f.relative_to(out / "tests").parts[0] for f in files}
+    assert owners == set(SETS[specs]) | {"oncallgen"}  # every service folder is proved by its own test
+    report = proof.run(out, only=["oncallgen"])  # the rules of no service
+    assert report.files >= 2 and report.ok, failures(report)
+    config, cases = _routes(out)
+    rest = [c for c in cases if c["labels"].get("service") not in SETS[specs]]  # the others are their service's
+    assert rest  # the heartbeat, the fallback, the alerting pipeline's
+    assert not _misrouted(config, rest)
 
 
 def _unreachable(content) -> list[int]:
@@ -139,6 +197,7 @@ def _global_proof(out: Path) -> Path:
     return out
 
 
+@pytest.mark.proof
 def test_oncallgen_test_passes_then_fails_on_a_wrong_expectation(tmp_path) -> None:
     out = _global_proof(tmp_path / "out")
     result = CliRunner().invoke(main, ["test", str(out)])
