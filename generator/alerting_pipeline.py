@@ -191,15 +191,15 @@ def runbook(alert: Alert, routing: Routing | None) -> RunbookContent:
                      "sum by (integration) (increase(alertmanager_notifications_failed_total[1h]))",
                      branches=(("one integration", "→ step:logs"),
                                ("every integration", "Alertmanager has no network way out (egress, proxy, DNS): "
-                                                     "page the platform on-call"))),
+                                                     "page the platform on-call, then → step:who"))),
                 Step("What does Alertmanager log about it?", command=am_logs, key="logs",
                      branches=(("`failed to read ... from file` or `no such file`",
                                 "a secret file is missing: the receiver's `*_file` path is not mounted. Mount the "
-                                "secret (kubectl get secret; the pod's volumes), then reload Alertmanager"),
+                                "secret (kubectl get secret; the pod's volumes), then reload Alertmanager → step:who"),
                                ("401, 403 or `invalid key`", "the key was revoked or rotated: update the secret, "
-                                                             "then reload Alertmanager"),
+                                                             "then reload Alertmanager → step:who"),
                                ("timeouts or connection refused", "the receiver's endpoint is down or unreachable: "
-                                                                  "check it and the egress path"))),
+                                                                  "check it and the egress path → step:who"))),
                 Step("Who missed a notification? Alerts firing now, by team and receiver.", key="who",
                      command="amtool alert query --active",
                      branches=(("pages among them", "tell those teams' on-call directly, now"),
