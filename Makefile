@@ -41,7 +41,7 @@ generate: $(STAMP)
 # Every test: the fast tier and every promtool, amtool and prometheus proof (each run once), on every core (xdist),
 # the slowest tests listed at the end. What CI and the README run.
 test: $(STAMP) tools
-	$(BIN)/python -m pytest -q -n auto --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist worksteal --durations=15
 
 # The fast tier, for every change: compiled objects, schema, loader, errors, the CLI; no promtool, amtool or server
 # (tests marked `proof` are left out, and one that starts such a tool fails). Under a minute.
