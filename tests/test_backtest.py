@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from click.testing import CliRunner
 
 from generator.backtest import firing
 from generator.cli import main
-from tests.e2e.harness import Server, free_port
+from tests.e2e.harness import Server
+from tests.history import prometheus_on
 
 pytestmark = pytest.mark.proof
 
@@ -44,21 +44,8 @@ def _history() -> str:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("backtest")
-    (work / "history.om").write_text(_history())
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "history.om"),
-                    str(work / "data")], check=True, capture_output=True)
-    (work / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = free_port()
-    server = Server("prometheus", ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-                                   f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-                                   "--storage.tsdb.retention.time=100y"], port, work / "prometheus.log")
-    server.start()
-    try:
-        server.wait_ready(120)
+    with prometheus_on(tmp_path_factory.mktemp("backtest"), _history()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

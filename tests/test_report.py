@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from tests.e2e.harness import Server, free_port
+from tests.history import prometheus_on
 
 pytestmark = pytest.mark.proof
 
@@ -57,27 +57,13 @@ def _minutes(first: str, last: str) -> list[int]:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("report")
     lines = []
     for name, extra, first, last in HISTORY:
         labels = {"alertname": name, "alertstate": "firing", **SERVICE, **extra}
         text = "ALERTS{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
         lines += [f"{text} 1 {t}" for t in _minutes(first, last)]
-    (work / "history.om").write_text("\n".join(lines) + "\n# EOF\n")
-    data = work / "data"
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "history.om"), str(data)],
-                   check=True, capture_output=True)
-    (work / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = free_port()
-    server = Server("prometheus", ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-                                   f"--storage.tsdb.path={data}", f"--web.listen-address=127.0.0.1:{port}",
-                                   "--storage.tsdb.retention.time=100y"], port, work / "prometheus.log")
-    server.start()
-    try:
-        server.wait_ready(120)
+    with prometheus_on(tmp_path_factory.mktemp("report"), "\n".join(lines) + "\n# EOF\n") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _report(prometheus: Server, *args: str) -> str:

@@ -3,15 +3,14 @@ openmetrics`: every transition, in order, at its minute, with the service's valu
 history below (an outage of anthropic for support-assistant on 2026-12-01, times UTC)."""
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from tests.e2e.harness import Server, free_port
+from tests.e2e.harness import Server
+from tests.history import prometheus_on
 
 pytestmark = pytest.mark.proof
 
@@ -49,23 +48,9 @@ HISTORY = (
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory):
-    work = tmp_path_factory.mktemp("timeline")
-    (work / "history.om").write_text("\n".join(sorted(HISTORY, key=lambda line: (line.rsplit(" ", 2)[0],
-                                                                               int(line.rsplit(" ", 1)[1]))))
-                                     + "\n# EOF\n")
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "history.om"),
-                    str(work / "data")], check=True, capture_output=True)
-    (work / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = free_port()
-    server = Server("prometheus", ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-                                   f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-                                   "--storage.tsdb.retention.time=100y"], port, work / "prometheus.log")
-    server.start()
-    try:
-        server.wait_ready(120)
+    ordered = sorted(HISTORY, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))
+    with prometheus_on(tmp_path_factory.mktemp("timeline"), "\n".join(ordered) + "\n# EOF\n") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _timeline(prometheus: Server, *args: str) -> list[str]:

@@ -1,0 +1,29 @@
+"""A real Prometheus 2.42 on a history written with `promtool tsdb create-blocks-from openmetrics`: for the tests of
+what oncallgen reads from a server's past (report, timeline, backtest). Loopback, a free port, stopped by pid."""
+from __future__ import annotations
+
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from tests.e2e.harness import Server, free_port
+
+
+@contextmanager
+def prometheus_on(work: Path, openmetrics: str) -> Iterator[Server]:
+    """Prometheus serving `openmetrics` (ending with `# EOF`) as its history, kept however old it is."""
+    (work / "history.om").write_text(openmetrics)
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "history.om"),
+                    str(work / "data")], check=True, capture_output=True)
+    (work / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
+    port = free_port()
+    server = Server("prometheus", ["prometheus", f"--config.file={work / 'prometheus.yml'}",
+                                   f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+                                   "--storage.tsdb.retention.time=100y"], port, work / "prometheus.log")
+    server.start()
+    try:
+        server.wait_ready(120)
+        yield server
+    finally:
+        server.stop()
