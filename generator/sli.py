@@ -48,21 +48,29 @@ def normalise(expr: str, counter: Counter, service: Service, want_provider: bool
 def rate_by(counter: Counter, seconds: float, by: tuple[str, ...], service: Service) -> str:
     """`sum by (<by>) (rate(<counter>[window]))` with provider/model labels normalised.
 
-    A counter with older generations of names reads each label set of `by` from the newest generation that has it
-    (`sum by (...) (new) or sum by (...) (old)`): emitting both at once does not count a call twice.
+    A counter with older generations of names reads, for each emitter (its `emitters` labels) and each provider, model
+    and label set of `by`, the newest generation that emitter has (`new or on (...) old`, summed after): a process
+    emitting both at once counts each call once, and a replica still emitting only older names is counted too.
     """
-    sums = []
-    for generation in counter.generations():
-        inner = normalise(f"rate({generation.selector}[{c.window(seconds)}])", generation, service, c.PROVIDER in by,
-                          c.MODEL in by)
-        sums.append(f"sum by ({', '.join(by)}) ({inner})")
-    return sums[0] if len(sums) == 1 else "(" + " or ".join(sums) + ")"
+    window = c.window(seconds)
+    generations = counter.generations()
+    if len(generations) == 1:
+        inner = normalise(f"rate({counter.selector}[{window}])", counter, service, c.PROVIDER in by, c.MODEL in by)
+        return f"sum by ({', '.join(by)}) ({inner})"
+    parts = [normalise(f"rate({g.selector}[{window}])", g, service, True) for g in generations]
+    return f"sum by ({', '.join(by)}) ({_newest(parts, by + (c.PROVIDER, c.MODEL) + counter.emitters)})"
+
+
+def _newest(parts: list[str], key: tuple[str, ...]) -> str:
+    """`parts` (newest generation first) joined so that each label set of `key` is read from the first that has it."""
+    on = ", ".join(fragments.label_name(label) for label in dict.fromkeys(key))
+    return f" or on ({on}) ".join(parts)
 
 
 def token_rates(tokens: Tokens, service: Service) -> str:
-    """Tokens per second by model, token type and modality over 5m, each generation's preferred where it has them."""
+    """Tokens per second by model, token type and modality over 5m, each emitter's newest generation preferred."""
     by = (c.MODEL, c.TOKEN_TYPE, c.MODALITY)
-    sums = []
+    parts = []
     for generation in tokens.generations():
         # rate() drops the metric name: each type gets its token_type before `or` could merge two of them.
         inner = " or ".join(fragments.label_replace(f"rate({counter.selector}[5m])", c.TOKEN_TYPE, kind, c.TOKEN_TYPE,
@@ -71,9 +79,8 @@ def token_rates(tokens: Tokens, service: Service) -> str:
         inner = fragments.label_replace(f"({inner})", c.MODALITY, c.TEXT, c.MODALITY, ".*")
         if generation.modality_label:
             inner = fragments.copy_label(inner, c.MODALITY, generation.modality_label)
-        inner = normalise(inner, generation.counters[0][1], service, False)
-        sums.append(f"sum by ({', '.join(by)}) ({inner})")
-    return " or ".join(sums)
+        parts.append(normalise(inner, generation.counters[0][1], service, False))
+    return f"sum by ({', '.join(by)}) ({_newest(parts, by + tokens.emitters)})"
 
 
 def token_prices(service: Service) -> tuple[Recording, ...]:

@@ -65,6 +65,10 @@ for key in ("suite_label", "model_label", "result_label"):
         bad = _BAD_LABELS[name]
         text = edit(SERVICE, "    preset: otel-genai\n", f"    preset: otel-genai\n    eval:\n      {key}: '{bad}'\n")
         case(f"eval-{key}-{name}", QUERY, text, f"{key}:", "label name", f"spec.metrics.eval.{key}")
+for name in ("or-vector", "closing-paren", "quote", "space", "reserved", "dash"):
+    bad = _BAD_LABELS[name]
+    text = edit(SERVICE, "    preset: otel-genai\n", f"    preset: otel-genai\n    emitter_labels: [job, '{bad}']\n")
+    case(f"emitter-labels-{name}", QUERY, text, "emitter_labels:", "label name", "spec.metrics.emitter_labels[1]")
 case("eval-pass-equals-fail", QUERY,
      edit(SERVICE, "    preset: otel-genai\n", "    preset: otel-genai\n    eval: {pass_value: ok, fail_value: ok}\n"),
      "fail_value", "other than pass_value", "spec.metrics.eval.fail_value")

@@ -6,6 +6,7 @@ preset selects is written by hand, and promtool runs the generated rules over th
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -229,60 +230,101 @@ def _firing(alertname: str, **labels: str) -> str:
     return _series_text("ALERTS", {"alertname": alertname, "alertstate": "firing", **labels})
 
 
+def _model_calls(generation: str, per_minute: int = 600) -> dict[tuple[str, tuple], str]:
+    """The promtool values of model calls under one generation of names, `per_minute / 600` of the hand-set traffic:
+    anthropic chat 600 ok and 60 rate limited, then from minute 30 2400 server errors; gemini 120 ok, 60
+    safety-blocked, 60 server errors."""
+    count = CALLS[generation] + "_count"
+    chat, gen = ("gen_ai_operation_name", "chat"), ("gen_ai_operation_name", "generate_content")
+    anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
+    def per(n: int) -> int:
+        assert n * per_minute % 600 == 0, "whole calls a minute"
+        return n * per_minute // 600
+    return {(count, (chat, anthropic, ("error_type", None))): f"0+{per(600)}x90",
+            (count, (chat, anthropic, ("error_type", "RateLimitError"))): f"0+{per(60)}x90",
+            (count, (chat, anthropic, ("error_type", "InternalServerError"))): f"0x30 0+{per(2400)}x59",
+            (count, (gen, ("error_type", None))): f"0+{per(120)}x90",
+            (count, (gen, ("error_type", "BLOCKED_SAFETY"))): f"0+{per(60)}x90",
+            (count, (gen, ("error_type", "ServerError"))): f"0+{per(60)}x90"}
+
+
+AGENT_TURNS = {(AGENT_CALLS + "_count", (("gen_ai_operation_name", "invoke_agent"),)): "0+6000x90",
+               (AGENT_CALLS + "_count", (("gen_ai_operation_name", "execute_tool"),)): "0+6000x90"}
+
+
+def _call_checks(own: str, summed: bool = False) -> list[dict]:
+    """What the hand-set traffic of `_model_calls` records and pages, per second, whichever names carry it (to the
+    thousandth where `summed` over replicas: thirds of a rate add up with float noise)."""
+    def r(expr: str) -> str:
+        return f"round({expr}, 0.001)" if summed else expr
+    return [
+        {"expr": r(f"sum by (provider) (service_provider_model:ai_requests:rate5m{{{own}}})"), "eval_time": "20m",
+         "exp_samples": [{"labels": '{provider="anthropic"}', "value": 11},
+                         {"labels": '{provider="gcp.gemini"}', "value": 4},
+                         {"labels": '{provider="openai"}', "value": 0}]},
+        {"expr": r(f"sum by (provider) (service_provider_model:ai_errors:rate5m{{{own}}})"), "eval_time": "20m",
+         "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
+                         {"labels": '{provider="gcp.gemini"}', "value": 2},
+                         {"labels": '{provider="openai"}', "value": 0}]},
+        {"expr": r(f"sum by (provider) (service_provider_model:ai_rate_limited:rate5m{{{own}}})"), "eval_time": "20m",
+         "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
+                         {"labels": '{provider="gcp.gemini"}', "value": 0},
+                         {"labels": '{provider="openai"}', "value": 0}]},
+        # The hour ending at 70m holds 39 minutes of 2400 server errors (from minute 32): 39 * 2400 / 3600.
+        {"expr": r(f"sum by (provider) (service_provider_model:ai_provider_errors:rate1h{{{own}}})"), "eval_time": "70m",
+         "exp_samples": [{"labels": '{provider="anthropic"}', "value": 26},
+                         {"labels": '{provider="gcp.gemini"}', "value": 1},
+                         {"labels": '{provider="openai"}', "value": 0}]},
+        # Silent before the outage, and for gemini (a third of its calls fail, under the 50% bound) throughout.
+        {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing"}', "eval_time": "29m", "exp_samples": []},
+        {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation=""}', "eval_time": "40m",
+         "exp_samples": [{"labels": _firing("AIProviderDown", provider="anthropic", service="support-assistant",
+                                            severity="critical", signal="provider_down", team="ml-platform"),
+                          "value": 1}]},
+    ]
+
+
 @pytest.mark.proof
 @pytest.mark.parametrize("generations", [("legacy",), ("2026",), ("legacy", "2026")], ids="+".join)
 def test_otel_genai_rules_over_the_sdk_series(tmp_path, out_dir, generations) -> None:
-    """Calls per minute (hand-set): anthropic chat 600 ok and 60 rate limited, then from minute 30 2400 server
-    errors; gemini 120 ok, 60 safety-blocked, 60 server errors; 6000 agent turns and 6000 tool calls that are not
-    model calls. Expected values are those numbers per second, under either generation of names, and under both at
-    once (a service emitting both counts each call once)."""
-    agents = AGENT_CALLS + "_count"
-    chat, gen = ("gen_ai_operation_name", "chat"), ("gen_ai_operation_name", "generate_content")
-    anthropic = ("gen_ai_provider_name", "anthropic")  # openai's series stay at 0
-    values = {
-        (agents, (("gen_ai_operation_name", "invoke_agent"),)): "0+6000x90",
-        (agents, (("gen_ai_operation_name", "execute_tool"),)): "0+6000x90",
-    }
+    """The hand-set calls of `_model_calls`, and 6000 agent turns and 6000 tool calls a minute that are not model
+    calls. Expected values are those numbers per second, under either generation of names, and under both at once (a
+    service emitting both counts each call once)."""
+    values = dict(AGENT_TURNS)
     for generation in generations:
-        count = CALLS[generation] + "_count"
-        values.update({
-            (count, (chat, anthropic, ("error_type", None))): "0+600x90",
-            (count, (chat, anthropic, ("error_type", "RateLimitError"))): "0+60x90",
-            (count, (chat, anthropic, ("error_type", "InternalServerError"))): "0x30 0+2400x59",
-            (count, (gen, ("error_type", None))): "0+120x90",
-            (count, (gen, ("error_type", "BLOCKED_SAFETY"))): "0+60x90",
-            (count, (gen, ("error_type", "ServerError"))): "0+60x90",
-        })
-    own = 'service="support-assistant"'
-    test = {
-        "interval": "1m",
-        "input_series": _input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
-        "promql_expr_test": [
-            {"expr": f"sum by (provider) (service_provider_model:ai_requests:rate5m{{{own}}})", "eval_time": "20m",
-             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 11},
-                             {"labels": '{provider="gcp.gemini"}', "value": 4},
-                             {"labels": '{provider="openai"}', "value": 0}]},
-            {"expr": f"sum by (provider) (service_provider_model:ai_errors:rate5m{{{own}}})", "eval_time": "20m",
-             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
-                             {"labels": '{provider="gcp.gemini"}', "value": 2},
-                             {"labels": '{provider="openai"}', "value": 0}]},
-            {"expr": f"sum by (provider) (service_provider_model:ai_rate_limited:rate5m{{{own}}})", "eval_time": "20m",
-             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 1},
-                             {"labels": '{provider="gcp.gemini"}', "value": 0},
-                             {"labels": '{provider="openai"}', "value": 0}]},
-            # The hour ending at 70m holds 39 minutes of 2400 server errors (from minute 32): 39 * 2400 / 3600.
-            {"expr": f"sum by (provider) (service_provider_model:ai_provider_errors:rate1h{{{own}}})", "eval_time": "70m",
-             "exp_samples": [{"labels": '{provider="anthropic"}', "value": 26},
-                             {"labels": '{provider="gcp.gemini"}', "value": 1},
-                             {"labels": '{provider="openai"}', "value": 0}]},
-            # Silent before the outage, and for gemini (a third of its calls fail, under the 50% bound) throughout.
-            {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing"}', "eval_time": "29m", "exp_samples": []},
-            {"expr": 'ALERTS{alertname="AIProviderDown", alertstate="firing", escalation=""}', "eval_time": "40m",
-             "exp_samples": [{"labels": _firing("AIProviderDown", provider="anthropic", service="support-assistant",
-                                                severity="critical", signal="provider_down", team="ml-platform"),
-                              "value": 1}]},
-        ],
-    }
+        values.update(_model_calls(generation))
+    test = {"interval": "1m",
+            "input_series": _input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
+            "promql_expr_test": _call_checks('service="support-assistant"')}
+    run = _run(tmp_path, out_dir, "support-assistant", ("sli", "provider_down"), test)
+    assert run.ok, run.output
+
+
+def _on_instance(series: list[dict], instance: str) -> list[dict]:
+    """`series` as scraped from one replica (its `instance` label in place of the fixture's target's)."""
+    out = []
+    for s in series:
+        text, n = re.subn(r'instance="[^"]*"', f'instance="{instance}"', s["series"])
+        assert n == 1, text
+        out.append({"series": text, "values": s["values"]})
+    return out
+
+
+@pytest.mark.proof
+def test_a_rollout_between_generations_counts_every_replica(tmp_path, out_dir) -> None:
+    """A rollout under way: three replicas share the same hand-set traffic, a third each. replica-a still emits only
+    the legacy names, replica-b only the 2026 ones, replica-c both at once. Every call is counted once: the totals
+    are those of one service emitting the whole traffic (a preference per provider and model, not per replica,
+    would drop replica-a's calls and read 2/3 of each figure)."""
+    series = []
+    for instance, generations in (("replica-a", ("legacy",)), ("replica-b", ("2026",)),
+                                  ("replica-c", ("legacy", "2026"))):
+        values = {}
+        for generation in generations:
+            values.update(_model_calls(generation, per_minute=200))
+        series += _on_instance(_input("support-assistant", values, pages=tuple(OTEL_PAGES[g] for g in generations)),
+                               instance)
+    test = {"interval": "1m", "input_series": series, "promql_expr_test": _call_checks('service="support-assistant"', summed=True)}
     run = _run(tmp_path, out_dir, "support-assistant", ("sli", "provider_down"), test)
     assert run.ok, run.output
 
@@ -440,6 +482,26 @@ def test_spend_is_the_same_under_either_generation_and_under_both_at_once(tmp_pa
     generations at once is still 0.0645, not twice that."""
     values = {k: v for g in pages for k, v in TOKENS[g].items()}
     test = _spend_test(tuple(OTEL_PAGES[g] for g in pages), values, {"claude-sonnet-4-5": 64500, "gpt-5": 0})
+    run = _run(tmp_path, out_dir, "support-assistant", ("sli",), test)
+    assert run.ok, run.output
+
+
+@pytest.mark.proof
+def test_spend_during_a_rollout_counts_every_replica(tmp_path, out_dir) -> None:
+    """The tokens above, half from a replica still on the legacy names and half from one on the 2026 names: 0.0645
+    USD/s as from one replica (a preference per model, not per replica, would read only the 2026 half, 0.03225)."""
+    def halved(values: dict) -> dict:
+        out = {}
+        for key, text in values.items():
+            (step,) = re.fullmatch(r"0\+(\d+)x30", text).groups()
+            out[key] = f"0+{int(step) // 2}x30"
+        return out
+    series = []
+    for instance, generation in (("replica-a", "legacy"), ("replica-b", "2026")):
+        test = _spend_test((OTEL_PAGES[generation],), halved(TOKENS[generation]), {})
+        series += _on_instance(test["input_series"], instance)
+    test = _spend_test((), {}, {"claude-sonnet-4-5": 64500, "gpt-5": 0})
+    test["input_series"] = series
     run = _run(tmp_path, out_dir, "support-assistant", ("sli",), test)
     assert run.ok, run.output
 

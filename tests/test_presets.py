@@ -56,16 +56,26 @@ def test_otel_genai_with_one_generation_reads_only_its_names(tmp_path, semconv, 
     assert metric in rules and other not in rules
 
 
-def test_otel_genai_with_both_reads_the_old_names_only_where_the_new_have_no_series(services) -> None:
-    """Per provider and model (per model and bucket for latency): `sum by (...) (new) or sum by (...) (old)`, never
-    a sum over both, which would count a service emitting both generations twice."""
+def test_otel_genai_with_both_reads_the_old_names_only_where_an_emitter_has_no_new_series(services, tmp_path) -> None:
+    """Per emitter (job, instance), provider and model (and bucket for latency): `sum by (...) (new or on (...) old)`,
+    never a sum over both (a process emitting both generations would count twice), never a preference per provider
+    and model alone (a replica still on the old names would not count). The rollout itself runs in promtool in
+    tests/test_fixtures.py."""
     ex = exprs(services["support-assistant"])
-    for record, by in (("service_provider_model:ai_requests:rate5m", "sum by (provider, model) ("),
-                       ("service_model_le:ai_request_duration_seconds_bucket:rate5m", "sum by (model, le) (")):
+    for record, by, on in (
+            ("service_provider_model:ai_requests:rate5m", "provider, model", "provider, model, job, instance"),
+            ("service_model_le:ai_request_duration_seconds_bucket:rate5m", "model, le",
+             "model, le, provider, job, instance")):
         expr = ex[record]
         new = expr.index("gen_ai_client_inference_duration_seconds")
         old = expr.index("gen_ai_client_operation_duration_seconds")
-        assert expr.startswith("(" + by) and new < expr.index(") or " + by) < old, record
+        assert expr.startswith(f"sum by ({by}) (") and new < expr.index(f" or on ({on}) ") < old, record
+        assert expr.count(" or ") == 1, record
+    spec = (ROOT / "specs" / "support-assistant.yaml").read_text().replace(
+        "    preset: otel-genai\n", "    preset: otel-genai\n    emitter_labels: [service_instance_id]\n")
+    (tmp_path / "s.yaml").write_text(spec)
+    (service,) = load_specs([tmp_path / "s.yaml"]).services
+    assert " or on (provider, model, service_instance_id) " in exprs(service)["service_provider_model:ai_requests:rate5m"]
 
 
 def test_otel_genai_prefers_the_new_provider_label_and_accepts_the_old_one(services) -> None:

@@ -6,8 +6,9 @@ Two generations of names, both in use while fleets migrate (`spec.metrics.semcon
 - 2026: model calls are `gen_ai_client_inference_duration_seconds` (the operation histogram stays for agents and
   tools), tokens are counters per kind (`..._usage_input_tokens_total`, cache reads and writes inside the input,
   reasoning inside the output) with `gen_ai_token_modality`.
-A call failed when `error_type` is set. With `both`, the 2026 series are read where a provider and model (and bucket)
-have them and the legacy ones elsewhere: a service emitting both at once counts each call once.
+A call failed when `error_type` is set. With `both`, each emitter's (`emitter_labels`: job and instance) 2026 series
+are read where it has them for a provider and model (and bucket), its legacy ones elsewhere: a process emitting both at
+once counts each call once, and a replica still emitting only the legacy names mid-rollout is counted too.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from .. import conventions as c
 from ..promql import Matcher, Selector
 from .source import OTEL_DURATION_BUCKETS, Counter, Histogram, MetricSource, Tokens
-from .common import buckets_option, eval_source, optional_selector, regex_option, service_matchers
+from .common import buckets_option, eval_source, label_option, optional_selector, regex_option, service_matchers
 
 NAME = "otel-genai"
 PROVIDER_LABELS = ("gen_ai_provider_name", "gen_ai_system")  # the newer name wins when both are set
@@ -63,8 +64,18 @@ SCHEMA = {
         "description": "Which generation of OTel GenAI metric names the service emits: legacy "
                        "(`gen_ai_client_operation_duration_seconds`, `gen_ai_client_token_usage`, `gen_ai_system`), "
                        "2026 (`gen_ai_client_inference_duration_seconds`, `gen_ai_client_inference_usage_*_tokens_total`, "
-                       "`gen_ai_provider_name`) or both, for a fleet in transition: per provider and model (and "
-                       "bucket) the 2026 series win where present, so a service emitting both is counted once.",
+                       "`gen_ai_provider_name`) or both, for a fleet in transition: per emitter (`emitter_labels`), "
+                       "provider and model (and bucket) the 2026 series win where present, so a process emitting "
+                       "both is counted once and replicas not yet rolled out are counted too.",
+    },
+    "emitter_labels": {
+        "type": "array", "items": {"type": "string"}, "minItems": 1,
+        "maxItems": 8, "uniqueItems": True, "default": ["job", "instance"],
+        "description": "Labels that tell one emitting process from another. With `semconv: both`, each emitter's "
+                       "2026 series win over its own legacy ones (a process emitting both is counted once), and "
+                       "the legacy series of an emitter with no 2026 series are read too (replicas not yet rolled "
+                       "out). Series pushed through one OTel Collector all carry the collector's `instance`: name the "
+                       "label that holds the process (e.g. `service_instance_id`).",
     },
     "operations": {
         "type": "string",
@@ -98,9 +109,11 @@ def source(service: str, metrics: dict) -> MetricSource:
              for key in ("operations", "rate_limit_error_types", "provider_error_types")}
     reads = READS[str(metrics["semconv"])]
     sources = [_generation(GENERATIONS[name], service, base, regex, metrics) for name in reads]
+    emitters = tuple(label_option(name, ("spec", "metrics", "emitter_labels", i))
+                     for i, name in enumerate(metrics["emitter_labels"]))
     src = sources[-1]
     for newer in reversed(sources[:-1]):
-        src = _preferring(newer, src)
+        src = _preferring(newer, src, emitters)
     probes = tuple((name, Selector(names.calls + "_count", _model_calls(base, regex)))
                    for name, names in GENERATIONS.items())
     return replace(src, semconv=reads, semconv_probes=probes)
@@ -111,10 +124,10 @@ def _model_calls(base: tuple[Matcher, ...], regex: dict) -> tuple[Matcher, ...]:
     return base + (Matcher(OPERATION_LABEL, "=~", regex["operations"]),)
 
 
-def _preferring(newer: MetricSource, older: MetricSource) -> MetricSource:
-    """`newer`, reading `older`'s series where its own have none."""
+def _preferring(newer: MetricSource, older: MetricSource, emitters: tuple[str, ...]) -> MetricSource:
+    """`newer`, reading `older`'s series where an emitter (told apart by `emitters`) has none of its own."""
     def counter(a: Counter, b: Counter) -> Counter:
-        return replace(a, older=b)
+        return replace(a, older=b, emitters=emitters)
     return replace(
         newer,
         requests=counter(newer.requests, older.requests),
@@ -123,7 +136,7 @@ def _preferring(newer: MetricSource, older: MetricSource) -> MetricSource:
         provider_errors=counter(newer.provider_errors, older.provider_errors),
         latency=replace(newer.latency, buckets=counter(newer.latency.buckets, older.latency.buckets)),
         first_token=replace(newer.first_token, buckets=counter(newer.first_token.buckets, older.first_token.buckets)),
-        tokens=replace(newer.tokens, older=older.tokens),
+        tokens=replace(newer.tokens, older=older.tokens, emitters=emitters),
     )
 
 

@@ -28,6 +28,9 @@ class Counter:
     # label set (provider, model, le...) only where this one has no series there, never added to it, so a service
     # emitting both generations at once counts every call once.
     older: Counter | None = None
+    # Labels that tell one emitting process from another (`job`, `instance`): the newer generation wins per emitter,
+    # so while a rollout is under way a replica still emitting only the older names is counted too.
+    emitters: tuple[str, ...] = ()
 
     def generations(self) -> tuple[Counter, ...]:
         """This counter, then each older generation, each on its own."""
@@ -55,6 +58,7 @@ class Tokens:
     counters: tuple[tuple[str, Counter], ...]
     modality_label: str = ""
     older: Tokens | None = None
+    emitters: tuple[str, ...] = ()  # as Counter's
 
     def generations(self) -> tuple[Tokens, ...]:
         """These counters, then each older generation's, each on its own."""
