@@ -24,7 +24,7 @@ def recent_rule(service: Service) -> Recording:
     """1 while an outage of a traffic-carrying provider is active or ended less than QUIET_AFTER ago."""
     providers = "|".join(service.traffic_providers)
     active = f'{c.PROVIDER_OUTAGE_ACTIVE}{{service="{c.escape(service.name)}", provider=~"{c.escape(providers)}"}}'
-    return Recording(RECENT, f"max by (service, team) (max_over_time({active}[{c.window(QUIET_AFTER)}]))")
+    return Recording(RECENT, f"max without (provider) (max_over_time({active}[{c.window(QUIET_AFTER)}]))")
 
 
 def hold_back(service: Service, out: Output, history: float = 0) -> Output:

@@ -143,14 +143,14 @@ def days_ago_peak(hourly: str, service: Service, days: int = c.SAME_HOUR_DAYS) -
     """
     days_ago = " or ".join(f'label_replace(max_over_time({own(hourly, service)}[1h] offset {24 * d - 1}h), "days_ago", '
                            f'"{d}", "__name__", ".*")' for d in range(1, days + 1))
-    return f"avg by (service, team) ({days_ago})"
+    return f"avg without (days_ago) ({days_ago})"
 
 
 def days_ago_average(hourly: str, service: Service, days: int = c.SAME_HOUR_DAYS) -> str:
     """`hourly` at this time of day on each of the previous `days` days that have it, averaged (no fallback)."""
     days_ago = " or ".join(f'label_replace({own(hourly, service)} offset {d}d, "days_ago", "{d}", "__name__", ".*")'
                            for d in range(1, days + 1))
-    return f"avg by (service, team) ({days_ago})"
+    return f"avg without (days_ago) ({days_ago})"
 
 
 def zero_filled(expr: str, like: str, by: tuple[str, ...]) -> str:
@@ -197,19 +197,19 @@ def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
                                                                 own(c.REQUESTS_RATE1H_BY_PROVIDER_MODEL, service), spm))
 
     for kept, seconds, requests, errors, ratio in SUMS:
-        by = ", ".join((c.SERVICE, c.TEAM) + kept)
+        dropped = ", ".join(label for label in (c.PROVIDER, c.MODEL) if label not in kept)
         for name, source in zip((requests, errors), BY_PROVIDER_MODEL[seconds]):
-            rec(name, f"sum by ({by}) ({own(source, service)})", static=False)
+            rec(name, f"sum without ({dropped}) ({own(source, service)})", static=False)
         rec(ratio, f"{own(errors, service)} / {own(requests, service)}", static=False)
     rec(c.RATE_LIMITED_RATIO_RATE5M,
-        f"sum by (service, team) ({own(c.RATE_LIMITED_RATE5M_BY_PROVIDER_MODEL, service)}) / "
+        f"sum without (provider, model) ({own(c.RATE_LIMITED_RATE5M_BY_PROVIDER_MODEL, service)}) / "
         f"{own(c.REQUESTS_RATE5M, service)}", static=False)
     daily = rec(c.REQUESTS_RATE1H_AVG1D, f"avg_over_time({own(c.REQUESTS_RATE1H, service)}[1d])", static=False)
     rules.append(Recording(c.REQUESTS_SAME_HOUR, same_hour(c.REQUESTS_RATE1H, service, own(daily, service))))
 
     if src.latency is not None:
         rec(c.LATENCY_BUCKETS_BY_MODEL, rate_by(src.latency.buckets, 300, ("model", "le"), service))
-        rec(c.LATENCY_BUCKETS, f"sum by (service, team, le) ({own(c.LATENCY_BUCKETS_BY_MODEL, service)})", static=False)
+        rec(c.LATENCY_BUCKETS, f"sum without (model) ({own(c.LATENCY_BUCKETS_BY_MODEL, service)})", static=False)
         for p95, buckets in ((c.LATENCY_P95, c.LATENCY_BUCKETS), (c.LATENCY_P95_BY_MODEL, c.LATENCY_BUCKETS_BY_MODEL)):
             rec(p95, f"histogram_quantile(0.95, {own(buckets, service)})", static=False)
 
@@ -220,10 +220,10 @@ def build(service: Service, provider_windows: tuple[float, ...] = ()) -> Group:
         rules.extend(token_prices(service))
         join = ", ".join(c.by_labels("service_model_token"))
         rec(c.SPEND_RATE5M_BY_MODEL,
-            f"sum by (service, team, model) ({own(c.TOKENS_RATE5M, service)} * on ({join}) "
+            f"sum without (token_type, modality) ({own(c.TOKENS_RATE5M, service)} * on ({join}) "
             f"{own(c.TOKEN_PRICE, service)})", static=False)
     if has_cost(service):
-        rec(c.SPEND_RATE5M, f"sum by (service, team) ({own(c.SPEND_RATE5M_BY_MODEL, service)})", static=False)
+        rec(c.SPEND_RATE5M, f"sum without (model) ({own(c.SPEND_RATE5M_BY_MODEL, service)})", static=False)
         rec(c.SPEND_RATE1H, f"avg_over_time({own(c.SPEND_RATE5M, service)}[1h])", static=False)
     for seconds in sorted(set(provider_windows) - {WINDOWS[0]}):
         rules += _provider_rate_rules(service, seconds)

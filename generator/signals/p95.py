@@ -101,11 +101,12 @@ def le_pattern(boundary: float) -> str:
     return text + ("(\\.0*)?" if "." not in text else "0*")
 
 
-def slower_share(buckets: str, service_name: str, boundary: float, by_labels: tuple[str, ...] = ()) -> str:
-    """PromQL: the share of calls slower than `boundary` over the window of the recorded bucket rates `buckets`
-    (per `by_labels` too, e.g. the model)."""
+def slower_share(buckets: str, service_name: str, boundary: float) -> str:
+    """PromQL: the share of calls slower than `boundary` over the window of the recorded bucket rates `buckets` (per
+    every label they carry but `le`, e.g. the model). `sum without (le)` keeps labels a deployment adds to recorded
+    series (prometheus-operator's `enforcedNamespaceLabel` adds `namespace`), so the share still joins them."""
     svc = matcher(c.SERVICE, "=", service_name)
-    by = f"sum by ({', '.join((c.SERVICE, c.TEAM) + by_labels)})"
+    by = "sum without (le)"
     # (all - at most B) / all rather than 1 - (at most B) / all: exactly 5% is then exactly 0.05 in floats, not a hair
     # above it (1 - 570/600 is 0.050000000000000044, which would page).
     every = f"{by} ({buckets}{{{svc}, le=\"+Inf\"}})"

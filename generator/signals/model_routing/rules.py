@@ -43,7 +43,7 @@ class ModelRouting(Signal):
         expr = (f"{own(c.ERRORS_RATIO_RATE5M_BY_MODEL, service)} > {format_number(cfg['error_ratio_above'])}")
         slow = self.slow(service, cfg)
         if slow is not None:
-            share = p95.slower_share(c.LATENCY_BUCKETS_BY_MODEL, service.name, slow.boundary, (c.MODEL,))
+            share = p95.slower_share(c.LATENCY_BUCKETS_BY_MODEL, service.name, slow.boundary)
             expr = f"({expr} or {share} > {format_number(p95.SLOW_SHARE)})"
         expr += f" and {own(c.REQUESTS_RATE5M_BY_MODEL, service)} > {format_number(cfg['min_request_rate'])}"
         alert = make_alert(

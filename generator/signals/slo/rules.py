@@ -30,7 +30,7 @@ class SLOAccounting(Signal):
             Recording(c.SLO_HOURLY["ai_requests"], f"3600 * {own(c.REQUESTS_RATE1H, service)}"),
             Recording(c.SLO_HOURLY["ai_errors"], f"3600 * {own(c.ERRORS_RATE1H, service)}"),
             Recording(c.SLO_HOURLY["ai_provider_errors"],
-                      f"3600 * sum by (service, team) ({own(c.PROVIDER_ERRORS_RATE1H_BY_PROVIDER_MODEL, service)})"),
+                      f"3600 * sum without (provider, model) ({own(c.PROVIDER_ERRORS_RATE1H_BY_PROVIDER_MODEL, service)})"),
         )
         rules = (
             Recording(c.SLO_OBJECTIVE, f"vector({objective})", labels),
