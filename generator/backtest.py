@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from . import conventions as c
 from .alertmanager.receivers import expected_receivers
 from .content import markdown as md
+from .incidents import Detection, Incident, Page, detect
 from .plan import Plan
 from .prometheus_api import RangeQuery
 from .report import POINTS, Episode, inhibited, off_hours
@@ -106,14 +107,13 @@ class Received:
     longest: float = 0.0
 
 
-def markdown(plan: Plan, fired: list[Fired], missing: list[str], start: float, end: float) -> str:
-    """The backtest report: who would have received what, each alert's episodes, and where it differs from live."""
+def delivered(plan: Plan, fired: list[Fired]) -> tuple[list[tuple[Fired, tuple[str, ...]]], int]:
+    """The page-severity episodes that would have reached someone, each with its receivers (its team's routes), and
+    how many the generated inhibitions would have muted."""
     teams = plan.specs.teams
     services = {s.name: s for s in plan.services}
     episodes = [f.episode for f in fired]
-    weeks = (end - start) / (7 * 86400)
-    received: dict[str, Received] = {}
-    muted = 0
+    out, muted = [], 0
     for f in fired:
         labels = f.episode.label_map
         if labels.get(c.SEVERITY) != c.PAGE:
@@ -122,9 +122,29 @@ def markdown(plan: Plan, fired: list[Fired], missing: list[str], start: float, e
             muted += 1
             continue
         team = teams.get(services[labels[c.SERVICE]].team)
-        if team is None:
-            continue
-        for name in expected_receivers(team, labels):
+        if team is not None:
+            out.append((f, tuple(expected_receivers(team, labels))))
+    return out, muted
+
+
+def people(pages: list[tuple[Fired, tuple[str, ...]]]) -> list[Page]:
+    """The delivered pages a person receives (a remediation request goes to automation)."""
+    return [Page(f.alertname, f.episode) for f, _ in pages if not f.episode.label_map.get(c.REMEDIATION)]
+
+
+def markdown(plan: Plan, fired: list[Fired], missing: list[str], start: float, end: float,
+             incidents: list[Incident] | None = None) -> str:
+    """The backtest report: who would have received what, each alert's episodes, the known incidents it would have
+    caught, and where it differs from live evaluation."""
+    teams = plan.specs.teams
+    services = {s.name: s for s in plan.services}
+    weeks = (end - start) / (7 * 86400)
+    received: dict[str, Received] = {}
+    pages, muted = delivered(plan, fired)
+    for f, receivers in pages:
+        labels = f.episode.label_map
+        team = teams[services[labels[c.SERVICE]].team]
+        for name in receivers:
             r = received.setdefault(name, Received(name))
             if labels.get(c.REMEDIATION):
                 continue  # automation, not a person: counted below as remediation
@@ -152,6 +172,8 @@ def markdown(plan: Plan, fired: list[Fired], missing: list[str], start: float, e
                           if k in (c.PROVIDER, c.MODEL, c.ESCALATION, "reason", "suite"))
         lines.append(f"| {md.code(f.alertname)} | {md.code(labels.get(c.SERVICE, ''))} | {md.cell(md.text(extra))} | "
                      f"{labels.get(c.SEVERITY, '')} | {_when(f.episode.start)} | {_when(f.episode.end)} |")
+    if incidents is not None:
+        lines += _incidents(detect(incidents, people(pages)))
     lines += ["", "## Where this differs from live evaluation", "",
               "- Rules are evaluated at steps aligned to the window's start, not at their group's offset: an edge can "
               "move by up to one interval.",
@@ -161,6 +183,24 @@ def markdown(plan: Plan, fired: list[Fired], missing: list[str], start: float, e
         lines.append("- Recorded series the alerts read that this Prometheus does not have in the window (the rules "
                      "reading them are evaluated on what there is): " + ", ".join(md.code(n) for n in missing) + ".")
     return "\n".join(lines) + "\n"
+
+
+def _incidents(detections: list[Detection]) -> list[str]:
+    missed = sum(1 for d in detections if d.first is None)
+    lines = ["", "## Known incidents", "",
+             f"{len(detections) - missed} of {len(detections)} detected, {missed} missed.", "",
+             "| incident | service | from | to | should page | first page | after |", "|---|---|---|---|---|---|---:|"]
+    for d in detections:
+        i = d.incident
+        expected = ", ".join(md.code(a) for a in i.pages) or "any page"
+        first = "**missed**" if d.first is None else md.code(d.first.alertname)
+        if d.latency is None:
+            after = "-"
+        else:  # to the minute: the evaluations are a minute or more apart
+            after = c.window(round(d.latency / 60) * 60) if d.latency >= 30 else "0m"
+        lines.append(f"| {md.cell(md.text(i.name))} | {md.code(i.service)} | {_when(i.start)} | {_when(i.end)} | "
+                     f"{expected} | {first} | {after} |")
+    return lines
 
 
 def _when(t: float) -> str:

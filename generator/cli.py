@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import live_buckets, prometheus_api, proof
+from . import incidents, live_buckets, prometheus_api, proof
 from . import backtest as oncall_backtest
 from . import report as oncall_report
 from . import timeline as oncall_timeline
@@ -263,9 +263,13 @@ def timeline(prometheus_url: str, start: str, end: str, service: str | None, ste
 @click.option("--from", "start", metavar="TIME", help="Start (ISO 8601, UTC if no zone).")
 @click.option("--to", "end", metavar="TIME", help="End (ISO 8601, UTC if no zone; default: now).")
 @click.option("--last", metavar="DURATION", help="Or the last DURATION up to --to, e.g. 14d.")
-def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end: str | None, last: str | None) -> None:
+@click.option("--incidents", "incidents_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help="Known incidents (YAML: incidents: [{name, service, start, end, pages}]): each detected or "
+                   "missed, and how soon.")
+def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end: str | None, last: str | None,
+             incidents_file: str | None) -> None:
     """What the compiled alerts would have done over a Prometheus' history: episodes, who would have been paged,
-    pages per week and off hours (Markdown on stdout)."""
+    pages per week and off hours, and the known incidents they would have caught (Markdown on stdout)."""
     finish = _moment(end, "--to") if end else datetime.now(timezone.utc)
     if (start is None) == (last is None):
         click.echo("error: give --from or --last", err=True)
@@ -282,6 +286,13 @@ def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end
         click.echo("error: the window ends before it starts", err=True)
         sys.exit(EXIT_USAGE)
     result = _run(specs)
+    known = None
+    if incidents_file is not None:
+        try:
+            known = incidents.load(Path(incidents_file), (s.name for s in result.plan.services))
+        except SpecError as exc:
+            _say("error", exc)
+            sys.exit(EXIT_INVALID)
     try:
         query = prometheus_api.http_range_query(prometheus_url, deadline=1800)
         fired = oncall_backtest.evaluate(result.plan, query, begin.timestamp(), finish.timestamp())
@@ -292,7 +303,8 @@ def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end
     except prometheus_api.ServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    click.echo(oncall_backtest.markdown(result.plan, fired, missing, begin.timestamp(), finish.timestamp()), nl=False)
+    click.echo(oncall_backtest.markdown(result.plan, fired, missing, begin.timestamp(), finish.timestamp(), known),
+               nl=False)
 
 
 @main.command()

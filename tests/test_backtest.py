@@ -42,6 +42,19 @@ def _history() -> str:
     return "\n".join(lines) + "\n# EOF\n"
 
 
+# The two outages, the first again from its 10th minute (the page already firing), a quality regression nothing in
+# this history shows, and the first outage named with an alert that did not page.
+INCIDENTS = """incidents:
+  - {name: anthropic outage at night, service: support-assistant, start: 2026-12-01T02:00:00Z,
+     end: 2026-12-01T02:30:00Z, pages: [AIProviderDown]}
+  - {name: short outage, service: support-assistant, start: "2026-12-03 14:00", end: "2026-12-03 14:05"}
+  - {name: joined late, service: support-assistant, start: 2026-12-01T02:10:00Z, end: 2026-12-01T02:20:00Z}
+  - {name: answers got worse, service: support-assistant, start: 2026-12-05T10:00:00Z, end: 2026-12-05T11:00:00Z}
+  - {name: outage as an error spike, service: support-assistant, start: 2026-12-01T02:00:00Z,
+     end: 2026-12-01T02:30:00Z, pages: [AIErrorRateSpike]}
+"""
+
+
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory):
     with prometheus_on(tmp_path_factory.mktemp("backtest"), _history()) as server:
@@ -57,11 +70,13 @@ def report(prometheus: Server, tmp_path_factory: pytest.TempPathFactory) -> str:
     spec = (ROOT / "specs" / "support-assistant.yaml").read_text()
     (work / "specs" / "support-assistant.yaml").write_text(
         spec.replace("    eval_regression: {suite: prod-golden, max_drop: 10pp, floor: 80%}\n", ""))
+    (work / "incidents.yaml").write_text(INCIDENTS)
     old = os.getcwd()
     os.chdir(work)
     try:
         result = CliRunner().invoke(main, ["backtest", "specs", "--prometheus", prometheus.url(""),
-                                           "--from", "2026-11-30T00:00:00Z", "--to", "2026-12-07T00:00:00Z"])
+                                           "--from", "2026-11-30T00:00:00Z", "--to", "2026-12-07T00:00:00Z",
+                                           "--incidents", "incidents.yaml"])
     finally:
         os.chdir(old)
     assert result.exit_code == 0, result.output
@@ -82,6 +97,47 @@ def test_each_episode_starts_when_its_for_has_passed(report: str) -> None:
         "2026-12-01 02:21 | 2026-12-01 02:30 |",
         "| `AIProviderDown` | `support-assistant` | provider=anthropic | critical | 2026-12-03 14:01 | 2026-12-03 14:05 |",
     ]
+
+
+def test_known_incidents_detected_or_missed_and_how_soon(report: str) -> None:
+    """AIProviderDown fires at 02:01 and 14:01 (`for: 1m` after the ratio drops at 02:00 and 14:00): 1 minute after
+    each outage starts; already firing when "joined late" starts; nothing pages for the quality regression, and no
+    AIErrorRateSpike fires."""
+    section = report.split("## Known incidents")[1].split("## Where this differs")[0]
+    assert "3 of 5 detected, 2 missed." in section
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| incident")]
+    assert rows == [
+        "| anthropic outage at night | `support-assistant` | 2026-12-01 02:00 | 2026-12-01 02:30 | `AIProviderDown` | "
+        "`AIProviderDown` | 1m |",
+        "| short outage | `support-assistant` | 2026-12-03 14:00 | 2026-12-03 14:05 | any page | `AIProviderDown` | 1m |",
+        "| joined late | `support-assistant` | 2026-12-01 02:10 | 2026-12-01 02:20 | any page | `AIProviderDown` | 0m |",
+        "| answers got worse | `support-assistant` | 2026-12-05 10:00 | 2026-12-05 11:00 | any page | **missed** | - |",
+        "| outage as an error spike | `support-assistant` | 2026-12-01 02:00 | 2026-12-01 02:30 | `AIErrorRateSpike` | "
+        "**missed** | - |",
+    ]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("incidents:\n  - {name: x, service: support-assistant, start: yesterday, end: 2026-12-01T02:00:00Z}\n",
+     "incidents.yaml:2:43: incidents[0].start: expected an ISO 8601 time such as 2026-12-01T02:00:00Z, got 'yesterday'"),
+    ("incidents:\n  - name: x\n    service: support-assistant\n    start: 2026-12-01T02:00:00Z\n"
+     "    end: 2026-12-01T01:00:00Z\n",
+     "incidents.yaml:5:5: incidents[0].end: the incident ends (2026-12-01T01:00:00Z) before it starts "
+     "(2026-12-01T02:00:00Z)"),
+    ("incidents:\n  - {name: x, service: chat, start: 2026-12-01T02:00:00Z, end: 2026-12-01T03:00:00Z}\n",
+     "incidents.yaml:2:15: incidents[0].service: no service named 'chat' in the specs"),
+])
+def test_a_bad_incidents_file_is_one_located_line_before_any_query(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "incidents.yaml").write_text(text)
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(main, ["backtest", str(ROOT / "specs"), "--prometheus", "http://127.0.0.1:9",
+                                           "--last", "1d", "--incidents", "incidents.yaml"])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 1, result.output
+    assert [line for line in result.output.splitlines() if not line.startswith("warning: ")] == [f"error: {message}"]
 
 
 def test_series_the_server_lacks_are_named(report: str) -> None:
