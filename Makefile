@@ -88,8 +88,10 @@ golden: $(STAMP)
 VERSION = $(shell sed -n '/^\[project\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' pyproject.toml)
 release:
 	@test -n "$(VERSION)" || { echo "release: no version in pyproject.toml's [project]" >&2; exit 1; }
-	@test -z "$$(git status --porcelain)" || { echo "release: the tree has uncommitted changes: commit or stash them first" >&2; exit 1; }
-	@! git rev-parse -q --verify "refs/tags/v$(VERSION)" >/dev/null || { echo "release: tag v$(VERSION) exists: bump the version in pyproject.toml" >&2; exit 1; }
+	@test -z "$$(git status --porcelain)" || \
+	  { echo "release: the tree has uncommitted changes: commit or stash them first" >&2; exit 1; }
+	@! git rev-parse -q --verify "refs/tags/v$(VERSION)" >/dev/null || \
+	  { echo "release: tag v$(VERSION) exists: bump the version in pyproject.toml" >&2; exit 1; }
 	git tag -a "v$(VERSION)" -m "oncallgen $(VERSION)"
 	@echo "tagged v$(VERSION); publish it with: git push origin v$(VERSION)"
 

@@ -77,11 +77,14 @@ NO_TARGETS = "none"  # `--target none`: package for no extra target, dropping th
 PACKAGED = tuple(t for t in TARGETS if t != "prometheus")  # prometheus' rule files are always written
 
 
-def _recorded(output: Path) -> tuple[str, ...] | None:
-    """The targets the output folder's manifest records (None: no manifest); a broken manifest exits 1."""
+def _recorded(output: Path, given: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The targets the output folder's manifest records (None: no manifest). A targets line that cannot be read
+    exits 1 when the run would use it; a run given --target does not need it (and is how the line is rewritten)."""
     try:
         return recorded_targets(output, PACKAGED)
     except OutputError as exc:
+        if given:
+            return None
         _say("error", exc)
         sys.exit(EXIT_INVALID)
 
@@ -136,7 +139,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     --target uses again.
     """
     out = Path(output)
-    recorded = _recorded(out)
+    recorded = _recorded(out, targets)
     chosen = _targets(targets, recorded)
     run = _start(specs, chosen)
     reused = f"; targets {' '.join(chosen)} as recorded in {output}/{MANIFEST}" if chosen and not targets else ""
@@ -368,9 +371,9 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     Compares the output folder at the base (default: as committed at HEAD) with a fresh compile of SPECS
     (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
     """
-    recorded = _recorded(Path(output))
-    if recorded is None and base_dir:
-        recorded = _recorded(Path(base_dir))
+    recorded = _recorded(Path(output), targets)
+    if recorded is None and base_dir and not targets:
+        recorded = _recorded(Path(base_dir), targets)
     result = _run(specs, _targets(targets, recorded))
     # A base is a tree anyone may have edited: a file that is not what oncallgen writes is one located line.
     base = where(Path(base_dir)) if base_dir else where(Path(output), base_ref)

@@ -155,8 +155,10 @@ def test_the_hook_can_pin_targets_in_its_args(work: Path) -> None:
 
 @pytest.mark.parametrize("line, error", [
     # "# targets: operator " is 20 characters: the bad name starts at column 21.
-    ("# targets: operator kubernetes", ':4:21: "kubernetes" is not a target (one of: mimir, operator, thanos)'),
-    ("# targets: prometheus", ':4:12: "prometheus" is not a target (one of: mimir, operator, thanos)'),
+    ("# targets: operator kubernetes", ':4:21: "kubernetes" is not a target (one of: mimir, operator, thanos): '
+                                                 'fix the line, or give --target'),
+    ("# targets: prometheus", ':4:12: "prometheus" is not a target (one of: mimir, operator, thanos): '
+                                                 'fix the line, or give --target'),
 ])
 def test_a_targets_line_someone_edited_is_one_located_line(work: Path, line: str, error: str) -> None:
     assert cli("generate", "--target", "operator").exit_code == 0
@@ -170,6 +172,9 @@ def test_a_targets_line_someone_edited_is_one_located_line(work: Path, line: str
         assert result.exit_code == 1, (args, result.output)
         assert errors(result) == f"error: output/{MANIFEST}{error}\n"
     assert snapshot(work / "output") == before
+    fixed = cli("generate", "--target", "operator")      # a run given --target does not read the line: it rewrites it
+    assert fixed.exit_code == 0, fixed.output
+    assert recorded_lines(work / "output") == ["# targets: operator"]
 
 
 def test_two_targets_lines_from_a_merge_are_refused(work: Path) -> None:

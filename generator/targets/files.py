@@ -31,7 +31,8 @@ class OutputError(Exception):
     """The output folder cannot be written as asked (the CLI turns this into one line)."""
 
 
-TARGETS_NOTE = "# The run's --target: generate, generate --check and diff without --target use them; --target none drops them.\n"
+TARGETS_NOTE = ("# The run's --target: generate, generate --check and diff without --target use them; "
+                "--target none drops them.\n")
 TARGETS_LINE = "# targets:"
 
 
@@ -137,7 +138,7 @@ def recorded_targets(out_dir: Path, known: Collection[str]) -> tuple[str, ...] |
         for name in names:
             if name and name not in known:
                 raise OutputError(f'{where}:{number}:{column}: "{printable(name)}" is not a target '
-                                  f"(one of: {', '.join(sorted(known))})")
+                                  f"(one of: {', '.join(sorted(known))}): fix the line, or give --target")
             column += len(name) + 1
         found = tuple(sorted({n for n in names if n}))
     return found
