@@ -142,7 +142,8 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     recorded = _recorded(out, targets)
     chosen = _targets(targets, recorded)
     run = _start(specs, chosen)
-    reused = f"; targets {' '.join(chosen)} as recorded in {output}/{MANIFEST}" if chosen and not targets else ""
+    reused = f"; targets {' '.join(chosen)} as recorded in {printable(output)}/{MANIFEST}" \
+        if chosen and not targets else ""
     if check:
         try:
             stale = differences(out, run.files())  # compared file by file as they are rendered

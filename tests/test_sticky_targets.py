@@ -145,6 +145,15 @@ def test_check_names_the_command_with_its_targets_after_a_spec_change(work: Path
     assert cli(*CHECK_ARGS).exit_code == 0
 
 
+def test_the_docs_say_how_to_pin_and_drop_targets() -> None:
+    header = "".join(line for line in (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8").splitlines(True)
+                     if line.startswith("#"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for text in (header, readme):
+        assert "args: [--target, operator" in text and "--target none" in text and ".oncallgen-manifest" in text
+    assert "make generate TARGETS=none" in readme
+
+
 def test_the_hook_can_pin_targets_in_its_args(work: Path) -> None:
     assert cli("generate", "--target", "operator").exit_code == 0
     assert cli(*CHECK_ARGS, "--target", "operator").exit_code == 0
