@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed
 SPECS  ?= specs
 OUTPUT ?= output
 # Extra targets for every service, e.g. TARGETS="operator mimir" (specs ask per service with spec.deploy.targets).
+# Empty: the targets recorded in $(OUTPUT)/.oncallgen-manifest by the last generate; TARGETS=none drops them.
 TARGETS ?=
 # What `make diff` compares with, e.g. BASE=origin/main.
 BASE   ?= HEAD
 TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
 
-.PHONY: all generate test test-fast check diff e2e bench bench-eval golden mutation tools clean
+.PHONY: all generate test test-fast check diff e2e bench bench-eval golden mutation tools release clean
 
 all: generate
 
@@ -81,6 +82,18 @@ bench-eval: $(STAMP) tools
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_readme.py tests/test_diff.py \
 	  tests/test_schema_file.py
+
+# Tag this commit v<version of pyproject.toml>, the `rev:` other repositories pin for the pre-commit hooks; refuses
+# a tree with uncommitted changes and a version already tagged (bump pyproject.toml's version first). Push the tag.
+VERSION = $(shell sed -n '/^\[project\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' pyproject.toml)
+release:
+	@test -n "$(VERSION)" || { echo "release: no version in pyproject.toml's [project]" >&2; exit 1; }
+	@test -z "$$(git status --porcelain)" || \
+	  { echo "release: the tree has uncommitted changes: commit or stash them first" >&2; exit 1; }
+	@! git rev-parse -q --verify "refs/tags/v$(VERSION)" >/dev/null || \
+	  { echo "release: tag v$(VERSION) exists: bump the version in pyproject.toml" >&2; exit 1; }
+	git tag -a "v$(VERSION)" -m "oncallgen $(VERSION)"
+	@echo "tagged v$(VERSION); publish it with: git push origin v$(VERSION)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,7 @@ Exit status: 0 success, 1 invalid spec (one line naming file:line:col and the fi
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from .spec.units import duration
 from .spec import reference
 from .spec.documents import spec_schema
 from .targets import TARGETS, mimir
-from .targets.files import OutputError, differences, unsafe_output, write_tree
+from .targets.files import MANIFEST, OutputError, differences, recorded_targets, unsafe_output, write_tree
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -72,6 +73,42 @@ def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
         sys.exit(EXIT_INVALID)
 
 
+NO_TARGETS = "none"  # `--target none`: package for no extra target, dropping those the output folder records
+PACKAGED = tuple(t for t in TARGETS if t != "prometheus")  # prometheus' rule files are always written
+
+
+def _recorded(output: Path, given: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The targets the output folder's manifest records (None: no manifest). A targets line that cannot be read
+    exits 1 when the run would use it; a run given --target does not need it (and is how the line is rewritten)."""
+    try:
+        return recorded_targets(output, PACKAGED)
+    except OutputError as exc:
+        if given:
+            return None
+        _say("error", exc)
+        sys.exit(EXIT_INVALID)
+
+
+def _targets(given: tuple[str, ...], recorded: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The run's targets: those given with --target (`none`: no target), else those the output folder records."""
+    if not given:
+        return recorded or ()
+    if NO_TARGETS in given and set(given) != {NO_TARGETS}:
+        _say("error", f"--target {NO_TARGETS} drops every target: give it alone, or name the targets to keep")
+        sys.exit(EXIT_USAGE)
+    return tuple(sorted(set(given) - {NO_TARGETS}))
+
+
+def _generate_command(specs: tuple[str, ...], output: str, targets: tuple[str, ...],
+                      recorded: tuple[str, ...] | None) -> str:
+    """The command that writes the output folder as `generate --check` compared it: the same specs, folder and
+    targets (`--target none` when the folder records targets the run has not)."""
+    words = ["oncallgen", "generate", *specs] + (["-o", output] if output != "output" else [])
+    for name in targets or ((NO_TARGETS,) if recorded else ()):
+        words += ["--target", name]
+    return printable(shlex.join(words))
+
+
 def _stream_failed(exc: SpecError) -> None:
     _say("error", exc)
     sys.exit(EXIT_INVALID)
@@ -88,18 +125,25 @@ def main() -> None:
 @click.option("-o", "--output", "output", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder to write, all at once and only when every spec is valid.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 3 if the output folder is not up to date.")
-@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([*PACKAGED, NO_TARGETS]),
               help="Also package every service's rules for this target (repeatable); specs can ask per service "
-                   "with spec.deploy.targets. Plain rule files are always written. "
+                   "with spec.deploy.targets. Plain rule files are always written. Without --target: the targets "
+                   f"recorded in OUTPUT/{MANIFEST} by the run that wrote it; --target {NO_TARGETS}: no target "
+                   "(drops the recorded ones). "
                    + "; ".join(f"{name}: {t.DESCRIPTION}" for name, t in TARGETS.items() if name != "prometheus"))
 def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[str, ...]) -> None:
     """Compile SPECS (files or folders; default: specs/) into the output folder.
 
     Only the files oncallgen generated (listed in OUTPUT/.oncallgen-manifest) are rewritten or removed;
-    other files in the folder are left alone.
+    other files in the folder are left alone. The manifest records the run's --target, which a run without
+    --target uses again.
     """
-    run = _start(specs, tuple(sorted(set(targets))))
     out = Path(output)
+    recorded = _recorded(out, targets)
+    chosen = _targets(targets, recorded)
+    run = _start(specs, chosen)
+    reused = f"; targets {' '.join(chosen)} as recorded in {printable(output)}/{MANIFEST}" \
+        if chosen and not targets else ""
     if check:
         try:
             stale = differences(out, run.files())  # compared file by file as they are rendered
@@ -112,10 +156,11 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
         if stale:
             shown = [printable(p) for p in stale[:STALE_LISTED]]
             shown += [f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else []
-            click.echo(f"error: {output}/ is out of date: {len(stale)} generated files differ from what the specs "
-                       f"compile to (run `make generate`):\n  " + "\n  ".join(shown), err=True)
+            command = _generate_command(specs, output, chosen, recorded)
+            click.echo(f"error: {printable(output)}/ is out of date: {len(stale)} generated files differ from what the "
+                       f"specs compile to (run `{command}`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
-        click.echo(f"{output}/ is up to date ({run.file_count} files)")
+        click.echo(f"{output}/ is up to date ({run.file_count} files{reused})")
         _budget(run)
         return
     unsafe = unsafe_output(out, _paths(specs))
@@ -134,7 +179,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
         sys.exit(EXIT_INVALID)
     _warn(run.warnings)
     click.echo(f"wrote {run.file_count} files to {output}/ from {len(run.services)} services: "
-               f"{alert_count(run.plan)} alerts, {recording_count(run.plan)} recording rules")
+               f"{alert_count(run.plan)} alerts, {recording_count(run.plan)} recording rules{reused}")
     _budget(run)
 
 
@@ -327,9 +372,10 @@ def schema(markdown: bool) -> None:
               help="Compare with this output folder on disk instead of a git ref.")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
               help="markdown: for a pull-request comment.")
-@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([t for t in TARGETS if t != "prometheus"]),
-              help="The targets the output folder was generated with (as for generate; repeatable), so their "
-                   "packaged objects are compared.")
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice([*PACKAGED, NO_TARGETS]),
+              help="The targets to compile for (as for generate; repeatable), so their packaged objects are "
+                   f"compared. Without --target: those recorded in OUTPUT/{MANIFEST} (or, when it has none, "
+                   "in the --base-dir folder's).")
 def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str,
          targets: tuple[str, ...]) -> None:
     """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks, and the namespace,
@@ -338,7 +384,10 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     Compares the output folder at the base (default: as committed at HEAD) with a fresh compile of SPECS
     (default: specs/). Exit status 0: no change in alerting behaviour; 4: alerting behaviour changes.
     """
-    result = _run(specs, tuple(sorted(set(targets))))
+    recorded = _recorded(Path(output), targets)
+    if recorded is None and base_dir and not targets:
+        recorded = _recorded(Path(base_dir), targets)
+    result = _run(specs, _targets(targets, recorded))
     # A base is a tree anyone may have edited: a file that is not what oncallgen writes is one located line.
     base = where(Path(base_dir)) if base_dir else where(Path(output), base_ref)
     try:

@@ -83,7 +83,7 @@ class Run:
     for plain Prometheus and `targets`.
 
     `files()` compiles and renders, yielding (path, content) one file at a time in no particular order, the
-    manifest last; it raises SpecError where a service cannot be compiled or a runbook check fails, so a writer
+    manifest (which records `targets`) last; it raises SpecError where a service cannot be compiled or a runbook check fails, so a writer
     that swaps its output in only at the end leaves the output folder untouched. Afterwards `plan` holds the
     compiled plan (without its test scenarios and runbook content unless `keep`: they are what takes memory)."""
 
@@ -107,7 +107,7 @@ class Run:
                 paths.add(path)
                 yield path, text
             self.file_count = len(paths) + 1
-            yield MANIFEST, manifest_text(paths)
+            yield MANIFEST, manifest_text(paths, self.targets)
 
     def _tests(self, files: list[TestFile], kept: list[TestFile]) -> Iterator[tuple[str, str]]:
         for f in files:

@@ -16,8 +16,9 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterable, Mapping, Tuple, Union
+from typing import Collection, Iterable, Iterator, Mapping, Tuple, Union
 
+from ..printable import printable
 from ..spec.loader import display_path
 
 MANIFEST = ".oncallgen-manifest"
@@ -30,15 +31,23 @@ class OutputError(Exception):
     """The output folder cannot be written as asked (the CLI turns this into one line)."""
 
 
-def manifest_text(paths: Iterable[str]) -> str:
-    """The manifest that lists `paths` (the manifest itself aside), in path order."""
-    return MANIFEST_HEADER + "".join(f"{p}\n" for p in sorted(p for p in paths if p != MANIFEST))
+TARGETS_NOTE = ("# The run's --target: generate, generate --check and diff without --target use them; "
+                "--target none drops them.\n")
+TARGETS_LINE = "# targets:"
 
 
-def with_manifest(files: dict[str, str]) -> dict[str, str]:
-    """`files` plus the manifest that lists them, in path order."""
+def manifest_text(paths: Iterable[str], targets: Iterable[str] = ()) -> str:
+    """The manifest that lists `paths` (the manifest itself aside), in path order, after the line that records the
+    run's `targets` (sorted; no line when there are none, so a folder generated without targets reads as before)."""
+    names = sorted(set(targets))
+    recorded = TARGETS_NOTE + f"{TARGETS_LINE} {' '.join(names)}\n" if names else ""
+    return MANIFEST_HEADER + recorded + "".join(f"{p}\n" for p in sorted(p for p in paths if p != MANIFEST))
+
+
+def with_manifest(files: dict[str, str], targets: Iterable[str] = ()) -> dict[str, str]:
+    """`files` plus the manifest that lists them (and records `targets`), in path order."""
     out = dict(files)
-    out[MANIFEST] = manifest_text(files)
+    out[MANIFEST] = manifest_text(files, targets)
     return dict(sorted(out.items()))
 
 
@@ -73,15 +82,14 @@ MAX_PATH = 4096          # Linux's PATH_MAX; a component at most NAME_MAX
 MAX_NAME_BYTES = 255
 
 
-def read_manifest(manifest: Path) -> set[str]:
-    """The paths a manifest lists. It is a file in a folder anyone may edit (or merge): anything but UTF-8 lines
-    of paths inside the folder is refused with its line and column (OutputError), never guessed at."""
+def _manifest_lines(manifest: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of a manifest: a file in a folder anyone may edit (or merge), so anything
+    but UTF-8 lines within the size limit is refused with its line and column (OutputError), never guessed at."""
     where = display_path(manifest)
     with open(manifest, "rb") as fh:
         data = fh.read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:
         raise OutputError(f"{where}:1:1: over the limit of {MAX_MANIFEST_BYTES} bytes: not a manifest oncallgen wrote")
-    listed = set()
     for number, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8")
@@ -89,6 +97,15 @@ def read_manifest(manifest: Path) -> set[str]:
             column = len(raw[:exc.start].decode("utf-8")) + 1
             raise OutputError(f"{where}:{number}:{column}: not UTF-8 text: byte 0x{raw[exc.start]:02x} "
                               "(a manifest lists one path per line)") from None
+        yield number, line
+
+
+def read_manifest(manifest: Path) -> set[str]:
+    """The paths a manifest lists (comment lines aside): anything but paths inside the folder is refused with its
+    line and column (OutputError)."""
+    where = display_path(manifest)
+    listed = set()
+    for number, line in _manifest_lines(manifest):
         if not line or line.startswith("#"):
             continue
         problem = _path_problem(line)
@@ -97,6 +114,34 @@ def read_manifest(manifest: Path) -> set[str]:
                               "one per line")
         listed.add(line)
     return listed
+
+
+def recorded_targets(out_dir: Path, known: Collection[str]) -> tuple[str, ...] | None:
+    """The targets the manifest of `out_dir` records (its `# targets:` line), sorted; None when the folder has no
+    manifest. A name not in `known`, or a second targets line (two branches' manifests merged), is one located
+    line (OutputError)."""
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        return None
+    where = display_path(manifest)
+    found: tuple[str, ...] = ()
+    seen_at = 0
+    for number, line in _manifest_lines(manifest):
+        if not (line == TARGETS_LINE or line.startswith(TARGETS_LINE + " ")):
+            continue
+        if seen_at:
+            raise OutputError(f"{where}:{number}:1: a second targets line (the first is line {seen_at}): keep one, "
+                              "or run generate with --target")
+        seen_at = number
+        names = line[len(TARGETS_LINE):].split(" ")
+        column = len(TARGETS_LINE) + 1
+        for name in names:
+            if name and name not in known:
+                raise OutputError(f'{where}:{number}:{column}: "{printable(name)}" is not a target '
+                                  f"(one of: {', '.join(sorted(known))}): fix the line, or give --target")
+            column += len(name) + 1
+        found = tuple(sorted({n for n in names if n}))
+    return found
 
 
 def _path_problem(line: str) -> str | None:
