@@ -28,6 +28,8 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 LATENCY = "    latency: {page_at: 2x, ticket_at: 1x}\n"
 PRIMARY = "    primary: pd-primary\n"
+ESCALATING = "    secondary: pd-secondary\n    ticket: slack\n  escalation: {secondary_after: 20m}\n"
+PAGING_TOOL = "    ticket: slack\n  escalation: {mode: paging_tool}\n"
 # Each case: the file under specs/ to edit, the text to replace, and its replacement.
 EDITS = {
     "threshold": ("chat.yaml", LATENCY, "    latency: {page_at: 4x, ticket_at: 1x}\n"),
@@ -37,6 +39,8 @@ EDITS = {
                      "        notes: Check the model router's queue first.\n"),
     "nothing": ("chat.yaml", "", ""),
     "channel": ("oncall.yaml", 'channel: "#assistants"', 'channel: "#assistants-oncall"'),
+    # The team's paging tool escalates from now on: Prometheus' secondary tier goes, and pd-secondary with it.
+    "secondary-removed": ("oncall.yaml", ESCALATING, PAGING_TOOL),
 }
 
 
@@ -133,6 +137,59 @@ def test_runbook_only_changes_do_not_change_behaviour(repo: Path) -> None:
     assert result.stdout.startswith("No change in alerting behaviour: ")
     assert "runbook   runbooks/chat/ai-latency-p95-high.md changed: Notes from the service spec\n" in result.stdout
     assert "changed   " not in result.stdout and "routing   " not in result.stdout
+
+
+# The pages of tests/diff_cases/specs/chat.yaml, by hand: provider_down, traffic_stopped (on by default) and the
+# latency page (page_at 2x); the latency ticket (ticket_at 1x) has no tier of its own.
+PAGES = ("AILatencyP95High", "AIProviderDown", "AITrafficStopped")
+
+
+def test_a_team_losing_its_secondary_says_whose_pager_stops_getting_the_tier(repo: Path) -> None:
+    edit(repo, "secondary-removed")
+    result = run_diff()
+    assert result.exit_code == EXIT_CHANGED
+    for page in PAGES:
+        assert f"changed   chat {page} [secondary]: rule: present -> removed\n" in result.stdout
+        assert f"routing   chat {page} [secondary]: assistants/pd-secondary -> (tier removed)\n" in result.stdout
+    assert result.stdout.count("routing   ") == 3, "the primary tier still reaches pd-primary: no line for it"
+    assert "routing changed for 3 alerts;" in result.stdout
+
+
+def test_a_team_gaining_a_secondary_says_whose_pager_each_new_tier_reaches(repo: Path) -> None:
+    """The base is the team on its paging tool's escalation (one tier); the specs give it Prometheus' second tier."""
+    spec = repo / "specs" / "oncall.yaml"
+    original = spec.read_text(encoding="utf-8")
+    edit(repo, "secondary-removed")
+    assert CliRunner().invoke(main, ["generate", "specs", "-o", "output"]).exit_code == 0
+    git(repo, "commit", "-q", "-am", "paging tool escalates")
+    spec.write_text(original, encoding="utf-8")
+    result = run_diff()
+    assert result.exit_code == EXIT_CHANGED
+    routing = [line for line in result.stdout.splitlines() if line.startswith("routing ")]
+    assert routing == [
+        "routing   chat AILatencyP95High [secondary]: (new tier) -> assistants/pd-secondary",
+        "routing   chat AIProviderDown [secondary]: (new tier) -> assistants/pd-secondary",
+        "routing   chat AITrafficStopped [secondary]: (new tier) -> assistants/pd-secondary",
+    ]
+    changes = diff_files(folder_files(repo / "output"), _compiled(repo))
+    assert [(r.alertname, r.where, r.kind, r.before, r.after) for r in changes.routes] == [
+        (page, "secondary", "added", (), (Delivery("assistants/pd-secondary"),)) for page in PAGES]
+    markdown = run_diff("--format", "markdown").stdout
+    assert "| `AIProviderDown` | chat | secondary | (new tier) | assistants/pd-secondary |\n" in markdown
+
+
+def test_a_signal_that_starts_paging_says_where_each_tier_of_its_pages_goes(repo: Path) -> None:
+    spec = repo / "specs" / "chat.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("    error_spike: {enabled: false}\n",
+                                                             "    error_spike: {}\n"), encoding="utf-8")
+    result = run_diff()
+    assert result.exit_code == EXIT_CHANGED
+    assert "added     chat AIErrorRateSpike [primary, secondary]\n" in result.stdout
+    # tests/diff_cases/specs/oncall.yaml: primary pd-primary, secondary pd-secondary.
+    for page in ("AIErrorRateSpike", "AIErrorRateSpikeGrowing"):
+        assert f"routing   chat {page} [primary]: (new tier) -> assistants/pd-primary\n" in result.stdout
+        assert f"routing   chat {page} [secondary]: (new tier) -> assistants/pd-secondary\n" in result.stdout
+    assert result.stdout.count("routing   ") == 4
 
 
 def test_no_edit_no_change(repo: Path) -> None:

@@ -250,25 +250,32 @@ def test_amtool_accepts_the_equivalent_plain_configuration(merged_config: Path) 
     assert "SUCCESS" in run.output
 
 
-@pytest.mark.proof
-def test_every_routing_case_reaches_the_same_receivers_through_the_operator(everywhere: Path,
-                                                                            merged_config: Path) -> None:
-    """Every routing case of the plain configuration (each alert and tier, the Watchdog, an alert of no known team,
-    one without severity), with the labels the generated PrometheusRules give it: each reaches exactly the receivers
-    the plain configuration sends it to, renamed as the operator names them, once."""
-    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
-    root_name = "platform"  # specs/oncall/routing.yaml
-    cases = load(everywhere / "alertmanager" / "routes.test.yml")["cases"]
-    assert len(cases) > 50 and any(c["labels"].get("escalation") == "secondary" for c in cases)
-    assert any(c["receivers"][0].startswith(f"{root_name}/") for c in cases)
+ROOT_NAME = "platform"  # specs/oncall/routing.yaml
+
+
+def _operator_names(tree: Path):
+    """Plain receiver names -> as the operator names them: `<namespace>/<object>/<receiver>`."""
+    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(tree)}
 
     def operator_name(receiver: str) -> str:
         owner, name = receiver.split("/", 1)
-        return f"monitoring/oncallgen-root/{name}" if owner == root_name else f"{namespaces[owner]}/{owner}/{name}"
+        return f"monitoring/oncallgen-root/{name}" if owner == ROOT_NAME else f"{namespaces[owner]}/{owner}/{name}"
+    return operator_name
 
-    # The namespace an alert carries is the one its PrometheusRule gives it (none for the shared rules).
+
+def _route_every_case(tree: Path, merged_config: Path) -> list[dict]:
+    """Every routing case of the plain configuration of `tree`, routed by the real amtool through the configuration
+    the operator builds, with the labels the generated PrometheusRules give it; the cases that failed."""
+    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(tree)}
+    operator_name = _operator_names(tree)
+    cases = load(tree / "alertmanager" / "routes.test.yml")["cases"]
+    assert len(cases) > 50 and any(c["labels"].get("escalation") == "secondary" for c in cases)
+    assert any(c["receivers"][0].startswith(f"{ROOT_NAME}/") for c in cases)
+
+    # The namespace an alert carries is the one its PrometheusRule gives it (none for the shared rules, but for the
+    # alerts of the pipeline team with spec.pipeline.team).
     static = {(r["labels"]["service"], r["alert"]): r["labels"].get("namespace")
-              for p in everywhere.glob("kubernetes/*/*.prometheusrule.yaml")
+              for p in tree.glob("kubernetes/*/*.prometheusrule.yaml")
               for g in load(p)["spec"]["groups"] for r in g["rules"] if "alert" in r}
 
     def route(case: dict) -> tuple[dict, amtool.Run]:
@@ -278,10 +285,24 @@ def test_every_routing_case_reaches_the_same_receivers_through_the_operator(ever
             namespace = namespaces[labels["team"]]  # a user's own alert for a team must carry it too (docs/targets.md)
         if namespace:
             labels["namespace"] = namespace
-        return case, amtool.route(merged_config, labels, [operator_name(r) for r in case["receivers"]])
+        # The operator puts the teams' routes in front of the root's: a pipeline alert a team owns reaches the
+        # team's receiver first, then the root's pipeline receiver. The same receivers, each notified on its own.
+        plain = [r for r in case["receivers"] if not r.startswith(f"{ROOT_NAME}/")] + \
+                [r for r in case["receivers"] if r.startswith(f"{ROOT_NAME}/")]
+        receivers = [operator_name(r) for r in plain]
+        return case, amtool.route(merged_config, labels, receivers)
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        failed = [(c["name"], run.output) for c, run in pool.map(route, cases) if not run.ok]
+        return [{"case": c["name"], "output": run.output} for c, run in pool.map(route, cases) if not run.ok]
+
+
+@pytest.mark.proof
+def test_every_routing_case_reaches_the_same_receivers_through_the_operator(everywhere: Path,
+                                                                            merged_config: Path) -> None:
+    """Every routing case of the plain configuration (each alert and tier, the Watchdog, an alert of no known team,
+    one without severity), with the labels the generated PrometheusRules give it: each reaches exactly the receivers
+    the plain configuration sends it to, renamed as the operator names them, once."""
+    failed = _route_every_case(everywhere, merged_config)
     assert not failed, failed[:3]
 
 
@@ -315,20 +336,219 @@ def test_without_the_namespace_label_a_page_falls_to_the_root(everywhere: Path, 
     assert amtool.route(merged_config, case["labels"], ["monitoring/oncallgen-root/sre-catchall"]).ok
 
 
-def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere: Path, merged_config: Path) -> None:
+# ---- prometheus-operator: the alerting pipeline owned by a team (spec.pipeline.team) ---------------------------
+
+# A team that owns the pipeline and no service, as an SRE team would: its AlertmanagerConfig exists only for that.
+SRE_TEAM = """apiVersion: oncallgen/v1
+kind: OnCallTeam
+metadata: {name: sre}
+spec:
+  receivers:
+    sre-pager: {pagerduty: {routing_key_file: /etc/alertmanager/secrets/sre-pager}}
+    sre-tickets: {slack: {api_url_file: /etc/alertmanager/secrets/sre-slack, channel: "#sre-tickets"}}
+  routes: {primary: sre-pager, ticket: sre-tickets}
+  escalation: {mode: paging_tool}
+"""
+# The pipeline's checks by hand (generator/alerting_pipeline.py's table): two pages, two tickets, no secondary tier
+# (tiers are a service's).
+PIPELINE_PAGES = ("AIAlertmanagerNotificationsFailing", "AIRuleEvaluationFailing")
+PIPELINE_TICKETS = ("AIAlertmanagerConfigReloadFailed", "AIPrometheusConfigReloadFailed")
+# Per owner, by hand from its spec: the namespace of its AlertmanagerConfig (ml-platform's services declare none, so
+# the team's name; sre has no service, so the team's name too) and its primary and ticket receivers, plain and as
+# the operator names them. specs/oncall/routing.yaml names no pipeline receiver: the fallback, sre-catchall.
+PIPELINE_OWNERS = {
+    "ml-platform": ("ml-platform", {"page": "ml-platform/pagerduty-primary", "ticket": "ml-platform/slack-tickets"}),
+    "sre": ("sre", {"page": "sre/sre-pager", "ticket": "sre/sre-tickets"}),
+}
+PLAIN_PIPELINE_RECEIVER = "platform/sre-catchall"
+OPERATOR_PIPELINE_RECEIVER = "monitoring/oncallgen-root/sre-catchall"
+
+
+@pytest.fixture(scope="module", params=sorted(PIPELINE_OWNERS))
+def pipeline_owned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+    """The example specs with `spec.pipeline.team` (ml-platform, whose services are on the operator; or sre, a team
+    with no service), every service on the operator: the owner, the output tree, and the plain configuration the
+    operator makes of its AlertmanagerConfigs."""
+    from generator.pipeline import build
+    from generator.targets.files import write_tree
+
+    owner = request.param
+    base = tmp_path_factory.mktemp(f"pipeline-{owner}")
+    shutil.copytree(ROOT / "specs", base / "specs")
+    routing = base / "specs" / "oncall" / "routing.yaml"
+    routing.write_text(routing.read_text(encoding="utf-8") + f"  pipeline: {{team: {owner}}}\n", encoding="utf-8")
+    if owner == "sre":
+        (base / "specs" / "oncall" / "sre.yaml").write_text(SRE_TEAM, encoding="utf-8")
+    old = os.getcwd()
+    os.chdir(base)
+    try:
+        result = build([Path("specs")], ("operator",))
+    finally:
+        os.chdir(old)
+    write_tree(base / "output", result.files)
+    tree = base / "output"
+    merged = base / "operator-alertmanager.yml"
+    config = operator_emulation.configuration(load(tree / ROOT_CONFIG), _team_configs(tree))
+    merged.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return owner, tree, merged
+
+
+def _pipeline_alerts(tree: Path) -> dict[str, dict]:
+    """The pipeline's alerts in the shared PrometheusRule, by name, with their labels."""
+    doc = load(tree / "kubernetes/monitoring/oncallgen.prometheusrule.yaml")
+    return {r["alert"]: r["labels"] for g in doc["spec"]["groups"] for r in g["rules"]
+            if "alert" in r and r["labels"].get("signal") == "alerting_pipeline"}
+
+
+def test_the_pipeline_teams_alerts_carry_its_alertmanagerconfigs_namespace(pipeline_owned) -> None:
+    """In the shared PrometheusRule the pipeline's alerts carry the owner's namespace and nothing else changes (the
+    Watchdog, the recording rules and every expression are the tested plain groups); the owner has an
+    AlertmanagerConfig in that namespace, with the shared object's labels when none of its services gives any."""
+    owner, tree, _ = pipeline_owned
+    namespace, _ = PIPELINE_OWNERS[owner]
+    alerts = _pipeline_alerts(tree)
+    assert sorted(alerts) == sorted(PIPELINE_PAGES + PIPELINE_TICKETS)
+    assert {(a["team"], a["namespace"]) for a in alerts.values()} == {(owner, namespace)}
+    doc = load(tree / "kubernetes/monitoring/oncallgen.prometheusrule.yaml")
+    expected = plain_groups(tree, "oncallgen")
+    for group in expected.values():
+        for rule in group["rules"]:
+            if rule.get("alert") in alerts:
+                rule["labels"]["namespace"] = namespace
+    assert {g["name"]: g for g in doc["spec"]["groups"]} == expected
+    watchdog = next(r for g in doc["spec"]["groups"] for r in g["rules"] if r.get("alert") == "AIWatchdog")
+    assert "namespace" not in watchdog["labels"], "the Watchdog is the root's heartbeat, in no team's namespace"
+    config = load(tree / f"kubernetes/{namespace}/{owner}.alertmanagerconfig.yaml")
+    assert config["metadata"]["namespace"] == namespace
+    if owner == "sre":  # search-answers declares release: kube-prometheus-stack (specs/search-answers.yaml)
+        assert config["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "oncallgen",
+                                                "release": "kube-prometheus-stack"}
+        assert sorted(r["name"] for r in config["spec"]["receivers"]) == ["sre-pager", "sre-tickets"]
+
+
+@pytest.mark.proof
+def test_pipeline_alerts_reach_the_pipeline_team_through_the_operator_as_on_plain_alertmanager(pipeline_owned) -> None:
+    """Each pipeline alert, with the labels the shared PrometheusRule gives it: on plain Alertmanager it reaches the
+    root's pipeline receiver, then the owner's primary (pages) or ticket receiver; through the operator the same two
+    receivers (the owner's first: the operator puts the teams' routes in front of the root's). Without the
+    namespace label the operator's matcher keeps it from the owner: the root's receiver only, which was the bug."""
+    owner, tree, merged = pipeline_owned
+    namespace, receivers = PIPELINE_OWNERS[owner]
+    plain_config = tree / "alertmanager" / "alertmanager.yml"
+
+    def checks(alertname: str, labels: dict) -> list[tuple[str, amtool.Run]]:
+        role = "page" if alertname in PIPELINE_PAGES else "ticket"
+        team_name, name = receivers[role].split("/", 1)
+        labels = {"alertname": alertname, **labels}
+        without = {k: v for k, v in labels.items() if k != "namespace"}  # also what plain Alertmanager sees
+        return [
+            ("plain", amtool.route(plain_config, without, [PLAIN_PIPELINE_RECEIVER, receivers[role]])),
+            ("operator", amtool.route(merged, labels, [f"{namespace}/{team_name}/{name}",
+                                                       OPERATOR_PIPELINE_RECEIVER])),
+            ("operator, no namespace", amtool.route(merged, without, [OPERATOR_PIPELINE_RECEIVER])),
+        ]
+
+    alerts = _pipeline_alerts(tree)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        runs = [(name, what, run) for name, found in zip(alerts, pool.map(lambda a: checks(*a), alerts.items()))
+                for what, run in found]
+    assert len(runs) == 12
+    failed = [(name, what, run.output) for name, what, run in runs if not run.ok]
+    assert not failed, failed[:3]
+
+
+@pytest.mark.proof
+def test_every_routing_case_reaches_the_same_receivers_through_the_operator_with_a_pipeline_team(
+        pipeline_owned) -> None:
+    """As above, on the specs with `spec.pipeline.team`: every service's alerts and tiers, and the pipeline's alerts,
+    which now reach the owner as well as the root's pipeline receiver."""
+    owner, tree, merged = pipeline_owned
+    cases = load(tree / "alertmanager" / "routes.test.yml")["cases"]
+    pipeline = [c for c in cases if c["labels"].get("signal") == "alerting_pipeline"]
+    assert len(pipeline) == 4 and all(len(c["receivers"]) == 2 for c in pipeline)
+    failed = _route_every_case(tree, merged)
+    assert not failed, failed[:3]
+
+
+def _generate_with_pipeline_team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, owner: str, *edits):
+    """`generate` on the example specs as committed (search-answers alone on the operator), the pipeline owned by
+    `owner`, after `edits` (file, old, new)."""
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    for name, old, new in (("oncall/routing.yaml", "  heartbeat: deadmans-switch\n",
+                            f"  heartbeat: deadmans-switch\n  pipeline: {{team: {owner}}}\n"), *edits):
+        spec = tmp_path / "specs" / name
+        text = spec.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        spec.write_text(text.replace(old, new, 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(main, ["generate", "specs", "-o", "out"])
+
+
+SUPPORT_AI = ("support-assistant.yaml", "  runbooks:\n", "  deploy: {namespace: support-ai}\n  runbooks:\n")
+INTERNAL_AI = ("internal-chat.yaml", "  runbooks:\n", "  deploy: {namespace: support-ai}\n  runbooks:\n")
+
+
+@pytest.mark.proof
+def test_a_pipeline_team_with_no_service_on_the_operator_still_gets_the_pipeline_alerts_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ml-platform owns the pipeline; its services stay on plain Prometheus (both declare namespace support-ai),
+    search-answers alone is on the operator. The operator's Prometheus evaluates the pipeline
+    alerts too, so ml-platform gets an AlertmanagerConfig in support-ai, with the shared object's labels, and the
+    pipeline alerts reach it there, after the root's receiver as on plain Alertmanager."""
+    result = _generate_with_pipeline_team(tmp_path, monkeypatch, "ml-platform", SUPPORT_AI, INTERNAL_AI)
+    assert result.exit_code == 0, result.output
+    tree = tmp_path / "out"
+    assert sorted(p.relative_to(tree / "kubernetes").as_posix() for p in tree.glob("kubernetes/*/*.yaml")) == [
+        "monitoring/oncallgen-root.alertmanagerconfig.yaml", "monitoring/oncallgen.prometheusrule.yaml",
+        "search-prod/search-answers.prometheusrule.yaml", "search-prod/search.alertmanagerconfig.yaml",
+        "support-ai/ml-platform.alertmanagerconfig.yaml"]
+    config = load(tree / "kubernetes/support-ai/ml-platform.alertmanagerconfig.yaml")
+    assert config["metadata"] == {"name": "ml-platform", "namespace": "support-ai", "labels": {
+        "app.kubernetes.io/managed-by": "oncallgen", "release": "kube-prometheus-stack"}}
+    alerts = _pipeline_alerts(tree)
+    assert sorted(alerts) == sorted(PIPELINE_PAGES + PIPELINE_TICKETS)
+    assert {a["namespace"] for a in alerts.values()} == {"support-ai"}
+    merged = tmp_path / "operator-alertmanager.yml"
+    merged.write_text(yaml.safe_dump(operator_emulation.configuration(load(tree / ROOT_CONFIG), _team_configs(tree)),
+                                     sort_keys=False), encoding="utf-8")
+    # specs/oncall/ml-platform.yaml: primary pagerduty-primary, ticket slack-tickets.
+    for alertname, labels in alerts.items():
+        team = "pagerduty-primary" if alertname in PIPELINE_PAGES else "slack-tickets"
+        run = amtool.route(merged, {"alertname": alertname, **labels},
+                           [f"support-ai/ml-platform/{team}", OPERATOR_PIPELINE_RECEIVER])
+        assert run.ok, (alertname, run.output)
+
+
+def test_the_pipeline_teams_services_must_agree_on_its_namespace(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off the operator a team's services may declare different namespaces; the pipeline's owner gets one
+    AlertmanagerConfig on the operator, so its services must agree: one line at the key (column 12 of
+    `  deploy: {namespace: ...}`), naming the other."""
+    result = _generate_with_pipeline_team(tmp_path, monkeypatch, "ml-platform", SUPPORT_AI)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1] == (
+        'error: specs/support-assistant.yaml:38:12: spec.deploy.namespace: team "ml-platform" owns the alerting '
+        'pipeline (spec.pipeline.team), so the operator target gets its AlertmanagerConfig, in one namespace: its '
+        'services need the same namespace as "internal-chat" (specs/internal-chat.yaml)'), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _inhibitions_differ(tree: Path, merged_config: Path) -> tuple[int, int, int, int]:
     """amtool's route test ignores inhibitions: evaluate them (tests/test_alertmanager.py's evaluator) for every
-    pair of alerts of a team, with the providers a ProviderDown names, under both configurations."""
+    pair of alerts of a team, with the providers a ProviderDown names, under the plain configuration and the
+    operator's: (pairs, pairs muted on plain Alertmanager, pairs that differ, pipeline alerts among the alerts)."""
     from tests.test_alertmanager import muted
 
-    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(everywhere)}
-    plain = load(everywhere / "alertmanager" / "alertmanager.yml")["inhibit_rules"]
+    namespaces = {d["metadata"]["name"]: d["metadata"]["namespace"] for d in _team_configs(tree)}
+    plain = load(tree / "alertmanager" / "alertmanager.yml")["inhibit_rules"]
     merged = load(merged_config)["inhibit_rules"]
     providers = {"support-assistant": ["anthropic", "openai"], "search-answers": ["gemini", "bedrock"],
                  "contract-review": ["openai", "anthropic"], "internal-chat": ["vllm-pool"]}
     alerts = []
-    for case in load(everywhere / "alertmanager" / "routes.test.yml")["cases"]:
+    for case in load(tree / "alertmanager" / "routes.test.yml")["cases"]:
         labels = case["labels"]
-        if "service" not in labels or labels.get("team") not in namespaces:  # pipeline alerts are the root's
+        # pipeline alerts are the root's, unless spec.pipeline.team gives them to a team
+        if "service" not in labels or labels.get("team") not in namespaces:
             continue
         for provider in providers[labels["service"]] if labels["alertname"] == "AIProviderDown" else [None]:
             alerts.append({**labels, **({"provider": provider} if provider else {})})
@@ -342,7 +562,21 @@ def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere:
             pairs += 1
             mutes += before
             differ += before != after
+    return pairs, mutes, differ, sum(a.get("signal") == "alerting_pipeline" for a in alerts)
+
+
+def test_inhibitions_mute_exactly_what_the_plain_configuration_mutes(everywhere: Path, merged_config: Path) -> None:
+    pairs, mutes, differ, _ = _inhibitions_differ(everywhere, merged_config)
     assert pairs > 1000 and mutes > 20, (pairs, mutes)
+    assert differ == 0
+
+
+def test_inhibitions_of_the_pipeline_teams_alerts_are_the_plain_ones_on_the_operator(pipeline_owned) -> None:
+    """The pipeline's alerts, now the owner's on the operator too, are muted (or not) by the owner's inhibitions
+    exactly as on plain Alertmanager."""
+    _, tree, merged = pipeline_owned
+    pairs, mutes, differ, pipeline = _inhibitions_differ(tree, merged)
+    assert pipeline == 4 and pairs > 1000 and mutes > 20, (pipeline, pairs, mutes)
     assert differ == 0
 
 

@@ -43,13 +43,15 @@ class AlertChange:
 
 @dataclass(frozen=True)
 class RouteChange:
-    """Where one alert in one tier is delivered, before and after."""
+    """Where one alert in one tier is delivered, before and after; for a tier that is new (kind added) or gone
+    (removed), where its pages now go or no longer go."""
 
     service: str
     alertname: str
     where: str
     before: tuple[Delivery, ...]
     after: tuple[Delivery, ...]
+    kind: str = CHANGED                     # changed | added (no rule before) | removed (no rule after)
 
 
 @dataclass(frozen=True)
@@ -209,11 +211,14 @@ def _routes(before: State, after: State) -> list[RouteChange]:
     if not (before.has_routing or after.has_routing):
         return []
     out = []
-    for key in sorted(set(before.alerts) & set(after.alerts), key=lambda k: json.dumps(k)):
+    # A tier that appears or goes (a team gains a secondary, a signal starts paging) is a routing change too: the
+    # reviewer must see whose pager the new tier reaches, or whose stops getting its pages.
+    for key in sorted(set(before.alerts) | set(after.alerts), key=lambda k: json.dumps(k)):
         b, a = before.routes.get(key, ()), after.routes.get(key, ())
-        if b != a:
-            rule = after.alerts[key]
-            out.append(RouteChange(rule.service, rule.alertname, rule.where, b, a))
+        kind = ADDED if key not in before.alerts else REMOVED if key not in after.alerts else CHANGED
+        if b != a or kind != CHANGED:
+            rule = after.alerts.get(key) or before.alerts[key]
+            out.append(RouteChange(rule.service, rule.alertname, rule.where, b, a, kind))
     return out
 
 

@@ -38,8 +38,20 @@ def summary(changes: Changes) -> str:
     return f"{verdict}: " + "; ".join(parts) + "."
 
 
+# What a tier that exists on one side only is on the other: not "nothing is notified", there is no such rule.
+NO_TIER = {ADDED: "(new tier)", REMOVED: "(tier removed)"}
+
+
 def _receivers(deliveries) -> str:
     return ", ".join(str(d) for d in deliveries) or "(nothing: no Alertmanager configuration)"
+
+
+def _before(r: RouteChange) -> str:
+    return NO_TIER[ADDED] if r.kind == ADDED else _receivers(r.before)
+
+
+def _after(r: RouteChange) -> str:
+    return NO_TIER[REMOVED] if r.kind == REMOVED else _receivers(r.after)
 
 
 def _inhibition(rule: dict) -> str:
@@ -75,10 +87,6 @@ def _md_change(wheres: str, change: FieldChange, blocks: list[str]) -> str:
     return f"| {wheres} | {_text(change.what)} | {_or_none(change.before)} | {_or_none(change.after)} |"
 
 
-def _md_receivers(deliveries) -> str:
-    return _text(_receivers(deliveries))
-
-
 def markdown(changes: Changes) -> str:
     """A pull-request comment."""
     out = [f"### {TITLE}", "", f"**{summary(changes)}**"]
@@ -102,8 +110,8 @@ def markdown(changes: Changes) -> str:
     if changes.routes:
         out += ["", "#### Routing", "", "| alert | service | tier | notified before | notified after |",
                 "|---|---|---|---|---|"]
-        out += [f"| {_cell(r.alertname)} | {_text(_who(r.service))} | {_text(r.where)} | {_md_receivers(r.before)} | "
-                f"{_md_receivers(r.after)} |" for r in changes.routes]
+        out += [f"| {_cell(r.alertname)} | {_text(_who(r.service))} | {_text(r.where)} | {_text(_before(r))} | "
+                f"{_text(_after(r))} |" for r in changes.routes]
     if changes.receivers:
         out += ["", "#### Receivers", ""]
         for r in changes.receivers:
@@ -143,7 +151,7 @@ def markdown(changes: Changes) -> str:
 # ---- plain text ---------------------------------------------------------------------------------------------
 
 def _route_line(r: RouteChange) -> str:
-    return f"routing   {_who(r.service)} {r.alertname} [{r.where}]: {_receivers(r.before)} -> {_receivers(r.after)}"
+    return f"routing   {_who(r.service)} {r.alertname} [{r.where}]: {_before(r)} -> {_after(r)}"
 
 
 def text(changes: Changes) -> str:

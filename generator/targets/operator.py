@@ -63,6 +63,15 @@ def namespaced(group: dict, namespace: str) -> dict:
     return {**group, "rules": rules}
 
 
+def team_namespaced(group: dict, namespaces: dict[str, str]) -> dict:
+    """A shared rule group (no service's) whose alerts of a team with an AlertmanagerConfig carry that object's
+    namespace: the pipeline's alerts, labelled with `spec.pipeline.team`, reach that team's routes through the
+    operator's namespace matcher as they do on plain Alertmanager, after the root's pipeline receiver."""
+    rules = [{**r, "labels": dict(sorted({**r["labels"], c.NAMESPACE: namespaces[r["labels"][c.TEAM]]}.items()))}
+             if "alert" in r and r.get("labels", {}).get(c.TEAM) in namespaces else r for r in group["rules"]]
+    return {**group, "rules": rules}
+
+
 def matcher(text: str) -> dict:
     """`severity="critical"` -> {name, value, matchType}, the operator's matcher."""
     m = _MATCHER.fullmatch(text)
@@ -219,6 +228,29 @@ def _placement(services: tuple[Service, ...]) -> dict[str, tuple[str, dict[str, 
     return {team: (ns, labels) for team, (ns, labels, _) in out.items()}
 
 
+def _with_pipeline_team(placement: dict[str, tuple[str, dict[str, str]]], specs: Specs,
+                        shared: dict[str, str]) -> dict[str, tuple[str, dict[str, str]]]:
+    """The placement, plus the team that owns the alerting pipeline (`spec.pipeline.team`) when none of its services
+    is on the operator (an SRE team may have none), so the pipeline alerts of the operator's Prometheus reach it:
+    its AlertmanagerConfig goes to the namespace its services declare (default: the team's name), with the shared
+    PrometheusRule's labels (a selector that loads any team's object loads it too)."""
+    owner = specs.routing.pipeline.team if specs.routing is not None else None
+    if owner is None or owner in placement:
+        return placement
+    namespace, first = owner, None
+    for service in specs.services:
+        if service.team != owner:
+            continue
+        if first is None:
+            namespace, first = service.deploy.namespace, service
+        elif service.deploy.namespace != namespace:
+            raise SpecError(service.locate(("spec", "deploy", "namespace")), "spec.deploy.namespace",
+                            f'team "{owner}" owns the alerting pipeline (spec.pipeline.team), so the operator target '
+                            f'gets its AlertmanagerConfig, in one namespace: its services need the same namespace as '
+                            f'"{first.name}" ({first.location.file})')
+    return {**placement, owner: (namespace, shared)}
+
+
 def shared_labels(services: tuple[Service, ...]) -> dict[str, str]:
     """Labels of the shared PrometheusRule (the Watchdog, pipeline alerts, on-call health): every label a service on
     this target declares, so a ruleSelector that loads any service's PrometheusRule loads the shared one too. Each
@@ -239,6 +271,9 @@ def shared_labels(services: tuple[Service, ...]) -> dict[str, str]:
 def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]]:
     """A PrometheusRule per service, one for the global rules, and an AlertmanagerConfig per team."""
     placement = _placement(services)
+    shared = shared_labels(services)
+    if plan.routing is not None:
+        placement = _with_pipeline_team(placement, plan.specs, shared)
     for service in services:
         namespace, labels = placement[service.team]
         groups = [namespaced(group_dict(g), namespace) for f in plan.rule_files_of.get(service.name, ())
@@ -246,8 +281,10 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
         yield f"{FOLDER}/{namespace}/{service.name}.prometheusrule.yaml", _document(
             service.location.file, "prometheus-operator PrometheusRule",
             prometheus_rule(service.name, namespace, labels, groups))
-    shared = shared_labels(services)
-    global_groups = [group_dict(g) for f in plan.rule_files_of.get(GLOBAL, ()) for g in f.groups]
+    # Alerts of no service that name a team (the pipeline's, with spec.pipeline.team) carry its namespace.
+    namespaces = {team: namespace for team, (namespace, _) in placement.items()}
+    global_groups = [team_namespaced(group_dict(g), namespaces) for f in plan.rule_files_of.get(GLOBAL, ())
+                     for g in f.groups]
     yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
         prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, shared, global_groups))
