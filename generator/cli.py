@@ -28,7 +28,9 @@ from .spec.errors import SpecError
 from .spec.units import duration
 from .spec import reference
 from .spec.documents import spec_schema
-from .targets import TARGETS, mimir
+from . import conventions as c
+from .spec import deploy
+from .targets import TARGETS, mimir, thanos
 from .targets.files import MANIFEST, OutputError, differences, recorded_targets, unsafe_output, write_tree
 
 EXIT_INVALID = 1
@@ -48,14 +50,39 @@ def _paths(specs: tuple[str, ...]) -> list[Path]:
     return [Path(s) for s in specs] or [Path("specs")]
 
 
-def _run(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Result:
+def _run(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1) -> Result:
     try:
-        result = build(_paths(specs), targets)
+        result = build(_paths(specs), targets, shards)
     except SpecError as exc:
         _say("error", exc)
         sys.exit(EXIT_INVALID)
+    _check_shards(shards, targets, result.services)
     _warn(result.warnings)
     return result
+
+
+_SHARDS_HELP = (f"Split the Thanos Ruler files across this many rulers (1 to {c.THANOS_MAX_SHARDS}; default 1, not "
+                "split): thanos/shard-<i>/, a service's files all in one shard, each shard's flags in its flags.txt.")
+
+
+def _shard_count(text: str | None) -> int:
+    """`--shards` as a number of rulers; anything else is one line and exit 1, before any spec is read."""
+    if text is None:
+        return 1
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= c.THANOS_MAX_SHARDS:
+        _say("error", f"--shards: expected a whole number of Thanos rulers from 1 to {c.THANOS_MAX_SHARDS}, "
+                      f'got "{text}"')
+        sys.exit(EXIT_INVALID)
+    return int(value)
+
+
+def _check_shards(shards: int, targets: tuple[str, ...], services: tuple) -> None:
+    """Shards split the thanos target's files: asking for them with no service on it is a mistake, not a no-op."""
+    if shards > 1 and deploy.THANOS not in targets and not any(deploy.THANOS in s.deploy.targets for s in services):
+        _say("error", f"--shards {shards}: no service is on the thanos target (add --target thanos, or "
+                      "spec.deploy.targets: [thanos] to a spec)")
+        sys.exit(EXIT_INVALID)
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
@@ -63,14 +90,16 @@ def _warn(warnings: tuple[str, ...]) -> None:
         _say("warning", warning)
 
 
-def _start(specs: tuple[str, ...], targets: tuple[str, ...] = ()) -> Run:
+def _start(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1) -> Run:
     """A streamed run (nothing is kept in memory but the compiled rules): load and validate now, compile and render
     while the files are consumed."""
     try:
-        return Run(_paths(specs), targets)
+        run = Run(_paths(specs), targets, thanos_shards=shards)
     except SpecError as exc:
         _say("error", exc)
         sys.exit(EXIT_INVALID)
+    _check_shards(shards, targets, run.services)
+    return run
 
 
 NO_TARGETS = "none"  # `--target none`: package for no extra target, dropping those the output folder records
@@ -131,7 +160,8 @@ def main() -> None:
                    f"recorded in OUTPUT/{MANIFEST} by the run that wrote it; --target {NO_TARGETS}: no target "
                    "(drops the recorded ones). "
                    + "; ".join(f"{name}: {t.DESCRIPTION}" for name, t in TARGETS.items() if name != "prometheus"))
-def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[str, ...]) -> None:
+@click.option("--shards", "shards", metavar="N", help=_SHARDS_HELP)
+def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[str, ...], shards: str | None) -> None:
     """Compile SPECS (files or folders; default: specs/) into the output folder.
 
     Only the files oncallgen generated (listed in OUTPUT/.oncallgen-manifest) are rewritten or removed;
@@ -141,7 +171,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     out = Path(output)
     recorded = _recorded(out, targets)
     chosen = _targets(targets, recorded)
-    run = _start(specs, chosen)
+    run = _start(specs, chosen, _shard_count(shards))
     reused = f"; targets {' '.join(chosen)} as recorded in {printable(output)}/{MANIFEST}" \
         if chosen and not targets else ""
     if check:
@@ -184,10 +214,14 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
 
 
 def _budget(run: Run) -> None:
-    """Per Mimir tenant: its rule groups and the largest, against the ruler's limits."""
+    """Per Mimir tenant: its rule groups and the largest, against the ruler's limits; per Thanos shard, its
+    services, groups and rules."""
     services = run.plan.placement.get(mimir.NAME, ())
     for tenant in mimir.tenants(run.plan, services) if services else ():
         click.echo(tenant.report())
+    services = run.plan.placement.get(thanos.NAME, ())
+    for shard in thanos.shards(run.plan, services) if services else ():
+        click.echo(shard.report())
 
 
 @main.command()
@@ -376,8 +410,10 @@ def schema(markdown: bool) -> None:
               help="The targets to compile for (as for generate; repeatable), so their packaged objects are "
                    f"compared. Without --target: those recorded in OUTPUT/{MANIFEST} (or, when it has none, "
                    "in the --base-dir folder's).")
+@click.option("--shards", "shards", metavar="N", help="The Thanos Ruler shards to compile for (as for generate), so "
+                                                      "a service that moves shard is reported.")
 def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str,
-         targets: tuple[str, ...]) -> None:
+         targets: tuple[str, ...], shards: str | None) -> None:
     """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks, and the namespace,
     tenant and labels of the targets' packaged objects.
 
@@ -387,7 +423,7 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     recorded = _recorded(Path(output), targets)
     if recorded is None and base_dir and not targets:
         recorded = _recorded(Path(base_dir), targets)
-    result = _run(specs, _targets(targets, recorded))
+    result = _run(specs, _targets(targets, recorded), _shard_count(shards))
     # A base is a tree anyone may have edited: a file that is not what oncallgen writes is one located line.
     base = where(Path(base_dir)) if base_dir else where(Path(output), base_ref)
     try:

@@ -113,7 +113,8 @@ def placement(specs: Specs, run_targets: tuple[str, ...]) -> dict[str, tuple[Ser
 
 
 def finish(specs: Specs, rule_files: tuple[RuleFile, ...], test_files: tuple[TestFile, ...],
-           runbooks: Mapping[tuple[str, str], SignalRunbooks], run_targets: tuple[str, ...]) -> Plan:
+           runbooks: Mapping[tuple[str, str], SignalRunbooks], run_targets: tuple[str, ...],
+           thanos_shards: int = 1) -> Plan:
     """The whole plan, once every service's rules are compiled: Alertmanager's routing and its cases (they need every
     alert), where each target runs which services, and the pipeline checks of the Mimir tenants."""
     placed = placement(specs, run_targets)
@@ -122,7 +123,8 @@ def finish(specs: Specs, rule_files: tuple[RuleFile, ...], test_files: tuple[Tes
     return Plan(specs, rule_files, test_files, MappingProxyType(dict(runbooks)),
                 routing=routing.compile(specs, (g for f in rule_files for g in f.groups)),
                 placement=MappingProxyType(placed),
-                tenant_pipeline=alerting_pipeline.mimir_group(pipeline, tenants) if tenants else None)
+                tenant_pipeline=alerting_pipeline.mimir_group(pipeline, tenants) if tenants else None,
+                thanos_shards=thanos_shards)
 
 
 def check_service_recorded_names(service: Service, rule_files: tuple[RuleFile, ...] | list[RuleFile]) -> None:

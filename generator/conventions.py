@@ -280,3 +280,18 @@ def test_path(service: str, group: str) -> str:
 def group_part(group: str, part: int) -> str:
     """The name of the `part`-th piece (from 1) of a rule group split to fit a ruler's rules-per-group limit."""
     return group if part == 1 else f"{group}-part{part}"
+
+
+# Thanos Ruler sharding (`generate --target thanos --shards N`): each ruler loads one folder of rule files.
+THANOS_DIR = "thanos"
+THANOS_RULE_SUFFIX = ".thanos.yml"
+THANOS_SHARD_FLAGS = "flags.txt"           # next to a shard's rule files: the flags of the ruler that runs them
+THANOS_SHARD_LABEL = "ruler_shard"         # external label telling the shards' series (and blocks) apart
+THANOS_REPLICA_LABEL = "rule_replica"      # external label telling the replicas of one shard (an HA pair) apart
+THANOS_GLOBAL_SHARD = 0                    # the shard of the rules of no service (Watchdog, pipeline, on-call health)
+THANOS_MAX_SHARDS = 1000
+
+
+def thanos_shard_dir(shard: int) -> str:
+    """The folder of one Thanos Ruler shard's rule files: `thanos/shard-<shard>`."""
+    return f"{THANOS_DIR}/shard-{shard}"

@@ -80,18 +80,19 @@ def _no_cyclic_gc():
 
 class Run:
     """One compile of the specs under `paths` (loaded and validated on creation; raises SpecError on bad input),
-    for plain Prometheus and `targets`.
+    for plain Prometheus and `targets` (the thanos target's files split across `thanos_shards` rulers).
 
     `files()` compiles and renders, yielding (path, content) one file at a time in no particular order, the
     manifest (which records `targets`) last; it raises SpecError where a service cannot be compiled or a runbook check fails, so a writer
     that swaps its output in only at the end leaves the output folder untouched. Afterwards `plan` holds the
     compiled plan (without its test scenarios and runbook content unless `keep`: they are what takes memory)."""
 
-    def __init__(self, paths: list[Path], targets: tuple[str, ...] = (), keep: bool = False):
+    def __init__(self, paths: list[Path], targets: tuple[str, ...] = (), keep: bool = False, thanos_shards: int = 1):
         with _no_cyclic_gc():
             self.specs = load_specs(paths)
         self.services = tuple(self.specs.services)
         self.targets = targets
+        self.thanos_shards = thanos_shards
         self.keep = keep
         self.plan: Plan | None = None
         self.file_count = 0
@@ -159,7 +160,8 @@ class Run:
                                   links)
         if self.keep:
             runbooks.update(content)
-        self.plan = plan = finish(specs, tuple(rule_files + rules), tuple(test_files + kept), runbooks, self.targets)
+        self.plan = plan = finish(specs, tuple(rule_files + rules), tuple(test_files + kept), runbooks, self.targets,
+                                  self.thanos_shards)
         yield from render_configuration(plan)
         yield from dashboards.team_files(plan)
         yield INDEX, render_index(plan, tuple(pages))
@@ -168,9 +170,9 @@ class Run:
                 raise link_error(path, page, target, resolved)
 
 
-def build(paths: list[Path], targets: tuple[str, ...] = ()) -> Result:
+def build(paths: list[Path], targets: tuple[str, ...] = (), thanos_shards: int = 1) -> Result:
     """Compile the specs under `paths`, for plain Prometheus and `targets`, keeping every file in memory (in path
     order, the manifest included) and the whole plan; raises SpecError on bad input."""
-    run = Run(paths, targets, keep=True)
+    run = Run(paths, targets, keep=True, thanos_shards=thanos_shards)
     files = dict(sorted(run.files()))
     return Result(run.services, run.plan, files, run.warnings)

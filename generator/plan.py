@@ -106,6 +106,7 @@ class Plan:
     # deployment's pipeline checks need (None: no service is on Mimir).
     placement: Mapping[str, tuple[Service, ...]] = field(default_factory=dict)
     tenant_pipeline: Group | None = None
+    thanos_shards: int = 1                # Thanos rulers the thanos target's files are split across (1: not split)
 
     @property
     def services(self) -> tuple[Service, ...]:

@@ -122,7 +122,7 @@ def markdown(changes: Changes) -> str:
             out += [f"  - {_code(ch.what)}: {_or_none(ch.before, _code)} → {_or_none(ch.after, _code)}"
                     for ch in r.settings]
     if changes.packaged:
-        out += ["", "#### Packaged objects (operator, Mimir)", ""]
+        out += ["", "#### Packaged objects (operator, Mimir, Thanos)", ""]
         for p in changes.packaged:
             if p.kind != CHANGED:
                 out.append(f"- {_code(p.name)} {p.kind}")

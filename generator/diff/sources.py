@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..spec.errors import Location, SpecError
 from ..spec.loader import decode
-from .state import ALERTMANAGER, KUBERNETES, MIMIR_NAMESPACE, RULES, RUNBOOK
+from .state import ALERTMANAGER, KUBERNETES, MIMIR_NAMESPACE, RULES, RUNBOOK, THANOS_RULES
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a generated file of a large fleet is a few MiB; anything far beyond is not one
 
@@ -25,7 +25,8 @@ class SourceError(Exception):
 def wanted(path: str) -> bool:
     """Whether a state is read from this file (relative to the output folder)."""
     return bool(RULES.fullmatch(path) or RUNBOOK.fullmatch(path) or path == ALERTMANAGER
-                or KUBERNETES.fullmatch(path) or MIMIR_NAMESPACE.fullmatch(path))
+                or KUBERNETES.fullmatch(path) or MIMIR_NAMESPACE.fullmatch(path)
+                or THANOS_RULES.fullmatch(path))
 
 
 def _git(args: list[str], cwd: Path) -> bytes:

@@ -25,6 +25,8 @@ RUNBOOK = re.compile(r"runbooks/.+\.md")
 # Packaged objects of the targets: where each lands decides whether anything loads or routes it.
 KUBERNETES = re.compile(r"kubernetes/[^/]+/[^/]+\.yaml")
 MIMIR_NAMESPACE = re.compile(r"mimir/([^/]+)/(?!alertmanager\.yaml$)[^/]+\.yaml")
+# A Thanos rule file, flat or in a shard's folder: `<owner>.<group>.thanos.yml`, read by its path alone.
+THANOS_RULES = re.compile(rf"{c.THANOS_DIR}/(?:shard-([0-9]+)/)?([^/.]+)\.[^/]+{re.escape(c.THANOS_RULE_SUFFIX)}")
 # Labels that say what an alert is (its identity) are all but these, which say how it behaves.
 BEHAVIOUR_LABELS = frozenset({c.SERVICE, c.TEAM, c.SIGNAL, c.SEVERITY, c.ESCALATION, c.REMEDIATION})
 PRIMARY = "primary"
@@ -287,6 +289,10 @@ def read_state(files: dict[str, str], where: str = "") -> State:
             # the shared namespace is in every tenant: one object per tenant
             key = f"Mimir namespace {namespace}" + (f" ({m.group(1)})" if namespace == c.GENERATOR else "")
             state.packaged[key] = {"tenant": m.group(1)}
+        elif (m := THANOS_RULES.fullmatch(path)) is not None:
+            # the shard of the ruler that loads an owner's files ("" unsplit); two would be a base someone edited
+            found = state.packaged.setdefault(f"Thanos rule files {m.group(2)}", {"shard": ""})
+            found["shard"] = ",".join(sorted({*found["shard"].split(","), m.group(1) or ""} - {""}, key=int))
     if ALERTMANAGER in files:
         doc = _document(files[ALERTMANAGER], ALERTMANAGER_FILE, f"{where}{ALERTMANAGER}")
         config = doc.data or {}
