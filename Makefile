@@ -8,9 +8,11 @@ OUTPUT ?= output
 # Extra targets for every service, e.g. TARGETS="operator mimir" (specs ask per service with spec.deploy.targets).
 # Empty: the targets recorded in $(OUTPUT)/.oncallgen-manifest by the last generate; TARGETS=none drops them.
 TARGETS ?=
+# Thanos Ruler shards, e.g. SHARDS=4: the thanos target's files split across 4 rulers (empty: not split).
+SHARDS ?=
 # What `make diff` compares with, e.g. BASE=origin/main.
 BASE   ?= HEAD
-TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t))
+TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t)) $(if $(SHARDS),--shards $(SHARDS))
 
 .PHONY: all generate test test-fast check diff e2e bench bench-eval golden mutation tools release clean
 
