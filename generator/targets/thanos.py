@@ -40,12 +40,14 @@ def shard_of(service: str, shards: int) -> int:
     return max(range(shards), key=weight)
 
 
-def _path(f: RuleFile, shards: int) -> str:
+def assignment(services: tuple[Service, ...], shards: int) -> dict[str, int]:
+    """The shard of each service's files, and of the rules of no service (GLOBAL)."""
+    return {GLOBAL: c.THANOS_GLOBAL_SHARD, **{s.name: shard_of(s.name, shards) for s in services}}
+
+
+def _path(f: RuleFile, shard: int | None) -> str:
     name = posixpath.basename(f.path).removesuffix(".rules.yml") + c.THANOS_RULE_SUFFIX
-    if shards <= 1:
-        return posixpath.join(FOLDER, name)
-    shard = c.THANOS_GLOBAL_SHARD if f.owner == GLOBAL else shard_of(f.owner, shards)
-    return posixpath.join(c.thanos_shard_dir(shard), name)
+    return posixpath.join(FOLDER if shard is None else c.thanos_shard_dir(shard), name)
 
 
 def _selected(plan: Plan, services: tuple[Service, ...]) -> list[RuleFile]:
@@ -80,16 +82,20 @@ def shards(plan: Plan, services: tuple[Service, ...]) -> list[Shard]:
     count = plan.thanos_shards
     if count <= 1:
         return []
-    out = []
-    for index in range(count):
-        mine = tuple(s.name for s in services if shard_of(s.name, count) == index)
-        files = [f for f in _selected(plan, services)
-                 if f.owner in mine or (f.owner == GLOBAL and index == c.THANOS_GLOBAL_SHARD)]
-        glob = [f for f in files if f.owner == GLOBAL]
-        out.append(Shard(index, count, mine, sum(len(f.groups) for f in files),
-                         sum(len(g.rules) for f in files for g in f.groups), sum(len(f.groups) for f in glob),
-                         sum(len(g.rules) for f in glob for g in f.groups)))
-    return out
+    where = assignment(services, count)
+    names: list[list[str]] = [[] for _ in range(count)]
+    for s in services:
+        names[where[s.name]].append(s.name)
+    totals = [[0, 0, 0, 0] for _ in range(count)]  # groups, rules, and those of no service
+    for f in _selected(plan, services):
+        load = totals[where[f.owner]]
+        groups, rules = len(f.groups), sum(len(g.rules) for g in f.groups)
+        load[0] += groups
+        load[1] += rules
+        if f.owner == GLOBAL:
+            load[2] += groups
+            load[3] += rules
+    return [Shard(i, count, tuple(sorted(names[i])), *totals[i]) for i in range(count)]
 
 
 def flags_file(shard: Shard) -> str:
@@ -121,6 +127,7 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     """One Thanos rule file per plain rule file of `services`, and the global rules; with shards, in the folder of
     each file's shard, and each shard's flags."""
     strategy = {s.name: s.deploy.partial_response_strategy for s in services}
+    where = assignment(services, plan.thanos_shards) if plan.thanos_shards > 1 else {}
     for f in _selected(plan, services):
         groups = []
         for g in f.groups:
@@ -128,7 +135,7 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
             if strategy.get(f.owner):
                 group = {"name": group.pop("name"), "partial_response_strategy": strategy[f.owner], **group}
             groups.append(group)
-        yield _path(f, plan.thanos_shards), header(f.source, "Thanos Ruler recording and alerting rules") + dump(
+        yield _path(f, where.get(f.owner)), header(f.source, "Thanos Ruler recording and alerting rules") + dump(
             {"groups": groups})
     for shard in shards(plan, services):
         yield posixpath.join(c.thanos_shard_dir(shard.index), c.THANOS_SHARD_FLAGS), flags_file(shard)
