@@ -292,3 +292,20 @@ def test_diff_names_an_added_service_and_moves_no_other(trees: dict, tmp_path: P
     assert result.exit_code == 4, result.output
     assert [line for line in result.stdout.splitlines() if line.startswith("packaged")] == [
         "packaged  Thanos rule files billing-bot added"]
+
+
+# The example services' shards, pinned: a change of the hash (or of what is hashed) would move services on every
+# deployment that upgrades oncallgen, so it must show up here. Each is the shard i with the largest
+# sha256("<service>/<i>"), worked out once with hashlib alone.
+PINNED = {
+    "contract-review": {2: 0, 3: 2, 4: 3, 5: 4, 8: 4},
+    "internal-chat": {2: 0, 3: 0, 4: 0, 5: 4, 8: 7},
+    "search-answers": {2: 0, 3: 0, 4: 0, 5: 0, 8: 0},
+    "support-assistant": {2: 1, 3: 2, 4: 2, 5: 2, 8: 2},
+}
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5, 8])
+def test_the_example_services_shards_are_pinned(tmp_path: Path, count: int) -> None:
+    _generate(ROOT / "specs", tmp_path / "out", "--target", "thanos", "--shards", str(count))
+    assert _service_shards(tmp_path / "out") == {"oncallgen": 0, **{s: p[count] for s, p in PINNED.items()}}
