@@ -31,7 +31,8 @@ from .spec.documents import spec_schema
 from . import conventions as c
 from .spec import deploy
 from .targets import TARGETS, mimir, thanos
-from .targets.files import MANIFEST, OutputError, differences, recorded_targets, unsafe_output, write_tree
+from .targets.files import (MANIFEST, OutputError, differences, recorded_shards, recorded_targets, unsafe_output,
+                            write_tree)
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -50,13 +51,13 @@ def _paths(specs: tuple[str, ...]) -> list[Path]:
     return [Path(s) for s in specs] or [Path("specs")]
 
 
-def _run(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1) -> Result:
+def _run(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1, given: bool = True) -> Result:
     try:
         result = build(_paths(specs), targets, shards)
     except SpecError as exc:
         _say("error", exc)
         sys.exit(EXIT_INVALID)
-    _check_shards(shards, targets, result.services)
+    _check_shards(shards, targets, result.services, given)
     _warn(result.warnings)
     return result
 
@@ -77,11 +78,28 @@ def _shard_count(text: str | None) -> int:
     return int(value)
 
 
-def _check_shards(shards: int, targets: tuple[str, ...], services: tuple) -> None:
-    """Shards split the thanos target's files: asking for them with no service on it is a mistake, not a no-op."""
+def _check_shards(shards: int, targets: tuple[str, ...], services: tuple, given: bool = True) -> int:
+    """The shards the run splits the thanos target's files into. Asking for them with no service on it is a
+    mistake, not a no-op; shards recorded by an earlier run lapse with the thanos target (--target none)."""
     if shards > 1 and deploy.THANOS not in targets and not any(deploy.THANOS in s.deploy.targets for s in services):
+        if not given:
+            return 1
         _say("error", f"--shards {shards}: no service is on the thanos target (add --target thanos, or "
                       "spec.deploy.targets: [thanos] to a spec)")
+        sys.exit(EXIT_INVALID)
+    return shards
+
+
+def _recorded_shards(output: Path, given: str | None) -> int | None:
+    """The shards the output folder's manifest records (1: none; None: no manifest). A shards line that cannot be
+    read exits 1 when the run would use it; a run given --shards does not need it (and is how the line is
+    rewritten)."""
+    try:
+        return recorded_shards(output, c.THANOS_MAX_SHARDS)
+    except OutputError as exc:
+        if given is not None:
+            return None
+        _say("error", exc)
         sys.exit(EXIT_INVALID)
 
 
@@ -90,7 +108,7 @@ def _warn(warnings: tuple[str, ...]) -> None:
         _say("warning", warning)
 
 
-def _start(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1) -> Run:
+def _start(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1, given: bool = True) -> Run:
     """A streamed run (nothing is kept in memory but the compiled rules): load and validate now, compile and render
     while the files are consumed."""
     try:
@@ -98,7 +116,7 @@ def _start(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 
     except SpecError as exc:
         _say("error", exc)
         sys.exit(EXIT_INVALID)
-    _check_shards(shards, targets, run.services)
+    run.thanos_shards = _check_shards(shards, targets, run.services, given)
     return run
 
 
@@ -129,12 +147,15 @@ def _targets(given: tuple[str, ...], recorded: tuple[str, ...] | None) -> tuple[
 
 
 def _generate_command(specs: tuple[str, ...], output: str, targets: tuple[str, ...],
-                      recorded: tuple[str, ...] | None) -> str:
-    """The command that writes the output folder as `generate --check` compared it: the same specs, folder and
-    targets (`--target none` when the folder records targets the run has not)."""
+                      recorded: tuple[str, ...] | None, shards: int = 1, recorded_shards: int | None = None) -> str:
+    """The command that writes the output folder as `generate --check` compared it: the same specs, folder,
+    targets (`--target none` when the folder records targets the run has not) and Thanos shards (`--shards 1`
+    when the folder records shards the run has not)."""
     words = ["oncallgen", "generate", *specs] + (["-o", output] if output != "output" else [])
     for name in targets or ((NO_TARGETS,) if recorded else ()):
         words += ["--target", name]
+    if shards > 1 or (recorded_shards or 1) > 1:
+        words += ["--shards", str(shards)]
     return printable(shlex.join(words))
 
 
@@ -169,11 +190,14 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
     --target uses again.
     """
     out = Path(output)
+    count = _shard_count(shards)  # a bad value is refused before anything is read
     recorded = _recorded(out, targets)
     chosen = _targets(targets, recorded)
-    run = _start(specs, chosen, _shard_count(shards))
-    reused = f"; targets {' '.join(chosen)} as recorded in {printable(output)}/{MANIFEST}" \
-        if chosen and not targets else ""
+    recorded_count = _recorded_shards(out, shards)
+    run = _start(specs, chosen, count if shards is not None else recorded_count or 1, shards is not None)
+    reused = "; ".join(([f"targets {' '.join(chosen)}"] if chosen and not targets else [])
+                       + ([f"{run.thanos_shards} Thanos shards"] if run.thanos_shards > 1 and shards is None else []))
+    reused = f"; {reused} as recorded in {printable(output)}/{MANIFEST}" if reused else ""
     if check:
         try:
             stale = differences(out, run.files())  # compared file by file as they are rendered
@@ -186,7 +210,7 @@ def generate(specs: tuple[str, ...], output: str, check: bool, targets: tuple[st
         if stale:
             shown = [printable(p) for p in stale[:STALE_LISTED]]
             shown += [f"... {len(stale) - STALE_LISTED} more"] if len(stale) > STALE_LISTED else []
-            command = _generate_command(specs, output, chosen, recorded)
+            command = _generate_command(specs, output, chosen, recorded, run.thanos_shards, recorded_count)
             click.echo(f"error: {printable(output)}/ is out of date: {len(stale)} generated files differ from what the "
                        f"specs compile to (run `{command}`):\n  " + "\n  ".join(shown), err=True)
             sys.exit(EXIT_STALE)
@@ -423,7 +447,13 @@ def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | Non
     recorded = _recorded(Path(output), targets)
     if recorded is None and base_dir and not targets:
         recorded = _recorded(Path(base_dir), targets)
-    result = _run(specs, _targets(targets, recorded), _shard_count(shards))
+    count = _shard_count(shards)
+    if shards is None:  # as for targets: those of the output folder, else those of the --base-dir folder
+        found = _recorded_shards(Path(output), shards)
+        if found is None and base_dir:
+            found = _recorded_shards(Path(base_dir), shards)
+        count = found or 1
+    result = _run(specs, _targets(targets, recorded), count, shards is not None)
     # A base is a tree anyone may have edited: a file that is not what oncallgen writes is one located line.
     base = where(Path(base_dir)) if base_dir else where(Path(output), base_ref)
     try:

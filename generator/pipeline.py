@@ -108,7 +108,7 @@ class Run:
                 paths.add(path)
                 yield path, text
             self.file_count = len(paths) + 1
-            yield MANIFEST, manifest_text(paths, self.targets)
+            yield MANIFEST, manifest_text(paths, self.targets, self.thanos_shards)
 
     def _tests(self, files: list[TestFile], kept: list[TestFile]) -> Iterator[tuple[str, str]]:
         for f in files:

@@ -70,7 +70,8 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for key, args in (("flat", ()), ("s3", ("--shards", "3")), ("s3again", ("--shards", "3")),
                       ("s4", ("--shards", "4")), ("s20", ("--shards", "20"))):
         out[key] = tmp / key
-        out[f"{key}.stdout"] = _generate(specs, tmp / key, "--target", "thanos", *args).stdout  # type: ignore[assignment]
+        result = _generate(specs, tmp / key, "--target", "thanos", *args)
+        out[f"{key}.stdout"] = result.stdout  # type: ignore[assignment]
     return out
 
 
@@ -309,3 +310,55 @@ PINNED = {
 def test_the_example_services_shards_are_pinned(tmp_path: Path, count: int) -> None:
     _generate(ROOT / "specs", tmp_path / "out", "--target", "thanos", "--shards", str(count))
     assert _service_shards(tmp_path / "out") == {"oncallgen": 0, **{s: p[count] for s, p in PINNED.items()}}
+
+
+# ---- the shards a folder was generated with are remembered, as its targets are -----------------------------------
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_run_without_shards_keeps_the_recorded_ones_and_shards_1_drops_them(trees: dict, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(trees["s3"], out)
+    manifest = (out / ".oncallgen-manifest").read_text(encoding="utf-8").splitlines()
+    assert "# thanos shards: 3" in manifest and "# targets: thanos" in manifest
+    again = _generate(trees["specs"], out)  # no --target, no --shards: the folder's own
+    assert _tree(out) == _tree(trees["s3"])
+    assert again.stdout.splitlines()[0].endswith(f"; targets thanos; 3 Thanos shards as recorded in {out}/"
+                                                 ".oncallgen-manifest")
+    check = CliRunner().invoke(main, ["generate", str(trees["specs"]), "-o", str(out), "--check"])
+    assert check.exit_code == 0, check.output
+    _generate(trees["specs"], out, "--shards", "1")
+    assert _tree(out) == _tree(trees["flat"])  # the unsplit layout, and no shards line
+    four = CliRunner().invoke(main, ["generate", str(trees["specs"]), "-o", str(out), "--check", "--shards", "4"])
+    assert four.exit_code == 3
+    assert f"(run `oncallgen generate {trees['specs']} -o {out} --target thanos --shards 4`)" in four.stderr
+
+
+@pytest.mark.parametrize("line, column, shown", [("# thanos shards: 0", 18, "0"),
+                                                 ("# thanos shards: three", 18, "three"),
+                                                 ("# thanos shards: 1001", 18, "1001")])
+def test_a_broken_shards_line_is_one_located_line_unless_shards_is_given(trees: dict, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch, line: str,
+                                                                          column: int, shown: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = Path("out")
+    shutil.copytree(trees["s3"], out)
+    manifest = out / ".oncallgen-manifest"
+    number = manifest.read_text(encoding="utf-8").splitlines().index("# thanos shards: 3") + 1
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("# thanos shards: 3", line), encoding="utf-8")
+    before = _tree(out)
+    result = CliRunner().invoke(main, ["generate", str(trees["specs"]), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f'error: out/.oncallgen-manifest:{number}:{column}: "{shown}" is not a number of '
+                             "Thanos shards (2 to 1000): fix the line, or give --shards\n")
+    assert _tree(out) == before
+    _generate(trees["specs"], out, "--shards", "3")  # given, the line is not needed, and is rewritten
+    assert _tree(out) == _tree(trees["s3"])
+
+
+def test_diff_without_shards_compiles_for_the_recorded_ones(trees: dict) -> None:
+    result = CliRunner().invoke(main, ["diff", str(trees["specs"]), "-o", str(trees["s3"]), "--base-dir",
+                                       str(trees["s3"])])
+    assert result.exit_code == 0 and "packaged" not in result.stdout, result.stdout

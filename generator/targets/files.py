@@ -36,18 +36,25 @@ TARGETS_NOTE = ("# The run's --target: generate, generate --check and diff witho
 TARGETS_LINE = "# targets:"
 
 
-def manifest_text(paths: Iterable[str], targets: Iterable[str] = ()) -> str:
-    """The manifest that lists `paths` (the manifest itself aside), in path order, after the line that records the
-    run's `targets` (sorted; no line when there are none, so a folder generated without targets reads as before)."""
+SHARDS_NOTE = ("# The run's --shards: generate, generate --check and diff without --shards use it; --shards 1 "
+               "drops it.\n")
+SHARDS_LINE = "# thanos shards:"
+
+
+def manifest_text(paths: Iterable[str], targets: Iterable[str] = (), shards: int = 1) -> str:
+    """The manifest that lists `paths` (the manifest itself aside), in path order, after the lines that record the
+    run's `targets` (sorted) and its Thanos `shards`; no line for none, or for one shard, so a folder generated
+    without them reads as before."""
     names = sorted(set(targets))
     recorded = TARGETS_NOTE + f"{TARGETS_LINE} {' '.join(names)}\n" if names else ""
+    recorded += SHARDS_NOTE + f"{SHARDS_LINE} {shards}\n" if shards > 1 else ""
     return MANIFEST_HEADER + recorded + "".join(f"{p}\n" for p in sorted(p for p in paths if p != MANIFEST))
 
 
-def with_manifest(files: dict[str, str], targets: Iterable[str] = ()) -> dict[str, str]:
-    """`files` plus the manifest that lists them (and records `targets`), in path order."""
+def with_manifest(files: dict[str, str], targets: Iterable[str] = (), shards: int = 1) -> dict[str, str]:
+    """`files` plus the manifest that lists them (and records `targets` and `shards`), in path order."""
     out = dict(files)
-    out[MANIFEST] = manifest_text(files, targets)
+    out[MANIFEST] = manifest_text(files, targets, shards)
     return dict(sorted(out.items()))
 
 
@@ -141,6 +148,30 @@ def recorded_targets(out_dir: Path, known: Collection[str]) -> tuple[str, ...] |
                                   f"(one of: {', '.join(sorted(known))}): fix the line, or give --target")
             column += len(name) + 1
         found = tuple(sorted({n for n in names if n}))
+    return found
+
+
+def recorded_shards(out_dir: Path, most: int) -> int | None:
+    """The Thanos shards the manifest of `out_dir` records (its `# thanos shards:` line); 1 when it has no such
+    line, None when the folder has no manifest. Anything but a whole number from 2 to `most`, or a second line, is
+    one located line (OutputError)."""
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        return None
+    where = display_path(manifest)
+    found, seen_at = 1, 0
+    for number, line in _manifest_lines(manifest):
+        if not (line == SHARDS_LINE or line.startswith(SHARDS_LINE + " ")):
+            continue
+        if seen_at:
+            raise OutputError(f"{where}:{number}:1: a second shards line (the first is line {seen_at}): keep one, "
+                              "or run generate with --shards")
+        seen_at = number
+        value = line[len(SHARDS_LINE):].strip()
+        if not (value.isascii() and value.isdigit() and 2 <= int(value) <= most):
+            raise OutputError(f'{where}:{number}:{len(SHARDS_LINE) + 2}: "{printable(value)}" is not a number of '
+                              f"Thanos shards (2 to {most}): fix the line, or give --shards")
+        found = int(value)
     return found
 
 

@@ -114,7 +114,8 @@ def flags_file(shard: Shard) -> str:
              "# tells this shard's series and blocks apart from the other shards' (the compactor groups blocks by "
              "external labels):",
              f'--label={c.THANOS_SHARD_LABEL}="{shard.index}"',
-             "# tells the replicas of this shard (an HA pair) apart: a value of its own per replica, e.g. the pod name:",
+             "# tells the replicas of this shard (an HA pair) apart: a value of its own per replica, e.g. the pod "
+             "name:",
              f'--label={c.THANOS_REPLICA_LABEL}="$(POD_NAME)"',
              "# alerts reach Alertmanager with the labels the routing was tested with: replicas deduplicate, and a "
              "service that moves shard keeps its alerts:",
