@@ -62,8 +62,9 @@ def _run(specs: tuple[str, ...], targets: tuple[str, ...] = (), shards: int = 1,
     return result
 
 
-_SHARDS_HELP = (f"Split the Thanos Ruler files across this many rulers (1 to {c.THANOS_MAX_SHARDS}; default 1, not "
-                "split): thanos/shard-<i>/, a service's files all in one shard, each shard's flags in its flags.txt.")
+_SHARDS_HELP = (f"Split the Thanos Ruler files across this many rulers (1 to {c.THANOS_MAX_SHARDS}; 1: not split): "
+                "thanos/shard-<i>/, a service's files all in one shard, each shard's flags in its flags.txt. Without "
+                f"--shards: the shards recorded in OUTPUT/{MANIFEST}, else 1.")
 
 
 def _shard_count(text: str | None) -> int:
@@ -435,7 +436,8 @@ def schema(markdown: bool) -> None:
                    f"compared. Without --target: those recorded in OUTPUT/{MANIFEST} (or, when it has none, "
                    "in the --base-dir folder's).")
 @click.option("--shards", "shards", metavar="N", help="The Thanos Ruler shards to compile for (as for generate), so "
-                                                      "a service that moves shard is reported.")
+                                                      "a service that moves shard is reported. Without --shards: "
+                                                      "those recorded as for --target.")
 def diff(specs: tuple[str, ...], output: str, base_ref: str, base_dir: str | None, fmt: str,
          targets: tuple[str, ...], shards: str | None) -> None:
     """What the specs change in alerting: alerts, thresholds, routing, inhibitions, runbooks, and the namespace,
