@@ -2,7 +2,8 @@
 
 Exit status: 0 success, 1 invalid spec (one line naming file:line:col and the field), 2 usage error,
 3 `generate --check` found the output folder out of date, 4 `diff` found a change in alerting behaviour;
-`test`: 1 when a generated test fails; 5 `validate --prometheus` could not query the server.
+`test`: 1 when a generated test fails; 5 `validate --prometheus`, `report`, `timeline` or `backtest` could not
+query a server (Prometheus, or Alertmanager with `--alertmanager`).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import incidents, live_buckets, prometheus_api, proof
+from . import incidents, live_buckets, prometheus_api, proof, silences as am_silences
 from . import backtest as oncall_backtest
 from . import report as oncall_report
 from . import timeline as oncall_timeline
@@ -300,9 +301,16 @@ def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
 @click.option("--at", "at", metavar="TIME", help="Or the shift that contains this time (ISO 8601, UTC if no zone).")
 @click.option("--step", default=60.0, show_default=True, help="Seconds between the samples read (the rule "
                                                                "evaluation interval).")
-def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float) -> None:
-    """Each team's on-call shift: pages, escalations, off-hours and night pages, the noisiest alerts, and the trend
-    against the four shifts before, from Prometheus' ALERTS (Markdown on stdout)."""
+@click.option("--alertmanager", "alertmanager_url", metavar="URL",
+              help="Read acknowledgements from this Alertmanager's silences: a page is acknowledged by the first "
+                   "ack silence matching it created while it fired.")
+@click.option("--ack-prefix", default=oncall_report.ACK_PREFIX, show_default=True, metavar="TEXT",
+              help="A silence is an ack when its comment starts with this (any case); \"\" counts every silence.")
+def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float,
+           alertmanager_url: str | None, ack_prefix: str) -> None:
+    """Each team's on-call shift: pages, escalations, off-hours and night pages, time to acknowledge and to
+    mitigate, the noisiest alerts, and the trend against the four shifts before, from Prometheus' ALERTS and
+    Alertmanager's silences (Markdown on stdout)."""
     if (week is None) == (at is None):
         click.echo("error: give --week or --at", err=True)
         sys.exit(EXIT_USAGE)
@@ -316,14 +324,18 @@ def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: st
     result = _run(specs)
     try:
         query = prometheus_api.http_range_query(prometheus_url, deadline=600)
-        found = oncall_report.report(result.plan.specs, result.plan.routing, query, start, step)
+        shown = prometheus_api.endpoint(alertmanager_url, am_silences.OPTION).shown if alertmanager_url is not None \
+            else None
+        silences = am_silences.http_silences(alertmanager_url) if alertmanager_url is not None else None
+        found = oncall_report.report(result.plan.specs, result.plan.routing, query, start, step, silences, ack_prefix)
     except prometheus_api.UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except prometheus_api.ServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    click.echo(oncall_report.markdown(found, step), nl=False)
+    acks = oncall_report.ack_source(shown, ack_prefix) if shown is not None else None
+    click.echo(oncall_report.markdown(found, step, acks), nl=False)
 
 
 def _moment(text: str, option: str) -> datetime:
@@ -342,16 +354,20 @@ def _moment(text: str, option: str) -> datetime:
 @click.option("--to", "end", metavar="TIME", required=True, help="End (ISO 8601, UTC if no zone).")
 @click.option("--service", metavar="NAME", help="Only this service's alerts.")
 @click.option("--step", default=60.0, show_default=True, help="Seconds between the samples read.")
-def timeline(prometheus_url: str, start: str, end: str, service: str | None, step: float) -> None:
-    """A postmortem draft: every alert transition between two times with the service's key values at each, then the
-    blameless postmortem's sections (Markdown on stdout)."""
+@click.option("--alertmanager", "alertmanager_url", metavar="URL",
+              help="Also list the silences created in the window, by whom, with their comment and matchers.")
+def timeline(prometheus_url: str, start: str, end: str, service: str | None, step: float,
+             alertmanager_url: str | None) -> None:
+    """A postmortem draft: every alert transition between two times with the service's key values at each, and the
+    silences created then, followed by the blameless postmortem's sections (Markdown on stdout)."""
     begin, finish = _moment(start, "--from"), _moment(end, "--to")
     if finish <= begin:
         click.echo("error: --to must be after --from", err=True)
         sys.exit(EXIT_USAGE)
     try:
         query = prometheus_api.http_range_query(prometheus_url, deadline=600)
-        text = oncall_timeline.markdown(query, begin.timestamp(), finish.timestamp(), step, service)
+        silences = am_silences.http_silences(alertmanager_url) if alertmanager_url is not None else None
+        text = oncall_timeline.markdown(query, begin.timestamp(), finish.timestamp(), step, service, silences)
     except prometheus_api.UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

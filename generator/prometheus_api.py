@@ -50,11 +50,11 @@ class Endpoint:
     authorization: str | None
 
 
-def endpoint(url: str) -> Endpoint:
-    """The endpoint of a `--prometheus` URL: http(s), a host, no query or fragment. Credentials in it
+def endpoint(url: str, option: str = "--prometheus") -> Endpoint:
+    """The endpoint of a server's URL given as `option`: http(s), a host, no query or fragment. Credentials in it
     (`https://user:password@host`) become basic auth and are never shown."""
     if not url.strip():
-        raise UsageError("--prometheus: the URL is empty (an unset variable?): give the server's URL, or leave the "
+        raise UsageError(f"{option}: the URL is empty (an unset variable?): give the server's URL, or leave the "
                          "option out")
     parts = urllib.parse.urlsplit(url.strip())
     try:
@@ -64,8 +64,9 @@ def endpoint(url: str) -> Endpoint:
     host = parts.hostname or ""
     shown = printable(f"{parts.scheme}://{host}{f':{port}' if port and port > 0 else ''}{parts.path}")
     if parts.scheme not in ("http", "https") or not host or port == -1 or parts.query or parts.fragment:
-        raise UsageError(f"--prometheus: expected an http(s) URL of the server without a query, like "
-                         f"http://prometheus:9090, got {shown}")
+        example = "http://prometheus:9090" if option == "--prometheus" else "http://alertmanager:9093"
+        raise UsageError(f"{option}: expected an http(s) URL of the server without a query, like {example}, "
+                         f"got {shown}")
     authorization = None
     if parts.username is not None or parts.password is not None:
         pair = f"{urllib.parse.unquote(parts.username or '')}:{urllib.parse.unquote(parts.password or '')}"

@@ -9,13 +9,24 @@ and 07:00 in the team's time zone. Time firing (start to the last evaluation it 
 resolve. The current shift is compared with the four before it: pages rising shift after shift mean a system
 deteriorating or a scope that grew (the practice this tool encodes), and the report says so.
 
-`ALERTS` holds what Prometheus evaluated, before Alertmanager: a silence is not seen, and an inhibition is applied
-here from the generated rules (a rule changed since is applied as it is now). Samples are read at the evaluation
-interval given (`--step`, default 60s): a page shorter than one step can be missed.
+`ALERTS` holds what Prometheus evaluated, before Alertmanager: a silence does not stop a page being counted, and an
+inhibition is applied here from the generated rules (a rule changed since is applied as it is now). Samples are read
+at the evaluation interval given (`--step`, default 60s), up to now: a page shorter than one step can be missed.
+
+Time to acknowledge (with Alertmanager's silences): a page is acknowledged by the first ack silence (its comment
+starts with the ack prefix, "ack" by default) whose matchers match the page's labels and whose `startsAt` falls
+while the page fired (from its start to its resolution); the time is that `startsAt` minus the page's start.
+Time to mitigate: from the page's start to its resolution (the first evaluation after its last firing one); when a
+remediation alert of the service fired while the page did, to the resolution of the last user-facing alert of the
+service (critical or warning, not a remediation request, not the secondary tier's copy) firing in that span,
+the span growing with each such alert that overlaps it: automation moved the traffic or added replicas, so the
+page resolving says the remediated condition cleared, not that the users are served again.
 """
 from __future__ import annotations
 
 import re
+import statistics
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as clock, timedelta, timezone
 from typing import Iterable
@@ -25,12 +36,15 @@ from . import conventions as c
 from .content import markdown as md
 from .plan import Routing
 from .prometheus_api import RangeQuery
+from .silences import Silence
 from .spec.model import WEEKDAYS, Specs, Team
 
 UTC = timezone.utc
 POINTS = 10_000          # Prometheus refuses a range query of more than 11,000 points per series
 NIGHT = (22, 7)          # local hours: a page starting from 22:00 to 07:00 woke someone
 PREVIOUS = 4             # shifts the current one is compared with
+ACK_PREFIX = "ack"       # karma's ack button writes "ACK! ...", kthxbye extends silences whose comment starts "ACK!"
+SILENCE_RETENTION = 120 * 3600   # Alertmanager's default --data.retention: expired silences are gone after it
 _MATCHER = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)(=~|!~|!=|=)"(.*)"$')
 
 
@@ -50,6 +64,16 @@ class Episode:
         return self.start <= t <= self.end
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one page: the silence that acknowledged it, and how long until its users were served again."""
+
+    page: Episode
+    ack: Silence | None
+    acked_after: float | None       # seconds from the page's start to the ack
+    mitigated_after: float | None   # seconds from the page's start to its mitigation; None: still firing
+
+
 @dataclass
 class ShiftReport:
     start: datetime
@@ -61,6 +85,7 @@ class ShiftReport:
     off_hours: int = 0
     night: int = 0
     inhibited: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)   # of the primary-tier pages, in order
 
 
 @dataclass
@@ -182,15 +207,60 @@ def _windows(team: Team, start: datetime) -> tuple[str, list[tuple[datetime, dat
                       for k in range(PREVIOUS, -1, -1)]
 
 
-def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: datetime, step: float = 60
+def _user_facing(labels: dict[str, str]) -> bool:
+    """A page or ticket that says the users are affected: not a request to automation, not the secondary's copy."""
+    return (labels.get(c.SEVERITY) in (c.PAGE, c.TICKET) and not labels.get(c.REMEDIATION)
+            and labels.get(c.ESCALATION) != c.SECONDARY)
+
+
+def mitigated_at(page: Episode, firing: list[Episode], step: float) -> float:
+    """When the users of the page's service were served again (see the module's docstring): the page's resolution,
+    or, when a remediation alert of the service fired while the page did, the last resolution of the service's
+    user-facing alerts overlapping the span from the page's start, the span growing with each."""
+    service = page.label_map.get(c.SERVICE, "")
+    same = [e for e in firing if e.label_map.get(c.SERVICE, "") == service]
+    end = page.end + step
+    if not any(e.label_map.get(c.REMEDIATION) and e.start < end and e.end + step > page.start for e in same):
+        return end
+    grew = True
+    while grew:
+        grew = False
+        for e in same:
+            if _user_facing(e.label_map) and e.start < end and e.end + step > page.start and e.end + step > end:
+                end, grew = e.end + step, True
+    return end
+
+
+def acknowledged_by(page: Episode, resolved: float, silences: list[Silence], prefix: str) -> Silence | None:
+    """The first ack silence matching the page's labels created (`startsAt`) from its start to before `resolved`."""
+    labels = {k: v for k, v in page.labels if k != "alertstate"}  # what Alertmanager received from Prometheus
+    for silence in silences:  # oldest first
+        if page.start <= silence.starts < resolved and silence.is_ack(prefix) and silence.matches(labels):
+            return silence
+    return None
+
+
+def outcome(page: Episode, firing: list[Episode], step: float, until: float, silences: list[Silence] | None,
+            prefix: str) -> Outcome:
+    """The ack and the mitigation of `page`, from what was read up to `until` (later: still firing)."""
+    end = mitigated_at(page, firing, step)
+    resolved = page.end + step if page.end + step <= until else float("inf")
+    ack = acknowledged_by(page, resolved, silences, prefix) if silences is not None else None
+    return Outcome(page, ack, ack.starts - page.start if ack else None,
+                   end - page.start if end <= until else None)
+
+
+def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: datetime, step: float = 60,
+           silences: list[Silence] | None = None, ack_prefix: str = ACK_PREFIX, now: float | None = None
            ) -> list[TeamReport]:
-    """Every team's shift containing `start` (or the week from `start`) and the four before it."""
+    """Every team's shift containing `start` (or the week from `start`) and the four before it, read up to `now`.
+    With `silences` (Alertmanager's), each page's acknowledgement; without, none is looked for."""
     windows = {name: _windows(team, start) for name, team in specs.teams.items()}
     if not windows:
         return []
     first = min(w[1][0][0] for w in windows.values()).timestamp()
-    last = max(w[1][-1][1] for w in windows.values()).timestamp()
-    firing = fetch(query, 'ALERTS{alertstate="firing"}', first, last, step)
+    last = min(max(w[1][-1][1] for w in windows.values()).timestamp(), time.time() if now is None else now)
+    firing = fetch(query, 'ALERTS{alertstate="firing"}', first, last, step) if last >= first else []
     out = []
     for name, (location, shifts) in windows.items():
         team = specs.teams[name]
@@ -212,6 +282,7 @@ def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: date
                         local = datetime.fromtimestamp(page.start, tz)
                         row.off_hours += off_hours(team, local)
                         row.night += _night(local)
+                        row.outcomes.append(outcome(page, firing, step, last, silences, ack_prefix))
                     break
         out.append(TeamReport(name, location, rows))
     return out
@@ -238,10 +309,43 @@ def _when(moment: datetime, tz: ZoneInfo) -> str:
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def markdown(reports: list[TeamReport], step: float) -> str:
-    """The report as Markdown: one section per team."""
+def _span(seconds: float) -> str:
+    """A time to acknowledge or mitigate: seconds under a minute, else minutes."""
+    return f"{max(0, round(seconds))}s" if seconds < 59.5 else _duration(seconds)
+
+
+def _spread(values: list[float]) -> tuple[str, str]:
+    """Median and worst, or dashes."""
+    return (_span(statistics.median(values)), _span(max(values))) if values else ("-", "-")
+
+
+def ack_source(shown: str, prefix: str) -> str:
+    """How the report says where acknowledgements come from."""
+    which = f'whose comment starts with "{prefix}"' if prefix else "(any silence)"
+    return f"silences of the Alertmanager at {shown} {which}"
+
+
+def _page_name(labels: dict[str, str]) -> md.Markdown:
+    extra = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k in (c.PROVIDER, c.MODEL))
+    return md.Markdown(f"{md.code(labels.get('alertname', ''))} of {md.code(labels.get(c.SERVICE, ''))}"
+            + (f" ({md.text(extra)})" if extra else ""))
+
+
+def _acked(o: Outcome, source: bool) -> str:
+    if not source:
+        return "no source"
+    if o.ack is None:
+        return "no"
+    return f"after {_span(o.acked_after)} by {md.text(o.ack.created_by or 'someone')}"
+
+
+def markdown(reports: list[TeamReport], step: float, acks: str | None = None, now: float | None = None) -> str:
+    """The report as Markdown: one section per team. `acks` says where acknowledgements were read (None: nowhere)."""
+    now = time.time() if now is None else now
     lines = ["# On-call report", "",
-             f"From Prometheus' `ALERTS` at a {_duration(step)} step; inhibitions as generated; silences are not seen.",
+             f"From Prometheus' `ALERTS` at a {_duration(step)} step, up to now; inhibitions as generated. "
+             + (f"A page is acknowledged by the first of the {md.text(acks)} created while it fired."
+                if acks else "Acknowledgements: no source (give `--alertmanager`)."),
              ""]
     for r in reports:
         tz = ZoneInfo(r.location)
@@ -256,6 +360,27 @@ def markdown(reports: list[TeamReport], step: float) -> str:
                   "|---:|---:|---:|---:|---:|---:|",
                   f"| {len(cur.pages)} | {len(cur.escalated)} | {cur.off_hours} | {cur.night} | {cur.inhibited} | "
                   f"{_duration(firing[0]) if firing else '-'} |", ""]
+        acked = [o.acked_after for o in cur.outcomes if o.acked_after is not None]
+        mitigated = [o.mitigated_after for o in cur.outcomes if o.mitigated_after is not None]
+        still = len(cur.outcomes) - len(mitigated)
+        ack_cells = (f"{len(acked)} of {len(cur.outcomes)} | " + " | ".join(_spread(acked))) if acks else \
+            "no source | no source | no source"
+        lines += ["| acknowledged | time to acknowledge, median | worst | mitigated | time to mitigate, median | "
+                  "worst |", "|---:|---:|---:|---:|---:|---:|",
+                  f"| {ack_cells} | {len(mitigated)} of {len(cur.outcomes)}"
+                  + (f" ({still} still firing)" if still else "") + " | " + " | ".join(_spread(mitigated)) + " |",
+                  ""]
+        if cur.outcomes:
+            lines += ["| started | page | acknowledged | mitigated after |", "|---|---|---|---:|"]
+            lines += [f"| {_when(datetime.fromtimestamp(o.page.start, UTC), tz)} | {md.cell(_page_name(o.page.label_map))} "
+                      f"| {_acked(o, acks is not None)} | "
+                      f"{_span(o.mitigated_after) if o.mitigated_after is not None else 'still firing'} |"
+                      for o in cur.outcomes]
+            lines.append("")
+        if acks and cur.start.timestamp() < now - SILENCE_RETENTION:
+            lines += [f"Alertmanager forgets an expired silence after `--data.retention` (120h by default): pages "
+                      f"before {_when(datetime.fromtimestamp(now - SILENCE_RETENTION, UTC), tz)} may show no "
+                      "acknowledgement though one was made.", ""]
         noisy: dict[tuple[str, str], int] = {}
         for page in cur.pages:
             labels = page.label_map

@@ -7,8 +7,10 @@ per hour). Then the sections of a blameless postmortem to fill in: impact, root 
 and action items with an owner, a due date and a tracking link.
 
 Read from `ALERTS` at `--step` like `report` (each evaluation at its own time, `timestamp(...)`); resolved is the
-first evaluation after the last firing one. Silences and who made them live in Alertmanager, which this draft does
-not read yet.
+first evaluation after the last firing one. With Alertmanager's silences (`--alertmanager`), each silence created in
+the window (its `startsAt`, which Alertmanager sets to the moment of creation) is an event too: by whom, until when,
+its matchers and its comment. Scoped to a service, a silence is in when it names the service (a `service` matcher
+that holds for it) or mutes one of the service's alerts seen in the window.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from . import conventions as c
 from .content import markdown as md
 from .prometheus_api import RangeQuery
 from .report import fetch
+from .silences import Silence
 
 UTC = timezone.utc
 # The service's key SLI values at each transition: (title, recorded series, scale, unit).
@@ -48,13 +51,44 @@ def _name(labels: dict[str, str]) -> str:
     return md.code(labels.get("alertname", "")) + (f" ({md.text(extra)})" if extra else "")
 
 
-def events(query: RangeQuery, start: float, end: float, step: float, service: str | None) -> list[Event]:
-    """Every transition of the alerts of `service` (all services when None) between `start` and `end`, in order."""
+def _silence(s: Silence) -> str:
+    matchers = ", ".join(md.code(str(m)) for m in s.matchers)
+    return md.cell(md.Markdown(f"silence created by {md.text(s.created_by or 'someone')} until {_time(s.ends)} ({md.text(s.state)}): "
+            f"{matchers}" + (f" — “{md.text(s.comment)}”" if s.comment else "")))
+
+
+def _named_service(s: Silence) -> str:
+    """The service a silence names with an equality matcher, if it does."""
+    return next((m.value for m in s.matchers if m.name == c.SERVICE and m.equal and not m.regex), "")
+
+
+def silence_events(silences: list[Silence], start: float, end: float, service: str | None,
+                   seen: list[dict[str, str]]) -> list[Event]:
+    """The silences created from `start` to `end`; scoped to `service`, those naming it or muting an alert `seen`."""
+    out = []
+    for s in silences:
+        if not start <= s.starts <= end:
+            continue
+        if service is not None:
+            names = any(m.name == c.SERVICE for m in s.matchers)
+            if not (names and all(m.matches({c.SERVICE: service}) for m in s.matchers if m.name == c.SERVICE)
+                    or any(s.matches(labels) for labels in seen)):
+                continue
+        out.append(Event(s.starts, service or _named_service(s), _silence(s)))
+    return out
+
+
+def events(query: RangeQuery, start: float, end: float, step: float, service: str | None,
+           silences: list[Silence] | None = None) -> list[Event]:
+    """Every transition of the alerts of `service` (all services when None) between `start` and `end`, and the
+    silences created then, in order."""
     scope = f', {c.SERVICE}="{c.escape(service)}"' if service else ""
     out: list[Event] = []
+    seen: list[dict[str, str]] = []
     for state in ("pending", "firing"):
         for ep in fetch(query, f'ALERTS{{alertstate="{state}"{scope}}}', start, end, step):
             labels = ep.label_map
+            seen.append({k: v for k, v in labels.items() if k != "alertstate"})
             who = labels.get(c.SERVICE, "")
             if state == "pending":
                 out.append(Event(ep.start, who, f"{_name(labels)} pending: its condition holds, its `for` runs"))
@@ -66,6 +100,7 @@ def events(query: RangeQuery, start: float, end: float, step: float, service: st
                 out.append(Event(ep.end + step, who, f"{_name(labels)}"
                                  + (" (secondary tier)" if labels.get(c.ESCALATION) == c.SECONDARY else "")
                                  + " resolved"))
+    out += silence_events(silences or [], start, end, service, seen)
     return sorted(out, key=lambda e: (e.at, e.service, e.what))
 
 
@@ -87,14 +122,18 @@ def _date(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
 
 
-def markdown(query: RangeQuery, start: float, end: float, step: float, service: str | None) -> str:
-    """The postmortem draft."""
-    found = events(query, start, end, step, service)
+def markdown(query: RangeQuery, start: float, end: float, step: float, service: str | None,
+             silences: list[Silence] | None = None) -> str:
+    """The postmortem draft; with `silences` (Alertmanager's), those created in the window too."""
+    found = events(query, start, end, step, service, silences)
     title = f"`{service}`" if service else "every service"
     lines = [f"# Postmortem draft: {md.text(title) if not service else md.code(service)}, "
              f"{_date(start)} {_time(start)} to {_date(end)} {_time(end)} UTC", "",
              "## Timeline", "",
-             "Times in UTC, from Prometheus' `ALERTS`; values are the service's at that minute.", "",
+             "Times in UTC, from Prometheus' `ALERTS`"
+             + ("; silences from Alertmanager (created at their start)" if silences is not None
+                else "; silences not read (give `--alertmanager`)")
+             + "; values are the service's at that minute.", "",
              "| time | service | what happened | key values |", "|---|---|---|---|"]
     day = None
     for e in found:

@@ -23,7 +23,7 @@ PACKAGE = ROOT / "generator"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text: units, errors, escaping, YAML, Markdown, tool runs, a live server's API",
      ("spec.units", "spec.errors", "spec.urls", "spec.objects", "printable", "promql_fragments", "templating",
-      "yamltext", "tools", "prometheus_api", "content.markdown", "content.runbook", "targets.utc_hours")),
+      "yamltext", "tools", "prometheus_api", "silences", "content.markdown", "content.runbook", "targets.utc_hours")),
     ("names: every generated name, PromQL, the spec's loader and schemas",
      ("conventions", "promql", "spec.loader", "spec.schema", "spec.validate", "spec.deploy", "spec.oncall_schema",
       "presets.source")),
