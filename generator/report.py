@@ -242,12 +242,13 @@ def acknowledged_by(page: Episode, resolved: float, silences: list[Silence], pre
 
 def outcome(page: Episode, firing: list[Episode], step: float, until: float, silences: list[Silence] | None,
             prefix: str) -> Outcome:
-    """The ack and the mitigation of `page`, from what was read up to `until` (later: still firing)."""
+    """The ack and the mitigation of `page`, from what was read up to `until`. An alert whose last sample is within
+    a step of `until` may have had a next sample the last evaluation read did not reach: it counts as still firing."""
     end = mitigated_at(page, firing, step)
-    resolved = page.end + step if page.end + step <= until else float("inf")
+    resolved = page.end + step if page.end + 2 * step <= until else float("inf")
     ack = acknowledged_by(page, resolved, silences, prefix) if silences is not None else None
     return Outcome(page, ack, ack.starts - page.start if ack else None,
-                   end - page.start if end <= until else None)
+                   end - page.start if end + step <= until else None)
 
 
 def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: datetime, step: float = 60,
