@@ -88,6 +88,9 @@ def test_the_shift_is_counted_as_by_hand(prometheus: Server) -> None:
     # pages: provider down, latency twice, traffic stopped; the secondary tier of the first; two off hours (Tuesday
     # 03:00, Saturday 13:00 Berlin), one at night; the error spike inhibited; longest 02:00-02:30 (31 samples).
     assert "| 4 | 1 | 2 | 1 | 1 | 31m |" in mine
+    # no remediation fired: each page is mitigated when it resolves, 31m, 21m, 11m, 11m after it started
+    assert "| no source | no source | no source | 4 of 4 | 16m | 31m |" in mine
+    assert "| Wed 2 Dec 14:00 | `AILatencyP95High` of `support-assistant` | no source | 21m |" in mine
     assert "- `AILatencyP95High` of `support-assistant`: 2" in mine
     assert "Pages per shift, the 4 before and this one: 1 → 0 → 1 → 0 → 4. **Pages are rising**" in mine
 
