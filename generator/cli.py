@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import incidents, live_buckets, prometheus_api, proof, silences as am_silences
+from . import incidents, live_buckets, pagerduty, prometheus_api, proof, silences as am_silences
 from . import backtest as oncall_backtest
 from . import report as oncall_report
 from . import timeline as oncall_timeline
@@ -306,8 +306,11 @@ def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
                    "ack silence matching it created while it fired.")
 @click.option("--ack-prefix", default=oncall_report.ACK_PREFIX, show_default=True, metavar="TEXT",
               help="A silence is an ack when its comment starts with this (any case); \"\" counts every silence.")
+@click.option("--pagerduty", "pagerduty_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help="Also read acknowledgements from a PagerDuty Analytics raw-incidents export (JSON): an incident "
+                   "of the page's service or team created while it fired.")
 def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float,
-           alertmanager_url: str | None, ack_prefix: str) -> None:
+           alertmanager_url: str | None, ack_prefix: str, pagerduty_file: str | None) -> None:
     """Each team's on-call shift: pages, escalations, off-hours and night pages, time to acknowledge and to
     mitigate, the noisiest alerts, and the trend against the four shifts before, from Prometheus' ALERTS and
     Alertmanager's silences (Markdown on stdout)."""
@@ -322,19 +325,27 @@ def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: st
     if start.tzinfo is None:
         start = start.replace(tzinfo=timezone.utc)
     result = _run(specs)
+    incidents = None
+    if pagerduty_file is not None:
+        try:
+            incidents = pagerduty.load(Path(pagerduty_file))
+        except SpecError as exc:
+            _say("error", exc)
+            sys.exit(EXIT_INVALID)
     try:
         query = prometheus_api.http_range_query(prometheus_url, deadline=600)
         shown = prometheus_api.endpoint(alertmanager_url, am_silences.OPTION).shown if alertmanager_url is not None \
             else None
         silences = am_silences.http_silences(alertmanager_url) if alertmanager_url is not None else None
-        found = oncall_report.report(result.plan.specs, result.plan.routing, query, start, step, silences, ack_prefix)
+        found = oncall_report.report(result.plan.specs, result.plan.routing, query, start, step,
+                                     oncall_report.AckSources(silences, ack_prefix, incidents))
     except prometheus_api.UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except prometheus_api.ServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    acks = oncall_report.ack_source(shown, ack_prefix) if shown is not None else None
+    acks = oncall_report.ack_source(shown, ack_prefix, printable(pagerduty_file) if pagerduty_file else None)
     click.echo(oncall_report.markdown(found, step, acks), nl=False)
 
 

@@ -35,7 +35,9 @@ from zoneinfo import ZoneInfo
 from . import conventions as c
 from .content import markdown as md
 from .plan import Routing
+from .printable import printable
 from .prometheus_api import RangeQuery
+from . import pagerduty as pd
 from .silences import Silence
 from .spec.model import WEEKDAYS, Specs, Team
 
@@ -66,11 +68,13 @@ class Episode:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one page: the silence that acknowledged it, and how long until its users were served again."""
+    """What became of one page: who acknowledged it, how soon and where, and how long until its users were served
+    again."""
 
     page: Episode
-    ack: Silence | None
-    acked_after: float | None       # seconds from the page's start to the ack
+    acked_after: float | None       # seconds from the page's start to the first ack
+    acked_by: str                   # the silence's creator, or PagerDuty's first acknowledging user
+    acked_via: str                  # "silence" | "PagerDuty"
     mitigated_after: float | None   # seconds from the page's start to its mitigation; None: still firing
 
 
@@ -240,22 +244,52 @@ def acknowledged_by(page: Episode, resolved: float, silences: list[Silence], pre
     return None
 
 
-def outcome(page: Episode, firing: list[Episode], step: float, until: float, silences: list[Silence] | None,
-            prefix: str) -> Outcome:
-    """The ack and the mitigation of `page`, from what was read up to `until`. An alert whose last sample is within
-    a step of `until` may have had a next sample the last evaluation read did not reach: it counts as still firing."""
+def answered_by(page: Episode, resolved: float, incidents: list[pd.Incident]) -> pd.Incident | None:
+    """The first PagerDuty incident of the page's service or team created from its start to before `resolved`."""
+    labels = page.label_map
+    for incident in incidents:  # oldest first
+        if page.start <= incident.created < resolved and incident.names(labels, c.SERVICE, c.TEAM):
+            return incident
+    return None
+
+
+def outcome(page: Episode, firing: list[Episode], step: float, until: float, sources: AckSources) -> Outcome:
+    """The first ack and the mitigation of `page`, from what was read up to `until`. An alert whose last sample is
+    within a step of `until` may have had a next sample the last evaluation read did not reach: still firing."""
     end = mitigated_at(page, firing, step)
     resolved = page.end + step if page.end + 2 * step <= until else float("inf")
-    ack = acknowledged_by(page, resolved, silences, prefix) if silences is not None else None
-    return Outcome(page, ack, ack.starts - page.start if ack else None,
-                   end - page.start if end + step <= until else None)
+    acks: list[tuple[float, str, str]] = []
+    if sources.silences is not None:
+        silence = acknowledged_by(page, resolved, sources.silences, sources.prefix)
+        if silence is not None:
+            acks.append((silence.starts, silence.created_by, "silence"))
+    if sources.incidents is not None:
+        incident = answered_by(page, resolved, sources.incidents)
+        if incident is not None and incident.acked is not None:
+            acks.append((incident.acked, incident.acknowledged_by, "PagerDuty"))
+    first = min(acks, default=None)
+    return Outcome(page, first[0] - page.start if first else None, first[1] if first else "",
+                   first[2] if first else "", end - page.start if end + step <= until else None)
+
+
+@dataclass(frozen=True)
+class AckSources:
+    """Where acknowledgements are read: Alertmanager's silences (those whose comment starts with `prefix`), a
+    PagerDuty export; None where not given."""
+
+    silences: list[Silence] | None = None
+    prefix: str = ACK_PREFIX
+    incidents: list[pd.Incident] | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.silences is not None or self.incidents is not None
 
 
 def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: datetime, step: float = 60,
-           silences: list[Silence] | None = None, ack_prefix: str = ACK_PREFIX, now: float | None = None
-           ) -> list[TeamReport]:
-    """Every team's shift containing `start` (or the week from `start`) and the four before it, read up to `now`.
-    With `silences` (Alertmanager's), each page's acknowledgement; without, none is looked for."""
+           acks: AckSources = AckSources(), now: float | None = None) -> list[TeamReport]:
+    """Every team's shift containing `start` (or the week from `start`) and the four before it, read up to `now`,
+    each page's first acknowledgement looked for in `acks`."""
     windows = {name: _windows(team, start) for name, team in specs.teams.items()}
     if not windows:
         return []
@@ -283,7 +317,7 @@ def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: date
                         local = datetime.fromtimestamp(page.start, tz)
                         row.off_hours += off_hours(team, local)
                         row.night += _night(local)
-                        row.outcomes.append(outcome(page, firing, step, last, silences, ack_prefix))
+                        row.outcomes.append(outcome(page, firing, step, last, acks))
                     break
         out.append(TeamReport(name, location, rows))
     return out
@@ -320,10 +354,25 @@ def _spread(values: list[float]) -> tuple[str, str]:
     return (_span(statistics.median(values)), _span(max(values))) if values else ("-", "-")
 
 
-def ack_source(shown: str, prefix: str) -> str:
-    """How the report says where acknowledgements come from."""
-    which = f'whose comment starts with "{prefix}"' if prefix else "(any silence)"
-    return f"silences of the Alertmanager at {shown} {which}"
+@dataclass(frozen=True)
+class AckNote:
+    """Where the report says acknowledgements came from."""
+
+    text: str
+    alertmanager: bool   # silences read: they are forgotten after Alertmanager's retention
+    several: bool        # more than one source: each ack says which
+
+
+def ack_source(alertmanager: str | None, prefix: str, pagerduty: str | None) -> AckNote | None:
+    """How the report says where acknowledgements come from (None: nowhere)."""
+    parts = []
+    if alertmanager is not None:
+        parts.append(f"a silence of the Alertmanager at {alertmanager}"
+                     + (f' whose comment starts with "{prefix}"' if prefix else "") + ", matching the page")
+    if pagerduty is not None:
+        parts.append(f"the acknowledgement of an incident of the PagerDuty export {pagerduty} of the page's service "
+                     "or team")
+    return AckNote("; or ".join(parts), alertmanager is not None, len(parts) > 1) if parts else None
 
 
 def _page_name(labels: dict[str, str]) -> md.Markdown:
@@ -332,20 +381,21 @@ def _page_name(labels: dict[str, str]) -> md.Markdown:
             + (f" ({md.text(extra)})" if extra else ""))
 
 
-def _acked(o: Outcome, source: bool) -> str:
+def _acked(o: Outcome, source: bool, via: bool) -> str:
     if not source:
         return "no source"
-    if o.ack is None:
+    if o.acked_after is None:
         return "no"
-    return f"after {_span(o.acked_after)} by {md.text(o.ack.created_by or 'someone')}"
+    return (f"after {_span(o.acked_after)} by {md.text(printable(o.acked_by or 'someone'))}"
+            + (f" ({o.acked_via})" if via else ""))
 
 
-def markdown(reports: list[TeamReport], step: float, acks: str | None = None, now: float | None = None) -> str:
+def markdown(reports: list[TeamReport], step: float, acks: AckNote | None = None, now: float | None = None) -> str:
     """The report as Markdown: one section per team. `acks` says where acknowledgements were read (None: nowhere)."""
     now = time.time() if now is None else now
     lines = ["# On-call report", "",
              f"From Prometheus' `ALERTS` at a {_duration(step)} step, up to now; inhibitions as generated. "
-             + (f"A page is acknowledged by the first of the {md.text(acks)} created while it fired."
+             + (f"A page's acknowledgement is the first of: {md.text(acks.text)}; created while the page fired."
                 if acks else "Acknowledgements: no source (give `--alertmanager`)."),
              ""]
     for r in reports:
@@ -374,11 +424,11 @@ def markdown(reports: list[TeamReport], step: float, acks: str | None = None, no
         if cur.outcomes:
             lines += ["| started | page | acknowledged | mitigated after |", "|---|---|---|---:|"]
             lines += [f"| {_when(datetime.fromtimestamp(o.page.start, UTC), tz)} | {md.cell(_page_name(o.page.label_map))} "
-                      f"| {_acked(o, acks is not None)} | "
+                      f"| {_acked(o, acks is not None, acks is not None and acks.several)} | "
                       f"{_span(o.mitigated_after) if o.mitigated_after is not None else 'still firing'} |"
                       for o in cur.outcomes]
             lines.append("")
-        if acks and cur.start.timestamp() < now - SILENCE_RETENTION:
+        if acks and acks.alertmanager and cur.start.timestamp() < now - SILENCE_RETENTION:
             lines += [f"Alertmanager forgets an expired silence after `--data.retention` (120h by default): pages "
                       f"before {_when(datetime.fromtimestamp(now - SILENCE_RETENTION, UTC), tz)} may show no "
                       "acknowledgement though one was made.", ""]

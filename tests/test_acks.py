@@ -21,6 +21,15 @@ Team `search` (no rotation, UTC) and its service `search-answers`, the report as
 
 C's own episode resolves at -159 (21m), but the failover remediation fired during it, so it is mitigated when the
 last user-facing alert of the service overlapping it resolves: the latency ticket, at -139: 41m after -180.
+
+A PagerDuty Analytics export (`--pagerduty`), written around P too:
+
+    incident  service / team            created  seconds_to_first_ack  answers  acked at  by hand
+    1         search-answers / -        -179     180                   C        -176      C acked after 4m (Ana Ng)
+    2         - / search                -41      300                   A        -36       A after 6m, before S1's 42m
+    3         search-answers / -        -89      null                  D        -         D still not acked
+    4         search-answers / -        -70      60                    nothing: created after D resolved (-79)
+    5         checkout / payments       -8       30                    nothing: another service and team
 """
 from __future__ import annotations
 
@@ -84,9 +93,21 @@ def _call(server: Server, method: str, path: str, body: dict | None = None) -> o
     return json.loads(text) if text else None
 
 
+# (service_name, team_name, created minute from P, seconds_to_first_ack, acknowledged_user_names)
+INCIDENTS = [("search-answers", None, -179, 180, ["Ana Ng"]), (None, "search", -41, 300, ["Bao Tran"]),
+             ("search-answers", None, -89, None, []), ("search-answers", None, -70, 60, ["Chidi"]),
+             ("checkout", "payments", -8, 30, ["Dana"])]
+
+
 class Story:
-    def __init__(self, alertmanager: Server, prometheus: Server, p: int, made: dict[str, dict]) -> None:
+    def __init__(self, alertmanager: Server, prometheus: Server, p: int, made: dict[str, dict], work: Path) -> None:
         self.alertmanager, self.prometheus, self.p, self.made = alertmanager, prometheus, p, made
+        self.pagerduty = work / "pagerduty.json"
+        self.pagerduty.write_text(json.dumps({"limit": 1000, "more": False, "data": [
+            {"id": f"Q{n}", "incident_number": n, "service_name": service, "team_name": team,
+             "created_at": self.at(minute).isoformat().replace("+00:00", "Z"), "seconds_to_first_ack": ack,
+             "seconds_to_resolve": 600, "acknowledged_user_names": names, "status": "resolved"}
+            for n, (service, team, minute, ack, names) in enumerate(INCIDENTS, 1)]}))
 
     def at(self, minutes: int) -> datetime:
         return datetime.fromtimestamp(self.p + minutes * 60, timezone.utc)
@@ -122,7 +143,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             lines += [f"{text} 1 {p + m * 60}" for m in range(first, last + 1)]
         ordered = sorted(lines, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))
         with prometheus_on(work, "\n".join(ordered) + "\n# EOF\n") as prometheus:
-            yield Story(am, prometheus, p, made)
+            yield Story(am, prometheus, p, made, work)
     finally:
         am.stop()
 
@@ -177,6 +198,44 @@ def test_without_alertmanager_the_acks_have_no_source(story: Story) -> None:
     mine = text.split("## Team `search`")[1].split("## Team")[0]
     assert "| no source | no source | no source | 2 of 5 (3 still firing) | 26m | 41m |" in mine
     assert "| `AIErrorRateSpike` of `search-answers` | no source | 11m |" in mine
+
+
+def test_pagerduty_acks_alone_and_with_the_silences(story: Story) -> None:
+    alone = _report(story, "--pagerduty", str(story.pagerduty))
+    # C after 4m, A after 6m: median 5m, worst 6m; incident 3 (D) never acked, 4 and 5 answer no page
+    assert "| 2 of 5 | 5m | 6m | 2 of 5 (3 still firing) | 26m | 41m |" in alone
+    assert "| `AIProviderDown` of `search-answers` (provider=gemini) | after 4m by Ana Ng | 41m |" in alone
+    assert "| `AIErrorRateSpike` of `search-answers` | no | 11m |" in alone
+    both = _report(story, "--pagerduty", str(story.pagerduty), "--alertmanager", story.alertmanager.url(""))
+    # the first ack of each page: C 4m (PagerDuty), A 6m (PagerDuty, before S1), B 8m (silence): median 6m, worst 8m
+    assert "| 3 of 5 | 6m | 8m |" in both
+    assert "| `AILatencyP95High` of `search-answers` | after 6m by Bao Tran (PagerDuty) | still firing |" in both
+    assert "| `AITrafficStopped` of `search-answers` | after 8m by bao (silence) | still firing |" in both
+
+
+def test_a_bad_pagerduty_file_is_one_line_before_any_query(tmp_path: Path) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    cases = [
+        ('{"data": [', "invalid JSON"),
+        ('{"data": {}}', "data: expected PagerDuty Analytics' raw incidents"),
+        ('[{"created_at": "yesterday"}]', "[0].created_at: expected an ISO 8601 time"),
+        ('{"data": [{"created_at": "2026-12-01T02:00:00Z", "seconds_to_first_ack": "5"}]}',
+         "data[0].seconds_to_first_ack: expected seconds or null"),
+    ]
+    for text, problem in cases:
+        path = tmp_path / "pd.json"
+        path.write_text(text)
+        old = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            result = CliRunner().invoke(main, ["report", "specs", "--prometheus", unreachable, "--week", "2026-W49",
+                                               "--pagerduty", str(path)])
+        finally:
+            os.chdir(old)
+        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert result.exit_code == 1, result.output
+        assert len(errors) == 1 and problem in errors[0] and str(path) in errors[0], result.output
+        assert "Traceback" not in result.output
 
 
 def test_the_timeline_lists_the_silences_in_the_sequence(story: Story) -> None:

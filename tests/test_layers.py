@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("spec.build", "spec.documents", "spec.services", "spec.oncall", "spec.reference", "spec")),
     ("compile: model in, plan out", ("compile", "alertmanager.config", "alertmanager")),
     ("pipeline: load -> compile -> render -> check, what reads output trees and live history",
-     ("pipeline", "diff", "report", "timeline", "incidents", "backtest")),
+     ("pipeline", "diff", "pagerduty", "report", "timeline", "incidents", "backtest")),
     ("command line", ("cli", "__main__", "")),  # "": generator/__init__.py itself
 )
 
