@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 from . import conventions as c
 from .content import markdown as md
+from .printable import printable
 from .prometheus_api import RangeQuery
 from .report import fetch
 from .silences import Silence
@@ -52,9 +53,12 @@ def _name(labels: dict[str, str]) -> str:
 
 
 def _silence(s: Silence) -> str:
-    matchers = ", ".join(md.code(str(m)) for m in s.matchers)
-    return md.cell(md.Markdown(f"silence created by {md.text(s.created_by or 'someone')} until {_time(s.ends)} ({md.text(s.state)}): "
-            f"{matchers}" + (f" — “{md.text(s.comment)}”" if s.comment else "")))
+    """A silence as a table cell; what a person typed is escaped (printable), so no control reaches a terminal."""
+    matchers = ", ".join(md.code(printable(str(m))) for m in s.matchers)
+    comment = printable(s.comment)
+    return md.cell(md.Markdown(f"silence created by {md.text(printable(s.created_by or 'someone'))} until "
+                               f"{_time(s.ends)} ({md.text(printable(s.state))}): {matchers}"
+                               + (f" — “{md.text(comment)}”" if comment else "")))
 
 
 def _named_service(s: Silence) -> str:
@@ -139,7 +143,7 @@ def markdown(query: RangeQuery, start: float, end: float, step: float, service: 
     for e in found:
         stamp = _time(e.at) if _date(e.at) == day else f"{_date(e.at)} {_time(e.at)}"
         day = _date(e.at)
-        lines.append(f"| {stamp} | {md.code(e.service) if e.service else ''} | {e.what} | "
+        lines.append(f"| {stamp} | {md.cell(md.code(printable(e.service))) if e.service else ''} | {e.what} | "
                      f"{md.cell(_values(query, e.service, e.at)) if e.service else ''} |")
     if not found:
         lines.append("| | | no alert of this scope was pending or firing in the window | |")

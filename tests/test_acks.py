@@ -339,3 +339,13 @@ def test_mitigation_by_hand() -> None:
     # A remediation before the page started, resolved before it: not during the page.
     early = _ep((-30, -10), alertname="R", severity="info", remediation="failover")
     assert mitigated_at(page, [page, ticket, early], 60) == 21 * 60
+
+
+def test_what_a_person_typed_in_a_silence_stays_one_escaped_cell() -> None:
+    from generator.silences import Matcher, Silence
+    from generator.timeline import silence_events
+    hostile = Silence("x", (Matcher("service", "s\u202e|x", False, True),), 60.0, 120.0, "eve\x1b[31m", "a|b\nc", "active")
+    [event] = silence_events([hostile], 0, 600, None, [])
+    assert "\x1b" not in event.what and "\u202e" not in event.what and "\n" not in event.what
+    # printable's escapes, then Markdown's: `eve\x1b[31m`, `s\u202e|x` and `a|b\nc` as text, pipes kept in the cell
+    assert "eve\\\\x1b\\[31m" in event.what and "s\\u202e\\|x" in event.what and "“a\\|b\\\\nc”" in event.what
