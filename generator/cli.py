@@ -312,8 +312,8 @@ def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
 def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float,
            alertmanager_url: str | None, ack_prefix: str, pagerduty_file: str | None) -> None:
     """Each team's on-call shift: pages, escalations, off-hours and night pages, time to acknowledge and to
-    mitigate, the noisiest alerts, and the trend against the four shifts before, from Prometheus' ALERTS and
-    Alertmanager's silences (Markdown on stdout)."""
+    mitigate, the noisiest alerts, and the trend against the four shifts before, from Prometheus' ALERTS, and
+    acknowledgements from Alertmanager's silences or a PagerDuty export (Markdown on stdout)."""
     if (week is None) == (at is None):
         click.echo("error: give --week or --at", err=True)
         sys.exit(EXIT_USAGE)

@@ -15,7 +15,9 @@ at the evaluation interval given (`--step`, default 60s), up to now: a page shor
 
 Time to acknowledge (with Alertmanager's silences): a page is acknowledged by the first ack silence (its comment
 starts with the ack prefix, "ack" by default) whose matchers match the page's labels and whose `startsAt` falls
-while the page fired (from its start to its resolution); the time is that `startsAt` minus the page's start.
+while the page fired (from its start to its resolution); the time is that `startsAt` minus the page's start. With a
+PagerDuty export (pagerduty.py), the incident of the page's service or team created while it fired acknowledged it
+at `created_at + seconds_to_first_ack`; with both, the earlier acknowledgement counts.
 Time to mitigate: from the page's start to its resolution (the first evaluation after its last firing one); when a
 remediation alert of the service fired while the page did, to the resolution of the last user-facing alert of the
 service (critical or warning, not a remediation request, not the secondary tier's copy) firing in that span,
