@@ -11,7 +11,8 @@ deteriorating or a scope that grew (the practice this tool encodes), and the rep
 
 `ALERTS` holds what Prometheus evaluated, before Alertmanager: a silence does not stop a page being counted, and an
 inhibition is applied here from the generated rules (a rule changed since is applied as it is now). Samples are read
-at the evaluation interval given (`--step`, default 60s), up to now: a page shorter than one step can be missed.
+at the evaluation interval given (`--step`, default 60s): a page shorter than one step can be missed, and a page
+whose last evaluation read is within a step of now (or of the window's end) is still firing.
 
 Time to acknowledge (with Alertmanager's silences): a page is acknowledged by the first ack silence (its comment
 starts with the ack prefix, "ack" by default) whose matchers match the page's labels and whose `startsAt` falls
@@ -296,8 +297,9 @@ def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: date
     if not windows:
         return []
     first = min(w[1][0][0] for w in windows.values()).timestamp()
-    last = min(max(w[1][-1][1] for w in windows.values()).timestamp(), time.time() if now is None else now)
-    firing = fetch(query, 'ALERTS{alertstate="firing"}', first, last, step) if last >= first else []
+    last = max(w[1][-1][1] for w in windows.values()).timestamp()
+    firing = fetch(query, 'ALERTS{alertstate="firing"}', first, last, step)
+    until = min(last, time.time() if now is None else now)  # what firing then may fire on: not resolved yet
     out = []
     for name, (location, shifts) in windows.items():
         team = specs.teams[name]
@@ -319,7 +321,7 @@ def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: date
                         local = datetime.fromtimestamp(page.start, tz)
                         row.off_hours += off_hours(team, local)
                         row.night += _night(local)
-                        row.outcomes.append(outcome(page, firing, step, last, acks))
+                        row.outcomes.append(outcome(page, firing, step, until, acks))
                     break
         out.append(TeamReport(name, location, rows))
     return out
