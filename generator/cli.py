@@ -304,19 +304,24 @@ def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
 @click.option("--alertmanager", "alertmanager_url", metavar="URL",
               help="Read acknowledgements from this Alertmanager's silences: a page is acknowledged by the first "
                    "ack silence matching it created while it fired.")
-@click.option("--ack-prefix", default=oncall_report.ACK_PREFIX, show_default=True, metavar="TEXT",
-              help="A silence is an ack when its comment starts with this (any case); \"\" counts every silence.")
+@click.option("--ack-prefix", metavar="TEXT",
+              help=f"With --alertmanager: a silence is an ack when its comment starts with this, in any case "
+                   f"(default: {oncall_report.ACK_PREFIX}); \"\" counts every silence.")
 @click.option("--pagerduty", "pagerduty_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
               help="Also read acknowledgements from a PagerDuty Analytics raw-incidents export (JSON): an incident "
                    "of the page's service or team created while it fired.")
 def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float,
-           alertmanager_url: str | None, ack_prefix: str, pagerduty_file: str | None) -> None:
+           alertmanager_url: str | None, ack_prefix: str | None, pagerduty_file: str | None) -> None:
     """Each team's on-call shift: pages, escalations, off-hours and night pages, time to acknowledge and to
     mitigate, the noisiest alerts, and the trend against the four shifts before, from Prometheus' ALERTS, and
     acknowledgements from Alertmanager's silences or a PagerDuty export (Markdown on stdout)."""
     if (week is None) == (at is None):
         click.echo("error: give --week or --at", err=True)
         sys.exit(EXIT_USAGE)
+    if ack_prefix is not None and alertmanager_url is None:
+        click.echo("error: --ack-prefix chooses among Alertmanager's silences: give --alertmanager too", err=True)
+        sys.exit(EXIT_USAGE)
+    ack_prefix = oncall_report.ACK_PREFIX if ack_prefix is None else ack_prefix
     try:
         start = oncall_report.iso_week(week) if week else datetime.fromisoformat(at)
     except ValueError as exc:

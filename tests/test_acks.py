@@ -275,6 +275,7 @@ def test_alertmanager_errors_are_one_line_without_secrets(story: Story) -> None:
         (["--alertmanager", "ftp://alertmanager:9093"], 2, "error: --alertmanager: expected an http(s) URL"),
         (["--alertmanager", " "], 2, "error: --alertmanager: the URL is empty"),
         (["--alertmanager", story.prometheus.url("")], 5, "error: the server answered HTTP 404"),
+        (["--ack-prefix", "ACK!"], 2, "error: --ack-prefix chooses among Alertmanager's silences"),
     ]
     for extra, status, start in cases:
         old = os.getcwd()
