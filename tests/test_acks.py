@@ -350,3 +350,42 @@ def test_what_a_person_typed_in_a_silence_stays_one_escaped_cell() -> None:
     assert "\x1b" not in event.what and "\u202e" not in event.what and "\n" not in event.what
     # printable's escapes, then Markdown's: `eve\x1b[31m`, `s\u202e|x` and `a|b\nc` as text, pipes kept in the cell
     assert "eve\\\\x1b\\[31m" in event.what and "s\\u202e\\|x" in event.what and "“a\\|b\\\\nc”" in event.what
+
+
+def test_a_hostile_alertmanager_is_one_line_within_the_deadline() -> None:
+    """The silences client shares the Prometheus client's bounds: an oversized answer, bytes that are not JSON, a
+    server that trickles; the URL's credentials go as basic auth and are never shown."""
+    import base64
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler
+    from generator.prometheus_api import ANSWER_DEADLINE, ServerError
+    from generator.silences import http_silences
+    from tests.test_live_server import Loopback
+
+    def sized(body: bytes):
+        def answer(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        return answer
+
+    def trickle(handler: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        handler.send_response(200)
+        handler.end_headers()
+        while not stop.wait(0.5):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+
+    for answer, problem in ((sized(b"[" + b" " * (9 * 1024 * 1024) + b"]"), "over 8 MiB"),
+                            (sized(b"\xff\xfe<html>"), "not Alertmanager's list of silences"),
+                            (trickle, "no complete answer from http://127.0.0.1:")):
+        with Loopback(answer) as server:
+            start = time.monotonic()
+            url = server.url.replace("http://", "http://oncall:s3cret@")
+            with pytest.raises(ServerError) as caught:
+                http_silences(url)
+            assert problem in str(caught.value) and "s3cret" not in str(caught.value)
+            assert "\n" not in str(caught.value) and time.monotonic() - start < ANSWER_DEADLINE + 2
+            assert server.headers[0]["Authorization"] == "Basic " + base64.b64encode(b"oncall:s3cret").decode()
