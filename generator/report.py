@@ -256,6 +256,16 @@ def answered_by(page: Episode, resolved: float, incidents: list[pd.Incident]) ->
     return None
 
 
+@dataclass(frozen=True)
+class AckSources:
+    """Where acknowledgements are read: Alertmanager's silences (those whose comment starts with `prefix`), a
+    PagerDuty export; None where not given."""
+
+    silences: list[Silence] | None = None
+    prefix: str = ACK_PREFIX
+    incidents: list[pd.Incident] | None = None
+
+
 def outcome(page: Episode, firing: list[Episode], step: float, until: float, sources: AckSources) -> Outcome:
     """The first ack and the mitigation of `page`, from what was read up to `until`. An alert whose last sample is
     within a step of `until` may have had a next sample the last evaluation read did not reach: still firing."""
@@ -273,20 +283,6 @@ def outcome(page: Episode, firing: list[Episode], step: float, until: float, sou
     first = min(acks, default=None)
     return Outcome(page, first[0] - page.start if first else None, first[1] if first else "",
                    first[2] if first else "", end - page.start if end + step <= until else None)
-
-
-@dataclass(frozen=True)
-class AckSources:
-    """Where acknowledgements are read: Alertmanager's silences (those whose comment starts with `prefix`), a
-    PagerDuty export; None where not given."""
-
-    silences: list[Silence] | None = None
-    prefix: str = ACK_PREFIX
-    incidents: list[pd.Incident] | None = None
-
-    @property
-    def any(self) -> bool:
-        return self.silences is not None or self.incidents is not None
 
 
 def report(specs: Specs, routing: Routing | None, query: RangeQuery, start: datetime, step: float = 60,
@@ -382,7 +378,7 @@ def ack_source(alertmanager: str | None, prefix: str, pagerduty: str | None) -> 
 def _page_name(labels: dict[str, str]) -> md.Markdown:
     extra = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k in (c.PROVIDER, c.MODEL))
     return md.Markdown(f"{md.code(labels.get('alertname', ''))} of {md.code(labels.get(c.SERVICE, ''))}"
-            + (f" ({md.text(extra)})" if extra else ""))
+                       + (f" ({md.text(extra)})" if extra else ""))
 
 
 def _acked(o: Outcome, source: bool, via: bool) -> str:
@@ -400,7 +396,7 @@ def markdown(reports: list[TeamReport], step: float, acks: AckNote | None = None
     lines = ["# On-call report", "",
              f"From Prometheus' `ALERTS` at a {_duration(step)} step, up to now; inhibitions as generated. "
              + (f"A page's acknowledgement is the first of: {md.text(acks.text)}; created while the page fired."
-                if acks else "Acknowledgements: no source (give `--alertmanager`)."),
+                if acks else "Acknowledgements: no source (give `--alertmanager` or `--pagerduty`)."),
              ""]
     for r in reports:
         tz = ZoneInfo(r.location)
@@ -427,8 +423,9 @@ def markdown(reports: list[TeamReport], step: float, acks: AckNote | None = None
                   ""]
         if cur.outcomes:
             lines += ["| started | page | acknowledged | mitigated after |", "|---|---|---|---:|"]
-            lines += [f"| {_when(datetime.fromtimestamp(o.page.start, UTC), tz)} | {md.cell(_page_name(o.page.label_map))} "
-                      f"| {_acked(o, acks is not None, acks is not None and acks.several)} | "
+            lines += [f"| {_when(datetime.fromtimestamp(o.page.start, UTC), tz)} | "
+                      f"{md.cell(_page_name(o.page.label_map))} | "
+                      f"{_acked(o, acks is not None, acks is not None and acks.several)} | "
                       f"{_span(o.mitigated_after) if o.mitigated_after is not None else 'still firing'} |"
                       for o in cur.outcomes]
             lines.append("")

@@ -9,15 +9,15 @@ report reads). Both servers listen on the loopback on free ports and are stopped
 
 Team `search` (no rotation, UTC) and its service `search-answers`, the report asked `--at` P-4h (its week from there):
 
-    page                                    fires (minutes from P)  silences made at P              by hand
-    A AILatencyP95High                      -42 .. +10              S1 "ACK! looking" (ana)         acked after 42m, firing
-    B AITrafficStopped                      -8 .. +10               S2 "ack: on it" (bao), expired  acked after 8m, firing
-    C AIProviderDown provider=gemini        -180 .. -160            S3 "ACK!" (ana): after C ended  not acked; mitigated
-       AIProviderFailover (remediation)     -185 .. -170                                             41m (see below)
-       AILatencyP95AboveSLO (warning)       -170 .. -140
-    D AIErrorRateSpike                      -90 .. -80              S4 "ACK!" (ana): after D ended  not acked; mitigated 11m
-       AILatencyP95AboveSLO (warning)       -85 .. -60              (no remediation: not counted)
-    E AIProviderDown provider=bedrock       -20 .. +10              S5 "maintenance" (chidi)        not an ack; firing
+    page                                  fires (min. from P)  silences made at P              by hand
+    A AILatencyP95High                    -42 .. +10           S1 "ACK! looking" (ana)         acked after 42m; firing
+    B AITrafficStopped                    -8 .. +10            S2 "ack: on it" (bao), expired  acked after 8m; firing
+    C AIProviderDown provider=gemini      -180 .. -160         S3 "ACK!" (ana): after C ended  not acked; mitigated
+       AIProviderFailover (remediation)   -185 .. -170                                          41m (see below)
+       AILatencyP95AboveSLO (warning)     -170 .. -140
+    D AIErrorRateSpike                    -90 .. -80           S4 "ACK!" (ana): after D ended  not acked; mitigated 11m
+       AILatencyP95AboveSLO (warning)     -85 .. -60           (no remediation: not counted)
+    E AIProviderDown provider=bedrock     -20 .. +10           S5 "maintenance" (chidi)        not an ack; firing
 
 C's own episode resolves at -159 (21m), but the failover remediation fired during it, so it is mitigated when the
 last user-facing alert of the service overlapping it resolves: the latency ticket, at -139: 41m after -180.
@@ -127,9 +127,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         ends = datetime.fromtimestamp(now.timestamp() + 7200, timezone.utc).isoformat().replace("+00:00", "Z")
         ids = {}
         for name, silence in SILENCES.items():
-            # startsAt an hour back: Alertmanager makes it the moment of creation (the proof that it cannot be dated back)
+            # startsAt an hour back: Alertmanager makes it the moment of creation (it cannot be dated back)
             back = datetime.fromtimestamp(now.timestamp() - 3600, timezone.utc).isoformat().replace("+00:00", "Z")
-            ids[name] = _call(am, "POST", "/api/v2/silences", {**silence, "startsAt": back, "endsAt": ends})["silenceID"]
+            answer = _call(am, "POST", "/api/v2/silences", {**silence, "startsAt": back, "endsAt": ends})
+            ids[name] = answer["silenceID"]
         _call(am, "DELETE", f"/api/v2/silence/{ids['S2']}")  # bao expires his ack once done: it still counts
         listed = {s["id"]: s for s in _call(am, "GET", "/api/v2/silences")}
         made = {name: listed[i] for name, i in ids.items()}
@@ -194,7 +195,7 @@ def test_an_empty_ack_prefix_counts_every_matching_silence(story: Story) -> None
 
 def test_without_alertmanager_the_acks_have_no_source(story: Story) -> None:
     text = _cli("report", "specs", "--prometheus", story.prometheus.url(""), "--at", story.at(-240).isoformat())
-    assert "Acknowledgements: no source (give `--alertmanager`)." in text
+    assert "Acknowledgements: no source (give `--alertmanager` or `--pagerduty`)." in text
     mine = text.split("## Team `search`")[1].split("## Team")[0]
     assert "| no source | no source | no source | 2 of 5 (3 still firing) | 26m | 41m |" in mine
     assert "| `AIErrorRateSpike` of `search-answers` | no source | 11m |" in mine
@@ -271,7 +272,8 @@ def test_the_timeline_lists_the_silences_in_the_sequence(story: Story) -> None:
 def test_alertmanager_errors_are_one_line_without_secrets(story: Story) -> None:
     base = ["report", "specs", "--prometheus", story.prometheus.url(""), "--week", "2026-W49"]
     cases = [
-        (["--alertmanager", f"http://oncall:s3cret@127.0.0.1:{free_port()}"], 5, "error: cannot query http://127.0.0.1:"),
+        (["--alertmanager", f"http://oncall:s3cret@127.0.0.1:{free_port()}"], 5,
+         "error: cannot query http://127.0.0.1:"),
         (["--alertmanager", "ftp://alertmanager:9093"], 2, "error: --alertmanager: expected an http(s) URL"),
         (["--alertmanager", " "], 2, "error: --alertmanager: the URL is empty"),
         (["--alertmanager", story.prometheus.url("")], 5, "error: the server answered HTTP 404"),
@@ -345,7 +347,8 @@ def test_mitigation_by_hand() -> None:
 def test_what_a_person_typed_in_a_silence_stays_one_escaped_cell() -> None:
     from generator.silences import Matcher, Silence
     from generator.timeline import silence_events
-    hostile = Silence("x", (Matcher("service", "s\u202e|x", False, True),), 60.0, 120.0, "eve\x1b[31m", "a|b\nc", "active")
+    hostile = Silence("x", (Matcher("service", "s\u202e|x", False, True),), 60.0, 120.0, "eve\x1b[31m", "a|b\nc",
+                      "active")
     [event] = silence_events([hostile], 0, 600, None, [])
     assert "\x1b" not in event.what and "\u202e" not in event.what and "\n" not in event.what
     # printable's escapes, then Markdown's: `eve\x1b[31m`, `s\u202e|x` and `a|b\nc` as text, pipes kept in the cell
