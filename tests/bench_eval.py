@@ -272,10 +272,25 @@ class Figures:
     head_series: float
     backfilled: int
     slowest: list[tuple[str, float]]
+    costliest: list[tuple[str, float]]   # (signal / rule, cores summed over services)
+
+
+def rule_costs(server: Server) -> dict[str, float]:
+    """Each rule's last evaluation time over its group's interval (cores), summed over services by signal and rule:
+    Prometheus' rules API times every rule (`evaluationTime`), the group metrics only whole groups."""
+    with urllib.request.urlopen(server.url("/api/v1/rules"), timeout=30) as response:
+        groups = json.load(response)["data"]["groups"]
+    out: dict[str, float] = {}
+    for group in groups:
+        signal = Path(group["file"]).name.split(".")[-3]  # <service>.<signal>.rules.yml
+        for rule in group["rules"]:
+            key = f"{signal} / {rule['name']}"
+            out[key] = out.get(key, 0.0) + float(rule.get("evaluationTime", 0)) / float(group["interval"])
+    return out
 
 
 def measure(server: Server, settle: float, window: float) -> tuple[float, float, float, float, float, float,
-                                                                   list[tuple[str, float]]]:
+                                                                   list[tuple[str, float]], list[tuple[str, float]]]:
     time.sleep(settle)
     cost = "prometheus_rule_group_last_duration_seconds / prometheus_rule_group_interval_seconds"
     samples: list[float] = []
@@ -284,7 +299,10 @@ def measure(server: Server, settle: float, window: float) -> tuple[float, float,
     cpu0 = float(query(server, 'process_cpu_seconds_total{job="self"}')[0]["value"][1])
     t0 = time.monotonic()
     rss = heap = head = 0.0
+    per_rule: dict[str, list[float]] = {}
     while time.monotonic() - t0 < window:
+        for key, value in rule_costs(server).items():
+            per_rule.setdefault(key, []).append(value)
         result = query(server, cost)
         samples.append(sum(float(r["value"][1]) for r in result))
         for r in result:
@@ -297,7 +315,8 @@ def measure(server: Server, settle: float, window: float) -> tuple[float, float,
     cpu = float(query(server, 'process_cpu_seconds_total{job="self"}')[0]["value"][1]) - cpu0
     missed = sum(float(r["value"][1]) for r in query(server, "prometheus_rule_group_iterations_missed_total")) - missed0
     slowest = sorted(((g, sum(v) / len(v)) for g, v in per_group.items()), key=lambda x: -x[1])[:5]
-    return (sum(samples) / len(samples), cpu / elapsed, missed, rss / 2**20, heap / 2**20, head, slowest)
+    costliest = sorted(((r, sum(v) / len(v)) for r, v in per_rule.items()), key=lambda x: -x[1])[:12]
+    return (sum(samples) / len(samples), cpu / elapsed, missed, rss / 2**20, heap / 2**20, head, slowest, costliest)
 
 
 def quiesce(server: Server, limit: float = 1800) -> float:
@@ -369,7 +388,7 @@ def run_size(n: int, work: Path, settle: float, window: float) -> Figures:
         server.stop()
         exporter.close()
     return Figures(n, len(counts), sum(counts), figures[0], figures[1], figures[2], figures[3], figures[4],
-                   figures[5], backfilled, figures[6])
+                   figures[5], backfilled, figures[6], figures[7])
 
 
 def extrapolate(points: list[tuple[int, float]], target: int = 1000) -> tuple[float, float]:
@@ -401,6 +420,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"heap {f.heap_mib:.0f} MiB, head series {f.head_series:.0f}; {f.backfilled} samples backfilled "
                   f"({time.monotonic() - t0:.0f}s)", flush=True)
             print("       slowest groups: " + ", ".join(f"{g} {c * 1000:.2f}m" for g, c in f.slowest), flush=True)
+            total = f.rule_cores or 1.0
+            print("       costliest rules (signal / rule, all services): " + ", ".join(
+                f"{r} {c * 1000:.2f}m ({c / total:.0%})" for r, c in f.costliest), flush=True)
         finally:
             if args.keep is None:
                 shutil.rmtree(work, ignore_errors=True)
