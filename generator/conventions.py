@@ -131,6 +131,19 @@ def dashboard_uid(owner: str) -> str:
     return readable if len(readable) <= 40 else f"{GENERATOR}-{hashlib.sha256(owner.encode()).hexdigest()[:16]}"
 
 
+def grafana_dashboard_url(grafana: str, owner: str) -> str:
+    """The generated dashboard of `owner` in the Grafana at `grafana` (Grafana's /d/<uid> finds it by uid alone)."""
+    return f"{grafana.rstrip('/')}/d/{dashboard_uid(owner)}"
+
+
+DASHBOARD_CONFIGMAP_LABEL = ("grafana_dashboard", "1")  # what Grafana's dashboard sidecar selects by default
+
+
+def dashboard_configmap(owner: str) -> str:
+    """The name of the ConfigMap holding `owner`'s dashboard on the operator target."""
+    return f"{GENERATOR}-dashboard-{owner}"
+
+
 def business_hours_interval(team: str) -> str:
     """The Alertmanager time interval of a team's business hours."""
     return f"{team}/business-hours"

@@ -125,5 +125,10 @@ def service_files(plan: Plan, service: Service) -> Iterator[tuple[str, str]]:
 
 def team_files(plan: Plan) -> Iterator[tuple[str, str]]:
     """Every team's on-call overview."""
-    for name, team in plan.specs.teams.items():
-        yield c.dashboard_path(c.team_dashboard(name)), team_dashboard(team)
+    for name in plan.specs.teams:
+        yield from team_files_of(plan, name)
+
+
+def team_files_of(plan: Plan, name: str) -> Iterator[tuple[str, str]]:
+    """The on-call overview of team `name`."""
+    yield c.dashboard_path(c.team_dashboard(name)), team_dashboard(plan.specs.teams[name])

@@ -3,6 +3,7 @@ service only. That every panel's query runs and shows data on a real Prometheus 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import promql_parser
@@ -74,3 +75,44 @@ def test_a_long_name_gets_a_stable_uid_within_grafanas_40_characters() -> None:
     name = "a" * 63
     assert len(uid(name)) <= 40 and uid(name) == uid(name) and uid(name) != uid("a" * 62)
     assert uid("chat") == "oncallgen-chat"
+
+
+def _compiled(tmp_path: Path, runbooks: str) -> dict:
+    """support-assistant's alert annotations (by alert) and its provider-down runbook, compiled with `runbooks`
+    settings added to its spec."""
+    import os
+    import shutil
+
+    from generator.pipeline import build
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "specs", tmp_path / "specs")
+    spec = tmp_path / "specs" / "support-assistant.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert "  runbooks:\n" in text
+    text = re.sub(r"\n    dashboard_url: [^\n]*", "", text)  # its own, hand-made dashboard: left out here
+    spec.write_text(text.replace("  runbooks:\n", "  runbooks:\n" + runbooks, 1), encoding="utf-8")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        files = build([Path("specs")]).files
+    finally:
+        os.chdir(old)
+    import yaml
+    rules = yaml.safe_load(files["rules/support-assistant.provider_down.rules.yml"])
+    annotations = {r["alert"]: r["annotations"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
+    page = files["runbooks/support-assistant/ai-provider-down.md"]
+    return {"annotations": annotations, "runbook": page}
+
+
+def test_grafana_url_makes_the_generated_dashboard_the_default_dashboard_url(tmp_path: Path) -> None:
+    compiled = _compiled(tmp_path, "    grafana_url: https://grafana.example.com/\n")
+    want = "https://grafana.example.com/d/oncallgen-support-assistant"
+    assert compiled["annotations"]["AIProviderDown"]["dashboard_url"] == want
+    assert f"- [All providers and models]({want}?var-service=support-assistant&var-provider=%24__all&var-model=%24__all)" \
+        in compiled["runbook"]
+
+
+def test_an_explicit_dashboard_url_wins_over_grafana_url(tmp_path: Path) -> None:
+    compiled = _compiled(tmp_path, "    grafana_url: https://grafana.example.com\n"
+                                   "    dashboard_url: https://dash.example.com/d/mine\n")
+    assert compiled["annotations"]["AIProviderDown"]["dashboard_url"] == "https://dash.example.com/d/mine"

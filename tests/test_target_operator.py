@@ -7,6 +7,7 @@ object's labels; what the operator cannot express, as one-line errors.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -498,7 +499,8 @@ def test_a_pipeline_team_with_no_service_on_the_operator_still_gets_the_pipeline
     result = _generate_with_pipeline_team(tmp_path, monkeypatch, "ml-platform", SUPPORT_AI, INTERNAL_AI)
     assert result.exit_code == 0, result.output
     tree = tmp_path / "out"
-    assert sorted(p.relative_to(tree / "kubernetes").as_posix() for p in tree.glob("kubernetes/*/*.yaml")) == [
+    assert sorted(p.relative_to(tree / "kubernetes").as_posix() for p in tree.glob("kubernetes/*/*.yaml")
+                  if not p.name.endswith(".configmap.yaml")) == [
         "monitoring/oncallgen-root.alertmanagerconfig.yaml", "monitoring/oncallgen.prometheusrule.yaml",
         "search-prod/search-answers.prometheusrule.yaml", "search-prod/search.alertmanagerconfig.yaml",
         "support-ai/ml-platform.alertmanagerconfig.yaml"]
@@ -753,3 +755,27 @@ def test_two_values_of_a_shared_label_are_refused_with_both_spec_lines(tmp_path:
         '(specs/search-answers.yaml:44:14): give one value'), result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+# ---- dashboards for Grafana's sidecar -----------------------------------------------------------------------------
+
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def test_each_dashboard_is_a_configmap_grafanas_sidecar_picks_up(everywhere: Path) -> None:
+    """Every service on the operator and its team's overview: a ConfigMap in `monitoring` (where kube-prometheus-stack
+    runs Grafana, whose sidecar watches its own namespace by default) labelled `grafana_dashboard: "1"` (the
+    sidecar's default label), holding the plain dashboard file byte for byte under a key Kubernetes accepts."""
+    maps = sorted((everywhere / "kubernetes" / "monitoring").glob("*.configmap.yaml"))
+    owners = {"contract-review", "internal-chat", "search-answers", "support-assistant",
+              "team-legal-ai", "team-ml-platform", "team-search"}
+    assert sorted(p.name for p in maps) == sorted(f"oncallgen-dashboard-{o}.configmap.yaml" for o in owners)
+    for path in maps:
+        doc = load(path)
+        owner = doc["metadata"]["name"].removeprefix("oncallgen-dashboard-")
+        assert doc["apiVersion"] == "v1" and doc["kind"] == "ConfigMap"
+        assert doc["metadata"]["namespace"] == "monitoring"
+        assert doc["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert _DNS_SUBDOMAIN.fullmatch(doc["metadata"]["name"]) and len(doc["metadata"]["name"]) <= 253
+        assert list(doc["data"]) == [f"{owner}.json"] and re.fullmatch(r"[-._a-zA-Z0-9]+", f"{owner}.json")
+        assert doc["data"][f"{owner}.json"] == (everywhere / "dashboards" / f"{owner}.json").read_text(encoding="utf-8")

@@ -26,6 +26,8 @@ def test_targets_asked_per_spec_write_only_those_services(out_dir: Path) -> None
     written = sorted(p.relative_to(out_dir).as_posix() for d in ("kubernetes", "mimir") for p in (out_dir / d).rglob("*")
                      if p.is_file())
     assert written == [
+        "kubernetes/monitoring/oncallgen-dashboard-search-answers.configmap.yaml",
+        "kubernetes/monitoring/oncallgen-dashboard-team-search.configmap.yaml",
         "kubernetes/monitoring/oncallgen-root.alertmanagerconfig.yaml",
         "kubernetes/monitoring/oncallgen.prometheusrule.yaml",
         "kubernetes/search-prod/search-answers.prometheusrule.yaml",

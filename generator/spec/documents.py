@@ -129,7 +129,14 @@ def _service_schema(presets: dict, signals: dict) -> dict:
                             "base_url": {"type": "string", "default": "", "x-url": "base-or-empty",
                                          "description": "Runbook base URL; `runbook_url` = base_url/<service>/<slug>.md. "
                                                         "Empty: a path relative to the output folder."},
-                            "dashboard_url": {"type": "string", "x-url": "link", "description": "Dashboard of this service."},
+                            "dashboard_url": {"type": "string", "x-url": "link",
+                                              "description": "Dashboard of this service. Default: the generated "
+                                                             "dashboard in `grafana_url`'s Grafana, when given."},
+                            "grafana_url": {"type": "string", "x-url": "base",
+                                            "description": "External URL of the Grafana that imports the generated "
+                                                           "dashboards (`dashboards/*.json`, or the operator "
+                                                           "target's ConfigMaps): `dashboard_url` then defaults to "
+                                                           "`<grafana_url>/d/<the service dashboard's uid>`."},
                             "prometheus_url": {"type": "string", "default": "http://prometheus:9090", "x-url": "base",
                                                "description": "External Prometheus URL for graph links."},
                             "kubernetes": _KUBERNETES,

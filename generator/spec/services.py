@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 
+from .. import conventions as c
 from ..presets import PRESETS
 from ..promql import PromQLError, check_expression
 from ..signals import SIGNALS
@@ -101,7 +102,9 @@ def _runbooks(doc: Document, rb: dict, service: str, team: str) -> Runbooks:
         changelog.append(ChangelogEntry(entry["date"], entry["change"], entry.get("postmortem")))
     # Newest first: the last incident is the one a responder most wants to know about.
     changelog.sort(key=lambda e: e.date, reverse=True)
-    return Runbooks(rb["base_url"], rb.get("dashboard_url"), rb["prometheus_url"],
+    dashboard = rb.get("dashboard_url") or (c.grafana_dashboard_url(rb["grafana_url"], service)
+                                            if rb.get("grafana_url") else None)
+    return Runbooks(rb["base_url"], dashboard, rb["prometheus_url"],
                     Kubernetes(kube.get("namespace") or team, kube.get("deployment") or service,
                                kube.get("proxy_namespace") or kube.get("namespace") or team,
                                kube.get("proxy_deployment") or "litellm"),

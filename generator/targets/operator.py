@@ -13,6 +13,7 @@ import re
 from typing import Iterator
 
 from .. import conventions as c
+from .. import dashboards
 from ..plan import GLOBAL, Plan, Routing as Compiled
 from ..spec import deploy, objects
 from ..spec.errors import SpecError
@@ -45,6 +46,15 @@ def _metadata(name: str, namespace: str, labels: dict[str, str]) -> dict:
 
 def _document(source: str, what: str, data: dict) -> str:
     return header(source, what) + dump(data)
+
+
+def dashboard_configmap(owner: str, path: str, text: str) -> dict:
+    """A ConfigMap holding one generated dashboard (the file at `path`, byte for byte) for Grafana's dashboard sidecar
+    (kube-prometheus-stack's Grafana: label `grafana_dashboard: "1"`, in its own namespace by default)."""
+    key, value = c.DASHBOARD_CONFIGMAP_LABEL
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": _metadata(c.dashboard_configmap(owner), GLOBAL_NAMESPACE, {key: value}),
+            "data": {path.rsplit("/", 1)[-1]: text}}
 
 
 def prometheus_rule(name: str, namespace: str, labels: dict[str, str], groups: list[dict]) -> dict:
@@ -288,6 +298,14 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
         prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, shared, global_groups))
+    # Dashboards as ConfigMaps next to Grafana (the sidecar watches its own namespace unless told otherwise).
+    owners = [(s.name, s.location.file, dashboards.service_files(plan, s)) for s in services]
+    owners += [(c.team_dashboard(t), plan.specs.teams[t].location.file, dashboards.team_files_of(plan, t))
+               for t in sorted({s.team for s in services})]
+    for owner, source, written in owners:
+        for path, text in written:
+            yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{c.dashboard_configmap(owner)}.configmap.yaml", _document(
+                source, "ConfigMap of a Grafana dashboard", dashboard_configmap(owner, path, text))
     if plan.routing is not None:
         yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
