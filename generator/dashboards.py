@@ -13,9 +13,13 @@ from __future__ import annotations
 import json
 from typing import Iterable, Iterator
 
+import promql_parser
+
 from . import conventions as c
+from . import promql_fragments as fragments
 from .content.runbook import RunbookContent
 from .plan import Plan, SignalRunbooks
+from .rules import Alert
 from .spec.model import Service, Team
 
 SCHEMA_VERSION = 39
@@ -32,6 +36,59 @@ def _panel(title: str, expr: str, description: str = "") -> dict:
              "targets": [{"refId": "A", "datasource": DATASOURCE, "expr": expr, "legendFormat": "__auto"}]}
     if description:
         panel["description"] = description
+    return panel
+
+
+# A comparison with a number in an alert's condition: the series it compares, drawn with the number as a line (red
+# on the side that fires).
+_FIRES_ABOVE = {">": True, ">=": True, "<": False, "<=": False}
+_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+_MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+
+
+def _promql(node) -> str:
+    """PromQL text of a parsed node. promql-parser prints matcher values unescaped (`le=~"10(\.0*)?"`, which
+    Prometheus refuses): each selector's matchers are written again as PromQL strings."""
+    text = str(node)
+    found = []
+
+    def visit(n) -> None:
+        if isinstance(n, promql_parser.VectorSelector):
+            found.extend(n.matchers.matchers)
+    promql_parser.walk(node, pre_visit=visit)
+    for m in found:
+        op = _MATCH_OPS[str(m.op)]
+        text = text.replace(f'{m.name}{op}"{m.value}"', f"{m.name}{op}{fragments.string(m.value)}")
+    return text
+
+
+def thresholds(expr: str) -> list[tuple[str, str, float]]:
+    """(compared expression, operator, number) of every `x > N`, `x < N` (and `N < x` read as `x > N`) in `expr`, in
+    the order they appear."""
+    out: list[tuple[str, str, float]] = []
+
+    def visit(node) -> None:
+        if isinstance(node, promql_parser.BinaryExpr):
+            op = str(node.op)
+            if op in _FIRES_ABOVE:
+                if isinstance(node.rhs, promql_parser.NumberLiteral) and not isinstance(node.lhs, promql_parser.NumberLiteral):
+                    out.append((_promql(node.lhs), op, float(node.rhs.val)))
+                elif isinstance(node.lhs, promql_parser.NumberLiteral) and not isinstance(node.rhs, promql_parser.NumberLiteral):
+                    out.append((_promql(node.rhs), _FLIPPED[op], float(node.lhs.val)))
+    promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
+    return out
+
+
+def _threshold_panel(alert: Alert, expr: str, op: str, value: float) -> dict:
+    red, green = {"color": "red", "value": value}, {"color": "green", "value": value}
+    steps = [{"color": "green", "value": None}, red] if _FIRES_ABOVE[op] else [{"color": "red", "value": None}, green]
+    panel = _panel(f"{alert.alert}: {op} {value:g}", expr,
+                   f"What {alert.alert} compares with {value:g} (it fires {'above' if _FIRES_ABOVE[op] else 'below'} "
+                   "the line while its other conditions hold), the number its rule holds.")
+    panel["fieldConfig"] = {"defaults": {"thresholds": {"mode": "absolute", "steps": steps},
+                                         "custom": {"thresholdsStyle": {"mode": "line"}}}, "overrides": []}
     return panel
 
 
@@ -78,8 +135,10 @@ def _queries(content: RunbookContent) -> Iterator[tuple[str, str]]:
         yield query.title, query.expr
 
 
-def service_dashboard(service: Service, signals: Iterable[tuple[str, SignalRunbooks]]) -> str:
-    """The dashboard of one service: its firing alerts, then a row per signal of its runbooks' queries."""
+def service_dashboard(service: Service, signals: Iterable[tuple[str, SignalRunbooks]],
+                      alerts: dict[str, tuple[Alert, ...]] | None = None) -> str:
+    """The dashboard of one service: its firing alerts, then a row per signal: what each of its alerts compares with a
+    number, against that number (`alerts` by signal), then its runbooks' queries."""
     mine = c.selector(**{c.SERVICE: service.name})[1:-1]
     firing = f'ALERTS{{{mine}, alertstate="firing"}}'
     sections = [("Alerts", [_panel("Firing alerts by tier", f"count by (alertname, {c.ESCALATION}) ({firing})",
@@ -87,6 +146,11 @@ def service_dashboard(service: Service, signals: Iterable[tuple[str, SignalRunbo
     for name, written in signals:
         seen: set[str] = set()
         panels = []
+        for alert in (alerts or {}).get(name, ()):
+            for expr, op, value in thresholds(alert.expr):
+                if (expr, op, value) not in seen:
+                    seen.add((expr, op, value))
+                    panels.append(_threshold_panel(alert, expr, op, value))
         for alertname in written.content:
             content = written.content[alertname]
             for title, expr in _queries(content) if content else ():
@@ -120,7 +184,11 @@ def service_files(plan: Plan, service: Service) -> Iterator[tuple[str, str]]:
     """The dashboard of `service`, from the runbook content `plan` holds for it (its part of the plan will do)."""
     signals = [(name, plan.runbooks[(service.name, name)]) for name in service.active_signals
                if (service.name, name) in plan.runbooks]
-    yield c.dashboard_path(service.name), service_dashboard(service, signals)
+    alerts: dict[str, tuple[Alert, ...]] = {}
+    for f in plan.rule_files_of.get(service.name, ()):
+        for g in f.groups:
+            alerts[g.key] = alerts.get(g.key, ()) + g.alerts
+    yield c.dashboard_path(service.name), service_dashboard(service, signals, alerts)
 
 
 def team_files(plan: Plan) -> Iterator[tuple[str, str]]:

@@ -52,7 +52,9 @@ def test_a_dashboard_is_grafana_classic_json_on_a_clean_grid(out_dir: Path, name
 def test_a_service_dashboard_reads_its_own_series_in_a_row_per_signal(out_dir: Path, services, name: str) -> None:
     d = _load(out_dir, name)
     exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", ())]
-    assert exprs and all(f'service="{name}"' in e or OWN_RAW[name] in e for e in exprs)
+    # support-assistant's rollout gauge (`spec.metrics.deployment`) names its own deployment.
+    rollout = 'namespace="support",deployment="support-assistant"'
+    assert exprs and all(f'service="{name}"' in e or OWN_RAW[name] in e or rollout in e for e in exprs)
     rows = [p["title"] for p in d["panels"] if p["type"] == "row"]
     # Every active signal that pages or tickets has runbook queries; SLO accounting has no alert, so no row.
     assert rows == ["Alerts", *(s for s in services[name].active_signals if s != "slo")]
@@ -116,3 +118,50 @@ def test_an_explicit_dashboard_url_wins_over_grafana_url(tmp_path: Path) -> None
     compiled = _compiled(tmp_path, "    grafana_url: https://grafana.example.com\n"
                                    "    dashboard_url: https://dash.example.com/d/mine\n")
     assert compiled["annotations"]["AIProviderDown"]["dashboard_url"] == "https://dash.example.com/d/mine"
+
+
+def test_every_panel_query_parses_in_prometheus(out_dir: Path, tmp_path: Path) -> None:
+    """Every panel's query (threshold panels print the compared part of a rule back from its syntax tree) as a
+    recording rule of one file that the real `promtool check rules` accepts."""
+    import yaml
+
+    from generator import promtool
+    exprs = sorted({t["expr"] for p in (out_dir / "dashboards").glob("*.json")
+                    for panel in json.loads(p.read_text(encoding="utf-8"))["panels"] for t in panel.get("targets", [])})
+    assert len(exprs) > 100
+    rules = {"groups": [{"name": "panels", "rules": [{"record": f"panel:query:{i}", "expr": e}
+                                                      for i, e in enumerate(exprs)]}]}
+    path = tmp_path / "panels.rules.yml"
+    path.write_text(yaml.safe_dump(rules), encoding="utf-8")
+    run = promtool.check_rules([path])
+    assert run.ok, run.output
+
+
+def _threshold_panels(out_dir: Path, service: str) -> dict[str, tuple[str, list]]:
+    out = {}
+    for panel in _load(out_dir, service)["panels"]:
+        if "fieldConfig" in panel:
+            steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+            assert panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"] == {"mode": "line"}
+            out[panel["title"]] = (panel["targets"][0]["expr"], steps)
+    return out
+
+
+def test_threshold_panels_draw_the_specs_numbers_red_on_the_side_that_fires(out_dir: Path) -> None:
+    """support-assistant's spec, by hand: error spike floor 2% (`floor: 2%`), provider down below a 50% success ratio
+    with over 0.05 calls/s, rate limiting at 5% of calls, eval pass ratio floor 80%, cost anomaly at 5x its
+    1,200 USD/day... each alert's comparisons with a number become a panel with that line."""
+    panels = _threshold_panels(out_dir, "support-assistant")
+    own = 'service="support-assistant"'
+    assert panels["AIErrorRateSpike: > 0.02"] == (
+        f"service:ai_errors:ratio_rate5m{{{own}}}", [{"color": "green", "value": None}, {"color": "red", "value": 0.02}])
+    assert panels["AIProviderDown: < 0.5"] == (
+        f"service_provider:ai_requests:success_ratio_rate2m{{{own}}}",
+        [{"color": "red", "value": None}, {"color": "green", "value": 0.5}])
+    assert panels["AIRateLimitEngaged: > 0.05"][0] == f"service:ai_rate_limited:ratio_rate5m{{{own}}}"
+    assert panels["AIEvalRegression: < 0.8"][0] == f"service_suite_model:ai_eval_pass:ratio{{{own}}}"
+
+
+def test_a_number_on_the_left_is_read_as_the_same_comparison() -> None:
+    from generator.dashboards import thresholds
+    assert thresholds('0.5 > x and y{le=~"10(\\\\.0*)?"} >= 2 or z == 1') == [("x{}", "<", 0.5), ('y{le=~"10(\\\\.0*)?"}', ">=", 2.0)]
