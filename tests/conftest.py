@@ -27,7 +27,7 @@ from . import proofs
 
 ROOT = Path(__file__).resolve().parent.parent
 _PROOF_FOLDER = pytest.StashKey[str]()
-REAL_TOOLS = ("promtool", "amtool", "prometheus", "prometheus-alertmanager", "alertmanager")
+REAL_TOOLS = ("promtool", "amtool", "prometheus", "prometheus-alertmanager", "alertmanager", "chromium")
 _STUB = """#!/bin/sh
 echo "$(basename "$0")" >> "$ONCALLGEN_FAST_TIER_CALLS"
 echo "oncallgen fast tier: $(basename "$0") is not run by make test-fast; mark the test @pytest.mark.proof" >&2

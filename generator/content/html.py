@@ -98,7 +98,7 @@ def bar_chart(bars: Sequence[tuple[object, int, int]], name: str) -> Html:
     tallest = max((t for _, t, _ in bars), default=0)
     unit = min(UNIT, BAR_AREA / tallest) if tallest else UNIT
     width, gap, left, top = 90.0, 30.0, 30.0, 20.0
-    base = top + BAR_AREA
+    base = top + max(tallest * unit, UNIT)     # as tall as the tallest bar: a quiet team's chart stays small
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{text(name)}" '
            f'width="{_n(left + len(bars) * (width + gap))}" height="{_n(base + 40)}" role="img">',
            f'<line x1="{_n(left - 10)}" y1="{_n(base)}" x2="{_n(left + len(bars) * (width + gap) - gap + 10)}" '
