@@ -11,7 +11,7 @@ from .content import html as h
 
 # Tick spacings the time axis picks from: the smallest giving at most MAX_TICKS ticks.
 TICKS = (3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400)
-MAX_TICKS = 15
+MAX_TICKS = 10
 
 
 def ticks(start: float, end: float) -> list[tuple[float, str]]:

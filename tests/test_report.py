@@ -58,14 +58,19 @@ def _minutes(first: str, last: str) -> list[int]:
     return list(range(a, b + 1, 60))
 
 
-@pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory):
+def history() -> str:
+    """HISTORY as the OpenMetrics text promtool backfills."""
     lines = []
     for name, extra, first, last in HISTORY:
         labels = {"alertname": name, "alertstate": "firing", **SERVICE, **extra}
         text = "ALERTS{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
         lines += [f"{text} 1 {t}" for t in _minutes(first, last)]
-    with prometheus_on(tmp_path_factory.mktemp("report"), "\n".join(lines) + "\n# EOF\n") as server:
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory):
+    with prometheus_on(tmp_path_factory.mktemp("report"), history()) as server:
         yield server
 
 
@@ -77,7 +82,7 @@ def _report(prometheus: Server, *args: str) -> str:
     finally:
         os.chdir(old)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout if "html" in args else result.output   # the page alone, without the specs' warnings
 
 
 def _section(text: str, team: str) -> str:

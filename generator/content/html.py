@@ -137,9 +137,10 @@ def hbar_chart(bars: Sequence[tuple[object, int] | tuple[object, int, int]], nam
 def span_chart(rows: Sequence[tuple[object, Sequence[tuple[float, float, bool, object]]]], start: float, end: float,
                ticks: Sequence[tuple[float, object]], bands: Sequence[tuple[float, float, object]] = (),
                name: str = "episodes") -> Html:
-    """A time axis from `start` to `end` with one row per (label, spans): each span (from, to, paged, title) shaded in
-    SPAN, a paged one marked in PAGE at its start; `bands` (from, to, title) shaded behind every row (incidents)."""
-    left, width, row, top = 360.0, 700.0, 22.0, 6.0
+    """A time axis from `start` to `end` with one row per (label, spans), the label on its own line above the row's
+    track (so no label is cut, however long): each span (from, to, paged, title) shaded in SPAN, a paged one marked
+    in PAGE above its start; `bands` (from, to, title) shaded behind every row (incidents)."""
+    left, width, row, top = 24.0, 1000.0, 34.0, 4.0
     scale = width / (end - start) if end > start else 0.0
 
     def x(t: float) -> float:
@@ -147,7 +148,7 @@ def span_chart(rows: Sequence[tuple[object, Sequence[tuple[float, float, bool, o
 
     height = top + len(rows) * row
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{text(name)}" '
-           f'width="{_n(left + width + 20)}" height="{_n(height + 22)}" role="img">']
+           f'width="{_n(left + width + 30)}" height="{_n(height + 22)}" role="img">']
     for a, b, title in bands:
         out.append(_rect(x(a), top, max(2.0, x(b) - x(a)), height - top, INCIDENT, title, band="incident"))
     for t, label in ticks:
@@ -155,11 +156,11 @@ def span_chart(rows: Sequence[tuple[object, Sequence[tuple[float, float, bool, o
         out.append(_label(x(t), height + 16, label))
     for i, (label, spans) in enumerate(rows):
         y = top + i * row
-        out.append(_label(left - 8, y + 15, label, "end"))
+        out.append(_label(left, y + 11, label, "start"))
         for a, b, paged, title in spans:
-            # An episode of one evaluation still shows: two pixels at least.
-            out.append(_rect(x(a), y + 4, max(2.0, x(b) - x(a)), row - 8, SPAN, title, start=int(a), end=int(b)))
+            # An episode of one evaluation still shows: three pixels at least; its page is a mark above its start.
+            out.append(_rect(x(a), y + 20, max(3.0, x(b) - x(a)), row - 22, SPAN, title, start=int(a), end=int(b)))
             if paged:
-                out.append(_rect(x(a) - 1, y + 1, 3, row - 2, PAGE, None, page=int(a)))
+                out.append(_rect(x(a) - 2, y + 14, 5, 5, PAGE, None, page=int(a)))
     out.append(f'<line x1="{_n(left)}" y1="{_n(height)}" x2="{_n(left + width)}" y2="{_n(height)}" stroke="#555"/>')
     return Html("".join(out) + "</svg>")
