@@ -170,6 +170,11 @@ class Outcome:
     def days(self) -> float:
         return (self.end - self.start) / 86400
 
+    @property
+    def missed(self) -> int:
+        """Known incidents no page a person would have received detected."""
+        return sum(1 for d in self.detections or () if d.first is None)
+
 
 def outcome(plan: Plan, fired: list[Fired], missing: list[str], start: float, end: float,
             incidents: list[Incident] | None = None) -> Outcome:
@@ -243,17 +248,17 @@ def markdown(result: Outcome) -> str:
         lines.append(f"| {md.code(row.fired.alertname)} | {md.code(row.service)} | {md.cell(md.text(row.labels))} | "
                      f"{row.severity} | {when(e.start)} | {when(e.end)} |")
     if result.detections is not None:
-        lines += _incidents(list(result.detections))
+        lines += _incidents(result)
     lines += ["", "## Where this differs from live evaluation", ""] + [f"- {x}" for x in LIMITS]
     if result.missing:
         lines.append(f"- {MISSING}" + ", ".join(md.code(n) for n in result.missing) + ".")
     return "\n".join(lines) + "\n"
 
 
-def _incidents(detections: list[Detection]) -> list[str]:
-    missed = sum(1 for d in detections if d.first is None)
+def _incidents(result: Outcome) -> list[str]:
+    detections = result.detections or ()
     lines = ["", "## Known incidents", "",
-             f"{len(detections) - missed} of {len(detections)} detected, {missed} missed.", "",
+             f"{len(detections) - result.missed} of {len(detections)} detected, {result.missed} missed.", "",
              "| incident | service | from | to | should page | first page | after |", "|---|---|---|---|---|---|---:|"]
     for d in detections:
         i = d.incident

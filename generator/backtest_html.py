@@ -64,10 +64,9 @@ def html(result: Outcome) -> str:
                         [(h.code(r.fired.alertname), h.code(r.service), r.labels, r.severity,
                           when(r.fired.episode.start), when(r.fired.episode.end)) for r in result.rows]))
     if result.detections is not None:
-        missed = sum(1 for d in result.detections if d.first is None)
         body += [h.element("h2", "Known incidents"),
-                 h.element("p", f"{len(result.detections) - missed} of {len(result.detections)} detected, "
-                                f"{missed} missed."),
+                 h.element("p", f"{len(result.detections) - result.missed} of {len(result.detections)} detected, "
+                                f"{result.missed} missed."),
                  h.table(("incident", "service", "from", "to", "should page", "first page", "after"),
                          [(d.incident.name, h.code(d.incident.service), when(d.incident.start), when(d.incident.end),
                            h.join((h.code(a) for a in d.incident.pages), ", ") or "any page",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+import tempfile
 import zlib
 from collections import Counter
 from html.parser import HTMLParser
@@ -27,10 +28,12 @@ def screenshot(page: Path, png: Path, size: tuple[int, int] = (1200, 900), timeo
     if browser is None:
         raise FileNotFoundError(WHY_MISSING)
     png.unlink(missing_ok=True)
-    result = subprocess.run([browser, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
-                             "--force-device-scale-factor=1", f"--screenshot={png}",
-                             f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()],
-                            capture_output=True, text=True, timeout=timeout)
+    # A profile of its own: two browsers on one profile (two xdist workers) wait on each other's lock.
+    with tempfile.TemporaryDirectory(prefix="oncallgen-chromium-") as profile:
+        result = subprocess.run([browser, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+                                 "--force-device-scale-factor=1", f"--user-data-dir={profile}", "--no-first-run",
+                                 f"--screenshot={png}", f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()],
+                                capture_output=True, text=True, timeout=timeout)
     if not png.is_file():
         raise RuntimeError(f"chromium wrote no screenshot (exit {result.returncode}): {result.stderr[-2000:]}")
     return png

@@ -58,9 +58,14 @@ def test_a_hostile_alert_label_is_text_in_the_report(plan) -> None:
     assert [r["data-count"] for r in page.rects("pages-ml-platform", data_count=None)][-1] == "2"
 
 
-def test_the_same_figures_give_the_same_bytes(plan) -> None:
+def test_the_same_figures_give_the_same_bytes_and_fetch_nothing(plan) -> None:
     labels = {"alertname": "AIProviderDown", "service": "support-assistant"}
-    assert report_html(_figures(plan, labels)) == report_html(_figures(plan, labels))
+    text = report_html(_figures(plan, labels))
+    assert report_html(_figures(plan, labels)) == text
+    page = Page(text)
+    assert not {tag for tag, _, _ in page.elements} & {"script", "link", "img", "iframe", "object", "embed"}
+    assert not [a for _, attrs, _ in page.elements for a in attrs if a in ("src", "href")]
+    assert "url(" not in text and "@import" not in text and "@font-face" not in text
 
 
 def _outcome(alertname: str, provider: str, receiver: str, incident: str) -> Outcome:

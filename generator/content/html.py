@@ -78,10 +78,10 @@ def _n(x: float) -> str:
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, title: object = None, **data: object) -> str:
-    attrs = "".join(f' data-{k.replace("_", "-")}="{text(v)}"' for k, v in data.items())
-    tip = f"<title>{text(title)}</title>" if title is not None else ""
-    return (f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" fill="{fill}"{attrs}>{tip}</rect>'
-            if tip else f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" fill="{fill}"{attrs}/>')
+    """A rectangle; `title` is its tooltip, `data` its data- attributes (what tests read back)."""
+    start = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" fill="{fill}"' + "".join(
+        f' data-{k.replace("_", "-")}="{text(v)}"' for k, v in data.items())
+    return f"{start}><title>{text(title)}</title></rect>" if title is not None else f"{start}/>"
 
 
 def _label(x: float, y: float, value: object, anchor: str = "middle") -> str:
