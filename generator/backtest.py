@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import promql_parser
+
 from . import conventions as c
 from .alertmanager.receivers import expected_receivers
 from .content import markdown as md
@@ -86,6 +88,70 @@ def evaluate(plan: Plan, query: RangeQuery, start: float, end: float) -> list[Fi
                 for first, last in firing(times, step, rule.for_seconds):
                     out.append(Fired(rule.alert, Episode(full, first, last), rule.for_seconds))
     return sorted(out, key=lambda f: (f.episode.start, f.episode.labels))
+
+
+COMPARISONS = {"<", "<=", ">", ">=", "==", "!="}
+SET_OPERATORS = {"and", "or", "unless"}
+TRACE_POINTS = 1000     # points of each traced series over the window: about one a pixel of its chart
+
+
+@dataclass(frozen=True)
+class Trace:
+    """An alert's first condition over the window, for one label set: the series it compares with a threshold."""
+
+    alertname: str
+    labels: tuple[tuple[str, str], ...]   # the series' labels (those the alert's episodes carry too)
+    expr: str                             # the compared side, as written in the rule
+    op: str
+    threshold: float
+    step: float
+    points: tuple[tuple[float, float], ...]   # (time, the step's extreme towards the threshold)
+
+    def covers(self, episode: Episode) -> bool:
+        """Whether `episode` is of this series (its labels hold the series' labels)."""
+        mine = episode.label_map
+        return all(mine.get(k) == v for k, v in self.labels)
+
+
+def condition(expr: str) -> tuple[str, str, float] | None:
+    """The first comparison of a series with a number in `expr`, its leftmost condition through parentheses and
+    and/or/unless: (series expression, operator, threshold), or None when it starts otherwise."""
+    node = promql_parser.parse(expr)
+    while True:
+        if isinstance(node, promql_parser.ParenExpr):
+            node = node.expr
+        elif isinstance(node, promql_parser.BinaryExpr) and str(node.op) in SET_OPERATORS:
+            node = node.lhs
+        elif (isinstance(node, promql_parser.BinaryExpr) and str(node.op) in COMPARISONS
+              and isinstance(node.rhs, promql_parser.NumberLiteral) and node.modifier is None):
+            return str(node.lhs), str(node.op), float(node.rhs.val)
+        else:
+            return None
+
+
+def traces(plan: Plan, query: RangeQuery, fired: list[Fired], start: float, end: float) -> list[Trace]:
+    """The first condition's series of each page-severity alert that fired, over the window at about TRACE_POINTS
+    points; each point is the lowest (for `<`) or highest value of its step, so a dip shorter than a step shows."""
+    step = max(60.0, -(-(end - start) // TRACE_POINTS // 60) * 60)
+    wanted = {(f.alertname, f.episode.label_map.get(c.SERVICE)) for f in fired
+              if f.episode.label_map.get(c.SEVERITY) == c.PAGE}
+    out, seen = [], set()
+    for group in plan.groups:
+        for rule in group.alerts:
+            key = (rule.alert, rule.label_map.get(c.SERVICE))
+            found = condition(rule.expr) if key in wanted and key not in seen else None
+            if found is None:
+                continue
+            seen.add(key)
+            expr, op, threshold = found
+            extreme = "min_over_time" if op.startswith("<") else "max_over_time"
+            resolution = group.interval or 60
+            sampled = f"{extreme}(({expr})[{int(step)}s:{int(resolution)}s])"
+            for series in query(sampled, start, end, step):
+                labels = tuple(sorted((k, v) for k, v in series["metric"].items() if k != "__name__"))
+                points = tuple((float(t), float(v)) for t, v in series["values"])
+                out.append(Trace(rule.alert, labels, expr, op, threshold, step, points))
+    return sorted(out, key=lambda t: (t.alertname, t.labels))
 
 
 def missing_series(plan: Plan, query: RangeQuery, start: float, end: float) -> list[str]:
@@ -165,6 +231,7 @@ class Outcome:
     rows: tuple[Row, ...]                # every episode, in order of start
     detections: tuple[Detection, ...] | None
     missing: tuple[str, ...]
+    traces: tuple[Trace, ...] = ()       # the alerts' series against their thresholds (the HTML draws them)
 
     @property
     def days(self) -> float:
@@ -177,7 +244,7 @@ class Outcome:
 
 
 def outcome(plan: Plan, fired: list[Fired], missing: list[str], start: float, end: float,
-            incidents: list[Incident] | None = None) -> Outcome:
+            incidents: list[Incident] | None = None, traced: list[Trace] = ()) -> Outcome:
     """Who would have received what, each alert's episodes and the known incidents they would have caught."""
     teams = plan.specs.teams
     services = {s.name: s for s in plan.services}
@@ -206,7 +273,8 @@ def outcome(plan: Plan, fired: list[Fired], missing: list[str], start: float, en
                         to.get(f, ()), f in to and not labels.get(c.REMEDIATION)))
     return Outcome(start, end, ranked, tuple(r.pages / weeks for r in ranked), muted,
                    sum(1 for f in fired if f.episode.label_map.get(c.REMEDIATION)), tuple(rows),
-                   None if incidents is None else tuple(detect(incidents, people(pages))), tuple(missing))
+                   None if incidents is None else tuple(detect(incidents, people(pages))), tuple(missing),
+                   tuple(traced))
 
 
 def longest(seconds: float) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .backtest import LIMITS, MISSING, Outcome, after, longest, when
+from .backtest import LIMITS, MISSING, Outcome, Trace, after, longest, when
 from .content import html as h
 
 # Tick spacings the time axis picks from: the smallest giving at most MAX_TICKS ticks.
@@ -42,6 +42,16 @@ def _episodes(result: Outcome) -> h.Html:
     return h.span_chart(lines, result.start, result.end, ticks(result.start, result.end), bands)
 
 
+def _trace(result: Outcome, trace: Trace) -> list[h.Html]:
+    spans = [(r.fired.episode.start, r.fired.episode.end, r.person) for r in result.rows
+             if r.fired.alertname == trace.alertname and trace.covers(r.fired.episode)]
+    labels = ", ".join(f"{k}={v}" for k, v in trace.labels)
+    return [h.element("h3", h.Html(f"{h.code(trace.alertname)} ({h.text(labels)}): {h.code(trace.expr)} "
+                                   f"{h.text(trace.op)} {trace.threshold:g}")),
+            h.line_chart(trace.points, trace.threshold, result.start, result.end, ticks(result.start, result.end),
+                         spans, f"trace-{trace.alertname}-{labels}")]
+
+
 def html(result: Outcome) -> str:
     """The backtest as one HTML page."""
     title = f"Backtest: {when(result.start)} to {when(result.end)} UTC ({result.days:g} days)"
@@ -60,6 +70,12 @@ def html(result: Outcome) -> str:
         body += [_episodes(result),
                  h.legend(((h.SPAN, "firing"), (h.PAGE, "a page a person received"))
                           + (((h.INCIDENT, "known incident"),) if result.detections else ()))]
+    if result.traces:
+        body += [h.element("h2", "Each paging alert's first condition against its threshold"),
+                 h.element("p", "Each point is the lowest (for <) or highest value of its step, so a dip shorter than "
+                                "a step still shows; the threshold dashed, the alert's episodes shaded.")]
+        for trace in result.traces:
+            body += _trace(result, trace)
     body.append(h.table(("alert", "service", "labels", "severity", "from", "to"),
                         [(h.code(r.fired.alertname), h.code(r.service), r.labels, r.severity,
                           when(r.fired.episode.start), when(r.fired.episode.end)) for r in result.rows]))

@@ -441,13 +441,16 @@ def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end
         query = prometheus_api.http_range_query(prometheus_url, deadline=1800)
         fired = oncall_backtest.evaluate(result.plan, query, begin.timestamp(), finish.timestamp())
         missing = oncall_backtest.missing_series(result.plan, query, begin.timestamp(), finish.timestamp())
+        traced = (oncall_backtest.traces(result.plan, query, fired, begin.timestamp(), finish.timestamp())
+                  if fmt == "html" else [])   # only the page draws them
     except prometheus_api.UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except prometheus_api.ServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    outcome = oncall_backtest.outcome(result.plan, fired, missing, begin.timestamp(), finish.timestamp(), known)
+    outcome = oncall_backtest.outcome(result.plan, fired, missing, begin.timestamp(), finish.timestamp(), known,
+                                      traced)
     click.echo(backtest_html(outcome) if fmt == "html" else oncall_backtest.markdown(outcome), nl=False)
 
 

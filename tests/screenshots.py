@@ -52,7 +52,7 @@ def main_() -> None:
             page = _page(["backtest", "specs", "--prometheus", server.url(""), "--from", "2026-11-30T00:00:00Z",
                           "--to", "2026-12-07T00:00:00Z", "--incidents", "incidents.yaml", "--format", "html"], specs)
         (work / "backtest.html").write_text(page, encoding="utf-8")
-        browser.screenshot(work / "backtest.html", DOCS / "backtest.png", (1100, 1000))
+        browser.screenshot(work / "backtest.html", DOCS / "backtest.png", (1120, 1080))
     print(f"wrote {DOCS / 'report.png'} and {DOCS / 'backtest.png'}", file=sys.stderr)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.backtest import firing
+from generator.backtest import condition, firing
 from generator.cli import main
 from generator.content import html as h
 from tests import browser
@@ -165,6 +165,17 @@ def test_series_the_server_lacks_are_named(report: str) -> None:
     assert "`service_provider:ai_probe:success`" in report.split("## Where this differs from live evaluation")[1]
 
 
+@pytest.mark.parametrize("expr, expected", [
+    ('(a{service="x"} < 0.5 and b > 0.05) or (c == 0)', ('a{service="x"}', "<", 0.5)),
+    ("rate(x[5m]) > 3", ("rate(x{}[5m])", ">", 3.0)),   # as promql-parser prints it (valid PromQL)
+    ("x > 3 * avg(y)", None),                         # against a baseline, not a number
+    ("absent(x)", None),
+    ("x > bool 3", None),
+])
+def test_the_first_condition_is_read_from_the_expression(expr: str, expected) -> None:
+    assert condition(expr) == expected
+
+
 @pytest.mark.parametrize("times, for_seconds, expected", [
     ([0, 60, 120, 180], 60, [(60, 180)]),            # pending at 0, fires at 60
     ([0, 60, 120, 180], 0, [(0, 180)]),
@@ -204,8 +215,32 @@ def test_the_html_draws_the_hand_counted_pages_and_episodes(html_report: str) ->
     assert "3 of 5 detected, 2 missed." in [t for tag, t in page.texts if tag == "p"]
 
 
+def test_the_html_draws_the_series_against_its_threshold(html_report: str) -> None:
+    """AIProviderDown's first condition, the success ratio under 0.5: one chart for anthropic's series, its values
+    from 0.99 down to 0.1 (the outages' minutes, each the lowest of its 11-minute step), the threshold dashed at 0.5,
+    and the three episodes of both tiers shaded behind it."""
+    page = Page(html_report)
+    charts = [(a["data-chart"], a["data-threshold"]) for tag, a, _ in page.elements
+              if tag == "svg" and a["data-chart"].startswith("trace-")]
+    assert charts == [("trace-AIProviderDown-provider=anthropic, service=support-assistant, team=ml-platform", "0.5")]
+    chart = charts[0][0]
+    assert [(a["data-start"], a["data-end"]) for a in page.rects(chart, data_start=None)] == [
+        (str(_t("2026-12-01 02:01")), str(_t("2026-12-01 02:30"))),
+        (str(_t("2026-12-01 02:21")), str(_t("2026-12-01 02:30"))),
+        (str(_t("2026-12-03 14:01")), str(_t("2026-12-03 14:05"))),
+    ]
+    texts = [t for tag, t in page.texts if tag == "text"]
+    assert "0.99" in texts and "0.1" in texts        # the highest and lowest values drawn
+    lines = [a for tag, a, c in page.elements if tag == "polyline" and c == chart]
+    assert len(lines) == 1 and len(lines[0]["points"].split()) == 7 * 86400 // 660 + 1
+    heights = sorted({float(p.split(",")[1]) for p in lines[0]["points"].split()})
+    assert len(heights) == 2                         # 0.99 and 0.1, nothing between: each dip is its step's lowest
+    assert any("success_ratio_rate2m" in t for tag, t in page.texts if tag == "code")
+
+
 def test_the_html_renders_in_chromium(html_report: str, tmp_path: Path) -> None:
-    """Chromium draws the page: the receivers' bars and the episodes' spans and page marks appear in their colours."""
+    """Chromium draws the page: the receivers' bars, the episodes' spans and page marks, and the series' line appear
+    in their colours."""
     if browser.chromium() is None:
         pytest.skip(browser.WHY_MISSING)
     (tmp_path / "backtest.html").write_text(html_report, encoding="utf-8")
@@ -221,3 +256,5 @@ def test_the_html_renders_in_chromium(html_report: str, tmp_path: Path) -> None:
     assert browser.count(pixels, h.SPAN) >= 100 + 3 * 2 * 12
     assert browser.count(pixels, h.PAGE) >= 100 + 3 * 4 * 5
     assert browser.count(pixels, h.INCIDENT) > 100
+    # the series' line across the week's 1000px (anti-aliased: near its colour)
+    assert browser.count(pixels, h.LINE, tolerance=60) > 1000

@@ -10,12 +10,14 @@ from __future__ import annotations
 import html as _html
 from typing import Iterable, Sequence
 
-# Colours a test can count in a screenshot (tests/browser.py): the bars, the shaded spans, the pages.
+# Colours a test can count in a screenshot (tests/browser.py): the bars, the shaded spans, the pages, the
+# incidents, a series' line.
 BAR = "#3b6ea8"
 OFF_HOURS = "#d9822b"
 SPAN = "#8fb3d9"
 PAGE = "#c0392b"
 INCIDENT = "#f2e3b3"
+LINE = "#1f3b5a"
 
 _STYLE = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-top:1px solid #ddd;padding-top:16px}h3{font-size:15px}
@@ -163,4 +165,54 @@ def span_chart(rows: Sequence[tuple[object, Sequence[tuple[float, float, bool, o
             if paged:
                 out.append(_rect(x(a) - 2, y + 14, 5, 5, PAGE, None, page=int(a)))
     out.append(f'<line x1="{_n(left)}" y1="{_n(height)}" x2="{_n(left + width)}" y2="{_n(height)}" stroke="#555"/>')
+    return Html("".join(out) + "</svg>")
+
+
+def line_chart(points: Sequence[tuple[float, float]], threshold: float, start: float, end: float,
+               ticks: Sequence[tuple[float, object]], spans: Sequence[tuple[float, float, bool]] = (),
+               name: str = "series") -> Html:
+    """A series (time, value) as a line on the time axis of `span_chart`, its threshold as a dashed line, and the
+    episodes (from, to, paged) shaded behind it, a paged one marked at its start."""
+    left, width, height, top = 56.0, 1000.0, 90.0, 8.0
+    scale = width / (end - start) if end > start else 0.0
+    values = [v for _, v in points if v == v] + [threshold]      # v == v: not NaN
+    low, high = min(values), max(values)
+    if high == low:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.08
+    low, high = low - pad, high + pad
+
+    def x(t: float) -> float:
+        return left + (min(max(t, start), end) - start) * scale
+
+    def y(v: float) -> float:
+        return top + height - (v - low) / (high - low) * height
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{text(name)}" '
+           f'data-threshold="{threshold:g}" width="{_n(left + width + 30)}" height="{_n(top + height + 22)}" '
+           'role="img">']
+    for a, b, paged in spans:
+        out.append(_rect(x(a), top, max(3.0, x(b) - x(a)), height, SPAN, None, start=int(a), end=int(b)))
+        if paged:
+            out.append(_rect(x(a) - 2, top - 6, 5, 5, PAGE, None, page=int(a)))
+    for t, label in ticks:
+        out.append(f'<line x1="{_n(x(t))}" y1="{_n(top)}" x2="{_n(x(t))}" y2="{_n(top + height + 4)}" '
+                   'stroke="#eee"/>')
+        out.append(_label(x(t), top + height + 16, label))
+    out.append(f'<line x1="{_n(left)}" y1="{_n(y(threshold))}" x2="{_n(left + width)}" y2="{_n(y(threshold))}" '
+               f'stroke="{PAGE}" stroke-dasharray="6 4" data-value="{threshold:g}"/>')
+    out.append(_label(left + width + 2, y(threshold) + 4, f"{threshold:g}", "start"))
+    # A gap in the series (no sample) breaks the line rather than joining across it.
+    step = min((b[0] - a[0] for a, b in zip(points, points[1:])), default=0)
+    line: list[str] = []
+    for i, (t, v) in enumerate(points):
+        if line and (v != v or t - points[i - 1][0] > step * 1.5):
+            out.append(f'<polyline fill="none" stroke="{LINE}" stroke-width="1.5" points="{" ".join(line)}"/>')
+            line = []
+        if v == v:
+            line.append(f"{_n(x(t))},{_n(y(v))}")
+    if line:
+        out.append(f'<polyline fill="none" stroke="{LINE}" stroke-width="1.5" points="{" ".join(line)}"/>')
+    out.append(_label(left - 4, top + 8, f"{high - pad:.3g}", "end") + _label(left - 4, top + height, f"{low + pad:.3g}",
+                                                                             "end"))
     return Html("".join(out) + "</svg>")
