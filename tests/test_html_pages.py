@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator import report
-from generator.backtest import Fired, Outcome, Received, Row
+from generator.backtest import Fired, Outcome, Received, Row, Trace
 from generator.backtest_html import html as backtest_html
 from generator.incidents import Detection, Incident, Page as IncidentPage
 from generator.pipeline import build
@@ -73,8 +73,10 @@ def _outcome(alertname: str, provider: str, receiver: str, incident: str) -> Out
     fired = Fired(alertname, Episode(tuple(sorted(labels.items())), T0, T0 + 1800), 60)
     row = Row(fired, "support-assistant", f"provider={provider}", "critical", (receiver,), True)
     known = Incident(incident, "support-assistant", T0 - 60, T0 + 600, (alertname,))
+    trace = Trace(alertname, (("provider", provider), ("service", "support-assistant")), f'x{{a="{provider}"}}', "<",
+                  0.5, 660, ((T0 - 660, 0.99), (T0, 0.1), (T0 + 660, 0.99)))
     return Outcome(T0 - 86400, T0 + 86400, (Received(receiver, 1, 1, 1800),), (3.5,), 0, 0, (row,),
-                   (Detection(known, IncidentPage(alertname, fired.episode)),), (SCRIPT,))
+                   (Detection(known, IncidentPage(alertname, fired.episode)),), (SCRIPT,), (trace,))
 
 
 def test_a_hostile_label_is_text_in_the_backtest() -> None:
@@ -83,4 +85,6 @@ def test_a_hostile_label_is_text_in_the_backtest() -> None:
     page = _safe(text, hostile)
     assert [r["data-count"] for r in page.rects("receivers", data_count=None)] == ["1"]
     assert [r["data-start"] for r in page.rects("episodes", data_start=None)] == [str(int(T0))]
+    traced = [a["data-chart"] for tag, a, _ in page.elements if tag == "svg" and a["data-chart"].startswith("trace-")]
+    assert traced == [f"trace-{SCRIPT}-provider={ATTRIBUTE}, service=support-assistant"]
     assert backtest_html(_outcome(*hostile)) == text
