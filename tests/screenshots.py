@@ -45,7 +45,7 @@ def main_() -> None:
             page = _page(["report", "specs", "--prometheus", server.url(""), "--at", "2026-12-03T12:00:00Z",
                           "--format", "html"], ROOT)
         (work / "report.html").write_text(page, encoding="utf-8")
-        browser.screenshot(work / "report.html", DOCS / "report.png", (1000, 1100))
+        browser.screenshot(work / "report.html", DOCS / "report.png", (1000, 1300))
         (work / "backtest").mkdir()
         specs = test_backtest.specs_folder(work / "backtest-specs")
         with prometheus_on(work / "backtest", test_backtest.history()) as server:
