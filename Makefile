@@ -15,7 +15,7 @@ SHARDS ?=
 BASE   ?= HEAD
 TARGET_FLAGS := $(foreach t,$(TARGETS),--target $(t)) $(if $(SHARDS),--shards $(SHARDS))
 
-.PHONY: all generate test test-fast check diff e2e bench bench-eval golden mutation tools release clean
+.PHONY: all generate test test-fast check diff e2e bench bench-eval golden mutation tools screenshots release clean
 
 all: generate
 
@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # prometheus, promtool, prometheus-alertmanager and amtool from Debian's prometheus and prometheus-alertmanager packages;
-# envsubst (gettext-base) fills the Mimir Alertmanager configuration's secret placeholders in its test.
+# envsubst (gettext-base) fills the Mimir Alertmanager configuration's secret placeholders in its test; chromium
+# (headless) draws the HTML reports in theirs, which are skipped, not failed, where it cannot be installed.
 tools:
 	@if command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 && \
 	    command -v prometheus >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 && \
@@ -37,6 +38,14 @@ tools:
 	    prometheus prometheus-alertmanager gettext-base >/dev/null; \
 	else \
 	  echo "prometheus/promtool/alertmanager/amtool/envsubst not found: run 'sudo apt-get install prometheus prometheus-alertmanager gettext-base'" >&2; exit 1; \
+	fi
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (Debian package chromium): it draws the HTML reports in their tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	    >/dev/null) || echo "chromium could not be installed: the tests that draw the HTML reports are skipped" >&2; \
+	else \
+	  echo "chromium not found ('sudo apt-get install chromium'): the tests that draw the HTML reports are skipped" >&2; \
 	fi
 
 generate: $(STAMP)
@@ -97,6 +106,10 @@ release:
 	  { echo "release: tag v$(VERSION) exists: bump the version in pyproject.toml" >&2; exit 1; }
 	git tag -a "v$(VERSION)" -m "oncallgen $(VERSION)"
 	@echo "tagged v$(VERSION); publish it with: git push origin v$(VERSION)"
+
+# docs/report.png and docs/backtest.png: the HTML reports of the tests' histories, drawn by headless Chromium.
+screenshots: $(STAMP) tools
+	$(BIN)/python -m tests.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache

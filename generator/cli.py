@@ -18,6 +18,8 @@ import click
 from . import incidents, live_buckets, pagerduty, prometheus_api, proof, silences as am_silences
 from . import backtest as oncall_backtest
 from . import report as oncall_report
+from .backtest_html import html as backtest_html
+from .report_html import html as report_html
 from . import timeline as oncall_timeline
 from .printable import printable
 from .diff import diff_files
@@ -41,6 +43,7 @@ EXIT_STALE = 3
 EXIT_CHANGED = 4
 EXIT_UNREACHABLE = 5  # `validate --prometheus`: the server did not answer (the specs may be fine)
 STALE_LISTED = 20  # `--check` names this many out-of-date files, then counts the rest
+PAGE_FORMATS = ("markdown", "html")  # what `report` and `backtest` print
 
 
 def _say(kind: str, text: str) -> None:
@@ -310,11 +313,13 @@ def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
 @click.option("--pagerduty", "pagerduty_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
               help="Also read acknowledgements from a PagerDuty Analytics raw-incidents export (JSON): an incident "
                    "of the page's service or team created while it fired.")
+@click.option("--format", "fmt", type=click.Choice(PAGE_FORMATS), default="markdown", show_default=True,
+              help="html: one self-contained page with charts (no script, nothing fetched).")
 def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: str | None, step: float,
-           alertmanager_url: str | None, ack_prefix: str | None, pagerduty_file: str | None) -> None:
+           alertmanager_url: str | None, ack_prefix: str | None, pagerduty_file: str | None, fmt: str) -> None:
     """Each team's on-call shift: pages, escalations, off-hours and night pages, time to acknowledge and to
     mitigate, the noisiest alerts, and the trend against the four shifts before, from Prometheus' ALERTS, and
-    acknowledgements from Alertmanager's silences or a PagerDuty export (Markdown on stdout)."""
+    acknowledgements from Alertmanager's silences or a PagerDuty export (Markdown or HTML on stdout)."""
     if (week is None) == (at is None):
         click.echo("error: give --week or --at", err=True)
         sys.exit(EXIT_USAGE)
@@ -351,7 +356,8 @@ def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: st
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
     acks = oncall_report.ack_source(shown, ack_prefix, printable(pagerduty_file) if pagerduty_file else None)
-    click.echo(oncall_report.markdown(found, step, acks), nl=False)
+    figures = oncall_report.figures(found, step, acks)
+    click.echo(report_html(figures) if fmt == "html" else oncall_report.markdown(figures), nl=False)
 
 
 def _moment(text: str, option: str) -> datetime:
@@ -402,10 +408,12 @@ def timeline(prometheus_url: str, start: str, end: str, service: str | None, ste
 @click.option("--incidents", "incidents_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
               help="Known incidents (YAML: incidents: [{name, service, start, end, pages}]): each detected or "
                    "missed, and how soon.")
+@click.option("--format", "fmt", type=click.Choice(PAGE_FORMATS), default="markdown", show_default=True,
+              help="html: one self-contained page with charts (no script, nothing fetched).")
 def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end: str | None, last: str | None,
-             incidents_file: str | None) -> None:
+             incidents_file: str | None, fmt: str) -> None:
     """What the compiled alerts would have done over a Prometheus' history: episodes, who would have been paged,
-    pages per week and off hours, and the known incidents they would have caught (Markdown on stdout)."""
+    pages per week and off hours, and the known incidents they would have caught (Markdown or HTML on stdout)."""
     finish = _moment(end, "--to") if end else datetime.now(timezone.utc)
     if (start is None) == (last is None):
         click.echo("error: give --from or --last", err=True)
@@ -433,14 +441,17 @@ def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end
         query = prometheus_api.http_range_query(prometheus_url, deadline=1800)
         fired = oncall_backtest.evaluate(result.plan, query, begin.timestamp(), finish.timestamp())
         missing = oncall_backtest.missing_series(result.plan, query, begin.timestamp(), finish.timestamp())
+        traced = (oncall_backtest.traces(result.plan, query, fired, begin.timestamp(), finish.timestamp())
+                  if fmt == "html" else [])   # only the page draws them
     except prometheus_api.UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except prometheus_api.ServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    click.echo(oncall_backtest.markdown(result.plan, fired, missing, begin.timestamp(), finish.timestamp(), known),
-               nl=False)
+    outcome = oncall_backtest.outcome(result.plan, fired, missing, begin.timestamp(), finish.timestamp(), known,
+                                      traced)
+    click.echo(backtest_html(outcome) if fmt == "html" else oncall_backtest.markdown(outcome), nl=False)
 
 
 @main.command()

@@ -332,26 +332,24 @@ def iso_week(text: str) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """A time firing as the report prints it: to the minute, a minute at least."""
     return c.window(max(60, round(seconds / 60) * 60))
 
 
-def _when(moment: datetime, tz: ZoneInfo) -> str:
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    """`Mon 30 Nov 10:00` in the team's time zone."""
     local = moment.astimezone(tz)
     return f"{WEEKDAYS[local.weekday()][:3].capitalize()} {local.day} {_MONTHS[local.month - 1]} {local:%H:%M}"
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+NOISIEST = 5             # alerts listed as the noisiest
 
 
-def _span(seconds: float) -> str:
+def span(seconds: float) -> str:
     """A time to acknowledge or mitigate: seconds under a minute, else minutes."""
-    return f"{max(0, round(seconds))}s" if seconds < 59.5 else _duration(seconds)
-
-
-def _spread(values: list[float]) -> tuple[str, str]:
-    """Median and worst, or dashes."""
-    return (_span(statistics.median(values)), _span(max(values))) if values else ("-", "-")
+    return f"{max(0, round(seconds))}s" if seconds < 59.5 else duration(seconds)
 
 
 @dataclass(frozen=True)
@@ -375,77 +373,171 @@ def ack_source(alertmanager: str | None, prefix: str, pagerduty: str | None) -> 
     return AckNote("; or ".join(parts), alertmanager is not None, len(parts) > 1) if parts else None
 
 
+@dataclass(frozen=True)
+class Noisy:
+    alertname: str
+    service: str
+    pages: int
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How many of a shift's pages have a time (acknowledged, mitigated), and its median and worst."""
+
+    count: int
+    median: float | None
+    worst: float | None
+
+
+def _spread(values: list[float]) -> Spread:
+    return Spread(len(values), statistics.median(values) if values else None, max(values) if values else None)
+
+
+@dataclass(frozen=True)
+class ShiftFigures:
+    """What one shift's pages add up to: every number a rendering of the report prints."""
+
+    start: datetime
+    end: datetime
+    primary: str | None
+    secondary: str | None
+    pages: int
+    escalated: int
+    off_hours: int
+    night: int
+    inhibited: int
+    longest: float | None        # seconds the longest primary page fired (to its last evaluation, plus a minute)
+    outcomes: tuple[Outcome, ...]   # of the primary-tier pages, in order
+    acked: Spread
+    mitigated: Spread
+
+    @property
+    def still_firing(self) -> int:
+        return len(self.outcomes) - self.mitigated.count
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    team: str
+    location: str
+    shifts: tuple[ShiftFigures, ...]     # the previous ones first, the reported one last
+    noisy: tuple[Noisy, ...]             # the reported shift's noisiest alerts, most pages first
+    rising: bool
+    forgotten_before: float | None       # acks read from silences: those before this time may be forgotten
+
+    @property
+    def current(self) -> ShiftFigures:
+        return self.shifts[-1]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The report as plain data: what the Markdown and the HTML both print, computed once here."""
+
+    step: float
+    acks: AckNote | None                 # where acknowledgements were read (None: nowhere)
+    teams: tuple[TeamFigures, ...]
+
+
+def figures(reports: list[TeamReport], step: float, acks: AckNote | None = None, now: float | None = None
+            ) -> Figures:
+    """The numbers of every team's report; `now` (default: the clock) dates what Alertmanager may have forgotten."""
+    now = time.time() if now is None else now
+    teams = []
+    for r in reports:
+        shifts = tuple(ShiftFigures(s.start, s.end, s.primary, s.secondary, len(s.pages), len(s.escalated),
+                                    s.off_hours, s.night, s.inhibited,
+                                    max((e.end - e.start + 60 for e in s.pages), default=None), tuple(s.outcomes),
+                                    _spread([o.acked_after for o in s.outcomes if o.acked_after is not None]),
+                                    _spread([o.mitigated_after for o in s.outcomes if o.mitigated_after is not None]))
+                       for s in r.shifts)
+        noisy: dict[tuple[str, str], int] = {}
+        for page in r.current.pages:
+            labels = page.label_map
+            key = (labels.get("alertname", ""), labels.get(c.SERVICE, ""))
+            noisy[key] = noisy.get(key, 0) + 1
+        top = tuple(Noisy(a, s, n) for (a, s), n in sorted(noisy.items(), key=lambda kv: (-kv[1], kv[0]))[:NOISIEST])
+        forgotten = (now - SILENCE_RETENTION if acks and acks.alertmanager
+                     and r.current.start.timestamp() < now - SILENCE_RETENTION else None)
+        teams.append(TeamFigures(r.team, r.location, shifts, top, r.rising, forgotten))
+    return Figures(step, acks, tuple(teams))
+
+
+RISING = "a system deteriorating, or a scope that grew; look at the noisiest alerts and at what changed."
+NO_ACK_SOURCE = "Acknowledgements: no source (give `--alertmanager` or `--pagerduty`)."
+FORGOTTEN = ("Alertmanager forgets an expired silence after `--data.retention` (120h by default): pages before {} "
+             "may show no acknowledgement though one was made.")
+
+
+def page_extra(labels: dict[str, str]) -> str:
+    """`provider=anthropic`: what tells a page apart beyond its alert and service."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k in (c.PROVIDER, c.MODEL))
+
+
+def acked(o: Outcome, acks: AckNote | None) -> str:
+    """A page's acknowledgement as the report says it (plain text: each rendering escapes it)."""
+    if acks is None:
+        return "no source"
+    if o.acked_after is None:
+        return "no"
+    return (f"after {span(o.acked_after)} by {printable(o.acked_by or 'someone')}"
+            + (f" ({o.acked_via})" if acks.several else ""))
+
+
+def spread(s: Spread) -> tuple[str, str]:
+    """Median and worst, or dashes."""
+    return (span(s.median), span(s.worst)) if s.median is not None else ("-", "-")
+
+
 def _page_name(labels: dict[str, str]) -> md.Markdown:
-    extra = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k in (c.PROVIDER, c.MODEL))
+    extra = page_extra(labels)
     return md.Markdown(f"{md.code(labels.get('alertname', ''))} of {md.code(labels.get(c.SERVICE, ''))}"
                        + (f" ({md.text(extra)})" if extra else ""))
 
 
-def _acked(o: Outcome, source: bool, via: bool) -> str:
-    if not source:
-        return "no source"
-    if o.acked_after is None:
-        return "no"
-    return (f"after {_span(o.acked_after)} by {md.text(printable(o.acked_by or 'someone'))}"
-            + (f" ({o.acked_via})" if via else ""))
-
-
-def markdown(reports: list[TeamReport], step: float, acks: AckNote | None = None, now: float | None = None) -> str:
-    """The report as Markdown: one section per team. `acks` says where acknowledgements were read (None: nowhere)."""
-    now = time.time() if now is None else now
+def markdown(report: Figures) -> str:
+    """The report as Markdown: one section per team."""
+    acks = report.acks
     lines = ["# On-call report", "",
-             f"From Prometheus' `ALERTS` at a {_duration(step)} step, up to now; inhibitions as generated. "
+             f"From Prometheus' `ALERTS` at a {duration(report.step)} step, up to now; inhibitions as generated. "
              + (f"A page's acknowledgement is the first of: {md.text(acks.text)}; created while the page fired."
-                if acks else "Acknowledgements: no source (give `--alertmanager` or `--pagerduty`)."),
+                if acks else NO_ACK_SOURCE),
              ""]
-    for r in reports:
+    for r in report.teams:
         tz = ZoneInfo(r.location)
         cur = r.current
         who = ", ".join(x for x in (f"primary {md.text(cur.primary)}" if cur.primary else "",
                                     f"secondary {md.text(cur.secondary)}" if cur.secondary else "") if x)
         lines += [f"## Team {md.code(r.team)}", "",
-                  f"Shift {_when(cur.start, tz)} to {_when(cur.end, tz)} ({md.text(r.location)})"
+                  f"Shift {when(cur.start, tz)} to {when(cur.end, tz)} ({md.text(r.location)})"
                   + (f": {who}." if who else "."), ""]
-        firing = sorted((e.end - e.start + 60 for e in cur.pages), reverse=True)
         lines += ["| pages | escalated to the secondary | off hours | at night | inhibited | longest firing |",
                   "|---:|---:|---:|---:|---:|---:|",
-                  f"| {len(cur.pages)} | {len(cur.escalated)} | {cur.off_hours} | {cur.night} | {cur.inhibited} | "
-                  f"{_duration(firing[0]) if firing else '-'} |", ""]
-        acked = [o.acked_after for o in cur.outcomes if o.acked_after is not None]
-        mitigated = [o.mitigated_after for o in cur.outcomes if o.mitigated_after is not None]
-        still = len(cur.outcomes) - len(mitigated)
-        ack_cells = (f"{len(acked)} of {len(cur.outcomes)} | " + " | ".join(_spread(acked))) if acks else \
+                  f"| {cur.pages} | {cur.escalated} | {cur.off_hours} | {cur.night} | {cur.inhibited} | "
+                  f"{duration(cur.longest) if cur.longest is not None else '-'} |", ""]
+        ack_cells = (f"{cur.acked.count} of {len(cur.outcomes)} | " + " | ".join(spread(cur.acked))) if acks else \
             "no source | no source | no source"
+        still = cur.still_firing
         lines += ["| acknowledged | time to acknowledge, median | worst | mitigated | time to mitigate, median | "
                   "worst |", "|---:|---:|---:|---:|---:|---:|",
-                  f"| {ack_cells} | {len(mitigated)} of {len(cur.outcomes)}"
-                  + (f" ({still} still firing)" if still else "") + " | " + " | ".join(_spread(mitigated)) + " |",
+                  f"| {ack_cells} | {cur.mitigated.count} of {len(cur.outcomes)}"
+                  + (f" ({still} still firing)" if still else "") + " | " + " | ".join(spread(cur.mitigated)) + " |",
                   ""]
         if cur.outcomes:
             lines += ["| started | page | acknowledged | mitigated after |", "|---|---|---|---:|"]
-            lines += [f"| {_when(datetime.fromtimestamp(o.page.start, UTC), tz)} | "
-                      f"{md.cell(_page_name(o.page.label_map))} | "
-                      f"{_acked(o, acks is not None, acks is not None and acks.several)} | "
-                      f"{_span(o.mitigated_after) if o.mitigated_after is not None else 'still firing'} |"
+            lines += [f"| {when(datetime.fromtimestamp(o.page.start, UTC), tz)} | "
+                      f"{md.cell(_page_name(o.page.label_map))} | {md.text(acked(o, acks))} | "
+                      f"{span(o.mitigated_after) if o.mitigated_after is not None else 'still firing'} |"
                       for o in cur.outcomes]
             lines.append("")
-        if acks and acks.alertmanager and cur.start.timestamp() < now - SILENCE_RETENTION:
-            lines += [f"Alertmanager forgets an expired silence after `--data.retention` (120h by default): pages "
-                      f"before {_when(datetime.fromtimestamp(now - SILENCE_RETENTION, UTC), tz)} may show no "
-                      "acknowledgement though one was made.", ""]
-        noisy: dict[tuple[str, str], int] = {}
-        for page in cur.pages:
-            labels = page.label_map
-            key = (labels.get("alertname", ""), labels.get(c.SERVICE, ""))
-            noisy[key] = noisy.get(key, 0) + 1
-        if noisy:
+        if r.forgotten_before is not None:
+            lines += [FORGOTTEN.format(when(datetime.fromtimestamp(r.forgotten_before, UTC), tz)), ""]
+        if r.noisy:
             lines += ["Noisiest alerts:", ""]
-            lines += [f"- {md.code(a)} of {md.code(s)}: {n}" for (a, s), n in
-                      sorted(noisy.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
+            lines += [f"- {md.code(n.alertname)} of {md.code(n.service)}: {n.pages}" for n in r.noisy]
             lines.append("")
-        trend = " → ".join(str(len(s.pages)) for s in r.shifts)
+        trend = " → ".join(str(s.pages) for s in r.shifts)
         lines.append(f"Pages per shift, the {len(r.shifts) - 1} before and this one: {trend}."
-                     + (" **Pages are rising**: a system deteriorating, or a scope that grew; look at the noisiest "
-                        "alerts and at what changed." if r.rising else ""))
+                     + (f" **Pages are rising**: {RISING}" if r.rising else ""))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -2,11 +2,12 @@
 
 Tiers (pyproject.toml declares the markers):
 - fast (no marker): compiled objects, schema, loader, errors, the CLI; no promtool, amtool or server.
-  `make test-fast` runs them alone (`pytest --fast`), with promtool, amtool, prometheus and alertmanager replaced
-  on PATH by a stub that fails the test, so a test that needs them and lacks `proof` fails loudly there.
+  `make test-fast` runs them alone (`pytest --fast`), with promtool, amtool, prometheus, alertmanager and chromium
+  replaced on PATH by a stub that fails the test, so a test that needs them and lacks `proof` fails loudly there.
 - slow: no real tool, but seconds each (fresh interpreters, `make`, hypothesis over the schema, year-long time-zone
   walks): left out of `make test-fast` to keep it under a minute.
-- proof: runs the real promtool, amtool, prometheus or alertmanager. `make test` runs all three, on every core.
+- proof: runs the real promtool, amtool, prometheus, alertmanager or chromium (the HTML reports' screenshots).
+  `make test` runs all three, on every core.
 - e2e, mutation: their own make targets, never in `make test`.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from . import proofs
 
 ROOT = Path(__file__).resolve().parent.parent
 _PROOF_FOLDER = pytest.StashKey[str]()
-REAL_TOOLS = ("promtool", "amtool", "prometheus", "prometheus-alertmanager", "alertmanager")
+REAL_TOOLS = ("promtool", "amtool", "prometheus", "prometheus-alertmanager", "alertmanager", "chromium")
 _STUB = """#!/bin/sh
 echo "$(basename "$0")" >> "$ONCALLGEN_FAST_TIER_CALLS"
 echo "oncallgen fast tier: $(basename "$0") is not run by make test-fast; mark the test @pytest.mark.proof" >&2

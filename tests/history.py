@@ -27,3 +27,24 @@ def prometheus_on(work: Path, openmetrics: str) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+def alerts_query(series: list[tuple[dict[str, str], list[float]]], lookback: float = 300):
+    """A stand-in for Prometheus answering `timestamp(ALERTS{alertstate="firing"})` over `series` (labels, sample
+    times): at each step, each series' latest sample within the lookback, as the engine answers. For tests of what a
+    report renders, without a server; the counts themselves are proved on the real one (tests/test_report.py)."""
+    def query(expr: str, start: float, end: float, step: float) -> list[dict]:
+        assert expr == 'timestamp(ALERTS{alertstate="firing"})', expr
+        out = []
+        for labels, times in series:
+            values = []
+            t = start
+            while t <= end:
+                seen = [s for s in times if t - lookback < s <= t]
+                if seen:
+                    values.append([t, str(max(seen))])
+                t += step
+            if values:
+                out.append({"metric": {"__name__": "ALERTS", **labels}, "values": values})
+        return out
+    return query

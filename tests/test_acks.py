@@ -46,6 +46,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.report import Episode, mitigated_at
 from generator.silences import read_silences
+from tests.browser import Page
 from tests.e2e.harness import Server, free_port
 from tests.history import prometheus_on
 
@@ -212,6 +213,19 @@ def test_pagerduty_acks_alone_and_with_the_silences(story: Story) -> None:
     assert "| 3 of 5 | 6m | 8m |" in both
     assert "| `AILatencyP95High` of `search-answers` | after 6m by Bao Tran (PagerDuty) | still firing |" in both
     assert "| `AITrafficStopped` of `search-answers` | after 8m by bao (silence) | still firing |" in both
+
+
+def test_the_html_page_prints_the_same_acks(story: Story) -> None:
+    """`--format html` renders the figures the Markdown above prints: the summary row and each page's ack."""
+    page = Page(_cli("report", "specs", "--prometheus", story.prometheus.url(""), "--at", story.at(-240).isoformat(),
+                     "--pagerduty", str(story.pagerduty), "--alertmanager", story.alertmanager.url(""),
+                     "--format", "html"))
+    cells = [t for tag, t in page.texts if tag == "td"]
+    search = cells[cells.index("3 of 5"):]
+    assert search[:6] == ["3 of 5", "6m", "8m", "2 of 5 (3 still firing)", "26m", "41m"]
+    assert "after 6m by Bao Tran (PagerDuty)" in search and "after 8m by bao (silence)" in search
+    assert any("A page's acknowledgement is the first of: a silence of the Alertmanager at" in t
+               for tag, t in page.texts if tag == "p")
 
 
 def test_a_bad_pagerduty_file_is_one_line_before_any_query(tmp_path: Path) -> None:

@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.backtest import firing
+from generator.backtest import condition, firing
 from generator.cli import main
+from generator.content import html as h
+from tests import browser
+from tests.browser import Page
 from tests.e2e.harness import Server
 from tests.history import prometheus_on
 
@@ -31,7 +34,7 @@ def _t(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
 
 
-def _history() -> str:
+def history() -> str:
     down = set()
     for first, last in OUTAGES:
         down |= set(range(_t(first), _t(last) + 1, 60))
@@ -57,30 +60,48 @@ INCIDENTS = """incidents:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory):
-    with prometheus_on(tmp_path_factory.mktemp("backtest"), _history()) as server:
+    with prometheus_on(tmp_path_factory.mktemp("backtest"), history()) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def report(prometheus: Server, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The backtest of support-assistant alone, its eval suite left out: this history has no eval results, and
-    `AIEvalResultsStale` would rightly page about that (a backtest of the full example specs shows it)."""
-    work = tmp_path_factory.mktemp("specs")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return specs_folder(tmp_path_factory.mktemp("specs"))
+
+
+def specs_folder(work: Path) -> Path:
+    """`work` with specs/: support-assistant alone, its eval suite left out (this history has no eval results, and
+    `AIEvalResultsStale` would rightly page about that; a backtest of the full example specs shows it), and the
+    incidents file."""
     shutil.copytree(ROOT / "specs" / "oncall", work / "specs" / "oncall")
     spec = (ROOT / "specs" / "support-assistant.yaml").read_text()
     (work / "specs" / "support-assistant.yaml").write_text(
         spec.replace("    eval_regression: {suite: prod-golden, max_drop: 10pp, floor: 80%}\n", ""))
     (work / "incidents.yaml").write_text(INCIDENTS)
+    return work
+
+
+def _backtest(prometheus: Server, work: Path, *args: str) -> str:
     old = os.getcwd()
     os.chdir(work)
     try:
         result = CliRunner().invoke(main, ["backtest", "specs", "--prometheus", prometheus.url(""),
                                            "--from", "2026-11-30T00:00:00Z", "--to", "2026-12-07T00:00:00Z",
-                                           "--incidents", "incidents.yaml"])
+                                           "--incidents", "incidents.yaml", *args])
     finally:
         os.chdir(old)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout if "html" in args else result.output   # the page alone, without the specs' warnings
+
+
+@pytest.fixture(scope="module")
+def report(prometheus: Server, work: Path) -> str:
+    return _backtest(prometheus, work)
+
+
+@pytest.fixture(scope="module")
+def html_report(prometheus: Server, work: Path) -> str:
+    return _backtest(prometheus, work, "--format", "html")
 
 
 def test_the_pages_are_those_counted_by_hand(report: str) -> None:
@@ -144,6 +165,17 @@ def test_series_the_server_lacks_are_named(report: str) -> None:
     assert "`service_provider:ai_probe:success`" in report.split("## Where this differs from live evaluation")[1]
 
 
+@pytest.mark.parametrize("expr, expected", [
+    ('(a{service="x"} < 0.5 and b > 0.05) or (c == 0)', ('a{service="x"}', "<", 0.5)),
+    ("rate(x[5m]) > 3", ("rate(x{}[5m])", ">", 3.0)),   # as promql-parser prints it (valid PromQL)
+    ("x > 3 * avg(y)", None),                         # against a baseline, not a number
+    ("absent(x)", None),
+    ("x > bool 3", None),
+])
+def test_the_first_condition_is_read_from_the_expression(expr: str, expected) -> None:
+    assert condition(expr) == expected
+
+
 @pytest.mark.parametrize("times, for_seconds, expected", [
     ([0, 60, 120, 180], 60, [(60, 180)]),            # pending at 0, fires at 60
     ([0, 60, 120, 180], 0, [(0, 180)]),
@@ -152,3 +184,77 @@ def test_series_the_server_lacks_are_named(report: str) -> None:
 ])
 def test_prometheus_alert_semantics(times: list[float], for_seconds: float, expected: list) -> None:
     assert firing(times, 60, for_seconds) == expected
+
+
+def test_the_html_draws_the_hand_counted_pages_and_episodes(html_report: str) -> None:
+    """The page's charts hold what the Markdown above prints: 2 and 1 pages (one off hours each), and the three
+    episodes on the week's axis, each shaded from its first to its last firing evaluation and marked as a page."""
+    page = Page(html_report)
+    receivers = page.rects("receivers", data_count=None)
+    assert [r["data-count"] for r in receivers] == ["2", "1"]
+    assert float(receivers[0]["width"]) == 2 * float(receivers[1]["width"])
+    assert [r["data-part"] for r in page.rects("receivers", data_part=None)] == ["1", "1"]
+    spans = page.rects("episodes", data_start=None)
+    assert [(r["data-start"], r["data-end"]) for r in spans] == [     # the secondary tier's row first
+        (str(_t("2026-12-01 02:21")), str(_t("2026-12-01 02:30"))),
+        (str(_t("2026-12-01 02:01")), str(_t("2026-12-01 02:30"))),
+        (str(_t("2026-12-03 14:01")), str(_t("2026-12-03 14:05"))),
+    ]
+    # one week on 1000px from x = 24: x = 24 + 1000 * (t - start) / week
+    week = _t(END) - _t(START)
+    for r in spans:
+        assert float(r["x"]) == pytest.approx(24 + 1000 * (int(r["data-start"]) - _t(START)) / week, abs=0.06)
+    assert sorted(r["data-page"] for r in page.rects("episodes", data_page=None)) == sorted(
+        r["data-start"] for r in spans)
+    assert len(page.rects("episodes", data_band="incident")) == 5
+    labels = [t for tag, t in page.texts if tag == "text"]
+    assert "AIProviderDown of support-assistant (provider=anthropic)" in labels
+    assert "AIProviderDown of support-assistant (escalation=secondary, provider=anthropic)" in labels
+    assert [labels[i] for i in range(len(labels)) if labels[i].endswith("Nov") or labels[i].endswith("Dec")][:2] == [
+        "30 Nov", "01 Dec"]
+    assert "3 of 5 detected, 2 missed." in [t for tag, t in page.texts if tag == "p"]
+
+
+def test_the_html_draws_the_series_against_its_threshold(html_report: str) -> None:
+    """AIProviderDown's first condition, the success ratio under 0.5: one chart for anthropic's series, its values
+    from 0.99 down to 0.1 (the outages' minutes, each the lowest of its 11-minute step), the threshold dashed at 0.5,
+    and the three episodes of both tiers shaded behind it."""
+    page = Page(html_report)
+    charts = [(a["data-chart"], a["data-threshold"]) for tag, a, _ in page.elements
+              if tag == "svg" and a["data-chart"].startswith("trace-")]
+    assert charts == [("trace-AIProviderDown-provider=anthropic, service=support-assistant, team=ml-platform", "0.5")]
+    chart = charts[0][0]
+    assert [(a["data-start"], a["data-end"]) for a in page.rects(chart, data_start=None)] == [
+        (str(_t("2026-12-01 02:01")), str(_t("2026-12-01 02:30"))),
+        (str(_t("2026-12-01 02:21")), str(_t("2026-12-01 02:30"))),
+        (str(_t("2026-12-03 14:01")), str(_t("2026-12-03 14:05"))),
+    ]
+    texts = [t for tag, t in page.texts if tag == "text"]
+    assert "0.99" in texts and "0.1" in texts        # the highest and lowest values drawn
+    lines = [a for tag, a, c in page.elements if tag == "polyline" and c == chart]
+    assert len(lines) == 1 and len(lines[0]["points"].split()) == 7 * 86400 // 660 + 1
+    heights = sorted({float(p.split(",")[1]) for p in lines[0]["points"].split()})
+    assert len(heights) == 2                         # 0.99 and 0.1, nothing between: each dip is its step's lowest
+    assert any("success_ratio_rate2m" in t for tag, t in page.texts if tag == "code")
+
+
+def test_the_html_renders_in_chromium(html_report: str, tmp_path: Path) -> None:
+    """Chromium draws the page: the receivers' bars, the episodes' spans and page marks, and the series' line appear
+    in their colours."""
+    if browser.chromium() is None:
+        pytest.skip(browser.WHY_MISSING)
+    (tmp_path / "backtest.html").write_text(html_report, encoding="utf-8")
+    width, height, rows = browser.read_png(browser.screenshot(tmp_path / "backtest.html", tmp_path / "b.png",
+                                                              (1200, 1600)))
+    pixels = browser.histogram(rows)
+    assert len(pixels) > 20, "a blank page"
+    # 2 + 1 pages less 1 + 1 off hours, at 40px a page and 16px tall, and the legend's square
+    assert browser.count(pixels, h.BAR) == pytest.approx(1 * 40 * 16 + 100, rel=0.02)
+    assert browser.count(pixels, h.OFF_HOURS) == pytest.approx(2 * 40 * 16 + 100, rel=0.02)
+    # The legends' squares, and three spans of 3px at least (a half hour is 3px of a week on 1000px) and 12px tall,
+    # three page marks of 5px by 5px: at a fractional x a span covers 2 whole pixels a line, a mark 4.
+    assert browser.count(pixels, h.SPAN) >= 100 + 3 * 2 * 12
+    assert browser.count(pixels, h.PAGE) >= 100 + 3 * 4 * 5
+    assert browser.count(pixels, h.INCIDENT) > 100
+    # the series' line across the week's 1000px (anti-aliased: near its colour)
+    assert browser.count(pixels, h.LINE, tolerance=60) > 1000

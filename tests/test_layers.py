@@ -23,7 +23,8 @@ PACKAGE = ROOT / "generator"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("text: units, errors, escaping, YAML, Markdown, tool runs, a live server's API",
      ("spec.units", "spec.errors", "spec.urls", "spec.objects", "printable", "promql_fragments", "templating",
-      "yamltext", "tools", "prometheus_api", "silences", "content.markdown", "content.runbook", "targets.utc_hours")),
+      "yamltext", "tools", "prometheus_api", "silences", "content.markdown", "content.html", "content.runbook",
+      "targets.utc_hours")),
     ("names: every generated name, PromQL, the spec's loader and schemas",
      ("conventions", "promql", "spec.loader", "spec.schema", "spec.validate", "spec.deploy", "spec.oncall_schema",
       "presets.source")),
@@ -39,7 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("spec.build", "spec.documents", "spec.services", "spec.oncall", "spec.reference", "spec")),
     ("compile: model in, plan out", ("compile", "alertmanager.config", "alertmanager")),
     ("pipeline: load -> compile -> render -> check, what reads output trees and live history",
-     ("pipeline", "diff", "pagerduty", "report", "timeline", "incidents", "backtest")),
+     ("pipeline", "diff", "pagerduty", "report", "report_html", "timeline", "incidents", "backtest", "backtest_html")),
     ("command line", ("cli", "__main__", "")),  # "": generator/__init__.py itself
 )
 

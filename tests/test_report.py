@@ -16,6 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.content import html as h
+from tests import browser
+from tests.browser import Page
 from tests.e2e.harness import Server, free_port
 from tests.history import prometheus_on
 
@@ -55,14 +58,19 @@ def _minutes(first: str, last: str) -> list[int]:
     return list(range(a, b + 1, 60))
 
 
-@pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory):
+def history() -> str:
+    """HISTORY as the OpenMetrics text promtool backfills."""
     lines = []
     for name, extra, first, last in HISTORY:
         labels = {"alertname": name, "alertstate": "firing", **SERVICE, **extra}
         text = "ALERTS{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
         lines += [f"{text} 1 {t}" for t in _minutes(first, last)]
-    with prometheus_on(tmp_path_factory.mktemp("report"), "\n".join(lines) + "\n# EOF\n") as server:
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory):
+    with prometheus_on(tmp_path_factory.mktemp("report"), history()) as server:
         yield server
 
 
@@ -74,7 +82,7 @@ def _report(prometheus: Server, *args: str) -> str:
     finally:
         os.chdir(old)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout if "html" in args else result.output   # the page alone, without the specs' warnings
 
 
 def _section(text: str, team: str) -> str:
@@ -121,3 +129,45 @@ def test_a_server_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert [line for line in result.output.splitlines() if line.startswith("error:")][0].startswith(
         "error: cannot query http://127.0.0.1:")
+
+
+def test_the_html_draws_the_hand_counted_figures(prometheus: Server) -> None:
+    """The page's charts hold the figures the Markdown prints above: bars of 1, 0, 1, 0 and 4 pages (the current
+    shift's two off hours at its foot), each as tall as its count on one scale, and the noisiest alerts 2, 1, 1."""
+    page = Page(_report(prometheus, "--at", "2026-12-03T12:00:00Z", "--format", "html"))
+    bars = page.rects("pages-ml-platform", data_count=None)
+    assert [int(b["data-count"]) for b in bars] == [1, 0, 1, 0, 4]
+    assert [float(b["height"]) for b in bars] == [n * h.UNIT for n in (1, 0, 1, 0, 4)]
+    assert {float(b["y"]) + float(b["height"]) for b in bars} == {float(bars[0]["y"]) + float(bars[0]["height"])}
+    off = page.rects("pages-ml-platform", data_part=None)
+    assert [(o["data-part"], float(o["height"]), o["x"]) for o in off] == [("2", 2 * h.UNIT, bars[-1]["x"])]
+    noisy = page.rects("noisy-ml-platform", data_count=None)
+    assert [n["data-count"] for n in noisy] == ["2", "1", "1"]
+    assert float(noisy[0]["width"]) == 2 * float(noisy[1]["width"])
+    assert "AILatencyP95High of support-assistant" in [t for tag, t in page.texts if tag == "text"]
+    # the reported shift's table: the Markdown's row
+    cells = page.cells()
+    row = cells[cells.index("ml-platform"):]
+    assert [c for c in row if c.strip()][1:7] == ["4", "1", "2", "1", "1", "31m"]
+    assert any("Pages are rising" in t for _, t in page.texts)
+    # a team with no page at all: five empty bars
+    assert [b["data-count"] for b in page.rects("pages-search", data_count=None)] == ["0"] * 5
+
+
+def test_the_html_renders_in_chromium(prometheus: Server, tmp_path: Path) -> None:
+    """Chromium draws the page: not blank, and as many pixels in the bar and off-hours colours as the charts' and
+    legends' rectangles cover (exact on Debian 12's Chromium 156; 2% allowed for another's anti-aliasing)."""
+    if browser.chromium() is None:
+        pytest.skip(browser.WHY_MISSING)
+    text = _report(prometheus, "--at", "2026-12-03T12:00:00Z", "--format", "html")
+    (tmp_path / "report.html").write_text(text, encoding="utf-8")
+    png = browser.screenshot(tmp_path / "report.html", tmp_path / "report.png", (1200, 2600))
+    width, height, rows = browser.read_png(png)
+    pixels = browser.histogram(rows)
+    assert (width, height) == (1200, 2600)
+    assert len(pixels) > 20, "a blank page"
+    # Off hours: the reported shift's 2 pages at 24px a page and 90px wide, and the legend's 10px square of each of
+    # the three teams. The bar colour: the other 1 + 1 + 4 - 2 pages, the noisiest alerts' 2 + 1 + 1 pages at 40px
+    # a page and 16px tall, and the legends' squares.
+    assert browser.count(pixels, h.OFF_HOURS) == pytest.approx(2 * 24 * 90 + 3 * 100, rel=0.02)
+    assert browser.count(pixels, h.BAR) == pytest.approx((1 + 1 + 4 - 2) * 24 * 90 + 4 * 40 * 16 + 3 * 100, rel=0.02)
