@@ -88,7 +88,7 @@ def compile_global(specs: Specs) -> tuple[list[RuleFile], list[TestFile], dict[t
     rule_files, test_files, runbooks = [], [], {}
     pipeline = specs.routing.pipeline if specs.routing else Pipeline()
     example_page = next(s.alerts["page"] for s in SIGNALS.values() if "page" in s.alerts)
-    for key, out, runbook in ((meta.GROUP_KEY, meta.build(example_page), lambda alert: meta.runbook(specs.routing)),
+    for key, out, runbook in ((meta.GROUP_KEY, meta.build(example_page, specs.teams.values()), lambda alert: meta.runbook(specs.routing)),
                               (alerting_pipeline.GROUP_KEY, alerting_pipeline.build(pipeline),
                                lambda alert: alerting_pipeline.runbook(alert, specs.routing))):
         path = c.rules_path(GLOBAL, key)

@@ -270,6 +270,11 @@ PAGES_STARTED = record("service_alertname", "ai_pages", "started")
 PAGES_COUNT1D = record("team", "ai_pages", "count1d")
 PAGES_COUNT1W = record("team", "ai_pages", "count1w")
 PAGES_FIRING = record("team", "ai_pages_firing", "count")
+# 1 while a team with business hours is in them (its time zone's UTC hours of the day's date), and the pages it got
+# outside them: started per minute, and in the last week.
+BUSINESS_HOURS = record("team", "ai_business_hours", "active")
+PAGES_OFF_HOURS_STARTED = record("team", "ai_pages_off_hours", "started")
+PAGES_OFF_HOURS_COUNT1W = record("team", "ai_pages_off_hours", "count1w")
 
 RULES_DIR = "rules"
 RULES_GLOB = f"{RULES_DIR}/*.rules.yml"  # the one `rule_files` entry that loads every generated rule file

@@ -49,8 +49,8 @@ _MATCH_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~"
 
 
 def _promql(node) -> str:
-    """PromQL text of a parsed node. promql-parser prints matcher values unescaped (`le=~"10(\.0*)?"`, which
-    Prometheus refuses): each selector's matchers are written again as PromQL strings."""
+    """PromQL text of a parsed node. promql-parser prints matcher values unescaped (a regex matcher's backslash is
+    printed bare, which Prometheus refuses): each selector's matchers are written again as PromQL strings."""
     text = str(node)
     found = []
 
@@ -175,6 +175,9 @@ def team_dashboard(team: Team) -> str:
         _panel("Pages firing now", f"{c.PAGES_FIRING}{mine}"),
         _panel("Pages started per service and alert (per minute)",
                f"sum by ({c.SERVICE}, alertname) ({c.PAGES_STARTED}{mine})"),
+        *([_panel("Pages started off hours in the last week", f"{c.PAGES_OFF_HOURS_COUNT1W}{mine}",
+                  "Pages that started outside the team's business hours (spec.business_hours).")]
+          if team.business_hours else []),
     ])]
     return _text(_dashboard(c.team_dashboard(team.name), team.location.file, f"On-call of {team.name} ({c.GENERATOR})",
                             [team.name], [], sections))

@@ -1,11 +1,15 @@
 """Rules that belong to no single service: on-call health and the Watchdog heartbeat."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from . import conventions as c
+from . import promql_fragments as fragments
 from .rules import Check, ExprCheck, Group, Output, Recording, Scenario, Series
 from .rules import Alert, Expected
 from .content.runbook import RunbookContent, Step
-from .spec.model import Routing
+from .spec.model import Routing, Team
+from .targets.utc_hours import NotExpressible, utc_intervals
 
 GROUP_KEY = "oncall_health"
 WATCHDOG = c.alert_name("Watchdog")
@@ -21,16 +25,67 @@ def _watchdog() -> Alert:
     ))
 
 
-def build(example_page: str) -> Output:
-    """On-call health: pages started per day and week per team and service, from `ALERTS`; its test counts pages of
-    the alert named `example_page`."""
+_DAYS = {"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                       "september", "october", "november", "december"), 1)}
+
+
+def _between(function: str, low: int, high: int) -> str:
+    return f"{function} >= {low} and {function} <= {high}"
+
+
+def _span(text: str, names: dict[str, int]) -> tuple[int, int]:
+    first, _, last = text.partition(":")
+    return names[first], names[last or first]
+
+
+def business_hours(team: Team) -> str | None:
+    """PromQL that is 1 while `team` is in its business hours (None: it has none, or its zone's UTC hours cannot be
+    written by month, day and weekday). The same UTC intervals the operator target writes, as clock functions:
+    `hour()`, `day_of_week()` and friends read the evaluation time in UTC."""
+    hours = team.business_hours
+    if hours is None:
+        return None
+    try:
+        intervals = utc_intervals(hours.location, hours.weekdays, hours.start, hours.end)
+    except NotExpressible:
+        return None
+    branches = []
+    for interval in intervals:
+        parts = [" or ".join(f"({_between('hour() * 60 + minute()', *_clock(t))})" for t in interval["times"])]
+        parts.append(" or ".join(f"({_between('day_of_week()', *_span(d, _DAYS))})" for d in interval["weekdays"]))
+        if "months" in interval:
+            parts.append(" or ".join(f"({_between('month()', *_span(m, _MONTHS))})" for m in interval["months"]))
+        if "daysOfMonth" in interval:
+            parts.append(" or ".join(f"({_between('day_of_month()', d['start'], d['end'])})"
+                                     for d in interval["daysOfMonth"]))
+        branches.append(" and ".join(f"({p})" for p in parts))
+    return "vector(1) and on () (" + " or ".join(f"({b})" for b in branches) + ")"
+
+
+def _clock(times: dict) -> tuple[int, int]:
+    """A UTC interval's minutes of the day, start inclusive and end exclusive (as the last minute it holds)."""
+    start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in (times["startTime"], times["endTime"])))
+    return start, end - 1
+
+
+def build(example_page: str, teams: Iterable[Team] = ()) -> Output:
+    """On-call health: pages started per day and week per team and service, from `ALERTS`, and per team with business
+    hours those that started outside them; its test counts pages of the alert named `example_page`."""
     started = c.PAGES_STARTED
     # The group runs every minute, so a page "starts" at the first evaluation it is firing.
+    hours = [(t.name, expr) for t in sorted(teams, key=lambda t: t.name) if (expr := business_hours(t))]
     rules = (
         Recording(started, f"count by (team, service, alertname) ({PAGES} unless {PAGES} offset 1m)"),
         Recording(c.PAGES_COUNT1D, f"sum by (team) (sum_over_time({started}[1d]))"),
         Recording(c.PAGES_COUNT1W, f"sum by (team) (sum_over_time({started}[1w]))"),
         Recording(c.PAGES_FIRING, f"count by (team) ({PAGES})"),
+        *(Recording(c.BUSINESS_HOURS, expr, ((c.TEAM, name),)) for name, expr in hours),
+        *((Recording(c.PAGES_OFF_HOURS_STARTED,
+                     f'sum by (team) ({started}{{team=~"{fragments.alternatives(*(n for n, _ in hours))}"}}) '
+                     f"unless on (team) {c.BUSINESS_HOURS}"),
+           Recording(c.PAGES_OFF_HOURS_COUNT1W, f"sum by (team) (sum_over_time({c.PAGES_OFF_HOURS_STARTED}[1w]))"))
+          if hours else ()),
         _watchdog(),
     )
     group = Group(c.global_group_name("oncall-health"), GROUP_KEY, rules, interval=60)
