@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -164,6 +166,20 @@ def _generate_command(specs: tuple[str, ...], output: str, targets: tuple[str, .
     return printable(shlex.join(words))
 
 
+@contextmanager
+def _server_reads() -> Iterator[None]:
+    """Reads from a live Prometheus or Alertmanager: a URL that cannot be used is a usage error (exit 2), a server that
+    does not answer in time, or answers what it should not, exit 5 (the specs may be fine)."""
+    try:
+        yield
+    except prometheus_api.UsageError as exc:
+        _say("error", exc)
+        sys.exit(EXIT_USAGE)
+    except prometheus_api.ServerError as exc:
+        _say("error", exc)
+        sys.exit(EXIT_UNREACHABLE)
+
+
 def _stream_failed(exc: SpecError) -> None:
     _say("error", exc)
     sys.exit(EXIT_INVALID)
@@ -259,11 +275,8 @@ def _budget(run: Run) -> None:
               help="Also check each histogram's declared buckets against this Prometheus' series.")
 def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
     """Check SPECS without writing anything."""
-    try:  # a URL that cannot be used is a usage error before anything is checked (an empty one too)
+    with _server_reads():  # a URL that cannot be used is a usage error before anything is checked (an empty one too)
         query = prometheus_api.http_query(prometheus_url) if prometheus_url is not None else None
-    except prometheus_api.UsageError as exc:
-        _say("error", exc)
-        sys.exit(EXIT_USAGE)
     run = _start(specs)
     try:
         for _ in run.files():  # every check a generate would make, nothing kept
@@ -278,12 +291,9 @@ def validate(specs: tuple[str, ...], prometheus_url: str | None) -> None:
 
 def _check_live_buckets(services: tuple, query: prometheus_api.Query) -> None:
     """Exit 1 when a histogram's buckets on the server are not the ones the spec declares."""
-    try:
+    with _server_reads():
         mismatches = live_buckets.check(list(services), query)
         generations = live_buckets.generations(list(services), query)
-    except prometheus_api.ServerError as exc:
-        _say("error", exc)
-        sys.exit(EXIT_UNREACHABLE)
     for found in generations:  # which generation of names each service emits; a warning when the spec reads another
         if found.unread:
             _say("warning", found)
@@ -342,19 +352,13 @@ def report(specs: tuple[str, ...], prometheus_url: str, week: str | None, at: st
         except SpecError as exc:
             _say("error", exc)
             sys.exit(EXIT_INVALID)
-    try:
+    with _server_reads():
         query = prometheus_api.http_range_query(prometheus_url, deadline=600)
         shown = prometheus_api.endpoint(alertmanager_url, am_silences.OPTION).shown if alertmanager_url is not None \
             else None
         silences = am_silences.http_silences(alertmanager_url) if alertmanager_url is not None else None
         found = oncall_report.report(result.plan.specs, result.plan.routing, query, start, step,
                                      oncall_report.AckSources(silences, ack_prefix, incidents))
-    except prometheus_api.UsageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except prometheus_api.ServerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNREACHABLE)
     acks = oncall_report.ack_source(shown, ack_prefix, printable(pagerduty_file) if pagerduty_file else None)
     figures = oncall_report.figures(found, step, acks)
     click.echo(report_html(figures) if fmt == "html" else oncall_report.markdown(figures), nl=False)
@@ -386,16 +390,10 @@ def timeline(prometheus_url: str, start: str, end: str, service: str | None, ste
     if finish <= begin:
         click.echo("error: --to must be after --from", err=True)
         sys.exit(EXIT_USAGE)
-    try:
+    with _server_reads():
         query = prometheus_api.http_range_query(prometheus_url, deadline=600)
         silences = am_silences.http_silences(alertmanager_url) if alertmanager_url is not None else None
         text = oncall_timeline.markdown(query, begin.timestamp(), finish.timestamp(), step, service, silences)
-    except prometheus_api.UsageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except prometheus_api.ServerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNREACHABLE)
     click.echo(text, nl=False)
 
 
@@ -437,18 +435,12 @@ def backtest(specs: tuple[str, ...], prometheus_url: str, start: str | None, end
         except SpecError as exc:
             _say("error", exc)
             sys.exit(EXIT_INVALID)
-    try:
+    with _server_reads():
         query = prometheus_api.http_range_query(prometheus_url, deadline=1800)
         fired = oncall_backtest.evaluate(result.plan, query, begin.timestamp(), finish.timestamp())
         missing = oncall_backtest.missing_series(result.plan, query, begin.timestamp(), finish.timestamp())
         traced = (oncall_backtest.traces(result.plan, query, fired, begin.timestamp(), finish.timestamp())
                   if fmt == "html" else [])   # only the page draws them
-    except prometheus_api.UsageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except prometheus_api.ServerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_UNREACHABLE)
     outcome = oncall_backtest.outcome(result.plan, fired, missing, begin.timestamp(), finish.timestamp(), known,
                                       traced)
     click.echo(backtest_html(outcome) if fmt == "html" else oncall_backtest.markdown(outcome), nl=False)
