@@ -43,6 +43,7 @@ from .prometheus_api import RangeQuery
 from . import pagerduty as pd
 from .silences import Silence
 from .spec.model import WEEKDAYS, Specs, Team
+from .targets.utc_hours import weekday_set
 
 UTC = timezone.utc
 POINTS = 10_000          # Prometheus refuses a range query of more than 11,000 points per series
@@ -179,23 +180,13 @@ def inhibited(page: Episode, firing: list[Episode], routing: Routing | None) -> 
     return False
 
 
-def _weekday_set(ranges: tuple[str, ...]) -> set[int]:
-    """Alertmanager weekday ranges (`monday:friday`, `sunday`) as date.weekday() numbers."""
-    out: set[int] = set()
-    for item in ranges:
-        first, _, last = item.partition(":")
-        a, b = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
-        out |= set(range(a, b + 1)) if a <= b else set(range(a, 7)) | set(range(0, b + 1))
-    return out
-
-
 def off_hours(team: Team, local: datetime) -> bool:
     hours = team.business_hours
     if hours is None:
         return False
     start, end = (clock(*map(int, t.split(":"))) if t != "24:00" else clock(23, 59, 59, 999999)
                   for t in (hours.start, hours.end))
-    return local.weekday() not in _weekday_set(hours.weekdays) or not start <= local.time() < end
+    return local.weekday() not in weekday_set(hours.weekdays) or not start <= local.time() < end
 
 
 def _night(local: datetime) -> bool:
