@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import Iterator
 
 from . import dashboards
-from .compile import active_signals, check_service_recorded_names, compile_global, compile_service, finish
+from .compile import (active_signals, check_service_recorded_names, compile_global, compile_service, finish,
+                      placement)
 from .plan import Plan, RuleFile, SignalRunbooks, TestFile
 from .render import render_configuration, render_test_file
 from .rules import Alert, Recording
@@ -23,9 +24,11 @@ from .runbooks.checks import check_alerts_have_runbooks, check_decision_trees, c
 from .runbooks.collect import INDEX, Page, collect as collect_runbooks
 from .runbooks.pages import render_index, render_pages
 from .signals import SIGNALS
+from .spec import deploy
 from .spec.build import load_specs
 from .spec.loader import format_path
 from .spec.model import Service
+from .targets import operator
 from .targets.files import MANIFEST, manifest_text
 
 
@@ -141,6 +144,7 @@ class Run:
         runbooks: dict[tuple[str, str], SignalRunbooks] = {}
         pages: list[Page] = []
         links: list[tuple[str, Page, str, str]] = []
+        on_operator = {s.name for s in placement(specs, self.targets)[deploy.OPERATOR]}
         for service in specs.services:
             rules, tests, content = compile_service(service, specs.team_of(service))
             check_service_recorded_names(service, rules)
@@ -148,7 +152,10 @@ class Run:
             yield from self._tests(tests, kept)  # scenarios are rendered, then let go, service by service
             part = Plan(specs, tuple(rules), tuple(kept), MappingProxyType(content))
             yield from self._runbooks(part, (service,), paths, pages, links)  # and so is runbook content
-            yield from dashboards.service_files(part, service)  # whose queries its dashboard graphs
+            written = list(dashboards.service_files(part, service))  # whose queries its dashboard graphs
+            yield from written
+            if service.name in on_operator:
+                yield from operator.dashboard_configmaps(service.name, service.location.file, written)
             rule_files += rules
             test_files += kept
             if self.keep:

@@ -779,3 +779,15 @@ def test_each_dashboard_is_a_configmap_grafanas_sidecar_picks_up(everywhere: Pat
         assert _DNS_SUBDOMAIN.fullmatch(doc["metadata"]["name"]) and len(doc["metadata"]["name"]) <= 253
         assert list(doc["data"]) == [f"{owner}.json"] and re.fullmatch(r"[-._a-zA-Z0-9]+", f"{owner}.json")
         assert doc["data"][f"{owner}.json"] == (everywhere / "dashboards" / f"{owner}.json").read_text(encoding="utf-8")
+
+
+def test_the_committed_configmaps_hold_the_committed_dashboards() -> None:
+    """The CLI streams services one at a time and keeps no runbook content for the whole plan: the committed output
+    (written by `make generate`, kept current by test_staleness) still packages each dashboard whole."""
+    out = ROOT / "output"
+    maps = sorted((out / "kubernetes" / "monitoring").glob("oncallgen-dashboard-*.configmap.yaml"))
+    assert [p.name for p in maps] == ["oncallgen-dashboard-search-answers.configmap.yaml",
+                                      "oncallgen-dashboard-team-search.configmap.yaml"]
+    for path in maps:
+        (key, text), = load(path)["data"].items()
+        assert text == (out / "dashboards" / key).read_text(encoding="utf-8")

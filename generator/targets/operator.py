@@ -10,7 +10,7 @@ camelCase fields, matchers as {name, value, matchType}, and secrets as reference
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .. import conventions as c
 from .. import dashboards
@@ -55,6 +55,15 @@ def dashboard_configmap(owner: str, path: str, text: str) -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": _metadata(c.dashboard_configmap(owner), GLOBAL_NAMESPACE, {key: value}),
             "data": {path.rsplit("/", 1)[-1]: text}}
+
+
+def dashboard_configmaps(owner: str, source: str, written: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Each dashboard file of `owner` (a service, or a team's overview) as a ConfigMap next to Grafana: the sidecar
+    watches its own namespace unless told otherwise. A service's come from the pipeline as its dashboard is rendered
+    (its runbook content, which the dashboard graphs, is not kept for the whole plan)."""
+    for path, text in written:
+        yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{c.dashboard_configmap(owner)}.configmap.yaml", _document(
+            source, "ConfigMap of a Grafana dashboard", dashboard_configmap(owner, path, text))
 
 
 def prometheus_rule(name: str, namespace: str, labels: dict[str, str], groups: list[dict]) -> dict:
@@ -298,14 +307,10 @@ def files(plan: Plan, services: tuple[Service, ...]) -> Iterator[tuple[str, str]
     yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{GLOBAL}.prometheusrule.yaml", _document(
         "all specs", "prometheus-operator PrometheusRule",
         prometheus_rule(GLOBAL, GLOBAL_NAMESPACE, shared, global_groups))
-    # Dashboards as ConfigMaps next to Grafana (the sidecar watches its own namespace unless told otherwise).
-    owners = [(s.name, s.location.file, dashboards.service_files(plan, s)) for s in services]
-    owners += [(c.team_dashboard(t), plan.specs.teams[t].location.file, dashboards.team_files_of(plan, t))
-               for t in sorted({s.team for s in services})]
-    for owner, source, written in owners:
-        for path, text in written:
-            yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{c.dashboard_configmap(owner)}.configmap.yaml", _document(
-                source, "ConfigMap of a Grafana dashboard", dashboard_configmap(owner, path, text))
+    # The team overviews as ConfigMaps (each service's is written with its dashboard: `dashboard_configmaps`).
+    for team in sorted({s.team for s in services}):
+        yield from dashboard_configmaps(c.team_dashboard(team), plan.specs.teams[team].location.file,
+                                        dashboards.team_files_of(plan, team))
     if plan.routing is not None:
         yield f"{FOLDER}/{GLOBAL_NAMESPACE}/{ROOT_CONFIG}.alertmanagerconfig.yaml", _document(
             plan.specs.routing.location.file, "prometheus-operator AlertmanagerConfig, the root of the routing tree",
