@@ -281,6 +281,14 @@ case("secret-as-integration", SECRETS, edit(TEAM, "pagerduty: {routing_key_file:
 
 # ---- errors that point: typos named with a suggestion, limits stated, file-level problems located ----
 POINT = "errors-that-point"
+for value in ("100%", "0%"):
+    case(f"provider-down-success-ratio-{value[:-1]}", POINT, signal_setting("provider_down", "success_ratio_below", value),
+         f"success_ratio_below: {value}", "above 0% and below 100%", "spec.signals.provider_down.success_ratio_below")
+case("rate-limit-ratio-never-crossed", POINT, signal_setting("rate_limit", "rate_limited_ratio_above", "100%"),
+     "rate_limited_ratio_above: 100%", "below 100%: the alert fires above it, so at 100% it never fires",
+     "spec.signals.rate_limit.rate_limited_ratio_above")
+case("traffic-stopped-ratio-never-crossed", POINT, signal_setting("traffic_stopped", "below", "0%"),
+     "below: 0%", "the alert fires below it, so at 0% it never fires", "spec.signals.traffic_stopped.below")
 case("top-level-typo", POINT, edit(SERVICE, "metadata:\n", "metdata:\n"), "metdata:", 'did you mean "metadata"?', "metdata")
 case("top-level-typo-spec", POINT, edit(SERVICE, "spec:\n", "sepc:\n"), "sepc:", 'did you mean "spec"?', "sepc")
 case("apiversion-typo", POINT, edit(SERVICE, "apiVersion:", "apiversion:"), "apiversion:", 'did you mean "apiVersion"?',

@@ -24,11 +24,14 @@ UNIT_DEFS = {
 }
 
 
-def unit(kind: str, description: str, default: object = None) -> dict:
-    """A schema property of one of the unit kinds, with its description and default."""
+def unit(kind: str, description: str, default: object = None, crossed: str | None = None) -> dict:
+    """A schema property of one of the unit kinds, with its description and default; `crossed` ("above" or "below"):
+    a ratio the signal fires above or below, strictly between 0% and 100% (validate.normalize)."""
     prop: dict = {"$ref": f"#/$defs/{kind}", "description": description}
     if default is not None:
         prop["default"] = default
+    if crossed is not None:
+        prop["x-crossed"] = crossed
     return prop
 
 

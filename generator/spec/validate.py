@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 
 from . import units, urls
+from .units import format_number
 from .errors import FieldError, SpecError
 from .loader import Document, format_path
 
@@ -236,6 +237,7 @@ def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:
 
     Runs after check_schema, so shapes are known to be right; unit parse errors become FieldErrors.
     """
+    crossed = schema.get("x-crossed")   # a ratio the signal's value must cross: one it can never cross is a mistake
     schema = _resolve(schema, root)
     unit = schema.get("x-unit")
     if unit:
@@ -243,6 +245,12 @@ def normalize(instance: Any, schema: dict, root: dict, path: tuple = ()) -> Any:
             value = _UNIT_PARSERS[unit](instance)
         except ValueError as exc:
             raise FieldError(path, str(exc)) from None
+        if crossed and not 0 < value < 1:
+            # Past either end the alert never fires, or fires on the first call (or failure) that counts.
+            never = (crossed == "above") == (value >= 1)
+            raise FieldError(path, f"expected a ratio above 0% and below 100%: the alert fires {crossed} it, so at "
+                                   f"{format_number(value * 100)}% it " + ("never fires" if never else
+                                                                          "fires on the first call that counts"))
         return check_duration(value, path) if unit in ("duration", "latency") else value
     if isinstance(instance, dict) and schema.get("type") == "object":
         out = {}

@@ -27,7 +27,7 @@ class Capacity(Signal):
     auto_when = "on when the metric preset reports engine saturation (vllm)"
     schema = {
         "queue_above": number("Saturated when an engine has more requests waiting than this.", 10),
-        "kv_cache_above": unit("ratio", "Saturated when an engine's KV cache is fuller than this.", "95%"),
+        "kv_cache_above": unit("ratio", "Saturated when an engine's KV cache is fuller than this.", "95%", crossed="above"),
         "preemptions_above": number("Saturated when requests are preempted faster than this, per second over 5m.", 0),
         "scale_out_after": unit("duration", "How long saturation lasts before automation is asked to scale out.", "2m"),
         "ticket_after": unit("duration", "How long saturation lasts before a ticket.", "15m"),

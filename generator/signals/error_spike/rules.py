@@ -30,7 +30,7 @@ class ErrorSpike(Signal):
         "baseline": unit("duration", "Average the recorded 1h error ratio over this window.", "1d"),
         "baseline_mode": {"enum": ["average", "last_week"], "default": "average",
                           "description": "average: the same hour on the previous days (up to a week), or the average over `baseline` while no previous day has it; last_week: the same hour one week earlier."},
-        "min_error_ratio": unit("ratio", "Never page below this error ratio.", "2%"),
+        "min_error_ratio": unit("ratio", "Never page below this error ratio.", "2%", crossed="above"),
         "min_request_rate": number("Calls per second needed before the ratio counts.", 0.2),
         "for": unit("duration", "How long a steady spike must last before paging.", "10m"),
         "growing_for": unit("duration", "How long a growing spike must last before paging.", "3m"),

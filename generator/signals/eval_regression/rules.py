@@ -34,7 +34,7 @@ class EvalRegression(Signal):
     schema = {
         "suite": {"type": "string", "description": "The production eval suite to watch (its `suite` label)."},
         "max_drop": unit("points", "Page when the pass ratio falls this far below its baseline.", "10pp"),
-        "floor": unit("ratio", "Page when the pass ratio falls below this, whatever the baseline.", "80%"),
+        "floor": unit("ratio", "Page when the pass ratio falls below this, whatever the baseline.", "80%", crossed="below"),
         "baseline": unit("duration", "Average the recorded pass ratio over this window.", "1d"),
         "min_cases": number("Cases a run needs before its ratio counts.", 20),
         "stale_after": unit("duration", "Page when the latest run is older than this.", "6h"),

@@ -25,7 +25,7 @@ class Failover(Signal):
     description = "Tell automation to fail over from the primary provider; page if errors persist anyway."
     auto_when = "on when the spec has a primary and a secondary provider"
     schema = {
-        "error_ratio_above": unit("ratio", "Fail over when the primary's error ratio exceeds this.", "10%"),
+        "error_ratio_above": unit("ratio", "Fail over when the primary's error ratio exceeds this.", "10%", crossed="above"),
         "window": {**unit("duration", "Rate window of the primary's error ratio: shorter fails over (and back) sooner.",
                           "5m"), "x-rate-window": True, "x-raw-window": True},
         "min_request_rate": number("Calls per second the primary needs before its ratio counts.", 0.05),

@@ -23,7 +23,7 @@ class ModelRouting(Signal):
     description = "Route a degraded model's traffic to its fallback and open a ticket for the team."
     auto_when = "on"
     schema = {
-        "error_ratio_above": unit("ratio", "A model is degraded when its error ratio exceeds this.", "20%"),
+        "error_ratio_above": unit("ratio", "A model is degraded when its error ratio exceeds this.", "20%", crossed="above"),
         "latency_factor": unit("factor", "...or when its p95 exceeds this multiple of the latency SLO.", "3x"),
         "min_request_rate": number("Calls per second a model needs before it counts.", 0.05),
         "for": unit("duration", "How long before the model counts as degraded.", "5m"),

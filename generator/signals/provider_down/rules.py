@@ -23,7 +23,8 @@ class ProviderDown(Signal):
     description = "Page when a provider stops answering: its success ratio collapses or its probe fails."
     auto_when = "on"
     schema = {
-        "success_ratio_below": unit("ratio", "Page when the provider's success ratio falls below this.", "50%"),
+        "success_ratio_below": unit("ratio", "Page when the provider's success ratio falls below this.", "50%",
+                                    crossed="below"),
         "min_request_rate": number("Calls per second the provider must get before its ratio counts.", 0.05),
         "window": {**unit("duration", "Rate window of the success ratio.", "2m"), "x-rate-window": True, "x-raw-window": True},
         "for": unit("duration", "How long the outage must last before paging.", "1m"),

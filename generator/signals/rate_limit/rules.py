@@ -23,7 +23,7 @@ class RateLimit(Signal):
     description = "Tell automation to rate limit on traffic spikes or 429s; page if it stays engaged."
     auto_when = "on"
     schema = {
-        "rate_limited_ratio_above": unit("ratio", "Engage when this share of calls is rate limited (429).", "5%"),
+        "rate_limited_ratio_above": unit("ratio", "Engage when this share of calls is rate limited (429).", "5%", crossed="above"),
         "traffic_factor": unit("factor", "Engage when traffic exceeds this multiple of its usual rate at this time of day (the busiest hour-long window starting within the hour from this time on the previous days, up to a week; the daily average while no previous day has the hour).", "3x"),
         "min_request_rate": number("Calls per second needed before either condition counts.", 0.2),
         "for": unit("duration", "How long before the rate-limit signal fires.", "2m"),

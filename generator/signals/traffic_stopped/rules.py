@@ -22,7 +22,7 @@ class TrafficStopped(Signal):
     auto_when = "on"
     schema = {
         "below": unit("ratio", "Page when calls per second fall below this share of the same hour one `baseline` ago.",
-                      "10%"),
+                      "10%", crossed="below"),
         "min_request_rate": number("Calls per second the service must have had at this hour one `baseline` ago: "
                                    "quieter hours (nights) never page.", 0.1),
         "baseline": unit("duration", "How far back \"this hour\" is: `1d` (yesterday) or `1w` (the same hour last "
