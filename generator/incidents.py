@@ -25,6 +25,7 @@ from . import conventions as c
 from .report import Episode
 from .spec.errors import FieldError, Location, SpecError
 from .spec.loader import field_error, load_file
+from .spec.units import moment
 from .spec.validate import check_schema
 
 MAX_INCIDENTS = 1000
@@ -108,15 +109,10 @@ def load(path: Path, services: Iterable[str]) -> list[Incident]:
 
 def _moment(value: object, path: tuple) -> float:
     """A time of the file (UTC when it names no zone)."""
-    moment = value if isinstance(value, datetime) else None
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    if moment is None:
+    found = moment(value)
+    if found is None:
         raise FieldError(path, f"expected an ISO 8601 time such as 2026-12-01T02:00:00Z, got {str(value)[:64]!r}")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return found
 
 
 def _when(t: float) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .spec.errors import Location, SpecError
+from .spec.units import moment
 
 MAX_FILE_BYTES = 32 * 1024 * 1024   # a month of a busy account's incidents, a few KiB each
 MAX_INCIDENTS = 100_000
@@ -54,16 +54,11 @@ def _text(item: dict, key: str, name: str, where: str) -> str:
 
 
 def _moment(value: object, name: str, where: str) -> float:
-    moment = None
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    if moment is None:
+    found = moment(value) if isinstance(value, str) else None   # JSON: text only
+    if found is None:
         raise _error(name, where, f"expected an ISO 8601 time such as 2026-12-01T02:00:00Z, got "
                                   f"{json.dumps(value)[:64]}")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return found
 
 
 def load(path: Path) -> list[Incident]:

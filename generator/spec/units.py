@@ -6,6 +6,7 @@ The same regular expressions are exported to the JSON Schema so editors flag bad
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from functools import lru_cache
 
 DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
@@ -141,3 +142,17 @@ def _format_number(value: float) -> str:
 
 
 _cached_number = lru_cache(maxsize=8192)(_format_number)
+
+
+def moment(value: object) -> float | None:
+    """Seconds since the epoch of an ISO 8601 time (`2026-12-01T02:00:00Z`; UTC when it names no zone), or of the
+    timestamp YAML reads an unquoted one as; None when `value` is neither."""
+    when = value if isinstance(value, datetime) else None
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    if when is None:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
