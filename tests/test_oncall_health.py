@@ -78,3 +78,39 @@ def test_pages_off_hours_are_counted_per_team_for_a_week(out_dir: Path, tmp_path
     ]
     run = _run(out_dir, tmp_path, "5m", {"interval": "1m", "input_series": series, "promql_expr_test": checks})
     assert run.ok, run.output
+
+
+def test_business_hours_hold_exactly_when_berlin_is_open_all_year(out_dir: Path, tmp_path: Path) -> None:
+    """The compiled expression, evaluated by a real Prometheus every hour through 2026 (range queries: the clock
+    functions read each step's time; Berlin opens and closes on the hour, so every opening and closing is probed on
+    both sides), is 1 exactly when Python's zoneinfo says Berlin is within Monday-Friday 09:00-18:00: every weekday,
+    month and daylight-saving section of its 30 branches, not only the days probed above."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from generator.prometheus_api import http_range_query
+    from tests.history import prometheus_on
+
+    rules = yaml.safe_load((out_dir / "rules" / "oncallgen.oncall_health.rules.yml").read_text(encoding="utf-8"))
+    [expr] = [r["expr"] for g in rules["groups"] for r in g["rules"]
+              if r.get("record") == ACTIVE and r["labels"]["team"] == "ml-platform"]
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
+    end = datetime(2027, 1, 1, tzinfo=timezone.utc).timestamp()
+    step = 3600
+    with prometheus_on(tmp_path, f"up 1 {int(start)}\n# EOF\n") as server:
+        query = http_range_query(server.url(""), deadline=300)
+        got: set[int] = set()
+        t = start
+        while t < end:
+            stop = min(end - step, t + step * 999)
+            for series in query(expr, t, stop, step):
+                got |= {int(float(ts)) for ts, _ in series["values"]}
+            t = stop + step
+    berlin = ZoneInfo("Europe/Berlin")
+    want = set()
+    for t in range(int(start), int(end), step):
+        local = datetime.fromtimestamp(t, berlin)
+        if local.weekday() < 5 and 9 <= local.hour < 18:
+            want.add(t)
+    assert len(want) == 261 * 9   # 261 weekdays in 2026, 9 opening hours each
+    assert got == want, (sorted(got - want)[:5], sorted(want - got)[:5])
